@@ -1,0 +1,2 @@
+//! Request body processors with byte, depth and count limits: urlencoded, multipart (strict), JSON, XML.
+#![forbid(unsafe_code)]

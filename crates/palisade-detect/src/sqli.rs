@@ -1,0 +1,1 @@
+//! SQL injection detector (placeholder module; owned by the SQLi/XSS work).

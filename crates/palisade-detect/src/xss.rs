@@ -1,0 +1,1 @@
+//! XSS detector (placeholder module; owned by the SQLi/XSS work).

@@ -1,0 +1,2 @@
+//! Security event store and sinks: bounded async queue, embedded SQLite, JSON lines, query API.
+#![forbid(unsafe_code)]

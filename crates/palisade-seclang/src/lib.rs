@@ -1,0 +1,2 @@
+//! SecLang (ModSecurity rule language) parser: directives, rules, operators, variables, transformations and actions.
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! SecLang transformations (urlDecodeUni, htmlEntityDecode, cmdLine, normalisePath …) over bytes.
+#![forbid(unsafe_code)]

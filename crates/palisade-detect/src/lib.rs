@@ -7,8 +7,19 @@
 //! detects, why, an example and references (CWE, CRS rule ids).
 #![forbid(unsafe_code)]
 
+pub mod cmdi;
+pub mod crlf;
+pub mod deserialization;
+pub mod ldapi;
+pub mod mail_injection;
+pub mod nosqli;
+pub mod path_traversal;
+pub mod prototype_pollution;
 pub mod sqli;
+pub mod ssrf;
+pub mod ssti;
 pub mod xss;
+pub mod xxe;
 
 use std::ops::Range;
 

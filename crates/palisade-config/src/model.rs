@@ -4,7 +4,7 @@
 //! of bytes or strings with a unit ("1MiB", "10MB", "512KiB").
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -83,7 +83,10 @@ pub struct Admin {
 
 impl Default for Admin {
     fn default() -> Self {
-        Admin { addr: default_admin_addr(), enabled: true }
+        Admin {
+            addr: default_admin_addr(),
+            enabled: true,
+        }
     }
 }
 
@@ -310,7 +313,9 @@ impl Default for HeaderPolicy {
     fn default() -> Self {
         HeaderPolicy {
             hsts: "max-age=31536000; includeSubDomains".to_owned(),
-            content_security_policy: "default-src 'self'; frame-ancestors 'self'; object-src 'none'; base-uri 'self'".to_owned(),
+            content_security_policy:
+                "default-src 'self'; frame-ancestors 'self'; object-src 'none'; base-uri 'self'"
+                    .to_owned(),
             csp_report_only: false,
             frame_options: "SAMEORIGIN".to_owned(),
             content_type_options: true,
@@ -339,7 +344,11 @@ pub struct Log {
 
 impl Default for Log {
     fn default() -> Self {
-        Log { format: "json".to_owned(), level: "info".to_owned(), access_log: true }
+        Log {
+            format: "json".to_owned(),
+            level: "info".to_owned(),
+            access_log: true,
+        }
     }
 }
 
@@ -421,5 +430,38 @@ mod humantime_serde_compat {
                 "invalid duration {s:?} ({e}): expected e.g. \"500ms\", \"10s\", \"2m\""
             ))
         })
+    }
+}
+
+impl Config {
+    /// Makes every relative path in the configuration relative to `base`
+    /// (the configuration file's directory), so the result does not depend on
+    /// the working directory of the process.
+    pub(crate) fn resolve_relative_paths(&mut self, base: &Path) {
+        let anchor = |path: &mut PathBuf| {
+            if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        };
+        anchor(&mut self.data_dir);
+        for site in &mut self.sites {
+            if let Some(tls) = &mut site.tls {
+                anchor(&mut tls.cert);
+                anchor(&mut tls.key);
+                if let Some(ca) = &mut tls.client_ca {
+                    anchor(ca);
+                }
+            }
+        }
+        if let Some(waf) = &mut self.waf {
+            if let Some(audit_log) = &mut waf.audit_log {
+                anchor(audit_log);
+            }
+            for rule in &mut waf.rules {
+                if Path::new(rule.as_str()).is_relative() {
+                    *rule = base.join(rule.as_str()).to_string_lossy().into_owned();
+                }
+            }
+        }
     }
 }

@@ -88,6 +88,8 @@ pub struct RequestHead {
     pub tls: bool,
     /// Name of the route that matched.
     pub route: String,
+    /// Subject (`CN=…,O=…`) of the client certificate verified on a mutual-TLS connection.
+    pub client_cert_subject: Option<String>,
 }
 
 /// Response status and headers from the upstream.

@@ -1,2 +1,36 @@
-//! Palisade's data plane: HTTP/1.1 and HTTP/2 reverse proxy, TLS termination, routing, limits and the inspection pipeline.
+//! Palisade's data plane: HTTP/1.1 and HTTP/2 reverse proxy, TLS termination, routing, limits and the
+//! inspection pipeline.
+//!
+//! This crate owns everything `palisade serve` does with client traffic:
+//!
+//! * [`start`] binds the configured listeners and returns a [`GatewayHandle`]; the handle reports the
+//!   bound addresses, swaps configurations atomically ([`GatewayHandle::reload`]) and shuts down
+//!   gracefully ([`GatewayHandle::shutdown`]).
+//! * `server` — accept loops, PROXY protocol, TLS with SNI (`tls`), per-connection limits.
+//! * `runtime` — a compiled configuration: host and path routing tables, upstream pools with round robin
+//!   and passive health, TLS server configurations. One `Runtime` lives behind an `ArcSwap`; every request
+//!   loads it once (lock free) and keeps it until it is done, so a reload never disturbs in-flight requests.
+//! * `proxy` — one request: protocol checks, routing, the inspection phases, forwarding, response hardening,
+//!   the access log and metrics.
+//! * `headers` — hop-by-hop removal, `X-Forwarded-*` / `Forwarded`, client address resolution, security
+//!   response headers and cookie hardening.
+//! * `pages` — Palisade's own small error and block pages (HTML or JSON).
+//!
+//! Design notes: the plain-proxy path (no inspectors, or a route with `inspect = false`) streams both bodies
+//! and takes no locks; the upstream connection pool is hyper-util's legacy client, one per upstream.
 #![forbid(unsafe_code)]
+
+mod body;
+mod error;
+mod headers;
+mod pages;
+mod proxy;
+mod proxy_protocol;
+mod runtime;
+mod server;
+mod smuggling;
+mod tls;
+
+pub use error::GatewayError;
+pub use runtime::ReloadSummary;
+pub use server::{GatewayHandle, start};

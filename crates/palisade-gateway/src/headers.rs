@@ -1,0 +1,385 @@
+//! Header rewriting in both directions.
+//!
+//! Requests: hop-by-hop headers (and every name listed in `Connection`) are removed, client supplied
+//! `X-Palisade-*` headers are dropped, `X-Forwarded-For` is appended to (only kept from trusted peers),
+//! `X-Forwarded-Proto`, `X-Forwarded-Host`, RFC 7239 `Forwarded` and `X-Request-Id` are set.
+//!
+//! Responses: hop-by-hop and leaky headers (`Server`, `X-Powered-By`, …) are removed, the site's security
+//! headers are added unless the upstream set them, and `Set-Cookie` is hardened.
+
+use std::net::{IpAddr, SocketAddr};
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use ipnet::IpNet;
+
+use crate::error::GatewayError;
+use crate::runtime::config_header_value;
+
+/// Hop-by-hop headers of RFC 9110 §7.6.1 plus the common non-standard ones.
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    header::PROXY_AUTHORIZATION,
+    header::PROXY_AUTHENTICATE,
+    HeaderName::from_static("keep-alive"),
+];
+
+const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
+pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const FORWARDED: HeaderName = HeaderName::from_static("forwarded");
+
+/// Removes hop-by-hop headers, including every header named in `Connection`.
+pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
+    if let Some(connection) = headers.get(header::CONNECTION).cloned() {
+        // Several Connection headers are joined by get_all.
+        let listed: Vec<HeaderName> = headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .chain(std::iter::once(&connection))
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+            .collect();
+        for name in listed {
+            headers.remove(name);
+        }
+    }
+    for name in &HOP_BY_HOP {
+        headers.remove(name);
+    }
+    headers.remove(PROXY_CONNECTION);
+}
+
+/// Removes every `X-Palisade-*` header (they are Palisade's to set).
+pub(crate) fn remove_palisade_headers(headers: &mut HeaderMap) {
+    let has_any = headers
+        .keys()
+        .any(|name| name.as_str().starts_with("x-palisade-"));
+    if has_any {
+        let names: Vec<HeaderName> = headers
+            .keys()
+            .filter(|name| name.as_str().starts_with("x-palisade-"))
+            .cloned()
+            .collect();
+        for name in names {
+            headers.remove(name);
+        }
+    }
+}
+
+pub(crate) fn is_trusted(networks: &[IpNet], ip: IpAddr) -> bool {
+    let ip = canonical_ip(ip);
+    networks.iter().any(|net| net.contains(&ip))
+}
+
+fn canonical_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
+    }
+}
+
+/// The client address: the peer, or — when the peer is a trusted proxy — the rightmost address in
+/// `X-Forwarded-For` that is not itself a trusted proxy.
+pub(crate) fn resolve_client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    if trusted.is_empty() || !is_trusted(trusted, peer) {
+        return peer;
+    }
+    let mut candidate = peer;
+    let entries = headers
+        .get_all(&X_FORWARDED_FOR)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .collect::<Vec<_>>();
+    for entry in entries.iter().rev() {
+        let Some(ip) = parse_forwarded_ip(entry.trim()) else {
+            // Garbage in the chain: stop trusting what is left of it.
+            return candidate;
+        };
+        candidate = ip;
+        if !is_trusted(trusted, ip) {
+            return ip;
+        }
+    }
+    candidate
+}
+
+fn parse_forwarded_ip(entry: &str) -> Option<IpAddr> {
+    if let Ok(ip) = entry.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    entry.parse::<SocketAddr>().ok().map(|addr| addr.ip())
+}
+
+/// Facts needed to write the forwarding headers.
+pub(crate) struct ForwardFacts<'a> {
+    pub(crate) peer: IpAddr,
+    pub(crate) peer_trusted: bool,
+    pub(crate) client_ip: IpAddr,
+    pub(crate) tls: bool,
+    pub(crate) host: &'a str,
+    pub(crate) server_addr: SocketAddr,
+    pub(crate) request_id: &'a HeaderValue,
+}
+
+/// Sets `X-Forwarded-*`, `Forwarded` and `X-Request-Id` on a request going upstream.
+pub(crate) fn set_forwarding_headers(headers: &mut HeaderMap, facts: &ForwardFacts<'_>) {
+    let proto = if facts.tls { "https" } else { "http" };
+    // X-Forwarded-For: keep a trusted peer's chain and append the peer; otherwise start over.
+    let previous_xff = if facts.peer_trusted {
+        join_values(headers, &X_FORWARDED_FOR)
+    } else {
+        None
+    };
+    let peer_text = facts.peer.to_string();
+    let xff = match previous_xff {
+        Some(previous) => format!("{previous}, {peer_text}"),
+        None => peer_text,
+    };
+    headers.remove(&X_FORWARDED_FOR);
+    if let Ok(value) = HeaderValue::from_str(&xff) {
+        headers.insert(X_FORWARDED_FOR, value);
+    }
+    headers.insert(
+        X_FORWARDED_PROTO,
+        HeaderValue::from_static(if facts.tls { "https" } else { "http" }),
+    );
+    if let Ok(value) = HeaderValue::from_str(facts.host) {
+        headers.insert(X_FORWARDED_HOST, value);
+    }
+    let node = |ip: IpAddr| match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("\"[{v6}]\""),
+    };
+    let element = format!(
+        "for={};by={};host=\"{}\";proto={proto}",
+        node(facts.client_ip),
+        node(facts.server_addr.ip()),
+        facts.host
+    );
+    let forwarded = match (facts.peer_trusted, join_values(headers, &FORWARDED)) {
+        (true, Some(previous)) => format!("{previous}, {element}"),
+        _ => element,
+    };
+    headers.remove(&FORWARDED);
+    if let Ok(value) = HeaderValue::from_str(&forwarded) {
+        headers.insert(FORWARDED, value);
+    }
+    headers.insert(X_REQUEST_ID, facts.request_id.clone());
+}
+
+fn join_values(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
+    let mut values = headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .peekable();
+    values.peek()?;
+    Some(values.collect::<Vec<_>>().join(", "))
+}
+
+/// Leaky response headers that name the upstream's software.
+const LEAKY: [&str; 6] = [
+    "server",
+    "x-powered-by",
+    "x-aspnet-version",
+    "x-aspnetmvc-version",
+    "x-generator",
+    "x-runtime",
+];
+
+/// A site's header policy, compiled to header values once per configuration.
+pub(crate) struct SecurityHeaders {
+    hsts: Option<HeaderValue>,
+    /// Always set (HSTS excepted): name and value.
+    set: Vec<(HeaderName, HeaderValue)>,
+    strip_leaky: bool,
+    harden_cookies: bool,
+    samesite: String,
+}
+
+impl SecurityHeaders {
+    pub(crate) fn compile(
+        site: &str,
+        policy: &palisade_config::HeaderPolicy,
+    ) -> Result<Self, GatewayError> {
+        let mut set = Vec::new();
+        let csp_name = if policy.csp_report_only {
+            header::CONTENT_SECURITY_POLICY_REPORT_ONLY
+        } else {
+            header::CONTENT_SECURITY_POLICY
+        };
+        let entries: [(HeaderName, &str, &str); 6] = [
+            (
+                csp_name,
+                "content_security_policy",
+                &policy.content_security_policy,
+            ),
+            (
+                header::X_FRAME_OPTIONS,
+                "frame_options",
+                &policy.frame_options,
+            ),
+            (
+                header::REFERRER_POLICY,
+                "referrer_policy",
+                &policy.referrer_policy,
+            ),
+            (
+                HeaderName::from_static("permissions-policy"),
+                "permissions_policy",
+                &policy.permissions_policy,
+            ),
+            (
+                HeaderName::from_static("cross-origin-opener-policy"),
+                "cross_origin_opener_policy",
+                &policy.cross_origin_opener_policy,
+            ),
+            (
+                HeaderName::from_static("cross-origin-resource-policy"),
+                "cross_origin_resource_policy",
+                &policy.cross_origin_resource_policy,
+            ),
+        ];
+        for (name, what, value) in entries {
+            if let Some(value) = config_header_value(site, what, value)? {
+                set.push((name, value));
+            }
+        }
+        if policy.content_type_options {
+            set.push((
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ));
+        }
+        let samesite = match policy.cookie_samesite.to_ascii_lowercase().as_str() {
+            "lax" | "" => "Lax".to_owned(),
+            "strict" => "Strict".to_owned(),
+            "none" => "None".to_owned(),
+            other => {
+                return Err(GatewayError::config(format!(
+                    "site {site:?}: cookie_samesite {other:?} must be Lax, Strict or None"
+                )));
+            }
+        };
+        Ok(SecurityHeaders {
+            hsts: config_header_value(site, "hsts", &policy.hsts)?,
+            set,
+            strip_leaky: policy.strip_leaky_headers,
+            harden_cookies: policy.harden_cookies,
+            samesite,
+        })
+    }
+
+    /// Applies the policy to a response (upstream's or Palisade's own).
+    pub(crate) fn apply(&self, headers: &mut HeaderMap, tls: bool) {
+        if self.strip_leaky {
+            for name in LEAKY {
+                headers.remove(name);
+            }
+        }
+        if tls && let Some(hsts) = &self.hsts {
+            headers
+                .entry(header::STRICT_TRANSPORT_SECURITY)
+                .or_insert_with(|| hsts.clone());
+        }
+        for (name, value) in &self.set {
+            headers.entry(name).or_insert_with(|| value.clone());
+        }
+        if self.harden_cookies && headers.contains_key(header::SET_COOKIE) {
+            let cookies: Vec<HeaderValue> = headers
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .cloned()
+                .collect();
+            headers.remove(header::SET_COOKIE);
+            for cookie in cookies {
+                headers.append(
+                    header::SET_COOKIE,
+                    harden_cookie(cookie, tls, &self.samesite),
+                );
+            }
+        }
+    }
+}
+
+/// Adds `Secure` (TLS only), `HttpOnly` and `SameSite` to a `Set-Cookie` value unless present.
+/// `SameSite=None` requires `Secure`; on plain HTTP the policy falls back to `Lax` then.
+fn harden_cookie(cookie: HeaderValue, tls: bool, samesite: &str) -> HeaderValue {
+    let Ok(text) = cookie.to_str() else {
+        return cookie;
+    };
+    let attributes: Vec<String> = text
+        .split(';')
+        .skip(1)
+        .map(|a| {
+            a.trim()
+                .split('=')
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase()
+        })
+        .collect();
+    let has = |name: &str| attributes.iter().any(|a| a == name);
+    let mut out = text.trim_end().trim_end_matches(';').to_owned();
+    if tls && !has("secure") {
+        out.push_str("; Secure");
+    }
+    if !has("httponly") {
+        out.push_str("; HttpOnly");
+    }
+    if !has("samesite") {
+        let value = if samesite == "None" && !tls {
+            "Lax"
+        } else {
+            samesite
+        };
+        out.push_str("; SameSite=");
+        out.push_str(value);
+    }
+    HeaderValue::from_str(&out).unwrap_or(cookie)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_hardening_adds_missing_attributes_only() {
+        let hardened = harden_cookie(
+            HeaderValue::from_static("sid=1; Path=/; httponly"),
+            true,
+            "Strict",
+        );
+        assert_eq!(hardened, "sid=1; Path=/; httponly; Secure; SameSite=Strict");
+        let plain = harden_cookie(HeaderValue::from_static("a=b"), false, "None");
+        assert_eq!(plain, "a=b; HttpOnly; SameSite=Lax");
+    }
+
+    #[test]
+    fn rightmost_untrusted_forwarded_address_wins() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap_or_else(|_| unreachable!())];
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            X_FORWARDED_FOR,
+            HeaderValue::from_static("6.6.6.6, 1.2.3.4, 10.0.0.7"),
+        );
+        let peer: IpAddr = [10, 0, 0, 1].into();
+        assert_eq!(
+            resolve_client_ip(peer, &headers, &trusted),
+            IpAddr::from([1, 2, 3, 4])
+        );
+        let untrusted_peer: IpAddr = [8, 8, 8, 8].into();
+        assert_eq!(
+            resolve_client_ip(untrusted_peer, &headers, &trusted),
+            untrusted_peer
+        );
+    }
+}

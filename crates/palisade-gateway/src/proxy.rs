@@ -1,0 +1,876 @@
+//! One exchange: protocol checks, routing, the inspection phases, forwarding to the upstream, response
+//! hardening, and the access log / metrics / logging phase when the response body is done.
+//!
+//! Design notes: the runtime snapshot is loaded once per request (lock free) and kept to the end, so a
+//! reload never changes a request mid-way. Inspection state (the request head copy, the per-inspector
+//! `Inspection`s) is only built when the configuration has inspectors; the plain path streams both bodies.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, Request, Response, StatusCode, Uri, Version};
+use http_body::Body as _;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use palisade_core::{
+    BodyView, ExchangeSummary, Inspection, Mode, RequestHead, ResponseHead, SecurityEvent,
+    Severity, Verdict,
+};
+use tracing::Instrument;
+
+use crate::body::{BufferError, LimitedBody, OnComplete, ProxyBody, ReportingBody, read_prefix};
+use crate::headers::{self as hdr, ForwardFacts, X_REQUEST_ID};
+use crate::pages;
+use crate::runtime::{RouteRt, Runtime, UpstreamRt};
+use crate::server::{ConnInfo, Shared};
+
+/// Entry point of every request.
+pub(crate) async fn handle(
+    request: Request<Incoming>,
+    conn: Arc<ConnInfo>,
+    shared: Arc<Shared>,
+) -> Response<ProxyBody> {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::now_v7().hyphenated().to_string();
+    let span = tracing::info_span!("request", request.id = %request_id);
+    let runtime = shared.runtime.load_full();
+    let exchange = Exchange::new(runtime, conn, shared, request_id, started, &request);
+    exchange.run(request).instrument(span).await
+}
+
+/// Label of the access log / metrics `verdict` field.
+#[derive(Clone, Copy)]
+enum VerdictLabel {
+    Allow,
+    Block,
+    Detect,
+    Redirect,
+    Error,
+}
+
+impl VerdictLabel {
+    fn as_str(self) -> &'static str {
+        match self {
+            VerdictLabel::Allow => "allow",
+            VerdictLabel::Block => "block",
+            VerdictLabel::Detect => "detect",
+            VerdictLabel::Redirect => "redirect",
+            VerdictLabel::Error => "error",
+        }
+    }
+}
+
+struct Exchange {
+    runtime: Arc<Runtime>,
+    conn: Arc<ConnInfo>,
+    shared: Arc<Shared>,
+    request_id: String,
+    request_id_value: HeaderValue,
+    started: Instant,
+    json: bool,
+    method: Method,
+    path: String,
+    client_ip: IpAddr,
+    site: Option<usize>,
+    route_name: Option<Arc<str>>,
+    verdict: VerdictLabel,
+    head: Option<RequestHead>,
+    inspections: Vec<Box<dyn Inspection>>,
+}
+
+/// What to do after a phase ran.
+enum PhaseOutcome {
+    Continue,
+    Respond(Response<ProxyBody>),
+}
+
+impl Exchange {
+    fn new(
+        runtime: Arc<Runtime>,
+        conn: Arc<ConnInfo>,
+        shared: Arc<Shared>,
+        request_id: String,
+        started: Instant,
+        request: &Request<Incoming>,
+    ) -> Self {
+        let request_id_value =
+            HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("-"));
+        let client_ip = conn.client.ip();
+        Exchange {
+            json: pages::prefers_json(request.headers()),
+            method: request.method().clone(),
+            path: request.uri().path().to_owned(),
+            runtime,
+            conn,
+            shared,
+            request_id,
+            request_id_value,
+            started,
+            client_ip,
+            site: None,
+            route_name: None,
+            verdict: VerdictLabel::Allow,
+            head: None,
+            inspections: Vec::new(),
+        }
+    }
+
+    async fn run(mut self, mut request: Request<Incoming>) -> Response<ProxyBody> {
+        if self.conn.guard_flag.load(Ordering::Relaxed) {
+            tracing::info!(
+                "ambiguous request framing (Content-Length with Transfer-Encoding) refused"
+            );
+            let mut response = self.error_page(StatusCode::BAD_REQUEST);
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return self.finish(response);
+        }
+        if let Err(status) = self.check_protocol(&request) {
+            let mut response = self.error_page(status);
+            if request.version() < Version::HTTP_2 {
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            return self.finish(response);
+        }
+        let host = match request_host(&request) {
+            Ok(host) => host,
+            Err(status) => {
+                let response = self.error_page(status);
+                return self.finish(response);
+            }
+        };
+        if self.conn.redirect_to_https {
+            let response = self.redirect_to_https(&host, request.uri());
+            return self.finish(response);
+        }
+        let Some(site_index) = self.runtime.site_for_host(&host) else {
+            let response = self.error_page(StatusCode::NOT_FOUND);
+            return self.finish(response);
+        };
+        self.site = Some(site_index);
+        if self.conn.sni.is_some()
+            && self
+                .conn
+                .tls_site
+                .is_some_and(|tls_site| tls_site != site_index)
+        {
+            // The certificate presented was chosen for another site.
+            let response = self.error_page(StatusCode::MISDIRECTED_REQUEST);
+            return self.finish(response);
+        }
+        let runtime = self.runtime.clone();
+        let site = &runtime.sites[site_index];
+        let Some(route) = site.route_for_path(request.uri().path()) else {
+            let response = self.error_page(StatusCode::NOT_FOUND);
+            return self.finish(response);
+        };
+        self.route_name = Some(route.name.clone());
+        let trusted = &runtime.config.trusted_proxies.networks;
+        let peer_trusted = !trusted.is_empty() && hdr::is_trusted(trusted, self.conn.client.ip());
+        if peer_trusted {
+            self.client_ip =
+                hdr::resolve_client_ip(self.conn.client.ip(), request.headers(), trusted);
+        }
+        let limits = &runtime.config.limits;
+        if let Some(length) = declared_length(request.headers())
+            && length > limits.max_body.0
+        {
+            let response = self.error_page(StatusCode::PAYLOAD_TOO_LARGE);
+            return self.finish(response);
+        }
+
+        // Phase 1.
+        if !runtime.inspectors.is_empty() {
+            let head = RequestHead {
+                request_id: self.request_id.clone(),
+                method: request.method().clone(),
+                raw_target: request
+                    .uri()
+                    .path_and_query()
+                    .map_or_else(|| request.uri().to_string(), |pq| pq.as_str().to_owned()),
+                version: request.version(),
+                headers: request.headers().clone(),
+                client_addr: std::net::SocketAddr::new(self.client_ip, self.conn.client.port()),
+                server_addr: self.conn.local,
+                host: host.clone(),
+                tls: self.conn.tls,
+                route: route.name.to_string(),
+                client_cert_subject: self.conn.client_cert_subject.clone(),
+            };
+            self.inspections = runtime
+                .inspectors
+                .iter()
+                .map(|inspector| inspector.start(&head))
+                .collect();
+            self.head = Some(head);
+            if let PhaseOutcome::Respond(response) =
+                self.run_phase(route, |inspection, head| inspection.request_headers(head))
+            {
+                return self.finish(response);
+            }
+        }
+
+        let is_upgrade = request.version() == Version::HTTP_11 && wants_upgrade(request.headers());
+        let client_upgrade = if is_upgrade {
+            Some(hyper::upgrade::on(&mut request))
+        } else {
+            None
+        };
+        let (mut parts, incoming) = request.into_parts();
+
+        // Request body: buffer a prefix for phase 2 when someone inspects it, else stream.
+        let too_large = Arc::new(AtomicBool::new(false));
+        let max_body = limits.max_body.0;
+        let inspect_body =
+            route.inspect && runtime.wants_request_body && !self.inspections.is_empty();
+        let mut incoming = incoming;
+        let body = if incoming.is_end_stream() {
+            UpstreamBody::Replayable(Bytes::new())
+        } else if inspect_body {
+            let limit = usize::try_from(limits.inspect_body_limit.0).unwrap_or(usize::MAX);
+            let prefix = match read_prefix(&mut incoming, limit, max_body).await {
+                Ok(prefix) => prefix,
+                Err(BufferError::TooLarge) => {
+                    let response = self.error_page(StatusCode::PAYLOAD_TOO_LARGE);
+                    return self.finish(response);
+                }
+                Err(BufferError::Read(error)) => {
+                    tracing::debug!(%error, "client request body failed");
+                    let response = self.error_page(StatusCode::BAD_REQUEST);
+                    return self.finish(response);
+                }
+            };
+            let total_len = if prefix.complete {
+                Some(prefix.bytes.len() as u64)
+            } else {
+                declared_length(&parts.headers)
+            };
+            let view = BodyView {
+                bytes: &prefix.bytes,
+                total_len,
+                truncated: !prefix.complete,
+            };
+            if let PhaseOutcome::Respond(response) = self.run_phase(route, |inspection, head| {
+                inspection.request_body(head, view)
+            }) {
+                return self.finish(response);
+            }
+            if prefix.complete {
+                UpstreamBody::Replayable(prefix.bytes)
+            } else {
+                UpstreamBody::Streaming(
+                    LimitedBody::new(prefix.bytes, Some(incoming), max_body, too_large.clone())
+                        .boxed_unsync(),
+                )
+            }
+        } else {
+            UpstreamBody::Streaming(
+                LimitedBody::new(Bytes::new(), Some(incoming), max_body, too_large.clone())
+                    .boxed_unsync(),
+            )
+        };
+
+        // Rewrite the head for the upstream.
+        let upgrade_value = if is_upgrade {
+            parts.headers.get(header::UPGRADE).cloned()
+        } else {
+            None
+        };
+        let original_host = parts.headers.get(header::HOST).cloned();
+        hdr::remove_hop_by_hop(&mut parts.headers);
+        hdr::remove_palisade_headers(&mut parts.headers);
+        parts.headers.remove(header::EXPECT);
+        parts.headers.remove(header::CONTENT_LENGTH);
+        if let Some(upgrade) = upgrade_value {
+            parts
+                .headers
+                .insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+            parts.headers.insert(header::UPGRADE, upgrade);
+        }
+        let host_value = original_host
+            .or_else(|| {
+                parts
+                    .uri
+                    .authority()
+                    .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+            })
+            .unwrap_or_else(|| {
+                HeaderValue::from_str(&host).unwrap_or(HeaderValue::from_static("localhost"))
+            });
+        parts.headers.insert(header::HOST, host_value);
+        hdr::set_forwarding_headers(
+            &mut parts.headers,
+            &ForwardFacts {
+                peer: self.conn.client.ip(),
+                peer_trusted,
+                client_ip: self.client_ip,
+                tls: self.conn.tls,
+                host: &host,
+                server_addr: self.conn.local,
+                request_id: &self.request_id_value,
+            },
+        );
+        let upstream = runtime.upstreams[route.upstream].clone();
+        let upstream_result =
+            forward(&upstream, parts.method, parts.uri, parts.headers, body).await;
+        let mut upstream_response = match upstream_result {
+            Ok(response) => response,
+            Err(failure) => {
+                let status = if too_large.load(Ordering::Relaxed) {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                } else {
+                    metrics::counter!(
+                        "palisade_upstream_errors_total",
+                        "upstream" => upstream.name.to_string(),
+                        "kind" => failure.kind()
+                    )
+                    .increment(1);
+                    tracing::warn!(upstream = %upstream.name, error = %failure, "upstream failed");
+                    failure.status()
+                };
+                self.verdict = VerdictLabel::Error;
+                let response = self.error_page(status);
+                return self.finish(response);
+            }
+        };
+
+        if upstream_response.status() == StatusCode::SWITCHING_PROTOCOLS
+            && let Some(client_upgrade) = client_upgrade
+        {
+            let upstream_upgrade = hyper::upgrade::on(&mut upstream_response);
+            let mut shutdown = self.conn.shutdown.clone();
+            tokio::spawn(
+                async move {
+                    let (client, upstream) = match tokio::try_join!(client_upgrade, upstream_upgrade) {
+                        Ok(pair) => pair,
+                        Err(error) => {
+                            tracing::debug!(%error, "upgrade failed");
+                            return;
+                        }
+                    };
+                    let mut client = hyper_util::rt::TokioIo::new(client);
+                    let mut upstream = hyper_util::rt::TokioIo::new(upstream);
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
+                        _ = async { while shutdown.changed().await.is_ok() && *shutdown.borrow() != crate::server::Stage::Stopped {} } => {}
+                    }
+                }
+                .in_current_span(),
+            );
+            let (mut parts, _) = upstream_response.into_parts();
+            parts
+                .headers
+                .insert(X_REQUEST_ID, self.request_id_value.clone());
+            let response = Response::from_parts(parts, crate::body::empty());
+            return self.finish(response);
+        }
+
+        let (mut parts, upstream_body) = upstream_response.into_parts();
+        hdr::remove_hop_by_hop(&mut parts.headers);
+        let mut body: ProxyBody = upstream_body.map_err(Into::into).boxed_unsync();
+        if !self.inspections.is_empty() {
+            let response_head = ResponseHead {
+                status: parts.status,
+                version: parts.version,
+                headers: parts.headers.clone(),
+            };
+            if let PhaseOutcome::Respond(response) = self.run_phase(route, |inspection, head| {
+                inspection.response_headers(head, &response_head)
+            }) {
+                return self.finish(response);
+            }
+            if route.inspect && runtime.wants_response_body {
+                let limit =
+                    usize::try_from(limits.inspect_response_body_limit.0).unwrap_or(usize::MAX);
+                let prefix = match read_prefix(&mut body, limit, u64::MAX).await {
+                    Ok(prefix) => prefix,
+                    Err(_) => {
+                        self.verdict = VerdictLabel::Error;
+                        let response = self.error_page(StatusCode::BAD_GATEWAY);
+                        return self.finish(response);
+                    }
+                };
+                let total_len = if prefix.complete {
+                    Some(prefix.bytes.len() as u64)
+                } else {
+                    None
+                };
+                let view = BodyView {
+                    bytes: &prefix.bytes,
+                    total_len,
+                    truncated: !prefix.complete,
+                };
+                if let PhaseOutcome::Respond(response) = self
+                    .run_phase(route, |inspection, head| {
+                        inspection.response_body(head, &response_head, view)
+                    })
+                {
+                    return self.finish(response);
+                }
+                let rest = if prefix.complete { None } else { Some(body) };
+                body = LimitedBody::new(
+                    prefix.bytes,
+                    rest,
+                    u64::MAX,
+                    Arc::new(AtomicBool::new(false)),
+                )
+                .boxed_unsync();
+            }
+        }
+        parts
+            .headers
+            .insert(X_REQUEST_ID, self.request_id_value.clone());
+        runtime.sites[site_index]
+            .headers
+            .apply(&mut parts.headers, self.conn.tls);
+        self.finish_with(Response::from_parts(parts, body))
+    }
+
+    /// Refuses what hyper lets through but Palisade does not forward.
+    fn check_protocol(&self, request: &Request<Incoming>) -> Result<(), StatusCode> {
+        let headers = request.headers();
+        if request.method() == Method::CONNECT {
+            return Err(StatusCode::METHOD_NOT_ALLOWED);
+        }
+        if !request.uri().path().starts_with('/') {
+            return Err(StatusCode::BAD_REQUEST);
+        }
+        let limits = &self.runtime.config.limits;
+        if headers.len() > limits.max_headers {
+            return Err(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+        }
+        if request.version() == Version::HTTP_2 {
+            let size: u64 = headers
+                .iter()
+                .map(|(name, value)| (name.as_str().len() + value.len() + 4) as u64)
+                .sum();
+            if size > limits.max_header_bytes.0 {
+                return Err(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+            }
+        }
+        if headers.contains_key(header::CONTENT_LENGTH)
+            && headers.contains_key(header::TRANSFER_ENCODING)
+        {
+            return Err(StatusCode::BAD_REQUEST);
+        }
+        let mut lengths = headers.get_all(header::CONTENT_LENGTH).iter();
+        if let Some(first) = lengths.next()
+            && (lengths.any(|other| other != first) || parse_length(first).is_none())
+        {
+            return Err(StatusCode::BAD_REQUEST);
+        }
+        for (name, value) in headers {
+            if name.as_str().is_empty()
+                || value
+                    .as_bytes()
+                    .iter()
+                    .any(|&b| b == 0 || b == b'\r' || b == b'\n')
+            {
+                return Err(StatusCode::BAD_REQUEST);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one phase hook of every inspection; the first disruptive verdict wins (block mode) or is
+    /// recorded as "would have blocked" (detect mode).
+    fn run_phase<F>(&mut self, route: &RouteRt, mut hook: F) -> PhaseOutcome
+    where
+        F: FnMut(&mut dyn Inspection, &RequestHead) -> Verdict,
+    {
+        let Some(head) = self.head.as_ref() else {
+            return PhaseOutcome::Continue;
+        };
+        let mut disruptive = None;
+        let mut detected = Vec::new();
+        for (index, inspection) in self.inspections.iter_mut().enumerate() {
+            let verdict = hook(inspection.as_mut(), head);
+            if verdict.is_disruptive() {
+                if route.mode == Mode::Detect {
+                    detected.push((index, verdict));
+                    continue;
+                }
+                disruptive = Some((index, verdict));
+                break;
+            }
+        }
+        for (index, verdict) in detected {
+            let event = self.verdict_event("malicious_request_detected", &verdict, index, route);
+            self.shared.events.record(event);
+            self.verdict = VerdictLabel::Detect;
+        }
+        let Some((index, verdict)) = disruptive else {
+            return PhaseOutcome::Continue;
+        };
+        match verdict {
+            Verdict::Redirect { status, location } => {
+                self.verdict = VerdictLabel::Redirect;
+                let status = if status.is_redirection() {
+                    status
+                } else {
+                    StatusCode::FOUND
+                };
+                let location =
+                    HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/"));
+                PhaseOutcome::Respond(pages::redirect(status, location))
+            }
+            Verdict::Block { status, .. } => {
+                let event = self.verdict_event("malicious_request_blocked", &verdict, index, route);
+                self.shared.events.record(event);
+                self.verdict = VerdictLabel::Block;
+                // The route's block status applies unless the inspector asked for a specific non-403 status.
+                let status =
+                    if status == StatusCode::FORBIDDEN || !(400..600).contains(&status.as_u16()) {
+                        route.block_status
+                    } else {
+                        status
+                    };
+                PhaseOutcome::Respond(pages::page(status, &self.request_id, self.json, true))
+            }
+            Verdict::Allow | Verdict::Annotate(_) => PhaseOutcome::Continue,
+        }
+    }
+
+    fn verdict_event(
+        &self,
+        action: &str,
+        verdict: &Verdict,
+        inspector: usize,
+        route: &RouteRt,
+    ) -> SecurityEvent {
+        let (message, rule_ids) = match verdict {
+            Verdict::Block {
+                reason, rule_ids, ..
+            } => (reason.clone(), rule_ids.clone()),
+            Verdict::Redirect { location, .. } => (format!("redirect to {location}"), Vec::new()),
+            _ => (String::new(), Vec::new()),
+        };
+        let mut event = SecurityEvent::new(action, "web", Severity::High, message);
+        event.outcome = palisade_core::EventOutcome::Success;
+        event.request_id = Some(self.request_id.clone());
+        event.source_ip = Some(self.client_ip);
+        event.route = Some(route.name.to_string());
+        event.rule_ids = rule_ids;
+        if let Some(inspector) = self.runtime.inspectors.get(inspector) {
+            event
+                .fields
+                .insert("palisade.inspector".to_owned(), inspector.name().into());
+        }
+        event
+            .fields
+            .insert("url.path".to_owned(), self.path.clone().into());
+        event.fields.insert(
+            "http.request.method".to_owned(),
+            self.method.as_str().into(),
+        );
+        event
+    }
+
+    fn error_page(&self, status: StatusCode) -> Response<ProxyBody> {
+        pages::page(status, &self.request_id, self.json, false)
+    }
+
+    fn redirect_to_https(&self, host: &str, uri: &Uri) -> Response<ProxyBody> {
+        let path = uri.path_and_query().map_or("/", |pq| pq.as_str());
+        match HeaderValue::from_str(&format!("https://{host}{path}")) {
+            Ok(location) => pages::redirect(StatusCode::MOVED_PERMANENTLY, location),
+            Err(_) => self.error_page(StatusCode::BAD_REQUEST),
+        }
+    }
+
+    /// Finishes one of Palisade's own answers: security headers and request id.
+    fn finish(self, mut response: Response<ProxyBody>) -> Response<ProxyBody> {
+        response
+            .headers_mut()
+            .insert(X_REQUEST_ID, self.request_id_value.clone());
+        if let Some(site) = self.site {
+            self.runtime.sites[site]
+                .headers
+                .apply(response.headers_mut(), self.conn.tls);
+        } else {
+            response.headers_mut().insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+        }
+        self.finish_with(response)
+    }
+
+    /// Wraps the body so the logging phase, access log and metrics run when it is done.
+    fn finish_with(self, response: Response<ProxyBody>) -> Response<ProxyBody> {
+        let (parts, body) = response.into_parts();
+        let blocked = matches!(self.verdict, VerdictLabel::Block | VerdictLabel::Redirect);
+        let record = ExchangeRecord {
+            status: parts.status,
+            blocked,
+            verdict: self.verdict,
+            started: self.started,
+            request_id: self.request_id,
+            client_ip: self.client_ip,
+            method: self.method,
+            path: self.path,
+            route: self.route_name,
+            access_log: self.runtime.config.log.access_log,
+            head: self.head,
+            inspections: self.inspections,
+            shared: self.shared,
+            span: tracing::Span::current(),
+        };
+        Response::from_parts(
+            parts,
+            ReportingBody::new(body, Box::new(record)).boxed_unsync(),
+        )
+    }
+}
+
+/// Everything the end of an exchange needs.
+struct ExchangeRecord {
+    status: StatusCode,
+    blocked: bool,
+    verdict: VerdictLabel,
+    started: Instant,
+    request_id: String,
+    client_ip: IpAddr,
+    method: Method,
+    path: String,
+    route: Option<Arc<str>>,
+    access_log: bool,
+    head: Option<RequestHead>,
+    inspections: Vec<Box<dyn Inspection>>,
+    shared: Arc<Shared>,
+    span: tracing::Span,
+}
+
+impl OnComplete for ExchangeRecord {
+    fn complete(self: Box<Self>, bytes_sent: u64) {
+        let record = *self;
+        let _entered = record.span.enter();
+        let duration = record.started.elapsed();
+        if let Some(head) = &record.head {
+            let summary = ExchangeSummary {
+                status: record.status,
+                duration,
+                response_bytes: bytes_sent,
+                blocked: record.blocked,
+            };
+            for mut inspection in record.inspections {
+                for mut event in inspection.logging(head, &summary) {
+                    event
+                        .request_id
+                        .get_or_insert_with(|| record.request_id.clone());
+                    event.source_ip.get_or_insert(record.client_ip);
+                    if event.route.is_none() {
+                        event.route = record.route.as_ref().map(|r| r.to_string());
+                    }
+                    record.shared.events.record(event);
+                }
+            }
+        }
+        let route = record.route.as_deref().unwrap_or("-");
+        if record.access_log {
+            tracing::event!(
+                target: "palisade::access",
+                tracing::Level::INFO,
+                client.ip = %record.client_ip,
+                http.request.method = %record.method,
+                url.path = %record.path,
+                http.response.status_code = record.status.as_u16(),
+                http.response.body.bytes = bytes_sent,
+                event.duration = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX),
+                request.id = %record.request_id,
+                route = route,
+                verdict = record.verdict.as_str(),
+                "request"
+            );
+        }
+        metrics::counter!(
+            "palisade_requests_total",
+            "route" => route.to_owned(),
+            "status" => record.status.as_str().to_owned(),
+            "verdict" => record.verdict.as_str()
+        )
+        .increment(1);
+        metrics::histogram!("palisade_request_duration_seconds", "route" => route.to_owned())
+            .record(duration.as_secs_f64());
+    }
+}
+
+/// The host a request is for: lower-case, without port. 400 for a missing, duplicated or invalid Host.
+fn request_host<B>(request: &Request<B>) -> Result<String, StatusCode> {
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    let header_host = hosts.next();
+    if hosts.next().is_some() {
+        return Err(StatusCode::BAD_REQUEST);
+    }
+    let raw = match (request.uri().authority(), header_host) {
+        (Some(authority), _) => authority.as_str().to_owned(),
+        (None, Some(value)) => value
+            .to_str()
+            .map_err(|_| StatusCode::BAD_REQUEST)?
+            .to_owned(),
+        (None, None) => return Err(StatusCode::BAD_REQUEST),
+    };
+    let authority: http::uri::Authority = raw.parse().map_err(|_| StatusCode::BAD_REQUEST)?;
+    if authority.as_str().contains('@') {
+        return Err(StatusCode::BAD_REQUEST);
+    }
+    let host = authority.host().trim_end_matches('.');
+    if host.is_empty()
+        || host.len() > 253
+        || !host.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'[' | b']' | b':')
+        })
+    {
+        return Err(StatusCode::BAD_REQUEST);
+    }
+    Ok(host.to_ascii_lowercase())
+}
+
+fn parse_length(value: &HeaderValue) -> Option<u64> {
+    let text = value.to_str().ok()?;
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(header::CONTENT_LENGTH).and_then(parse_length)
+}
+
+fn wants_upgrade(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::UPGRADE)
+        && headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|token| token.trim().eq_ignore_ascii_case("upgrade"))
+}
+
+/// The body going upstream: replayable (fully buffered; retried on another server after a connect
+/// error) or streaming (sent once).
+enum UpstreamBody {
+    Replayable(Bytes),
+    Streaming(ProxyBody),
+}
+
+/// Why forwarding failed.
+#[derive(Debug)]
+enum ForwardError {
+    Connect(hyper_util::client::legacy::Error),
+    Timeout,
+    Other(hyper_util::client::legacy::Error),
+    Request(http::Error),
+}
+
+impl ForwardError {
+    fn kind(&self) -> &'static str {
+        match self {
+            ForwardError::Connect(_) => "connect",
+            ForwardError::Timeout => "timeout",
+            ForwardError::Other(_) => "protocol",
+            ForwardError::Request(_) => "request",
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ForwardError::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            _ => StatusCode::BAD_GATEWAY,
+        }
+    }
+}
+
+impl std::fmt::Display for ForwardError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ForwardError::Connect(error) => write!(f, "connect: {error}"),
+            ForwardError::Timeout => f.write_str("no response within the response timeout"),
+            ForwardError::Other(error) => {
+                write!(f, "{error}")?;
+                if let Some(source) = std::error::Error::source(error) {
+                    write!(f, ": {source}")?;
+                }
+                Ok(())
+            }
+            ForwardError::Request(error) => write!(f, "request: {error}"),
+        }
+    }
+}
+
+async fn forward(
+    upstream: &UpstreamRt,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: UpstreamBody,
+) -> Result<Response<Incoming>, ForwardError> {
+    let path_and_query = uri.path_and_query().cloned();
+    let version = if upstream.client_is_http2() {
+        Version::HTTP_2
+    } else {
+        Version::HTTP_11
+    };
+    let build =
+        |server_index: usize, body: ProxyBody| -> Result<Request<ProxyBody>, ForwardError> {
+            let server = upstream.server(server_index);
+            let mut target = Uri::builder()
+                .scheme(server.scheme.clone())
+                .authority(server.authority.clone());
+            target = match &path_and_query {
+                Some(pq) => target.path_and_query(pq.clone()),
+                None => target.path_and_query("/"),
+            };
+            let mut request = Request::builder()
+                .method(method.clone())
+                .uri(target.build().map_err(ForwardError::Request)?)
+                .version(version)
+                .body(body)
+                .map_err(ForwardError::Request)?;
+            *request.headers_mut() = headers.clone();
+            Ok(request)
+        };
+    let (attempts, mut streaming, replayable) = match body {
+        UpstreamBody::Replayable(bytes) => (upstream.server_count(), None, bytes),
+        UpstreamBody::Streaming(body) => (1, Some(body), Bytes::new()),
+    };
+    let mut last_error = None;
+    for _ in 0..attempts {
+        let server_index = upstream.pick();
+        let body = match streaming.take() {
+            Some(body) => body,
+            None if replayable.is_empty() => crate::body::empty(),
+            None => crate::body::full(replayable.clone()),
+        };
+        let request = build(server_index, body)?;
+        match tokio::time::timeout(upstream.response_timeout, upstream.client.request(request))
+            .await
+        {
+            Ok(Ok(response)) => {
+                upstream.record_success(server_index);
+                return Ok(response);
+            }
+            Ok(Err(error)) => {
+                upstream.record_failure(server_index);
+                if error.is_connect() {
+                    last_error = Some(ForwardError::Connect(error));
+                    continue;
+                }
+                return Err(ForwardError::Other(error));
+            }
+            Err(_) => {
+                upstream.record_failure(server_index);
+                return Err(ForwardError::Timeout);
+            }
+        }
+    }
+    Err(last_error.unwrap_or(ForwardError::Timeout))
+}

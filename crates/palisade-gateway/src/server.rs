@@ -1,0 +1,387 @@
+//! Listeners and connections: binding, the accept loops, the connection limit, PROXY protocol, TLS
+//! handshakes with SNI, HTTP/1.1 and HTTP/2 serving with protocol limits, and graceful shutdown.
+//!
+//! Shutdown: a `watch` channel carries the state (running → draining → stopped). Every accept loop and
+//! connection holds a receiver; `shutdown()` switches to draining (accept loops end, connections finish
+//! their in-flight requests and close), waits until every receiver is gone or `shutdown_grace` passed,
+//! then switches to stopped, which drops whatever is left.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use palisade_config::Config;
+use palisade_core::{EventSink, Inspector};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinHandle;
+
+use crate::error::{ErrorKind, GatewayError};
+use crate::headers::is_trusted;
+use crate::runtime::{ReloadSummary, Runtime, listener_difference, listeners_changed_error};
+use crate::smuggling::SmugglingGuard;
+
+/// State shared by every connection.
+pub(crate) struct Shared {
+    pub(crate) runtime: ArcSwap<Runtime>,
+    pub(crate) events: Arc<dyn EventSink>,
+}
+
+/// Facts about one client connection.
+pub(crate) struct ConnInfo {
+    /// The client: the socket peer, or the PROXY protocol source.
+    pub(crate) client: SocketAddr,
+    pub(crate) local: SocketAddr,
+    pub(crate) tls: bool,
+    /// SNI name of a TLS connection.
+    pub(crate) sni: Option<String>,
+    /// Site chosen for the TLS handshake.
+    pub(crate) tls_site: Option<usize>,
+    pub(crate) client_cert_subject: Option<String>,
+    pub(crate) redirect_to_https: bool,
+    /// Set by the smuggling guard when the connection carried an ambiguous request.
+    pub(crate) guard_flag: Arc<std::sync::atomic::AtomicBool>,
+    pub(crate) shutdown: watch::Receiver<Stage>,
+}
+
+/// Lifecycle stage of the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    Running,
+    Draining,
+    Stopped,
+}
+
+/// A running gateway.
+pub struct GatewayHandle {
+    shared: Arc<Shared>,
+    addrs: Vec<SocketAddr>,
+    stage: watch::Sender<Stage>,
+    accept_tasks: Vec<JoinHandle<()>>,
+}
+
+/// Binds every listener of `config` and starts serving.
+pub async fn start(
+    config: Arc<Config>,
+    inspectors: Vec<Arc<dyn Inspector>>,
+    events: Arc<dyn EventSink>,
+) -> Result<GatewayHandle, GatewayError> {
+    if config.listeners.is_empty() {
+        return Err(GatewayError::config("no listener configured"));
+    }
+    let runtime = Runtime::build(config.clone(), inspectors)?;
+    let shared = Arc::new(Shared {
+        runtime: ArcSwap::from_pointee(runtime),
+        events,
+    });
+    let mut bound = Vec::with_capacity(config.listeners.len());
+    for listener in &config.listeners {
+        let socket = TcpListener::bind(listener.addr).await.map_err(|source| {
+            GatewayError::new(ErrorKind::Bind {
+                addr: listener.addr,
+                source,
+            })
+        })?;
+        let addr = socket.local_addr().map_err(|source| {
+            GatewayError::new(ErrorKind::Bind {
+                addr: listener.addr,
+                source,
+            })
+        })?;
+        bound.push((socket, addr));
+    }
+    let (stage, _) = watch::channel(Stage::Running);
+    let connections = Arc::new(Semaphore::new(config.limits.max_connections.max(1)));
+    let mut addrs = Vec::with_capacity(bound.len());
+    let mut accept_tasks = Vec::with_capacity(bound.len());
+    for (index, (socket, addr)) in bound.into_iter().enumerate() {
+        addrs.push(addr);
+        tracing::info!(%addr, "listening");
+        accept_tasks.push(tokio::spawn(accept_loop(
+            socket,
+            index,
+            shared.clone(),
+            connections.clone(),
+            stage.subscribe(),
+        )));
+    }
+    metrics::gauge!("palisade_open_connections").set(0.0);
+    Ok(GatewayHandle {
+        shared,
+        addrs,
+        stage,
+        accept_tasks,
+    })
+}
+
+impl GatewayHandle {
+    /// The bound addresses of the configured listeners, in configuration order.
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.addrs.clone()
+    }
+
+    /// Swaps in a new configuration and inspector set. In-flight requests finish on the old one; TLS
+    /// certificates are re-read. The listener set must not change.
+    pub fn reload(
+        &self,
+        config: Arc<Config>,
+        inspectors: Vec<Arc<dyn Inspector>>,
+    ) -> Result<ReloadSummary, GatewayError> {
+        let result = self.try_reload(config, inspectors);
+        let outcome = if result.is_ok() { "success" } else { "failure" };
+        metrics::counter!("palisade_config_reloads_total", "result" => outcome).increment(1);
+        match &result {
+            Ok(summary) => tracing::info!(%summary, "configuration reloaded"),
+            Err(error) => tracing::warn!(%error, "configuration reload refused"),
+        }
+        result
+    }
+
+    fn try_reload(
+        &self,
+        config: Arc<Config>,
+        inspectors: Vec<Arc<dyn Inspector>>,
+    ) -> Result<ReloadSummary, GatewayError> {
+        let current = self.shared.runtime.load();
+        if let Some(what) = listener_difference(&current.config, &config) {
+            return Err(listeners_changed_error(what));
+        }
+        let summary = ReloadSummary::between(&current.config, &config, inspectors.len());
+        let runtime = Runtime::build(config, inspectors)?;
+        self.shared.runtime.store(Arc::new(runtime));
+        Ok(summary)
+    }
+
+    /// Stops accepting, lets in-flight requests finish for up to `limits.shutdown_grace`, then closes
+    /// whatever is left.
+    pub async fn shutdown(self) {
+        let grace = self.shared.runtime.load().config.limits.shutdown_grace;
+        let _ = self.stage.send(Stage::Draining);
+        for task in self.accept_tasks {
+            let _ = task.await;
+        }
+        if tokio::time::timeout(grace, self.stage.closed())
+            .await
+            .is_err()
+        {
+            tracing::warn!("shutdown grace period over; closing remaining connections");
+            let _ = self.stage.send(Stage::Stopped);
+            let _ = tokio::time::timeout(Duration::from_secs(1), self.stage.closed()).await;
+        }
+    }
+}
+
+async fn accept_loop(
+    socket: TcpListener,
+    listener_index: usize,
+    shared: Arc<Shared>,
+    connections: Arc<Semaphore>,
+    mut stage: watch::Receiver<Stage>,
+) {
+    loop {
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => return,
+            },
+            _ = stage.changed() => return,
+        };
+        let accepted = tokio::select! {
+            accepted = socket.accept() => accepted,
+            _ = stage.changed() => return,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(error) => {
+                // EMFILE and friends: back off briefly instead of spinning.
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let shared = shared.clone();
+        let stage = stage.clone();
+        tokio::spawn(async move {
+            metrics::gauge!("palisade_open_connections").increment(1.0);
+            serve_connection(stream, peer, listener_index, shared, stage).await;
+            metrics::gauge!("palisade_open_connections").decrement(1.0);
+            drop(permit);
+        });
+    }
+}
+
+async fn serve_connection(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    listener_index: usize,
+    shared: Arc<Shared>,
+    stage: watch::Receiver<Stage>,
+) {
+    let _ = stream.set_nodelay(true);
+    let runtime = shared.runtime.load_full();
+    let Some(listener) = runtime.config.listeners.get(listener_index).cloned() else {
+        return;
+    };
+    let limits = runtime.config.limits.clone();
+    let local = stream.local_addr().unwrap_or(peer);
+    let mut client = peer;
+    if listener.proxy_protocol && is_trusted(&runtime.config.trusted_proxies.networks, peer.ip()) {
+        match tokio::time::timeout(
+            limits.header_read_timeout,
+            crate::proxy_protocol::read_header(&mut stream),
+        )
+        .await
+        {
+            Ok(Ok(Some(source))) => client = source,
+            Ok(Ok(None)) => {}
+            Ok(Err(error)) => {
+                tracing::debug!(%peer, %error, "PROXY protocol header refused");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(%peer, "PROXY protocol header timed out");
+                return;
+            }
+        }
+    }
+    let guard_flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut info = ConnInfo {
+        client,
+        local,
+        tls: listener.tls,
+        sni: None,
+        tls_site: None,
+        client_cert_subject: None,
+        redirect_to_https: listener.redirect_to_https,
+        guard_flag: guard_flag.clone(),
+        shutdown: stage.clone(),
+    };
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    let max_head = usize::try_from(limits.max_header_bytes.0).unwrap_or(usize::MAX);
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(max_head.max(8192))
+        .max_headers(limits.max_headers.max(1));
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(max_head).unwrap_or(u32::MAX))
+        .max_concurrent_streams(256)
+        .keep_alive_interval(Some(limits.keepalive_idle_timeout))
+        .keep_alive_timeout(Duration::from_secs(20));
+    if listener.tls {
+        let acceptor =
+            tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream);
+        let handshake = async {
+            let start = acceptor.await?;
+            let sni = start.client_hello().server_name().map(str::to_owned);
+            let Some(site_index) = runtime.tls_site_for_sni(sni.as_deref()) else {
+                return Err(std::io::Error::other("no TLS site"));
+            };
+            let Some(tls) = runtime.sites[site_index].tls.as_ref() else {
+                return Err(std::io::Error::other("no TLS site"));
+            };
+            let config = if listener.http2 {
+                tls.with_h2.clone()
+            } else {
+                tls.http1_only.clone()
+            };
+            let stream = start.into_stream(config).await?;
+            Ok((stream, sni, site_index))
+        };
+        let (tls_stream, sni, site_index) =
+            match tokio::time::timeout(limits.header_read_timeout, handshake).await {
+                Ok(Ok(done)) => done,
+                Ok(Err(error)) => {
+                    tracing::debug!(%peer, %error, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%peer, "TLS handshake timed out");
+                    return;
+                }
+            };
+        let (_, session) = tls_stream.get_ref();
+        let h2 = session.alpn_protocol() == Some(b"h2");
+        info.client_cert_subject = session
+            .peer_certificates()
+            .and_then(|certs| certs.first())
+            .and_then(|cert| crate::tls::certificate_subject(cert));
+        info.sni = sni.map(|name| name.to_ascii_lowercase());
+        info.tls_site = Some(site_index);
+        if h2 {
+            builder = builder.http2_only();
+            run(builder, tls_stream, info, shared, stage).await;
+        } else {
+            builder = builder.http1_only();
+            run(
+                builder,
+                SmugglingGuard::new(tls_stream, guard_flag, max_head),
+                info,
+                shared,
+                stage,
+            )
+            .await;
+        }
+    } else {
+        if !listener.http2 {
+            builder = builder.http1_only();
+        }
+        run(
+            builder,
+            SmugglingGuard::new(stream, guard_flag, max_head),
+            info,
+            shared,
+            stage,
+        )
+        .await;
+    }
+}
+
+async fn run<S>(
+    builder: auto::Builder<TokioExecutor>,
+    stream: S,
+    info: ConnInfo,
+    shared: Arc<Shared>,
+    mut stage: watch::Receiver<Stage>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let info = Arc::new(info);
+    let service = hyper::service::service_fn(move |request| {
+        let info = info.clone();
+        let shared = shared.clone();
+        async move { Ok::<_, Infallible>(crate::proxy::handle(request, info, shared).await) }
+    });
+    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let mut draining = *stage.borrow() != Stage::Running;
+    if draining {
+        connection.as_mut().graceful_shutdown();
+    }
+    loop {
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(error) = result {
+                    tracing::debug!(%error, "connection ended with an error");
+                }
+                return;
+            }
+            changed = stage.changed() => {
+                if changed.is_err() || *stage.borrow() == Stage::Stopped {
+                    return;
+                }
+                if !draining {
+                    draining = true;
+                    connection.as_mut().graceful_shutdown();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,427 @@
+//! `@rx`: PCRE-compatible regular expressions on a linear-time engine.
+//!
+//! A pattern is translated ([`crate::translate`]) and compiled with
+//! `regex::bytes` (Unicode off, `.` matches any byte, multi-line anchors —
+//! libmodsecurity's `PCRE2_DOTALL | PCRE2_MULTILINE`). Only patterns that need
+//! back references or lookaround go to `fancy-regex` (byte mode) with a hard
+//! backtrack limit; when that limit is hit the operator reports no match,
+//! as libmodsecurity does when PCRE hits its match limit.
+//!
+//! Prefilter: from the pattern's HIR we extract a set of literals of which at
+//! least one must occur (ASCII case-insensitively) in every matching input —
+//! e.g. `(?i)<script[^>]*>` requires `<script`, `union\s+select|sleep\(` requires
+//! one of {`union`, `sleep(`}. An Aho-Corasick scan rejects inputs without any
+//! of them before the regex runs. The set is only used when every literal is at
+//! least [`MIN_PREFILTER_LITERAL`] bytes long (shorter ones would not be
+//! selective).
+
+use aho_corasick::AhoCorasick;
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+use crate::translate::translate;
+use crate::{Captures, ErrorKind, OperatorError};
+
+/// Shortest literal worth a prefilter scan.
+const MIN_PREFILTER_LITERAL: usize = 3;
+/// Most literals in one prefilter set (bigger sets are rarely selective).
+const MAX_PREFILTER_LITERALS: usize = 256;
+/// Most strings in an exact cross-product while extracting.
+const MAX_EXACT_SET: usize = 64;
+/// Backtracking step limit for `fancy-regex` (PCRE2's default match limit is 10 000 000).
+const BACKTRACK_LIMIT: usize = 1_000_000;
+/// Compiled program size limit for one pattern.
+const REGEX_SIZE_LIMIT: usize = 64 << 20;
+
+#[derive(Debug)]
+enum Engine {
+    Linear(regex::bytes::Regex),
+    Backtracking(fancy_regex::Regex),
+}
+
+/// A compiled `@rx` pattern.
+#[derive(Debug)]
+pub(crate) struct Rx {
+    engine: Engine,
+    prefilter: Option<AhoCorasick>,
+}
+
+impl Rx {
+    pub(crate) fn compile(operator: &str, pattern: &str) -> Result<Self, OperatorError> {
+        // libmodsecurity compiles an empty pattern as ".*".
+        let pattern = if pattern.is_empty() { ".*" } else { pattern };
+        let translation = translate(pattern.as_bytes()).map_err(|error| {
+            OperatorError::new(
+                operator,
+                ErrorKind::InvalidRegex(format!("{} at byte {}", error.message, error.offset)),
+            )
+        })?;
+        let invalid =
+            |message: String| OperatorError::new(operator, ErrorKind::InvalidRegex(message));
+        let engine = if translation.needs_backtracking {
+            let regex = fancy_regex::RegexBuilder::new(&translation.pattern)
+                .bytes_mode(fancy_regex::BytesMode::Ascii)
+                .dot_matches_new_line(true)
+                .multi_line(true)
+                .backtrack_limit(BACKTRACK_LIMIT)
+                .delegate_size_limit(REGEX_SIZE_LIMIT)
+                .build()
+                .map_err(|error| invalid(error.to_string()))?;
+            Engine::Backtracking(regex)
+        } else {
+            let regex = regex::bytes::RegexBuilder::new(&translation.pattern)
+                .unicode(false)
+                .dot_matches_new_line(true)
+                .multi_line(true)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .build()
+                .map_err(|error| invalid(error.to_string()))?;
+            Engine::Linear(regex)
+        };
+        let prefilter = if translation.needs_backtracking {
+            None
+        } else {
+            build_prefilter(&translation.pattern)
+        };
+        Ok(Self { engine, prefilter })
+    }
+
+    pub(crate) fn is_backtracking(&self) -> bool {
+        matches!(self.engine, Engine::Backtracking(_))
+    }
+
+    pub(crate) fn prefilter_literal_count(&self) -> Option<usize> {
+        self.prefilter.as_ref().map(AhoCorasick::patterns_len)
+    }
+
+    /// True when the prefilter proves `input` cannot match.
+    pub(crate) fn rejected_by_prefilter(&self, input: &[u8]) -> bool {
+        self.prefilter
+            .as_ref()
+            .is_some_and(|prefilter| !prefilter.is_match(input))
+    }
+
+    pub(crate) fn matches(&self, input: &[u8], captures: Option<&mut Captures>) -> bool {
+        if self.rejected_by_prefilter(input) {
+            return false;
+        }
+        self.matches_unfiltered(input, captures)
+    }
+
+    /// Calls `visit(start, end)` for successive non-overlapping matches until it returns true.
+    pub(crate) fn for_each_match(&self, input: &[u8], mut visit: impl FnMut(usize, usize) -> bool) {
+        match &self.engine {
+            Engine::Linear(regex) => {
+                for found in regex.find_iter(input) {
+                    if visit(found.start(), found.end()) {
+                        return;
+                    }
+                }
+            }
+            Engine::Backtracking(regex) => {
+                for found in regex.find_iter(input) {
+                    let Ok(found) = found else {
+                        return;
+                    };
+                    if visit(found.start(), found.end()) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    pub(crate) fn matches_unfiltered(&self, input: &[u8], captures: Option<&mut Captures>) -> bool {
+        match &self.engine {
+            Engine::Linear(regex) => match captures {
+                None => regex.is_match(input),
+                Some(captures) => {
+                    let mut locations = regex.capture_locations();
+                    if regex.captures_read(&mut locations, input).is_none() {
+                        return false;
+                    }
+                    captures.clear();
+                    for group in 0..locations.len().min(Captures::SLOTS) {
+                        if let Some((start, end)) = locations.get(group) {
+                            captures.set(group, &input[start..end]);
+                        }
+                    }
+                    true
+                }
+            },
+            Engine::Backtracking(regex) => match captures {
+                // A backtrack-limit error counts as no match (PCRE2_ERROR_MATCHLIMIT in libmodsecurity).
+                None => regex.is_match(input).unwrap_or(false),
+                Some(captures) => match regex.captures(input) {
+                    Ok(Some(found)) => {
+                        captures.clear();
+                        for group in 0..found.len().min(Captures::SLOTS) {
+                            if let Some(matched) = found.get(group) {
+                                captures.set(group, &input[matched.start()..matched.end()]);
+                            }
+                        }
+                        true
+                    }
+                    Ok(None) | Err(_) => false,
+                },
+            },
+        }
+    }
+}
+
+/// Literal facts about a sub-expression, all literals ASCII-lowercased.
+struct Facts {
+    /// The sub-expression matches exactly one of these strings (case-insensitively), if known.
+    exact: Option<Vec<Vec<u8>>>,
+    /// Every match contains one of these strings, if known.
+    required: Option<Vec<Vec<u8>>>,
+}
+
+fn build_prefilter(pattern: &str) -> Option<AhoCorasick> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .dot_matches_new_line(true)
+        .multi_line(true)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let facts = facts(&hir);
+    let literals = best(facts.required, facts.exact)?;
+    if literals
+        .iter()
+        .any(|literal| literal.len() < MIN_PREFILTER_LITERAL)
+        || literals.len() > MAX_PREFILTER_LITERALS
+    {
+        return None;
+    }
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(&literals)
+        .ok()
+}
+
+/// Score of a literal set: longer shortest literal first, then fewer literals.
+fn score(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
+    let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
+    (shortest.min(16), std::cmp::Reverse(set.len()))
+}
+
+fn best(a: Option<Vec<Vec<u8>>>, b: Option<Vec<Vec<u8>>>) -> Option<Vec<Vec<u8>>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if score(&b) > score(&a) { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+fn dedup(mut set: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    set.sort();
+    set.dedup();
+    set
+}
+
+/// The byte set of a class when it is at most two case variants of one byte.
+fn class_as_literal(class: &Class) -> Option<Vec<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    match class {
+        Class::Bytes(class) => {
+            for range in class.ranges() {
+                if usize::from(range.end() - range.start()) + bytes.len() >= 4 {
+                    return None;
+                }
+                bytes.extend(range.start()..=range.end());
+            }
+        }
+        Class::Unicode(class) => {
+            for range in class.ranges() {
+                let (start, end) = (u32::from(range.start()), u32::from(range.end()));
+                if end > 0x7f || (end - start) as usize + bytes.len() >= 4 {
+                    return None;
+                }
+                bytes.extend((start..=end).filter_map(|c| u8::try_from(c).ok()));
+            }
+        }
+    }
+    let mut lowered: Vec<Vec<u8>> = bytes.iter().map(|b| vec![b.to_ascii_lowercase()]).collect();
+    lowered = dedup(lowered);
+    (!lowered.is_empty()).then_some(lowered)
+}
+
+fn cross(prefixes: &[Vec<u8>], suffixes: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
+    if prefixes.len().saturating_mul(suffixes.len()) > MAX_EXACT_SET {
+        return None;
+    }
+    let mut out = Vec::with_capacity(prefixes.len() * suffixes.len());
+    for prefix in prefixes {
+        for suffix in suffixes {
+            let mut joined = prefix.clone();
+            joined.extend_from_slice(suffix);
+            out.push(joined);
+        }
+    }
+    Some(dedup(out))
+}
+
+fn facts(hir: &Hir) -> Facts {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Facts {
+            exact: Some(vec![Vec::new()]),
+            required: None,
+        },
+        HirKind::Literal(literal) => {
+            let lowered = literal.0.to_ascii_lowercase();
+            Facts {
+                exact: Some(vec![lowered.clone()]),
+                required: Some(vec![lowered]),
+            }
+        }
+        HirKind::Class(class) => Facts {
+            exact: class_as_literal(class),
+            required: None,
+        },
+        HirKind::Capture(capture) => facts(&capture.sub),
+        HirKind::Repetition(repetition) => {
+            let inner = facts(&repetition.sub);
+            if repetition.min == 0 {
+                return Facts {
+                    exact: None,
+                    required: None,
+                };
+            }
+            if repetition.max == Some(1) {
+                return inner;
+            }
+            Facts {
+                exact: None,
+                required: best(inner.required, inner.exact),
+            }
+        }
+        HirKind::Alternation(branches) => {
+            let mut exact: Option<Vec<Vec<u8>>> = Some(Vec::new());
+            let mut required: Option<Vec<Vec<u8>>> = Some(Vec::new());
+            for branch in branches {
+                let branch_facts = facts(branch);
+                exact = match (exact, branch_facts.exact.as_ref()) {
+                    (Some(mut all), Some(more)) if all.len() + more.len() <= MAX_EXACT_SET => {
+                        all.extend(more.iter().cloned());
+                        Some(all)
+                    }
+                    _ => None,
+                };
+                required = match (required, best(branch_facts.required, branch_facts.exact)) {
+                    (Some(mut all), Some(more))
+                        if all.len() + more.len() <= MAX_PREFILTER_LITERALS =>
+                    {
+                        all.extend(more);
+                        Some(all)
+                    }
+                    _ => None,
+                };
+            }
+            Facts {
+                exact: exact.map(dedup),
+                required: required.map(dedup),
+            }
+        }
+        HirKind::Concat(children) => {
+            let mut current: Option<Vec<Vec<u8>>> = Some(vec![Vec::new()]);
+            let mut whole_exact = true;
+            let mut best_required: Option<Vec<Vec<u8>>> = None;
+            for child in children {
+                let child_facts = facts(child);
+                let joined = match (&current, &child_facts.exact) {
+                    (Some(prefixes), Some(suffixes)) => cross(prefixes, suffixes),
+                    _ => None,
+                };
+                match joined {
+                    Some(joined) => current = Some(joined),
+                    None => {
+                        whole_exact = false;
+                        best_required =
+                            best(best_required, current.take().filter(|set| score(set).0 > 0));
+                        best_required = best(
+                            best_required,
+                            best(
+                                child_facts.required,
+                                child_facts.exact.filter(|set| score(set).0 > 0),
+                            ),
+                        );
+                        current = Some(vec![Vec::new()]);
+                    }
+                }
+            }
+            let tail = current.filter(|set| score(set).0 > 0);
+            if whole_exact {
+                Facts {
+                    required: tail.clone(),
+                    exact: tail,
+                }
+            } else {
+                Facts {
+                    exact: None,
+                    required: best(best_required, tail),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn literals(pattern: &str) -> Option<Vec<String>> {
+        let translated = translate(pattern.as_bytes()).ok()?.pattern;
+        let hir = regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(&translated)
+            .ok()?;
+        let facts = facts(&hir);
+        best(facts.required, facts.exact).map(|set| {
+            set.iter()
+                .map(|l| String::from_utf8_lossy(l).into_owned())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn extracts_required_literals() {
+        assert_eq!(
+            literals("(?i)<script[^>]*>"),
+            Some(vec!["<script".to_owned()])
+        );
+        assert_eq!(
+            literals("union\\s+select|sleep\\("),
+            Some(vec!["select".to_owned(), "sleep(".to_owned()])
+        );
+        assert_eq!(
+            literals("(?i)a[bc]d"),
+            Some(vec!["abd".to_owned(), "acd".to_owned()])
+        );
+        assert_eq!(literals("x*"), None);
+        assert_eq!(literals("a|\\d+"), None);
+    }
+
+    #[test]
+    fn prefilter_never_rejects_a_match() {
+        let cases: &[(&str, &[u8])] = &[
+            ("(?i)<script[^>]*>", b"xx<SCRIPT src=1>"),
+            ("union\\s+select|sleep\\(", b"1 UNION select"),
+            ("union\\s+select|sleep\\(", b"sleep(5)"),
+            ("(?i)(?:abc|de)fgh", b"DEFGH"),
+        ];
+        for (pattern, input) in cases {
+            let rx = Rx::compile("rx", pattern).expect(pattern);
+            assert!(
+                rx.prefilter_literal_count().is_some(),
+                "{pattern} has no prefilter"
+            );
+            assert_eq!(
+                rx.matches(input, None),
+                rx.matches_unfiltered(input, None),
+                "{pattern}"
+            );
+        }
+    }
+}

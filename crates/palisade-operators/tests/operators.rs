@@ -185,9 +185,7 @@ fn errors_name_the_operator_and_problem() {
             ),
         }
     }
-    let unsupported = Operator::compile("rbl", "x", &ctx)
-        .err()
-        .expect("rbl is rejected");
+    let unsupported = Operator::compile("rbl", "x", &ctx).expect_err("rbl is rejected");
     assert!(unsupported.is_unsupported());
 }
 

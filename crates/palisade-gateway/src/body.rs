@@ -39,29 +39,54 @@ impl std::fmt::Display for BodyTooLarge {
 
 impl std::error::Error for BodyTooLarge {}
 
+/// How a streamed body ended, for choosing the client's status when forwarding failed.
+#[derive(Debug, Default)]
+pub(crate) struct BodyOutcome {
+    too_large: AtomicBool,
+    read_failed: AtomicBool,
+}
+
+impl BodyOutcome {
+    /// The body went above `max_body` (answer 413).
+    pub(crate) fn too_large(&self) -> bool {
+        self.too_large.load(Ordering::Relaxed)
+    }
+
+    /// The body could not be read (malformed chunking, client gone: answer 400).
+    pub(crate) fn read_failed(&self) -> bool {
+        self.read_failed.load(Ordering::Relaxed)
+    }
+}
+
 /// A body that yields an already-read prefix, then the rest of `inner`, failing once more than `max`
-/// bytes went through. `tripped` is set when the limit was hit, so the caller can answer 413.
+/// bytes went through. `outcome` records why it failed, so the caller can answer 413 or 400.
 pub(crate) struct LimitedBody<B> {
     prefix: Option<Bytes>,
     inner: Option<B>,
     seen: u64,
     max: u64,
-    tripped: Arc<AtomicBool>,
+    outcome: Arc<BodyOutcome>,
 }
 
 impl<B> LimitedBody<B> {
-    pub(crate) fn new(prefix: Bytes, inner: Option<B>, max: u64, tripped: Arc<AtomicBool>) -> Self {
+    pub(crate) fn new(
+        prefix: Bytes,
+        inner: Option<B>,
+        max: u64,
+        outcome: Arc<BodyOutcome>,
+    ) -> Self {
         let seen = prefix.len() as u64;
+        let prefix = if prefix.is_empty() {
+            None
+        } else {
+            Some(prefix)
+        };
         LimitedBody {
-            prefix: if prefix.is_empty() {
-                None
-            } else {
-                Some(prefix)
-            },
+            prefix,
             inner,
             seen,
             max,
-            tripped,
+            outcome,
         }
     }
 }
@@ -90,14 +115,18 @@ where
                 if let Some(data) = frame.data_ref() {
                     this.seen = this.seen.saturating_add(data.len() as u64);
                     if this.seen > this.max {
-                        this.tripped.store(true, Ordering::Relaxed);
+                        this.outcome.too_large.store(true, Ordering::Relaxed);
                         this.inner = None;
                         return Poll::Ready(Some(Err(Box::new(BodyTooLarge))));
                     }
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
-            Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(error.into()))),
+            Poll::Ready(Some(Err(error))) => {
+                this.outcome.read_failed.store(true, Ordering::Relaxed);
+                this.inner = None;
+                Poll::Ready(Some(Err(error.into())))
+            }
             Poll::Ready(None) => {
                 this.inner = None;
                 Poll::Ready(None)

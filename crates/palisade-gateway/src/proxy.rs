@@ -7,7 +7,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -22,7 +22,9 @@ use palisade_core::{
 };
 use tracing::Instrument;
 
-use crate::body::{BufferError, LimitedBody, OnComplete, ProxyBody, ReportingBody, read_prefix};
+use crate::body::{
+    BodyOutcome, BufferError, LimitedBody, OnComplete, ProxyBody, ReportingBody, read_prefix,
+};
 use crate::headers::{self as hdr, ForwardFacts, X_REQUEST_ID};
 use crate::pages;
 use crate::runtime::{RouteRt, Runtime, UpstreamRt};
@@ -226,7 +228,7 @@ impl Exchange {
         let (mut parts, incoming) = request.into_parts();
 
         // Request body: buffer a prefix for phase 2 when someone inspects it, else stream.
-        let too_large = Arc::new(AtomicBool::new(false));
+        let body_outcome = Arc::new(BodyOutcome::default());
         let max_body = limits.max_body.0;
         let inspect_body =
             route.inspect && runtime.wants_request_body && !self.inspections.is_empty();
@@ -266,13 +268,13 @@ impl Exchange {
                 UpstreamBody::Replayable(prefix.bytes)
             } else {
                 UpstreamBody::Streaming(
-                    LimitedBody::new(prefix.bytes, Some(incoming), max_body, too_large.clone())
+                    LimitedBody::new(prefix.bytes, Some(incoming), max_body, body_outcome.clone())
                         .boxed_unsync(),
                 )
             }
         } else {
             UpstreamBody::Streaming(
-                LimitedBody::new(Bytes::new(), Some(incoming), max_body, too_large.clone())
+                LimitedBody::new(Bytes::new(), Some(incoming), max_body, body_outcome.clone())
                     .boxed_unsync(),
             )
         };
@@ -323,8 +325,10 @@ impl Exchange {
         let mut upstream_response = match upstream_result {
             Ok(response) => response,
             Err(failure) => {
-                let status = if too_large.load(Ordering::Relaxed) {
+                let status = if body_outcome.too_large() {
                     StatusCode::PAYLOAD_TOO_LARGE
+                } else if body_outcome.read_failed() {
+                    StatusCode::BAD_REQUEST
                 } else {
                     metrics::counter!(
                         "palisade_upstream_errors_total",
@@ -419,7 +423,7 @@ impl Exchange {
                     prefix.bytes,
                     rest,
                     u64::MAX,
-                    Arc::new(AtomicBool::new(false)),
+                    Arc::new(BodyOutcome::default()),
                 )
                 .boxed_unsync();
             }

@@ -1,0 +1,642 @@
+//! SQL lexer shared by every dialect the SQL injection detector models.
+//!
+//! Owns the byte-level rules: whitespace, quotes and their escapes (`''`,
+//! `\'`), `--`, `#`, `/* */` and MySQL executable `/*! */` comments, backtick
+//! and bracket identifiers, `N''`/`E''`/`X''`/`B''`/`_charset''` literals,
+//! hex/bit/decimal numbers, `@var`/`@@var`/`$1` variables, operators,
+//! keywords and function names.
+//!
+//! Design: an allocation-free iterator over [`Token`]s; every step consumes
+//! at least one byte, so a full pass is linear in the input. Comments in the
+//! middle of the input behave as whitespace (that is how the database sees
+//! them); a comment that runs to the end of the input is emitted as a
+//! [`Kind::Comment`] token because it truncates the rest of the host query,
+//! which is what injection payloads use it for. A word is a function name
+//! when the next non-blank byte is `(`.
+
+/// Longest word the keyword table is consulted for; longer words are identifiers.
+const MAX_WORD: usize = 24;
+
+/// Class of a function, by what calling it achieves in an injection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FuncClass {
+    /// Delays the response: time-based blind injection (`SLEEP`, `pg_sleep`).
+    Time,
+    /// Raises an error carrying data: error-based injection (`EXTRACTVALUE`).
+    Error,
+    /// Touches files, the OS or the network (`LOAD_FILE`, `xp_cmdshell`).
+    Exec,
+    /// Reveals server facts (`VERSION()`, `USER()`, `DATABASE()`).
+    Info,
+    /// A common built-in used to build blind-injection predicates.
+    Known,
+    /// Any other word followed by `(`.
+    Unknown,
+}
+
+/// Keywords the grammar distinguishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kw {
+    Select,
+    Union,
+    All,
+    Distinct,
+    From,
+    Where,
+    And,
+    Or,
+    Xor,
+    Not,
+    Null,
+    True,
+    False,
+    Is,
+    In,
+    Like,
+    Between,
+    Case,
+    When,
+    Then,
+    Else,
+    End,
+    As,
+    Order,
+    Group,
+    By,
+    Having,
+    Limit,
+    Offset,
+    Procedure,
+    Into,
+    Outfile,
+    Top,
+    Waitfor,
+    Delay,
+    Exec,
+    Drop,
+    Insert,
+    Update,
+    Delete,
+    Create,
+    Alter,
+    Truncate,
+    Declare,
+    Set,
+    Shutdown,
+    ObjectType,
+    Collate,
+    Div,
+    Exists,
+    Binary,
+    For,
+    Escape,
+}
+
+/// Operator classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    /// `*`: multiplication, or "all columns" in a select list.
+    Star,
+    /// `-`, `+`, `~`, `!`: may be unary.
+    Unary,
+    /// `=`, `<>`, `!=`, `<`, `>`, `<=`, `>=`, `<=>`, `!<`, `!>`.
+    Cmp,
+    /// `&&`, `||` (logical in MySQL, concatenation elsewhere).
+    Logic,
+    /// `/`, `%`, `^`, `|`, `&`, `<<`, `>>`, `->`, `->>`, `:=`.
+    Arith,
+    /// `::` (PostgreSQL cast).
+    Cast,
+}
+
+/// Token kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// String literal (possibly unterminated at end of input).
+    Str,
+    /// Numeric, hex or bit literal.
+    Num,
+    /// Identifier: bareword, `` `quoted` `` or `[bracketed]`.
+    Ident,
+    /// `@var`, `@@sysvar`, `$1`, `:name`.
+    Var,
+    /// A word directly followed by `(`.
+    Func(FuncClass),
+    Kw(Kw),
+    Op(Op),
+    LParen,
+    RParen,
+    Comma,
+    Semi,
+    Dot,
+    /// A comment that runs to the end of the input.
+    Comment,
+    /// Anything SQL does not accept here.
+    Unknown,
+}
+
+impl Kind {
+    /// One-character class used in fingerprints.
+    pub(crate) fn class_char(self) -> u8 {
+        match self {
+            Kind::Str => b's',
+            Kind::Num => b'1',
+            Kind::Ident => b'n',
+            Kind::Var => b'v',
+            Kind::Func(_) => b'f',
+            Kind::Kw(Kw::And | Kw::Or | Kw::Xor | Kw::Having) | Kind::Op(Op::Logic) => b'&',
+            Kind::Kw(Kw::Union) => b'U',
+            Kind::Kw(Kw::Not) => b'!',
+            Kind::Kw(Kw::Is | Kw::In | Kw::Like | Kw::Between) | Kind::Op(Op::Cmp) => b'=',
+            Kind::Kw(_) => b'k',
+            Kind::Op(_) => b'o',
+            Kind::LParen => b'(',
+            Kind::RParen => b')',
+            Kind::Comma => b',',
+            Kind::Semi => b';',
+            Kind::Dot => b'.',
+            Kind::Comment => b'c',
+            Kind::Unknown => b'?',
+        }
+    }
+}
+
+/// One token: its kind and byte range in the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Token {
+    pub(crate) kind: Kind,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
+/// Returns the index of the quote that closes a string whose body starts at
+/// `from`, honouring doubled quotes and backslash escapes; `None` when the
+/// string runs to the end of the input.
+pub(crate) fn find_closing_quote(src: &[u8], from: usize, quote: u8) -> Option<usize> {
+    let mut i = from;
+    while i < src.len() {
+        let byte = src[i];
+        if byte == b'\\' {
+            i += 2;
+            continue;
+        }
+        if byte == quote {
+            if src.get(i + 1) == Some(&quote) {
+                i += 2;
+                continue;
+            }
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+fn is_space(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0xa0)
+}
+
+fn is_word_start(byte: u8) -> bool {
+    byte.is_ascii_alphabetic() || byte == b'_' || byte >= 0x80 && byte != 0xa0
+}
+
+fn is_word_byte(byte: u8) -> bool {
+    is_word_start(byte) || byte.is_ascii_digit() || byte == b'$'
+}
+
+/// Allocation-free SQL tokenizer.
+pub(crate) struct Lexer<'a> {
+    src: &'a [u8],
+    pos: usize,
+    in_exec_comment: bool,
+}
+
+impl<'a> Lexer<'a> {
+    /// Lexes `src` from byte `pos`.
+    pub(crate) fn new(src: &'a [u8], pos: usize) -> Self {
+        Self {
+            src,
+            pos,
+            in_exec_comment: false,
+        }
+    }
+
+    fn peek(&self, offset: usize) -> u8 {
+        self.src.get(self.pos + offset).copied().unwrap_or(0)
+    }
+
+    /// Skips whitespace and mid-input comments. Returns `Some(start)` when a
+    /// comment reaches the end of the input (a terminal comment token).
+    fn skip_blanks(&mut self) -> Option<usize> {
+        loop {
+            let byte = *self.src.get(self.pos)?;
+            if is_space(byte) {
+                self.pos += 1;
+                continue;
+            }
+            let start = self.pos;
+            if byte == b'#' || byte == b'-' && self.peek(1) == b'-' {
+                match self.src[self.pos..].iter().position(|&b| b == b'\n') {
+                    Some(newline) => {
+                        self.pos += newline + 1;
+                        continue;
+                    }
+                    None => {
+                        self.pos = self.src.len();
+                        return Some(start);
+                    }
+                }
+            }
+            if byte == b'/' && self.peek(1) == b'*' {
+                if self.peek(2) == b'!' {
+                    // MySQL executable comment: its body is code.
+                    self.pos += 3;
+                    while self.peek(0).is_ascii_digit() {
+                        self.pos += 1;
+                    }
+                    self.in_exec_comment = true;
+                    continue;
+                }
+                let body = self.pos + 2;
+                match self.src[body..].windows(2).position(|w| w == b"*/") {
+                    Some(close) => {
+                        self.pos = body + close + 2;
+                        continue;
+                    }
+                    None => {
+                        self.pos = self.src.len();
+                        return Some(start);
+                    }
+                }
+            }
+            if byte == b'*' && self.peek(1) == b'/' && self.in_exec_comment {
+                self.in_exec_comment = false;
+                self.pos += 2;
+                continue;
+            }
+            return None;
+        }
+    }
+
+    fn string_token(&mut self, start: usize, body: usize, quote: u8) -> Token {
+        self.pos = match find_closing_quote(self.src, body, quote) {
+            Some(close) => close + 1,
+            None => self.src.len(),
+        };
+        Token {
+            kind: Kind::Str,
+            start,
+            end: self.pos,
+        }
+    }
+
+    fn number_token(&mut self, start: usize) -> Token {
+        let src = self.src;
+        let mut i = start;
+        if src[i] == b'0' && matches!(src.get(i + 1), Some(b'x' | b'X' | b'b' | b'B')) {
+            let hex = matches!(src[i + 1], b'x' | b'X');
+            let digits = src[i + 2..]
+                .iter()
+                .take_while(|b| {
+                    if hex {
+                        b.is_ascii_hexdigit()
+                    } else {
+                        matches!(b, b'0' | b'1')
+                    }
+                })
+                .count();
+            if digits > 0 {
+                i += 2 + digits;
+                self.pos = i;
+                return Token {
+                    kind: Kind::Num,
+                    start,
+                    end: i,
+                };
+            }
+        }
+        while i < src.len() && src[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i < src.len() && src[i] == b'.' {
+            i += 1;
+            while i < src.len() && src[i].is_ascii_digit() {
+                i += 1;
+            }
+        }
+        if i < src.len() && matches!(src[i], b'e' | b'E') {
+            let mut j = i + 1;
+            if j < src.len() && matches!(src[j], b'+' | b'-') {
+                j += 1;
+            }
+            if j < src.len() && src[j].is_ascii_digit() {
+                i = j;
+                while i < src.len() && src[i].is_ascii_digit() {
+                    i += 1;
+                }
+            }
+        }
+        self.pos = i;
+        Token {
+            kind: Kind::Num,
+            start,
+            end: i,
+        }
+    }
+
+    fn word_token(&mut self, start: usize) -> Token {
+        let src = self.src;
+        let mut end = start;
+        while end < src.len() && is_word_byte(src[end]) {
+            end += 1;
+        }
+        // Prefixed literals: N'', E'', X'', B'', Q'', _utf8''.
+        if let Some(&quote @ b'\'') = src.get(end) {
+            let prefix = &src[start..end];
+            let prefixed = prefix.len() == 1 && b"nNeExXbBqQ".contains(&prefix[0])
+                || prefix.len() > 1 && prefix[0] == b'_';
+            if prefixed {
+                return self.string_token(start, end + 1, quote);
+            }
+        }
+        self.pos = end;
+        let mut after = end;
+        while after < src.len() && is_space(src[after]) {
+            after += 1;
+        }
+        let call = src.get(after) == Some(&b'(');
+        let kind = classify_word(&src[start..end], call);
+        Token { kind, start, end }
+    }
+
+    fn operator_token(&mut self, start: usize) -> Token {
+        let a = self.src[start];
+        let b = self.peek(1);
+        let c = self.peek(2);
+        let (kind, len) = match (a, b, c) {
+            (b'<', b'=', b'>') => (Kind::Op(Op::Cmp), 3),
+            (b'-', b'>', b'>') => (Kind::Op(Op::Arith), 3),
+            (b'<', b'>' | b'=', _) | (b'>' | b'!', b'=', _) | (b'!', b'<' | b'>', _) => {
+                (Kind::Op(Op::Cmp), 2)
+            }
+            (b'&', b'&', _) | (b'|', b'|', _) => (Kind::Op(Op::Logic), 2),
+            (b'<', b'<', _) | (b'>', b'>', _) | (b'-', b'>', _) | (b':', b'=', _) => {
+                (Kind::Op(Op::Arith), 2)
+            }
+            (b':', b':', _) => (Kind::Op(Op::Cast), 2),
+            (b'=' | b'<' | b'>', _, _) => (Kind::Op(Op::Cmp), 1),
+            (b'*', _, _) => (Kind::Op(Op::Star), 1),
+            (b'-' | b'+' | b'~' | b'!', _, _) => (Kind::Op(Op::Unary), 1),
+            (b'/' | b'%' | b'^' | b'|' | b'&', _, _) => (Kind::Op(Op::Arith), 1),
+            _ => (Kind::Unknown, 1),
+        };
+        self.pos = start + len;
+        Token {
+            kind,
+            start,
+            end: self.pos,
+        }
+    }
+}
+
+impl Iterator for Lexer<'_> {
+    type Item = Token;
+
+    fn next(&mut self) -> Option<Token> {
+        if let Some(start) = self.skip_blanks() {
+            return Some(Token {
+                kind: Kind::Comment,
+                start,
+                end: self.src.len(),
+            });
+        }
+        let start = self.pos;
+        let byte = *self.src.get(start)?;
+        let single = |lexer: &mut Self, kind| {
+            lexer.pos = start + 1;
+            Token {
+                kind,
+                start,
+                end: start + 1,
+            }
+        };
+        Some(match byte {
+            b'\'' | b'"' => self.string_token(start, start + 1, byte),
+            b'`' | b'[' => {
+                let close = if byte == b'`' { b'`' } else { b']' };
+                let mut token = self.string_token(start, start + 1, close);
+                token.kind = Kind::Ident;
+                token
+            }
+            b'0'..=b'9' => self.number_token(start),
+            b'.' if self.peek(1).is_ascii_digit() => self.number_token(start),
+            b'@' | b'$' | b':' if is_word_byte(self.peek(1)) || self.peek(1) == b'@' => {
+                let mut end = start + 1;
+                while end < self.src.len() && self.src[end] == b'@' {
+                    end += 1;
+                }
+                while end < self.src.len() && (is_word_byte(self.src[end]) || self.src[end] == b'.')
+                {
+                    end += 1;
+                }
+                self.pos = end;
+                Token {
+                    kind: Kind::Var,
+                    start,
+                    end,
+                }
+            }
+            b'(' => single(self, Kind::LParen),
+            b')' => single(self, Kind::RParen),
+            b',' => single(self, Kind::Comma),
+            b';' => single(self, Kind::Semi),
+            b'.' => single(self, Kind::Dot),
+            _ if is_word_start(byte) => self.word_token(start),
+            _ => self.operator_token(start),
+        })
+    }
+}
+
+/// Lower-cases `word` into `buf`; `None` when too long to be a keyword.
+fn lowercase<'b>(word: &[u8], buf: &'b mut [u8; MAX_WORD]) -> Option<&'b [u8]> {
+    let out = buf.get_mut(..word.len())?;
+    for (dst, src) in out.iter_mut().zip(word) {
+        *dst = src.to_ascii_lowercase();
+    }
+    Some(out)
+}
+
+/// Classifies a word; `call` says whether `(` follows it.
+fn classify_word(word: &[u8], call: bool) -> Kind {
+    let mut buf = [0u8; MAX_WORD];
+    let Some(lower) = lowercase(word, &mut buf) else {
+        return if call {
+            Kind::Func(FuncClass::Unknown)
+        } else {
+            Kind::Ident
+        };
+    };
+    if call && let Some(class) = function_class(lower) {
+        return Kind::Func(class);
+    }
+    if let Some(kw) = keyword(lower) {
+        return Kind::Kw(kw);
+    }
+    if call {
+        Kind::Func(FuncClass::Unknown)
+    } else {
+        Kind::Ident
+    }
+}
+
+fn function_class(lower: &[u8]) -> Option<FuncClass> {
+    Some(match lower {
+        b"sleep" | b"benchmark" | b"pg_sleep" | b"pg_sleep_for" | b"pg_sleep_until"
+        | b"receive_message" | b"randomblob" | b"delay" => FuncClass::Time,
+        b"extractvalue"
+        | b"updatexml"
+        | b"xmltype"
+        | b"name_const"
+        | b"geometrycollection"
+        | b"multipoint"
+        | b"polygon"
+        | b"multipolygon"
+        | b"linestring"
+        | b"multilinestring"
+        | b"gtid_subset"
+        | b"st_latfromgeohash"
+        | b"get_host_name"
+        | b"exp"
+        | b"sn"
+        | b"json_keys" => FuncClass::Error,
+        b"load_file" | b"xp_cmdshell" | b"sp_oacreate" | b"sp_executesql" | b"sys_exec"
+        | b"sys_eval" | b"lo_import" | b"lo_export" | b"pg_read_file" | b"pg_ls_dir"
+        | b"dblink" | b"openrowset" | b"opendatasource" | b"load_extension" | b"request"
+        | b"readfile" | b"writefile" => FuncClass::Exec,
+        b"version" | b"user" | b"current_user" | b"session_user" | b"system_user" | b"database"
+        | b"schema" | b"db_name" | b"user_name" | b"suser_name" | b"suser_sname" | b"host_name"
+        | b"sqlite_version" | b"connection_id" | b"current_database" | b"current_schema"
+        | b"is_srvrolemember" | b"has_dbaccess" => FuncClass::Info,
+        b"ascii" | b"ord" | b"char" | b"chr" | b"nchar" | b"concat" | b"concat_ws"
+        | b"group_concat" | b"string_agg" | b"substring" | b"substr" | b"mid" | b"left"
+        | b"right" | b"length" | b"len" | b"hex" | b"unhex" | b"md5" | b"sha1" | b"cast"
+        | b"convert" | b"if" | b"iif" | b"ifnull" | b"isnull" | b"nullif" | b"coalesce"
+        | b"count" | b"floor" | b"rand" | b"random" | b"lower" | b"upper" | b"replace"
+        | b"insert" | b"instr" | b"locate" | b"position" | b"strcmp" | b"elt" | b"make_set"
+        | b"bit_length" | b"char_length" | b"unicode" | b"quote" | b"to_char" | b"trim"
+        | b"reverse" | b"lpad" | b"rpad" | b"regexp_substr" | b"regexp_like" | b"decode"
+        | b"encode" | b"soundex" | b"typeof" | b"glob" | b"exists" | b"mod" | b"abs" | b"round"
+        | b"utl_http" | b"dbms_xmlgen" | b"getxml" | b"xmlagg" | b"json_extract" => {
+            FuncClass::Known
+        }
+        _ => return None,
+    })
+}
+
+fn keyword(lower: &[u8]) -> Option<Kw> {
+    Some(match lower {
+        b"select" => Kw::Select,
+        b"union" | b"intersect" | b"except" | b"minus" => Kw::Union,
+        b"all" => Kw::All,
+        b"distinct" | b"distinctrow" => Kw::Distinct,
+        b"from" => Kw::From,
+        b"where" => Kw::Where,
+        b"and" => Kw::And,
+        b"or" => Kw::Or,
+        b"xor" => Kw::Xor,
+        b"not" => Kw::Not,
+        b"null" => Kw::Null,
+        b"true" => Kw::True,
+        b"false" => Kw::False,
+        b"is" => Kw::Is,
+        b"in" => Kw::In,
+        b"like" | b"rlike" | b"regexp" | b"ilike" | b"glob" | b"similar" | b"sounds" => Kw::Like,
+        b"between" => Kw::Between,
+        b"case" => Kw::Case,
+        b"when" => Kw::When,
+        b"then" => Kw::Then,
+        b"else" => Kw::Else,
+        b"end" => Kw::End,
+        b"as" => Kw::As,
+        b"order" => Kw::Order,
+        b"group" => Kw::Group,
+        b"by" => Kw::By,
+        b"having" => Kw::Having,
+        b"limit" => Kw::Limit,
+        b"offset" => Kw::Offset,
+        b"procedure" => Kw::Procedure,
+        b"into" => Kw::Into,
+        b"outfile" | b"dumpfile" => Kw::Outfile,
+        b"top" => Kw::Top,
+        b"waitfor" => Kw::Waitfor,
+        b"delay" => Kw::Delay,
+        b"exec" | b"execute" => Kw::Exec,
+        b"drop" => Kw::Drop,
+        b"insert" => Kw::Insert,
+        b"update" => Kw::Update,
+        b"delete" => Kw::Delete,
+        b"create" => Kw::Create,
+        b"alter" => Kw::Alter,
+        b"truncate" => Kw::Truncate,
+        b"declare" => Kw::Declare,
+        b"set" => Kw::Set,
+        b"shutdown" => Kw::Shutdown,
+        b"table" | b"database" | b"view" | b"function" | b"trigger" | b"index" | b"login" => {
+            Kw::ObjectType
+        }
+        b"collate" => Kw::Collate,
+        b"div" | b"mod" => Kw::Div,
+        b"exists" => Kw::Exists,
+        b"binary" => Kw::Binary,
+        b"for" => Kw::For,
+        b"escape" => Kw::Escape,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(src: &str) -> Vec<Kind> {
+        Lexer::new(src.as_bytes(), 0).map(|t| t.kind).collect()
+    }
+
+    #[test]
+    fn mid_comments_are_blank_and_trailing_comment_is_a_token() {
+        assert_eq!(
+            kinds("1/**/or/*!50000 1*/=1-- x"),
+            [
+                Kind::Num,
+                Kind::Kw(Kw::Or),
+                Kind::Num,
+                Kind::Op(Op::Cmp),
+                Kind::Num,
+                Kind::Comment
+            ]
+        );
+    }
+
+    #[test]
+    fn strings_honour_doubled_quotes_and_backslashes() {
+        assert_eq!(kinds(r"'it''s' 'a\'b'"), [Kind::Str, Kind::Str]);
+        assert_eq!(
+            kinds("N'x' 0x7e _utf8'y'"),
+            [Kind::Str, Kind::Num, Kind::Str]
+        );
+    }
+
+    #[test]
+    fn words_before_parenthesis_are_functions() {
+        assert_eq!(
+            kinds("sleep (5) version"),
+            [
+                Kind::Func(FuncClass::Time),
+                Kind::LParen,
+                Kind::Num,
+                Kind::RParen,
+                Kind::Ident
+            ]
+        );
+    }
+}

@@ -3,15 +3,24 @@
 //! Each detector is a function over bytes returning an optional [`Detection`]:
 //! the attack class, a score, the evidence span and a short fingerprint.
 //! Detectors are linear in input length and do not allocate on the common
-//! (benign) path. One module per detector; each module's doc says what it
+//! (benign) path: they only build the fingerprint `String` once they have
+//! decided to report. One module per detector; each module's doc says what it
 //! detects, why, an example and references (CWE, CRS rule ids).
+//!
+//! Detectors inspect the bytes they are given as-is. Decoding (URL, HTML
+//! entities, JS/CSS escapes, base64, overlong UTF-8) is the job of
+//! [`normalize`], and [`normalize::scan_all`] is the one entry point that runs
+//! every detector over every decoded view of a value. [`eval`] measures the
+//! detectors against the labeled corpus in `corpus/`.
 #![forbid(unsafe_code)]
 
 pub mod cmdi;
 pub mod crlf;
 pub mod deserialization;
+pub mod eval;
 pub mod ldapi;
 pub mod mail_injection;
+pub mod normalize;
 pub mod nosqli;
 pub mod path_traversal;
 pub mod prototype_pollution;
@@ -20,6 +29,8 @@ pub mod ssrf;
 pub mod ssti;
 pub mod xss;
 pub mod xxe;
+
+pub use normalize::scan_all;
 
 use std::ops::Range;
 
@@ -55,6 +66,76 @@ pub enum AttackClass {
     MailInjection,
 }
 
+impl AttackClass {
+    /// Every class, in declaration order.
+    pub const ALL: [AttackClass; 13] = [
+        AttackClass::Sqli,
+        AttackClass::Xss,
+        AttackClass::CmdInjection,
+        AttackClass::PathTraversal,
+        AttackClass::Ssrf,
+        AttackClass::Ssti,
+        AttackClass::Nosqli,
+        AttackClass::Deserialization,
+        AttackClass::Xxe,
+        AttackClass::Crlf,
+        AttackClass::Ldapi,
+        AttackClass::PrototypePollution,
+        AttackClass::MailInjection,
+    ];
+
+    /// Stable snake_case name; also the corpus file stem (`corpus/attacks/<name>.txt`).
+    pub fn name(self) -> &'static str {
+        match self {
+            AttackClass::Sqli => "sqli",
+            AttackClass::Xss => "xss",
+            AttackClass::CmdInjection => "cmdi",
+            AttackClass::PathTraversal => "path_traversal",
+            AttackClass::Ssrf => "ssrf",
+            AttackClass::Ssti => "ssti",
+            AttackClass::Nosqli => "nosqli",
+            AttackClass::Deserialization => "deserialization",
+            AttackClass::Xxe => "xxe",
+            AttackClass::Crlf => "crlf",
+            AttackClass::Ldapi => "ldapi",
+            AttackClass::PrototypePollution => "prototype_pollution",
+            AttackClass::MailInjection => "mail_injection",
+        }
+    }
+
+    /// Inverse of [`AttackClass::name`].
+    pub fn from_name(name: &str) -> Option<AttackClass> {
+        AttackClass::ALL
+            .into_iter()
+            .find(|class| class.name() == name)
+    }
+
+    /// The detector function for this class.
+    pub fn detector(self) -> fn(&[u8]) -> Option<Detection> {
+        match self {
+            AttackClass::Sqli => sqli::detect,
+            AttackClass::Xss => xss::detect,
+            AttackClass::CmdInjection => cmdi::detect,
+            AttackClass::PathTraversal => path_traversal::detect,
+            AttackClass::Ssrf => ssrf::detect,
+            AttackClass::Ssti => ssti::detect,
+            AttackClass::Nosqli => nosqli::detect,
+            AttackClass::Deserialization => deserialization::detect,
+            AttackClass::Xxe => xxe::detect,
+            AttackClass::Crlf => crlf::detect,
+            AttackClass::Ldapi => ldapi::detect,
+            AttackClass::PrototypePollution => prototype_pollution::detect,
+            AttackClass::MailInjection => mail_injection::detect,
+        }
+    }
+}
+
+impl std::fmt::Display for AttackClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One detection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Detection {
@@ -66,4 +147,48 @@ pub struct Detection {
     pub span: Range<usize>,
     /// Short fingerprint / explanation, e.g. the token pattern `s&1c` or `onerror=`.
     pub fingerprint: String,
+}
+
+impl Detection {
+    /// Builds a detection; the fingerprint is the only allocation a detector makes.
+    pub(crate) fn new(
+        class: AttackClass,
+        score: u8,
+        span: Range<usize>,
+        fingerprint: &str,
+    ) -> Self {
+        Detection {
+            class,
+            score,
+            span,
+            fingerprint: fingerprint.to_owned(),
+        }
+    }
+}
+
+/// Compiles a pattern written by this crate (byte-oriented: `\w`, `(?i)` and
+/// `\xHH` are ASCII/byte semantics). The patterns are constants
+/// exercised by every test run, so a failure is a programming error.
+pub(crate) fn regex(pattern: &str) -> regex::bytes::Regex {
+    regex::bytes::RegexBuilder::new(pattern)
+        .unicode(false)
+        .size_limit(1 << 23)
+        .build()
+        .unwrap_or_else(|error| {
+            panic!("palisade-detect: built-in pattern {pattern:?} is invalid: {error}")
+        })
+}
+
+/// Builds a case-insensitive multi-literal matcher from constant patterns.
+pub(crate) fn literals(patterns: &[&str]) -> aho_corasick::AhoCorasick {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .build(patterns)
+        .unwrap_or_else(|error| panic!("palisade-detect: built-in literal set is invalid: {error}"))
+}
+
+/// ASCII case-insensitive prefix test.
+pub(crate) fn starts_with_ci(haystack: &[u8], prefix: &[u8]) -> bool {
+    haystack.len() >= prefix.len() && haystack[..prefix.len()].eq_ignore_ascii_case(prefix)
 }

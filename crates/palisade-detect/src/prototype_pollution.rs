@@ -1,11 +1,81 @@
-//! Prototype pollution keys detector.
+//! Prototype pollution detector.
 //!
-//! PLACEHOLDER: this module is being written; until then it detects nothing.
+//! # What
+//! Keys that reach `Object.prototype` when a server merges user objects or
+//! parses nested parameters: `__proto__` used as a key or path segment
+//! (`__proto__[isAdmin]=1`, `{"__proto__": {…}}`, `a.__proto__.b`), and
+//! `constructor.prototype` / `constructor[prototype]` /
+//! `["constructor"]["prototype"]`.
+//!
+//! # Why
+//! Polluting the prototype changes every object in a Node.js process:
+//! privilege flags, template options (→ RCE via gadget), denial of service.
+//! Mentions in prose ("`obj.__proto__` is deprecated") are not keys, so a
+//! segment must be followed by an accessor, `=` or `:`.
+//!
+//! # Example
+//! `user[__proto__][isAdmin]=true` → `PrototypePollution`.
+//!
+//! # References
+//! CWE-1321; OWASP CRS REQUEST-934 (934130 JavaScript prototype pollution).
 
-use crate::Detection;
+use std::sync::LazyLock;
+
+use crate::{AttackClass, Detection};
+
+static POLLUTION_KEY: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+    crate::regex(concat!(
+        r#"(?i)__proto__\s*["'`]?\s*(?:\]|\[|\.\s*[\w$]|=|:)|"#,
+        r#"[\[.]\s*["'`]?\s*__proto__\b|"#,
+        r#"constructor\s*["'`]?\s*\]?\s*(?:\.|\[)\s*["'`]?\s*prototype\b|"#,
+        r#"["']constructor["']\s*:\s*\{\s*["']prototype["']"#,
+    ))
+});
 
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
-    let _ = input;
-    None
+    memchr::memmem::find(input, b"proto").or_else(|| find_ci(input, b"proto"))?;
+    let found = POLLUTION_KEY.find(input)?;
+    Some(Detection::new(
+        AttackClass::PrototypePollution,
+        7,
+        found.range(),
+        "prototype key",
+    ))
+}
+
+fn find_ci(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window.eq_ignore_ascii_case(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::detect;
+
+    #[test]
+    fn detects_pollution_keys() {
+        for payload in [
+            "__proto__[isAdmin]=true",
+            r#"{"__proto__": {"polluted": 1}}"#,
+            "a[constructor][prototype][x]=1",
+            "constructor.prototype.isAdmin=1",
+            r#"{"constructor": {"prototype": {"x": 1}}}"#,
+            "?__proto__.polluted=1",
+        ] {
+            assert!(detect(payload.as_bytes()).is_some(), "missed {payload:?}");
+        }
+    }
+
+    #[test]
+    fn prose_mentions_are_quiet() {
+        for text in [
+            "Why is __proto__ deprecated?",
+            "the prototype of a constructor function",
+            "prototypes and constructors explained",
+        ] {
+            assert_eq!(detect(text.as_bytes()), None, "false positive on {text:?}");
+        }
+    }
 }

@@ -1,0 +1,490 @@
+//! Decoded views of an input, and [`scan_all`], the one entry point that runs
+//! every detector over them.
+//!
+//! Attackers hide payloads behind encodings the application will undo:
+//! `%2e%2e%2f`, `%252e` (double encoding), `%u002e`, `&#x3c;`, `\x3c`,
+//! `\u003c`, CSS `\3c `, base64, overlong UTF-8 (`%c0%ae`). Detectors stay
+//! simple by inspecting bytes as given; this module produces the views they
+//! run over:
+//!
+//! 1. **raw** — the input itself (always);
+//! 2. **decoded** — URL decoding (`%XX`, `%uXXXX`, `+` as space), HTML
+//!    entities, overlong UTF-8, fullwidth ASCII and U+2215 folded to ASCII, repeated until nothing
+//!    changes, at most [`MAX_DECODE_ROUNDS`] rounds (catches double/triple encoding);
+//! 3. **unescaped** — the decoded view with JS (`\xHH`, `\uHHHH`, `\u{H}`)
+//!    and CSS (`\HH `) escapes undone; kept separate because Windows paths
+//!    (`..\boot.ini`) would otherwise be mangled by the CSS rule;
+//! 4. **base64** — when the whole (trimmed) raw or decoded value is valid
+//!    standard or URL-safe base64 of at least [`MIN_BASE64_LEN`] characters.
+//!
+//! Bounds: at most [`MAX_VIEWS`] views; every decoding step only shrinks its
+//! input, so each view is no longer than the input; each round is one linear
+//! pass. Views that equal an earlier view are dropped. No allocation happens
+//! for inputs without `%`, `&`, `+`, `\`, bytes >= 0xC0 or a base64 shape.
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+
+use crate::{AttackClass, Detection};
+
+/// Maximum decoding rounds for the decoded view (double/triple encoding).
+pub const MAX_DECODE_ROUNDS: usize = 4;
+/// Maximum number of views produced for one input.
+pub const MAX_VIEWS: usize = 4;
+/// Minimum length of a value considered for base64 decoding.
+pub const MIN_BASE64_LEN: usize = 12;
+
+/// The decoded views of one input (see the module doc).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Views<'a> {
+    views: Vec<Cow<'a, [u8]>>,
+}
+
+impl<'a> Views<'a> {
+    /// Iterates over the views, raw first.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.views.iter().map(|view| view.as_ref())
+    }
+
+    /// Number of views (1..=[`MAX_VIEWS`]).
+    pub fn len(&self) -> usize {
+        self.views.len()
+    }
+
+    /// Always false: the raw view is always present.
+    pub fn is_empty(&self) -> bool {
+        self.views.is_empty()
+    }
+
+    fn push(&mut self, view: Cow<'a, [u8]>) {
+        if self.views.len() < MAX_VIEWS
+            && self
+                .views
+                .iter()
+                .all(|existing| existing.as_ref() != view.as_ref())
+        {
+            self.views.push(view);
+        }
+    }
+}
+
+/// Produces the bounded set of decoded views of `input`.
+pub fn views(input: &[u8]) -> Views<'_> {
+    let mut views = Views {
+        views: Vec::with_capacity(1),
+    };
+    views.views.push(Cow::Borrowed(input));
+    let decoded = decode_repeatedly(input);
+    let unescaped = if memchr::memchr(b'\\', &decoded).is_some() {
+        match unescape_js_css(&decoded) {
+            Cow::Owned(bytes) => Some(bytes),
+            Cow::Borrowed(_) => None,
+        }
+    } else {
+        None
+    };
+    let base64_of_raw = decode_base64_value(input);
+    let base64_of_decoded = if base64_of_raw.is_none() {
+        decode_base64_value(&decoded)
+    } else {
+        None
+    };
+    views.push(decoded);
+    if let Some(bytes) = unescaped {
+        views.push(Cow::Owned(bytes));
+    }
+    if let Some(bytes) = base64_of_raw.or(base64_of_decoded) {
+        views.push(Cow::Owned(bytes));
+    }
+    views
+}
+
+/// Runs every detector (sqli and xss included) over every view of `input`;
+/// returns at most one detection per class (the first view that fires wins;
+/// its span refers to that view).
+pub fn scan_all(input: &[u8]) -> Vec<Detection> {
+    let views = views(input);
+    let mut detections: Vec<Detection> = Vec::new();
+    for class in AttackClass::ALL {
+        let detector = class.detector();
+        if let Some(detection) = views.iter().find_map(detector) {
+            detections.push(detection);
+        }
+    }
+    detections
+}
+
+/// The classes [`scan_all`] reports for `input` (the shape [`crate::eval::evaluate`] wants).
+pub fn classify(input: &[u8]) -> Vec<AttackClass> {
+    scan_all(input)
+        .into_iter()
+        .map(|detection| detection.class)
+        .collect()
+}
+
+fn decode_repeatedly(input: &[u8]) -> Cow<'_, [u8]> {
+    let mut current = Cow::Borrowed(input);
+    for round in 0..MAX_DECODE_ROUNDS {
+        // `+` means space only in the raw form encoding, not after `%2B` was decoded.
+        match decode_round(&current, round == 0) {
+            Cow::Borrowed(_) => break,
+            Cow::Owned(next) => current = Cow::Owned(next),
+        }
+    }
+    current
+}
+
+fn needs_decoding(byte: u8) -> bool {
+    matches!(byte, b'%' | b'&' | b'+') || byte >= 0xC0
+}
+
+/// One round of URL (`%XX`, `%uXXXX`, `+`), HTML entity and overlong UTF-8
+/// decoding. Borrowed when nothing changed. Output is never longer than input.
+pub fn decode_once(input: &[u8]) -> Cow<'_, [u8]> {
+    decode_round(input, true)
+}
+
+fn decode_round(input: &[u8], plus_is_space: bool) -> Cow<'_, [u8]> {
+    let Some(first) = input.iter().position(|&byte| needs_decoding(byte)) else {
+        return Cow::Borrowed(input);
+    };
+    let mut out = Vec::with_capacity(input.len());
+    out.extend_from_slice(&input[..first]);
+    let mut i = first;
+    while i < input.len() {
+        let byte = input[i];
+        match byte {
+            b'%' => {
+                if let Some(value) = hex_value(input.get(i + 1..i + 3)) {
+                    out.push(value as u8);
+                    i += 3;
+                    continue;
+                }
+                if matches!(input.get(i + 1), Some(b'u' | b'U'))
+                    && let Some(value) = hex_value(input.get(i + 2..i + 6))
+                {
+                    push_code_point(&mut out, value);
+                    i += 6;
+                    continue;
+                }
+                out.push(byte);
+                i += 1;
+            }
+            b'+' => {
+                out.push(if plus_is_space { b' ' } else { b'+' });
+                i += 1;
+            }
+            b'&' => {
+                let (consumed, value) = html_entity(&input[i..]);
+                if consumed > 0 {
+                    push_code_point(&mut out, value);
+                    i += consumed;
+                } else {
+                    out.push(byte);
+                    i += 1;
+                }
+            }
+            0xC0 | 0xC1 if input.get(i + 1).is_some_and(|&next| next & 0xC0 == 0x80) => {
+                // Overlong two-byte encoding of an ASCII byte (e.g. C0 AE = '.').
+                out.push(((byte & 0x1F) << 6) | (input[i + 1] & 0x3F));
+                i += 2;
+            }
+            0xE0 if input.get(i + 1).is_some_and(|&next| next & 0xE0 == 0x80)
+                && input.get(i + 2).is_some_and(|&next| next & 0xC0 == 0x80) =>
+            {
+                // Overlong three-byte encoding (E0 80..9F xx) of a code point < 0x800.
+                let value = (u32::from(input[i + 1] & 0x3F) << 6) | u32::from(input[i + 2] & 0x3F);
+                push_code_point(&mut out, value);
+                i += 3;
+            }
+            // Fullwidth ASCII (U+FF01..U+FF5E, e.g. U+FF0E '．') folds to ASCII.
+            0xEF if matches!(
+                (input.get(i + 1), input.get(i + 2)),
+                (Some(0xBC), Some(0x81..=0xBF)) | (Some(0xBD), Some(0x80..=0x9E))
+            ) =>
+            {
+                let value =
+                    0xF000 | (u32::from(input[i + 1] & 0x3F) << 6) | u32::from(input[i + 2] & 0x3F);
+                out.push(u8::try_from(value.saturating_sub(0xFF00 - 0x20)).unwrap_or(b'?'));
+                i += 3;
+            }
+            // Division slash U+2215 and fraction slash U+2044 fold to '/'.
+            0xE2 if matches!(
+                (input.get(i + 1), input.get(i + 2)),
+                (Some(0x88), Some(0x95)) | (Some(0x81), Some(0x84))
+            ) =>
+            {
+                out.push(b'/');
+                i += 3;
+            }
+            _ => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    if out.as_slice() == input {
+        Cow::Borrowed(input)
+    } else {
+        Cow::Owned(out)
+    }
+}
+
+/// Undoes JS (`\xHH`, `\uHHHH`, `\u{H..}`, `\r`, `\n`) and CSS (`\H{1,6}` +
+/// optional space) escapes; other backslashes are kept. Output never longer than input.
+pub fn unescape_js_css(input: &[u8]) -> Cow<'_, [u8]> {
+    let Some(first) = memchr::memchr(b'\\', input) else {
+        return Cow::Borrowed(input);
+    };
+    let mut out = Vec::with_capacity(input.len());
+    out.extend_from_slice(&input[..first]);
+    let mut i = first;
+    while i < input.len() {
+        if input[i] != b'\\' {
+            out.push(input[i]);
+            i += 1;
+            continue;
+        }
+        let rest = &input[i + 1..];
+        match rest.first() {
+            Some(b'x') if hex_value(rest.get(1..3)).is_some() => {
+                push_code_point(&mut out, hex_value(rest.get(1..3)).unwrap_or_default());
+                i += 4;
+            }
+            Some(b'u') if rest.get(1) == Some(&b'{') => {
+                let digits = rest[2..]
+                    .iter()
+                    .take(7)
+                    .take_while(|byte| byte.is_ascii_hexdigit())
+                    .count();
+                if digits > 0 && rest.get(2 + digits) == Some(&b'}') {
+                    push_code_point(
+                        &mut out,
+                        hex_value(rest.get(2..2 + digits)).unwrap_or_default(),
+                    );
+                    i += 4 + digits;
+                } else {
+                    out.push(b'\\');
+                    i += 1;
+                }
+            }
+            Some(b'u') if hex_value(rest.get(1..5)).is_some() => {
+                push_code_point(&mut out, hex_value(rest.get(1..5)).unwrap_or_default());
+                i += 6;
+            }
+            Some(b'r' | b'n') => {
+                out.push(if rest[0] == b'r' { b'\r' } else { b'\n' });
+                i += 2;
+            }
+            Some(byte) if byte.is_ascii_hexdigit() => {
+                let digits = rest
+                    .iter()
+                    .take(6)
+                    .take_while(|byte| byte.is_ascii_hexdigit())
+                    .count();
+                push_code_point(&mut out, hex_value(rest.get(..digits)).unwrap_or_default());
+                i += 1 + digits;
+                if input.get(i) == Some(&b' ') {
+                    i += 1;
+                }
+            }
+            _ => {
+                out.push(b'\\');
+                i += 1;
+            }
+        }
+    }
+    if out.as_slice() == input {
+        Cow::Borrowed(input)
+    } else {
+        Cow::Owned(out)
+    }
+}
+
+fn hex_value(digits: Option<&[u8]>) -> Option<u32> {
+    let digits = digits?;
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u32, |acc, &byte| {
+        let digit = (byte as char).to_digit(16)?;
+        acc.checked_mul(16)?.checked_add(digit)
+    })
+}
+
+fn push_code_point(out: &mut Vec<u8>, value: u32) {
+    let ch = char::from_u32(value).unwrap_or(char::REPLACEMENT_CHARACTER);
+    let mut buffer = [0u8; 4];
+    out.extend_from_slice(ch.encode_utf8(&mut buffer).as_bytes());
+}
+
+/// Named entities worth decoding for detection purposes.
+const NAMED_ENTITIES: &[(&[u8], u32)] = &[
+    (b"lt", 0x3C),
+    (b"gt", 0x3E),
+    (b"amp", 0x26),
+    (b"quot", 0x22),
+    (b"apos", 0x27),
+    (b"sol", 0x2F),
+    (b"bsol", 0x5C),
+    (b"colon", 0x3A),
+    (b"semi", 0x3B),
+    (b"lpar", 0x28),
+    (b"rpar", 0x29),
+    (b"equals", 0x3D),
+    (b"num", 0x23),
+    (b"percnt", 0x25),
+    (b"period", 0x2E),
+    (b"comma", 0x2C),
+    (b"excl", 0x21),
+    (b"grave", 0x60),
+    (b"lbrack", 0x5B),
+    (b"rbrack", 0x5D),
+    (b"lcub", 0x7B),
+    (b"rcub", 0x7D),
+    (b"vert", 0x7C),
+    (b"dollar", 0x24),
+    (b"tab", 0x09),
+    (b"newline", 0x0A),
+    (b"nbsp", 0xA0),
+];
+
+/// Parses an HTML entity at the start of `input` (which begins with `&`);
+/// returns (bytes consumed, code point) or (0, 0) when there is none.
+fn html_entity(input: &[u8]) -> (usize, u32) {
+    if input.get(1) == Some(&b'#') {
+        let (hex, start) = match input.get(2) {
+            Some(b'x' | b'X') => (true, 3),
+            _ => (false, 2),
+        };
+        let digits = input[start.min(input.len())..]
+            .iter()
+            .take(8)
+            .take_while(|byte| {
+                if hex {
+                    byte.is_ascii_hexdigit()
+                } else {
+                    byte.is_ascii_digit()
+                }
+            })
+            .count();
+        if digits == 0 {
+            return (0, 0);
+        }
+        let text = &input[start..start + digits];
+        let value = if hex {
+            hex_value(Some(text))
+        } else {
+            std::str::from_utf8(text)
+                .ok()
+                .and_then(|text| text.parse::<u32>().ok())
+        };
+        let Some(value) = value else { return (0, 0) };
+        let semicolon = usize::from(input.get(start + digits) == Some(&b';'));
+        return (start + digits + semicolon, value);
+    }
+    let name_len = input[1..]
+        .iter()
+        .take(8)
+        .take_while(|byte| byte.is_ascii_alphabetic())
+        .count();
+    let name = &input[1..1 + name_len];
+    if input.get(1 + name_len) != Some(&b';') {
+        return (0, 0);
+    }
+    NAMED_ENTITIES
+        .iter()
+        .find(|(entity, _)| entity.eq_ignore_ascii_case(name))
+        .map_or((0, 0), |&(_, value)| (name_len + 2, value))
+}
+
+/// Decodes `input` when the whole trimmed value is base64 (standard or
+/// URL-safe alphabet, padding optional) of at least [`MIN_BASE64_LEN`] chars.
+fn decode_base64_value(input: &[u8]) -> Option<Vec<u8>> {
+    let trimmed = input.trim_ascii();
+    if trimmed.len() < MIN_BASE64_LEN {
+        return None;
+    }
+    let body_len = trimmed.len()
+        - trimmed
+            .iter()
+            .rev()
+            .take(2)
+            .take_while(|&&byte| byte == b'=')
+            .count();
+    let body = &trimmed[..body_len];
+    let mut standard = false;
+    let mut url_safe = false;
+    for &byte in body {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => {}
+            b'+' | b'/' => standard = true,
+            b'-' | b'_' => url_safe = true,
+            _ => return None,
+        }
+    }
+    if (standard && url_safe) || body.len() % 4 == 1 {
+        return None;
+    }
+    let config = base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
+    let alphabet = if url_safe {
+        &base64::alphabet::URL_SAFE
+    } else {
+        &base64::alphabet::STANDARD
+    };
+    base64::engine::GeneralPurpose::new(alphabet, config)
+        .decode(body)
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_views(input: &[u8]) -> Vec<Vec<u8>> {
+        views(input).iter().map(<[u8]>::to_vec).collect()
+    }
+
+    #[test]
+    fn double_url_encoding_is_undone() {
+        assert!(all_views(b"%252e%252e%252fetc").contains(&b"../etc".to_vec()));
+    }
+
+    #[test]
+    fn percent_u_html_and_overlong_are_folded() {
+        assert_eq!(
+            decode_repeatedly(b"%u002e&#x2f;&lt;%c0%ae").as_ref(),
+            b"./<."
+        );
+    }
+
+    #[test]
+    fn js_and_css_escapes_get_their_own_view() {
+        let views = all_views(b"\\x3cscript\\u003e\\3c img");
+        assert!(views.contains(&b"<script><img".to_vec()), "{views:?}");
+        assert_eq!(views[0], b"\\x3cscript\\u003e\\3c img".to_vec());
+    }
+
+    #[test]
+    fn base64_value_is_decoded_only_when_whole_value_is_base64() {
+        assert!(all_views(b"Y2F0IC9ldGMvcGFzc3dk").contains(&b"cat /etc/passwd".to_vec()));
+        assert_eq!(all_views(b"hello world, not base64!").len(), 1);
+    }
+
+    #[test]
+    fn plain_input_has_one_borrowed_view() {
+        let views = views(b"just a plain sentence");
+        assert_eq!(views.len(), 1);
+    }
+
+    #[test]
+    fn views_are_bounded_in_count_and_size() {
+        let input = "%25".repeat(1000);
+        let views = views(input.as_bytes());
+        assert!(views.len() <= MAX_VIEWS);
+        assert!(views.iter().all(|view| view.len() <= input.len()));
+    }
+}

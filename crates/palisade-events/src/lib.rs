@@ -1,2 +1,50 @@
-//! Security event store and sinks: bounded async queue, embedded SQLite, JSON lines, query API.
+//! Security event store and sinks: bounded async queue, embedded SQLite, JSON
+//! lines, query API.
+//!
+//! This crate owns where [`SecurityEvent`](palisade_core::SecurityEvent)s go
+//! after something records them:
+//!
+//! * [`EventPipeline`] — the [`EventSink`](palisade_core::EventSink) the gateway
+//!   holds. `record()` never blocks; a writer thread batches events into every
+//!   [`BatchSink`], spilling to an on-disk spool (`data_dir/spool/`) when the
+//!   queue is full or a sink fails, and counting anything lost.
+//! * Sinks behind [`BatchSink`]: [`SqliteStore`] (WAL, versioned migrations,
+//!   retention) and [`JsonLinesSink`] (ECS documents, see [`ecs`]).
+//! * Queries for `palisade events tail|search|stats`: [`EventReader`],
+//!   [`EventFilter`], [`TailFollower`], and the renderers in [`render`].
+//! * [`escape_text`] — log-injection escaping for every text output.
+//!
+//! Typical wiring (`palisade demo`):
+//!
+//! ```no_run
+//! use palisade_core::{EventSink, SecurityEvent, Severity};
+//! use palisade_events::{EventPipeline, PipelineConfig, Retention, SqliteStore};
+//!
+//! # fn main() -> Result<(), palisade_events::EventsError> {
+//! let store = SqliteStore::open_in("./palisade-data", Retention::default())?;
+//! let pipeline = EventPipeline::start(PipelineConfig::new("./palisade-data"), vec![Box::new(store)])?;
+//! pipeline.record(SecurityEvent::new("malicious_sqli", "web", Severity::High, "blocked"));
+//! pipeline.shutdown()?;
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
+
+pub mod ecs;
+mod error;
+mod escape;
+mod pipeline;
+mod query;
+pub mod render;
+mod sink;
+mod spool;
+mod sqlite;
+
+pub use error::EventsError;
+pub use escape::escape_text;
+pub use pipeline::{DropReason, EventPipeline, PipelineConfig, PipelineCounters, PipelineStats, SPOOL_DIR};
+pub use query::{
+    CountedValue, DEFAULT_LIMIT, EventFilter, EventReader, EventStats, MAX_LIMIT, StoredEvent, TailFollower, now_ms,
+};
+pub use render::{OutputFormat, render_events, render_json, render_stats, render_table};
+pub use sink::{BatchSink, JsonLinesSink};
+pub use sqlite::{DEFAULT_DB_FILE, Retention, SCHEMA_VERSION, SqliteStore};

@@ -1,0 +1,82 @@
+//! Ingest throughput of the SQLite store: batched inserts of realistic WAF
+//! events on one core (target ≥ 50,000 events/s), directly and through the
+//! pipeline (record → queue → writer thread → SQLite).
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use palisade_core::{EventOutcome, EventSink, SecurityEvent, Severity};
+use palisade_events::{EventPipeline, PipelineConfig, Retention, SqliteStore};
+
+const BATCH: usize = 1024;
+
+fn sample_event(i: usize) -> SecurityEvent {
+    let mut fields = BTreeMap::new();
+    fields.insert("url.path".to_owned(), format!("/api/items/{}", i % 97).into());
+    fields.insert("http.request.method".to_owned(), "GET".into());
+    fields.insert("user.name".to_owned(), format!("user{}", i % 13).into());
+    fields.insert("palisade.anomaly_score".to_owned(), 10.into());
+    SecurityEvent {
+        timestamp_ms: 1_780_000_000_000 + i as i64,
+        action: "malicious_sqli".to_owned(),
+        category: "web".to_owned(),
+        outcome: EventOutcome::Failure,
+        severity: Severity::High,
+        request_id: Some(format!("req-{i:08}")),
+        source_ip: Some(IpAddr::V4(Ipv4Addr::new(10, 0, (i % 251) as u8, (i % 199) as u8))),
+        route: Some("api".to_owned()),
+        message: "SQL injection attack detected via libinjection".to_owned(),
+        rule_ids: vec!["942100".to_owned(), "949110".to_owned()],
+        fields,
+    }
+}
+
+fn ingest(c: &mut Criterion) {
+    let events: Vec<SecurityEvent> = (0..BATCH).map(sample_event).collect();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = SqliteStore::open_in(dir.path(), Retention { max_age: None, max_rows: None }).expect("store");
+
+    let mut group = c.benchmark_group("sqlite");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("insert_batch_1024", |b| {
+        b.iter(|| store.insert(black_box(&events)).expect("insert"));
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("pipeline");
+    const PIPELINE_EVENTS: usize = 20_000;
+    group.throughput(Throughput::Elements(PIPELINE_EVENTS as u64));
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(10));
+    group.bench_function("record_to_sqlite_20000", |b| {
+        b.iter_batched(
+            || {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let store = SqliteStore::open_in(dir.path(), Retention::default()).expect("store");
+                let mut config = PipelineConfig::new(dir.path());
+                config.queue_capacity = 65_536;
+                let pipeline = EventPipeline::start(config, vec![Box::new(store)]).expect("pipeline");
+                let events: Vec<SecurityEvent> = (0..PIPELINE_EVENTS).map(sample_event).collect();
+                (dir, pipeline, events)
+            },
+            |(dir, pipeline, events)| {
+                let start = Instant::now();
+                for event in events {
+                    pipeline.record(event);
+                }
+                pipeline.flush().expect("flush");
+                assert_eq!(pipeline.stats().spilled_queue, 0, "queue overflowed during the bench");
+                black_box(start.elapsed());
+                (dir, pipeline)
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    group.finish();
+}
+
+criterion_group!(benches, ingest);
+criterion_main!(benches);

@@ -38,6 +38,7 @@ const MAX_EXPRESSION: usize = 512;
 static ALWAYS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
     crate::literals(&[
         "freemarker.template.utility",
+        "{{<%[%'\"}}",
         "<#assign",
         "?new()",
         "#set($",
@@ -120,6 +121,11 @@ static SUSPICIOUS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
         "io.popen",
         "readfile",
         "passthru",
+        "('system')",
+        "(\"system\")",
+        "('exec')",
+        "('passthru')",
+        "system.diagnostics.process",
     ])
 });
 
@@ -171,6 +177,8 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
                 "suspicious template expression",
             ));
         }
+        // Continue after this expression: every byte is inspected a bounded number of times.
+        i = i.max(body_start + body.len());
     }
     None
 }
@@ -286,9 +294,15 @@ fn lookup_value(body: &[u8]) -> Option<&[u8]> {
     if let Some(index) = memchr::memmem::find(body, b":-") {
         return Some(&body[index + 2..]);
     }
-    for prefix in [b"lower:".as_slice(), b"upper:"] {
+    for prefix in [b"lower:".as_slice(), b"upper:", b"date:"] {
         if crate::starts_with_ci(body, prefix) {
-            return Some(&body[prefix.len()..]);
+            let value = &body[prefix.len()..];
+            // `${date:'j'}` formats a quoted literal.
+            let value = value
+                .strip_prefix(b"'")
+                .and_then(|value| value.strip_suffix(b"'"))
+                .unwrap_or(value);
+            return Some(value);
         }
     }
     None

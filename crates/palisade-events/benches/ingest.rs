@@ -15,7 +15,10 @@ const BATCH: usize = 1024;
 
 fn sample_event(i: usize) -> SecurityEvent {
     let mut fields = BTreeMap::new();
-    fields.insert("url.path".to_owned(), format!("/api/items/{}", i % 97).into());
+    fields.insert(
+        "url.path".to_owned(),
+        format!("/api/items/{}", i % 97).into(),
+    );
     fields.insert("http.request.method".to_owned(), "GET".into());
     fields.insert("user.name".to_owned(), format!("user{}", i % 13).into());
     fields.insert("palisade.anomaly_score".to_owned(), 10.into());
@@ -26,7 +29,12 @@ fn sample_event(i: usize) -> SecurityEvent {
         outcome: EventOutcome::Failure,
         severity: Severity::High,
         request_id: Some(format!("req-{i:08}")),
-        source_ip: Some(IpAddr::V4(Ipv4Addr::new(10, 0, (i % 251) as u8, (i % 199) as u8))),
+        source_ip: Some(IpAddr::V4(Ipv4Addr::new(
+            10,
+            0,
+            (i % 251) as u8,
+            (i % 199) as u8,
+        ))),
         route: Some("api".to_owned()),
         message: "SQL injection attack detected via libinjection".to_owned(),
         rule_ids: vec!["942100".to_owned(), "949110".to_owned()],
@@ -37,7 +45,14 @@ fn sample_event(i: usize) -> SecurityEvent {
 fn ingest(c: &mut Criterion) {
     let events: Vec<SecurityEvent> = (0..BATCH).map(sample_event).collect();
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut store = SqliteStore::open_in(dir.path(), Retention { max_age: None, max_rows: None }).expect("store");
+    let mut store = SqliteStore::open_in(
+        dir.path(),
+        Retention {
+            max_age: None,
+            max_rows: None,
+        },
+    )
+    .expect("store");
 
     let mut group = c.benchmark_group("sqlite");
     group.throughput(Throughput::Elements(BATCH as u64));
@@ -58,7 +73,8 @@ fn ingest(c: &mut Criterion) {
                 let store = SqliteStore::open_in(dir.path(), Retention::default()).expect("store");
                 let mut config = PipelineConfig::new(dir.path());
                 config.queue_capacity = 65_536;
-                let pipeline = EventPipeline::start(config, vec![Box::new(store)]).expect("pipeline");
+                let pipeline =
+                    EventPipeline::start(config, vec![Box::new(store)]).expect("pipeline");
                 let events: Vec<SecurityEvent> = (0..PIPELINE_EVENTS).map(sample_event).collect();
                 (dir, pipeline, events)
             },
@@ -68,7 +84,11 @@ fn ingest(c: &mut Criterion) {
                     pipeline.record(event);
                 }
                 pipeline.flush().expect("flush");
-                assert_eq!(pipeline.stats().spilled_queue, 0, "queue overflowed during the bench");
+                assert_eq!(
+                    pipeline.stats().spilled_queue,
+                    0,
+                    "queue overflowed during the bench"
+                );
                 black_box(start.elapsed());
                 (dir, pipeline)
             },

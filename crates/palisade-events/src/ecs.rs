@@ -73,7 +73,9 @@ pub fn severity_rank(severity: Severity) -> i64 {
 
 /// The severity of a rank from [`severity_rank`].
 pub fn severity_from_rank(rank: i64) -> Option<Severity> {
-    usize::try_from(rank).ok().and_then(|i| SEVERITIES.get(i).copied())
+    usize::try_from(rank)
+        .ok()
+        .and_then(|i| SEVERITIES.get(i).copied())
 }
 
 /// Lower-case name: `info`, `low`, `medium`, `high`, `critical`.
@@ -155,7 +157,10 @@ fn derived_value(event: &SecurityEvent, key: &str) -> Option<&'static str> {
 /// Encodes an event as a flat ECS document (see the module docs).
 pub fn to_ecs(event: &SecurityEvent) -> Map<String, Value> {
     let mut doc = Map::new();
-    doc.insert(KEY_TIMESTAMP.into(), format_timestamp(event.timestamp_ms).into());
+    doc.insert(
+        KEY_TIMESTAMP.into(),
+        format_timestamp(event.timestamp_ms).into(),
+    );
     for key in [KEY_ECS_VERSION, KEY_KIND, KEY_TYPE] {
         if let Some(value) = derived_value(event, key) {
             doc.insert(key.into(), value.into());
@@ -209,7 +214,9 @@ pub fn from_ecs(mut doc: Map<String, Value>) -> Result<SecurityEvent> {
     let category = require_string(&mut doc, KEY_CATEGORY)?;
     let outcome = match take_string(&mut doc, KEY_OUTCOME)? {
         None => EventOutcome::Unknown,
-        Some(name) => parse_outcome(&name).ok_or_else(|| invalid(format!("unknown outcome {name:?}")))?,
+        Some(name) => {
+            parse_outcome(&name).ok_or_else(|| invalid(format!("unknown outcome {name:?}")))?
+        }
     };
     let level = take_string(&mut doc, KEY_LEVEL)?;
     let numeric = doc.remove(KEY_SEVERITY).and_then(|v| v.as_i64());
@@ -254,7 +261,9 @@ pub fn from_ecs(mut doc: Map<String, Value>) -> Result<SecurityEvent> {
         fields: BTreeMap::new(),
     };
     // Derived keys equal to what `to_ecs` derives are not part of `fields`.
-    doc.retain(|key, value| derived_value(&event, key).is_none_or(|derived| value.as_str() != Some(derived)));
+    doc.retain(|key, value| {
+        derived_value(&event, key).is_none_or(|derived| value.as_str() != Some(derived))
+    });
     event.fields = doc.into_iter().collect();
     Ok(event)
 }
@@ -335,7 +344,8 @@ pub fn parse_timestamp(text: &str) -> Result<i64> {
         if !part.iter().all(u8::is_ascii_digit) {
             return Err(bad());
         }
-        part.iter().try_fold(0i64, |acc, d| Ok(acc * 10 + i64::from(d - b'0')))
+        part.iter()
+            .try_fold(0i64, |acc, d| Ok(acc * 10 + i64::from(d - b'0')))
     };
     let (month, day) = (number(1..3)?, number(4..6)?);
     let (hour, minute, second) = (number(7..9)?, number(10..12)?, number(13..15)?);
@@ -394,8 +404,14 @@ mod tests {
 
     #[test]
     fn timestamp_parser_accepts_rfc3339_utc_variants_and_rejects_garbage() {
-        assert_eq!(parse_timestamp("2026-05-28T20:26:40Z").ok(), Some(1_780_000_000_000));
-        assert_eq!(parse_timestamp("2026-05-28T20:26:40.1234567+00:00").ok(), Some(1_780_000_000_123));
+        assert_eq!(
+            parse_timestamp("2026-05-28T20:26:40Z").ok(),
+            Some(1_780_000_000_000)
+        );
+        assert_eq!(
+            parse_timestamp("2026-05-28T20:26:40.1234567+00:00").ok(),
+            Some(1_780_000_000_123)
+        );
         for bad in [
             "",
             "2026-05-28",

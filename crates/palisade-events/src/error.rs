@@ -68,7 +68,11 @@ impl EventsError {
         ErrorKind::Sqlite { context, source }.into()
     }
 
-    pub(crate) fn io(context: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        context: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
         ErrorKind::Io {
             context,
             path: path.into(),

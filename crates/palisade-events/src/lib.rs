@@ -41,9 +41,12 @@ mod sqlite;
 
 pub use error::EventsError;
 pub use escape::escape_text;
-pub use pipeline::{DropReason, EventPipeline, PipelineConfig, PipelineCounters, PipelineStats, SPOOL_DIR};
+pub use pipeline::{
+    DropReason, EventPipeline, PipelineConfig, PipelineCounters, PipelineStats, SPOOL_DIR,
+};
 pub use query::{
-    CountedValue, DEFAULT_LIMIT, EventFilter, EventReader, EventStats, MAX_LIMIT, StoredEvent, TailFollower, now_ms,
+    CountedValue, DEFAULT_LIMIT, EventFilter, EventReader, EventStats, MAX_LIMIT, StoredEvent,
+    TailFollower, now_ms,
 };
 pub use render::{OutputFormat, render_events, render_json, render_stats, render_table};
 pub use sink::{BatchSink, JsonLinesSink};

@@ -100,7 +100,11 @@ pub enum DropReason {
 
 impl DropReason {
     /// Every reason.
-    pub const ALL: [DropReason; 3] = [DropReason::SpoolFull, DropReason::SpoolIo, DropReason::SpoolCorrupt];
+    pub const ALL: [DropReason; 3] = [
+        DropReason::SpoolFull,
+        DropReason::SpoolIo,
+        DropReason::SpoolCorrupt,
+    ];
 
     /// The `reason` label value.
     pub fn as_str(self) -> &'static str {
@@ -185,7 +189,8 @@ impl PipelineCounters {
             return;
         }
         self.dropped[reason.index()].fetch_add(events, Ordering::Relaxed);
-        metrics::counter!("palisade_events_dropped_total", "reason" => reason.as_str()).increment(events);
+        metrics::counter!("palisade_events_dropped_total", "reason" => reason.as_str())
+            .increment(events);
     }
 }
 
@@ -245,11 +250,17 @@ impl EventPipeline {
     /// replayed by the writer.
     pub fn start(config: PipelineConfig, sinks: Vec<Box<dyn BatchSink>>) -> Result<Self> {
         let spool_root = config.data_dir.join(SPOOL_DIR);
-        let queue_spool = Arc::new(Mutex::new(Spool::open(spool_root.join("queue"), config.spool_max_bytes)?));
+        let queue_spool = Arc::new(Mutex::new(Spool::open(
+            spool_root.join("queue"),
+            config.spool_max_bytes,
+        )?));
         let slots = sinks
             .into_iter()
             .map(|sink| {
-                let spool = Spool::open(spool_root.join(format!("sink-{}", sink.name())), config.spool_max_bytes)?;
+                let spool = Spool::open(
+                    spool_root.join(format!("sink-{}", sink.name())),
+                    config.spool_max_bytes,
+                )?;
                 Ok(SinkSlot {
                     sink,
                     spool,
@@ -311,7 +322,9 @@ impl EventPipeline {
             .clone()
             .ok_or(ErrorKind::Closed)?;
         let (ack, done) = mpsc::channel();
-        sender.send(Message::Flush(ack)).map_err(|_| ErrorKind::Closed)?;
+        sender
+            .send(Message::Flush(ack))
+            .map_err(|_| ErrorKind::Closed)?;
         drop(sender);
         done.recv().map_err(|_| ErrorKind::WriterPanicked)?
     }
@@ -319,7 +332,11 @@ impl EventPipeline {
     /// Closes the queue, writes what it holds, flushes spools and joins the
     /// writer. Idempotent.
     pub fn shutdown(&self) -> Result<()> {
-        let sender = self.sender.write().unwrap_or_else(PoisonError::into_inner).take();
+        let sender = self
+            .sender
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         drop(sender);
         let handle = lock(&self.writer).take();
         if let Some(handle) = handle {
@@ -329,7 +346,11 @@ impl EventPipeline {
     }
 
     fn spill_to_queue_spool(&self, event: &SecurityEvent) {
-        let stored = spill(&mut lock(&self.queue_spool), std::slice::from_ref(event), Some(&self.counters));
+        let stored = spill(
+            &mut lock(&self.queue_spool),
+            std::slice::from_ref(event),
+            Some(&self.counters),
+        );
         if stored {
             self.counters.spilled_queue.fetch_add(1, Ordering::Relaxed);
         }
@@ -343,7 +364,9 @@ impl EventSink for EventPipeline {
         let returned = match guard.as_ref() {
             Some(sender) => match sender.try_send(Message::Event(Box::new(event))) {
                 Ok(()) => None,
-                Err(TrySendError::Full(message) | TrySendError::Disconnected(message)) => Some(message),
+                Err(TrySendError::Full(message) | TrySendError::Disconnected(message)) => {
+                    Some(message)
+                }
             },
             None => {
                 drop(guard);
@@ -397,7 +420,10 @@ impl Writer {
                 next_housekeeping = Instant::now() + self.config.flush_interval;
             }
             let wake = batch_deadline.map_or(next_housekeeping, |d| d.min(next_housekeeping));
-            match self.receiver.recv_timeout(wake.saturating_duration_since(Instant::now())) {
+            match self
+                .receiver
+                .recv_timeout(wake.saturating_duration_since(Instant::now()))
+            {
                 Ok(Message::Event(event)) => {
                     if batch.is_empty() {
                         batch_deadline = Some(Instant::now() + self.config.flush_interval);
@@ -448,11 +474,13 @@ impl Writer {
         self.deliver_counted(batch, true);
     }
 
-    /// [`Writer::deliver`]; `count_drops: false` for drop reports.
-    fn deliver_counted(&mut self, batch: &[SecurityEvent], count_drops: bool) {
+    /// [`Writer::deliver`]; `count_drops: false` for drop reports. True when
+    /// every sink wrote or spooled the batch.
+    fn deliver_counted(&mut self, batch: &[SecurityEvent], count_drops: bool) -> bool {
         if batch.is_empty() {
-            return;
+            return true;
         }
+        let mut kept_everywhere = true;
         let now = Instant::now();
         for slot in &mut self.slots {
             let in_backoff = slot.retry_at.is_some_and(|at| now < at);
@@ -471,13 +499,22 @@ impl Writer {
                     }
                 }
             }
-            if spill(&mut slot.spool, batch, count_drops.then_some(&*self.counters)) {
-                self.counters.spilled_sink.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            if spill(
+                &mut slot.spool,
+                batch,
+                count_drops.then_some(&*self.counters),
+            ) {
+                self.counters
+                    .spilled_sink
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
                 if let Err(error) = slot.spool.flush() {
                     tracing::error!(%error, "event spool flush failed");
                 }
+            } else {
+                kept_everywhere = false;
             }
         }
+        kept_everywhere
     }
 
     /// Flushes the queue spool, reports drops, replays spools, runs retention.
@@ -536,7 +573,8 @@ impl Writer {
     fn read_counted(&self, path: &std::path::Path) -> Option<Vec<SecurityEvent>> {
         match read_segment(path) {
             Ok(contents) => {
-                self.counters.count_drop(DropReason::SpoolCorrupt, contents.corrupt_lines);
+                self.counters
+                    .count_drop(DropReason::SpoolCorrupt, contents.corrupt_lines);
                 Some(contents.events)
             }
             Err(error) => {
@@ -556,11 +594,15 @@ impl Writer {
             Self::sealed_segments(&mut spool)
         };
         for path in segments {
-            let Some(events) = self.read_counted(&path) else { continue };
+            let Some(events) = self.read_counted(&path) else {
+                continue;
+            };
             for chunk in events.chunks(self.batch_max) {
                 self.deliver(chunk);
             }
-            self.counters.replayed.fetch_add(events.len() as u64, Ordering::Relaxed);
+            self.counters
+                .replayed
+                .fetch_add(events.len() as u64, Ordering::Relaxed);
             if let Err(error) = lock(&self.queue_spool).remove_segment(&path) {
                 tracing::error!(%error, "event spool segment not removed; it will be replayed again");
             }
@@ -573,7 +615,9 @@ impl Writer {
     fn replay_sink_spool(&mut self, index: usize) {
         let segments = Self::sealed_segments(&mut self.slots[index].spool);
         for path in segments {
-            let Some(events) = self.read_counted(&path) else { continue };
+            let Some(events) = self.read_counted(&path) else {
+                continue;
+            };
             let slot = &mut self.slots[index];
             let mut written = 0;
             let mut failed = false;
@@ -589,16 +633,11 @@ impl Writer {
                     }
                 }
             }
-            self.counters.replayed.fetch_add(written as u64, Ordering::Relaxed);
-            let rest = &events[written..];
-            if !rest.is_empty() {
-                spill(&mut slot.spool, rest, Some(&self.counters));
-                if let Err(error) = slot.spool.flush() {
-                    tracing::error!(%error, "event spool flush failed");
-                }
-            }
-            if let Err(error) = slot.spool.remove_segment(&path) {
-                tracing::error!(%error, "event spool segment not removed; it will be replayed again");
+            self.counters
+                .replayed
+                .fetch_add(written as u64, Ordering::Relaxed);
+            if let Err(error) = slot.spool.rewrite_segment(&path, &events[written..]) {
+                tracing::error!(%error, "event spool segment not updated; it will be replayed again");
             }
             if failed {
                 return;
@@ -610,14 +649,14 @@ impl Writer {
         }
     }
 
-    /// Records a `sys_events_dropped` event for drops not yet reported.
+    /// Records a `sys_events_dropped` event for drops not yet reported. A
+    /// report that no sink could take is retried at the next housekeeping.
     fn report_drops(&mut self) {
         let total = self.counters.dropped_total();
         if total <= self.dropped_reported {
             return;
         }
         let newly = total - self.dropped_reported;
-        self.dropped_reported = total;
         let mut event = SecurityEvent::new(
             "sys_events_dropped",
             "process",
@@ -625,16 +664,19 @@ impl Writer {
             format!("{newly} security events were lost (spool full, unwritable or corrupt)"),
         );
         event.outcome = EventOutcome::Failure;
-        event
-            .fields
-            .insert("palisade.events.dropped".into(), serde_json::Value::from(newly));
+        event.fields.insert(
+            "palisade.events.dropped".into(),
+            serde_json::Value::from(newly),
+        );
         for reason in DropReason::ALL {
             event.fields.insert(
                 format!("palisade.events.dropped_total.{}", reason.as_str()),
                 serde_json::Value::from(self.counters.dropped(reason)),
             );
         }
-        self.deliver_counted(std::slice::from_ref(&event), false);
+        if self.deliver_counted(std::slice::from_ref(&event), false) {
+            self.dropped_reported = total;
+        }
     }
 }
 

@@ -93,7 +93,11 @@ impl EventFilter {
         text("events.action = ?", &self.action, &mut values);
         text("events.user_name = ?", &self.user, &mut values);
         text("events.route = ?", &self.route, &mut values);
-        text("events.source_ip = ?", &self.source_ip.map(|ip| ip.to_string()), &mut values);
+        text(
+            "events.source_ip = ?",
+            &self.source_ip.map(|ip| ip.to_string()),
+            &mut values,
+        );
         text(
             "EXISTS (SELECT 1 FROM event_rules r WHERE r.event_id = events.id AND r.rule_id = ?)",
             &self.rule_id,
@@ -192,7 +196,10 @@ impl EventReader {
     }
 
     fn select(&self, sql_text: &str, values: Vec<SqlValue>) -> Result<Vec<StoredEvent>> {
-        let mut statement = self.conn.prepare(sql_text).map_err(sql("cannot prepare query"))?;
+        let mut statement = self
+            .conn
+            .prepare(sql_text)
+            .map_err(sql("cannot prepare query"))?;
         let raw = statement
             .query_map(rusqlite::params_from_iter(values), read_row)
             .map_err(sql("cannot run query"))?
@@ -207,7 +214,9 @@ impl EventReader {
     pub fn search(&self, filter: &EventFilter) -> Result<Vec<StoredEvent>> {
         let (clause, mut values) = filter.where_clause();
         values.push(SqlValue::Integer(filter.sql_limit()));
-        let query = format!("SELECT {EVENT_COLUMNS} FROM events{clause} ORDER BY events.ts_ms DESC, events.id DESC LIMIT ?");
+        let query = format!(
+            "SELECT {EVENT_COLUMNS} FROM events{clause} ORDER BY events.ts_ms DESC, events.id DESC LIMIT ?"
+        );
         let mut events = self.select(&query, values)?;
         events.reverse();
         Ok(events)
@@ -218,7 +227,8 @@ impl EventReader {
     pub fn tail(&self, filter: &EventFilter) -> Result<Vec<StoredEvent>> {
         let (clause, mut values) = filter.where_clause();
         values.push(SqlValue::Integer(filter.sql_limit()));
-        let query = format!("SELECT {EVENT_COLUMNS} FROM events{clause} ORDER BY events.id DESC LIMIT ?");
+        let query =
+            format!("SELECT {EVENT_COLUMNS} FROM events{clause} ORDER BY events.id DESC LIMIT ?");
         let mut events = self.select(&query, values)?;
         events.reverse();
         Ok(events)
@@ -231,8 +241,9 @@ impl EventReader {
         let joiner = if clause.is_empty() { " WHERE" } else { " AND" };
         values.push(SqlValue::Integer(after_id));
         values.push(SqlValue::Integer(filter.sql_limit()));
-        let query =
-            format!("SELECT {EVENT_COLUMNS} FROM events{clause}{joiner} events.id > ? ORDER BY events.id LIMIT ?");
+        let query = format!(
+            "SELECT {EVENT_COLUMNS} FROM events{clause}{joiner} events.id > ? ORDER BY events.id LIMIT ?"
+        );
         self.select(&query, values)
     }
 
@@ -240,7 +251,9 @@ impl EventReader {
     /// without a backlog starts.
     pub fn last_id(&self) -> Result<i64> {
         self.conn
-            .query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| row.get(0))
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| {
+                row.get(0)
+            })
             .map_err(sql("cannot read last event id"))
     }
 
@@ -265,7 +278,10 @@ impl EventReader {
             );
             let mut params = values.clone();
             params.push(SqlValue::Integer(top_n));
-            let mut statement = self.conn.prepare(&query).map_err(sql("cannot prepare statistics"))?;
+            let mut statement = self
+                .conn
+                .prepare(&query)
+                .map_err(sql("cannot prepare statistics"))?;
             let rows = statement
                 .query_map(rusqlite::params_from_iter(params), |row| {
                     Ok((row.get::<_, SqlValue>(0)?, row.get::<_, i64>(1)?))
@@ -279,7 +295,10 @@ impl EventReader {
                     value: match value {
                         SqlValue::Text(text) => text,
                         SqlValue::Integer(rank) => crate::ecs::severity_from_rank(rank)
-                            .map_or_else(|| rank.to_string(), |s| crate::ecs::severity_name(s).to_owned()),
+                            .map_or_else(
+                                || rank.to_string(),
+                                |s| crate::ecs::severity_name(s).to_owned(),
+                            ),
                         other => format!("{other:?}"),
                     },
                     count: count as u64,
@@ -322,7 +341,12 @@ pub struct TailFollower {
 impl TailFollower {
     /// Follows events inserted after `after_id` (use the last id of
     /// [`EventReader::tail`], or [`EventReader::last_id`]).
-    pub fn new(reader: EventReader, filter: EventFilter, after_id: i64, poll_interval: Duration) -> Self {
+    pub fn new(
+        reader: EventReader,
+        filter: EventFilter,
+        after_id: i64,
+        poll_interval: Duration,
+    ) -> Self {
         TailFollower {
             reader,
             filter,

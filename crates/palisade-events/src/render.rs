@@ -33,7 +33,10 @@ impl std::str::FromStr for OutputFormat {
         match text.trim().to_ascii_lowercase().as_str() {
             "table" => Ok(OutputFormat::Table),
             "json" => Ok(OutputFormat::Json),
-            _ => Err(EventsError::invalid_value("output format (table|json)", text)),
+            _ => Err(EventsError::invalid_value(
+                "output format (table|json)",
+                text,
+            )),
         }
     }
 }
@@ -91,14 +94,23 @@ pub fn render_table(events: &[StoredEvent]) -> String {
             let place = event
                 .route
                 .clone()
-                .or_else(|| event.fields.get(PATH_FIELD).and_then(Value::as_str).map(str::to_owned))
+                .or_else(|| {
+                    event
+                        .fields
+                        .get(PATH_FIELD)
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
                 .unwrap_or_default();
             vec![
                 stored.id.to_string(),
                 format_timestamp(event.timestamp_ms),
                 severity_name(event.severity).to_owned(),
                 cell(&event.action),
-                event.source_ip.map(|ip| ip.to_string()).unwrap_or_else(|| "-".into()),
+                event
+                    .source_ip
+                    .map(|ip| ip.to_string())
+                    .unwrap_or_else(|| "-".into()),
                 cell(&event.rule_ids.join(",")),
                 cell(&place),
                 cell(&event.message),
@@ -106,7 +118,16 @@ pub fn render_table(events: &[StoredEvent]) -> String {
         })
         .collect();
     format_columns(
-        &["ID", "TIME", "SEVERITY", "ACTION", "SOURCE", "RULES", "ROUTE/PATH", "MESSAGE"],
+        &[
+            "ID",
+            "TIME",
+            "SEVERITY",
+            "ACTION",
+            "SOURCE",
+            "RULES",
+            "ROUTE/PATH",
+            "MESSAGE",
+        ],
         &rows,
     )
 }
@@ -177,7 +198,9 @@ pub fn render_stats(format: OutputFormat, stats: &EventStats) -> String {
 pub fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
     use std::io::Write as _;
     match path {
-        Some(path) => std::fs::write(path, text).map_err(|e| EventsError::io("cannot write", path, e)),
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| EventsError::io("cannot write", path, e))
+        }
         None => {
             let mut stdout = std::io::stdout().lock();
             stdout

@@ -67,7 +67,10 @@ impl JsonLinesSink {
 }
 
 /// Appends one ECS JSON line per event to `out` (shared by this sink and the spool).
-pub(crate) fn write_json_lines(out: &mut impl Write, events: &[SecurityEvent]) -> std::io::Result<()> {
+pub(crate) fn write_json_lines(
+    out: &mut impl Write,
+    events: &[SecurityEvent],
+) -> std::io::Result<()> {
     for event in events {
         serde_json::to_writer(&mut *out, &to_ecs(event))?;
         out.write_all(b"\n")?;

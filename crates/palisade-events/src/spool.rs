@@ -68,7 +68,8 @@ impl Spool {
     /// Opens (creating) the spool at `dir`, sealing a current file left behind.
     pub(crate) fn open(dir: impl Into<PathBuf>, max_bytes: u64) -> Result<Self> {
         let dir = dir.into();
-        std::fs::create_dir_all(&dir).map_err(|e| EventsError::io("cannot create spool directory", &dir, e))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| EventsError::io("cannot create spool directory", &dir, e))?;
         let mut spool = Spool {
             dir,
             max_bytes,
@@ -93,7 +94,8 @@ impl Spool {
     }
 
     fn list_segments(&self) -> Result<Vec<(u64, PathBuf)>> {
-        let entries = std::fs::read_dir(&self.dir).map_err(|e| EventsError::io("cannot list spool", &self.dir, e))?;
+        let entries = std::fs::read_dir(&self.dir)
+            .map_err(|e| EventsError::io("cannot list spool", &self.dir, e))?;
         let mut segments: Vec<(u64, PathBuf)> = entries
             .filter_map(|entry| entry.ok())
             .filter_map(|entry| {
@@ -107,7 +109,11 @@ impl Spool {
 
     /// Sealed segments, oldest first.
     pub(crate) fn segments(&self) -> Result<Vec<PathBuf>> {
-        Ok(self.list_segments()?.into_iter().map(|(_, path)| path).collect())
+        Ok(self
+            .list_segments()?
+            .into_iter()
+            .map(|(_, path)| path)
+            .collect())
     }
 
     /// Bytes waiting in this spool.
@@ -123,7 +129,8 @@ impl Spool {
     /// Appends events as ECS JSON lines, unless that would pass `max_bytes`.
     pub(crate) fn append(&mut self, events: &[SecurityEvent]) -> Result<AppendOutcome> {
         let mut encoded = Vec::with_capacity(events.len() * 512);
-        write_json_lines(&mut encoded, events).map_err(|e| EventsError::io("cannot encode spool lines for", &self.dir, e))?;
+        write_json_lines(&mut encoded, events)
+            .map_err(|e| EventsError::io("cannot encode spool lines for", &self.dir, e))?;
         let len = encoded.len() as u64;
         if self.stored_bytes.saturating_add(len) > self.max_bytes {
             return Ok(AppendOutcome::Full);
@@ -149,8 +156,9 @@ impl Spool {
     /// Pushes buffered lines to the file (to the OS; survives a process crash).
     pub(crate) fn flush(&mut self) -> Result<()> {
         if let Some(out) = self.current.as_mut() {
-            out.flush()
-                .map_err(|e| EventsError::io("cannot flush spool file", self.dir.join(CURRENT_FILE), e))?;
+            out.flush().map_err(|e| {
+                EventsError::io("cannot flush spool file", self.dir.join(CURRENT_FILE), e)
+            })?;
         }
         Ok(())
     }
@@ -163,17 +171,45 @@ impl Spool {
             return Ok(());
         }
         let from = self.dir.join(CURRENT_FILE);
-        let to = self.dir.join(format!("{SEGMENT_PREFIX}{:020}{SEGMENT_SUFFIX}", self.next_seq));
-        std::fs::rename(&from, &to).map_err(|e| EventsError::io("cannot seal spool file", &from, e))?;
+        let to = self.dir.join(format!(
+            "{SEGMENT_PREFIX}{:020}{SEGMENT_SUFFIX}",
+            self.next_seq
+        ));
+        std::fs::rename(&from, &to)
+            .map_err(|e| EventsError::io("cannot seal spool file", &from, e))?;
         self.next_seq += 1;
         self.current_bytes = 0;
+        Ok(())
+    }
+
+    /// Replaces a partly replayed segment with the events still to deliver
+    /// (write to a temporary file, then rename: a crash leaves either version).
+    pub(crate) fn rewrite_segment(
+        &mut self,
+        path: &Path,
+        remaining: &[SecurityEvent],
+    ) -> Result<()> {
+        if remaining.is_empty() {
+            return self.remove_segment(path);
+        }
+        let old_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let temporary = path.with_extension("rewrite");
+        let mut encoded = Vec::new();
+        write_json_lines(&mut encoded, remaining)
+            .map_err(|e| EventsError::io("cannot encode spool lines for", path, e))?;
+        std::fs::write(&temporary, &encoded)
+            .map_err(|e| EventsError::io("cannot write spool segment", &temporary, e))?;
+        std::fs::rename(&temporary, path)
+            .map_err(|e| EventsError::io("cannot replace spool segment", path, e))?;
+        self.stored_bytes = self.stored_bytes.saturating_sub(old_len) + encoded.len() as u64;
         Ok(())
     }
 
     /// Deletes a replayed segment.
     pub(crate) fn remove_segment(&mut self, path: &Path) -> Result<()> {
         let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        std::fs::remove_file(path).map_err(|e| EventsError::io("cannot remove spool segment", path, e))?;
+        std::fs::remove_file(path)
+            .map_err(|e| EventsError::io("cannot remove spool segment", path, e))?;
         self.stored_bytes = self.stored_bytes.saturating_sub(len);
         Ok(())
     }
@@ -181,7 +217,8 @@ impl Spool {
 
 /// Reads a segment; unreadable lines are skipped and counted.
 pub(crate) fn read_segment(path: &Path) -> Result<SegmentContents> {
-    let file = File::open(path).map_err(|e| EventsError::io("cannot open spool segment", path, e))?;
+    let file =
+        File::open(path).map_err(|e| EventsError::io("cannot open spool segment", path, e))?;
     let mut reader = BufReader::new(file);
     let mut contents = SegmentContents::default();
     let mut line = Vec::new();
@@ -197,14 +234,18 @@ pub(crate) fn read_segment(path: &Path) -> Result<SegmentContents> {
         if line.last() != Some(&b'\n') && line.len() > MAX_LINE_BYTES {
             // Over-long line: skip the rest of it.
             contents.corrupt_lines += 1;
-            skip_line(&mut reader).map_err(|e| EventsError::io("cannot read spool segment", path, e))?;
+            skip_line(&mut reader)
+                .map_err(|e| EventsError::io("cannot read spool segment", path, e))?;
             continue;
         }
         let text = line.strip_suffix(b"\n").unwrap_or(&line);
         if text.is_empty() {
             continue;
         }
-        match serde_json::from_slice::<Map<String, Value>>(text).map_err(|_| ()).and_then(|doc| from_ecs(doc).map_err(|_| ())) {
+        match serde_json::from_slice::<Map<String, Value>>(text)
+            .map_err(|_| ())
+            .and_then(|doc| from_ecs(doc).map_err(|_| ()))
+        {
             Ok(event) => contents.events.push(event),
             Err(()) => contents.corrupt_lines += 1,
         }

@@ -109,9 +109,14 @@ fn migrate(conn: &mut Connection) -> Result<()> {
         }
         .into());
     }
-    for (index, migration) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
+    for (index, migration) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
         let tx = conn.transaction().map_err(sql("cannot start migration"))?;
-        tx.execute_batch(migration).map_err(sql("migration failed"))?;
+        tx.execute_batch(migration)
+            .map_err(sql("migration failed"))?;
         tx.pragma_update(None, "user_version", index as i64 + 1)
             .map_err(sql("cannot record schema version"))?;
         tx.commit().map_err(sql("cannot commit migration"))?;
@@ -123,7 +128,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 pub(crate) fn open_read_only(path: &Path) -> Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
     )
     .map_err(sql("cannot open event database"))?;
     configure(&conn)?;
@@ -154,7 +161,8 @@ pub struct SqliteStore {
     retention: Retention,
 }
 
-const INSERT_EVENT: &str = "INSERT INTO events (ts_ms, action, category, outcome, severity, request_id,
+const INSERT_EVENT: &str =
+    "INSERT INTO events (ts_ms, action, category, outcome, severity, request_id,
     source_ip, route, user_name, url_path, message, rule_ids, fields)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 const INSERT_RULE: &str = "INSERT OR IGNORE INTO event_rules (event_id, rule_id) VALUES (?1, ?2)";
@@ -174,12 +182,19 @@ impl SqliteStore {
             .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
             .map_err(sql("cannot switch to WAL"))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(EventsError::invalid_value("journal mode (WAL needed)", mode));
+            return Err(EventsError::invalid_value(
+                "journal mode (WAL needed)",
+                mode,
+            ));
         }
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(sql("cannot set synchronous mode"))?;
         migrate(&mut conn)?;
-        Ok(SqliteStore { path, conn, retention })
+        Ok(SqliteStore {
+            path,
+            conn,
+            retention,
+        })
     }
 
     /// Opens or creates `data_dir/events.sqlite3`.
@@ -194,16 +209,24 @@ impl SqliteStore {
 
     /// Inserts a batch in one transaction.
     pub fn insert(&mut self, events: &[SecurityEvent]) -> Result<()> {
-        let tx = self.conn.transaction().map_err(sql("cannot start insert"))?;
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(sql("cannot start insert"))?;
         {
-            let mut insert_event = tx.prepare_cached(INSERT_EVENT).map_err(sql("cannot prepare insert"))?;
-            let mut insert_rule = tx.prepare_cached(INSERT_RULE).map_err(sql("cannot prepare insert"))?;
+            let mut insert_event = tx
+                .prepare_cached(INSERT_EVENT)
+                .map_err(sql("cannot prepare insert"))?;
+            let mut insert_rule = tx
+                .prepare_cached(INSERT_RULE)
+                .map_err(sql("cannot prepare insert"))?;
             for event in events {
                 let mut fields = event.fields.clone();
                 let user = lift_string(&mut fields, USER_FIELD);
                 let path = lift_string(&mut fields, PATH_FIELD);
                 let fields_json = serde_json::to_string(&fields).map_err(ErrorKind::Encode)?;
-                let rules_json = serde_json::to_string(&event.rule_ids).map_err(ErrorKind::Encode)?;
+                let rules_json =
+                    serde_json::to_string(&event.rule_ids).map_err(ErrorKind::Encode)?;
                 let id = insert_event
                     .insert(params![
                         event.timestamp_ms,
@@ -233,10 +256,14 @@ impl SqliteStore {
 
     /// Deletes events past the retention limits; returns how many went.
     pub fn enforce_retention(&mut self, now_ms: i64) -> Result<u64> {
-        let tx = self.conn.transaction().map_err(sql("cannot start retention"))?;
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(sql("cannot start retention"))?;
         let mut deleted = 0;
         if let Some(max_age) = self.retention.max_age {
-            let cutoff = now_ms.saturating_sub(i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX));
+            let cutoff =
+                now_ms.saturating_sub(i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX));
             tx.execute(
                 "DELETE FROM event_rules WHERE event_id IN (SELECT id FROM events WHERE ts_ms < ?1)",
                 [cutoff],
@@ -347,11 +374,16 @@ impl RawRow {
     pub(crate) fn decode(self) -> Result<(i64, SecurityEvent)> {
         let id = self.id;
         let bad = |reason: String| EventsError::from(ErrorKind::InvalidStoredEvent { id, reason });
-        let outcome = parse_outcome(&self.outcome).ok_or_else(|| bad(format!("outcome {:?}", self.outcome)))?;
-        let severity = severity_from_rank(self.severity).ok_or_else(|| bad(format!("severity {}", self.severity)))?;
+        let outcome = parse_outcome(&self.outcome)
+            .ok_or_else(|| bad(format!("outcome {:?}", self.outcome)))?;
+        let severity = severity_from_rank(self.severity)
+            .ok_or_else(|| bad(format!("severity {}", self.severity)))?;
         let source_ip = match self.source_ip {
             None => None,
-            Some(text) => Some(text.parse().map_err(|_| bad(format!("source ip {text:?}")))?),
+            Some(text) => Some(
+                text.parse()
+                    .map_err(|_| bad(format!("source ip {text:?}")))?,
+            ),
         };
         let rule_ids: Vec<String> =
             serde_json::from_str(&self.rule_ids).map_err(|e| bad(format!("rule ids: {e}")))?;

@@ -1,0 +1,8 @@
+//! Integration tests of palisade-events: one binary, one module per concern.
+//! Case tables live in `tests/data/` and are run by the harness functions here.
+
+mod crash;
+mod pipeline;
+mod render;
+mod store;
+mod support;

@@ -1,0 +1,2 @@
+//! Criterion bench placeholder replaced below.
+fn main() {}

@@ -1,0 +1,220 @@
+//! The gateway adapter: a [`WafInspector`] runs one [`Transaction`] per exchange on the
+//! gateway's phase hooks and reports one security event per transaction.
+
+use std::sync::Arc;
+
+use palisade_core::{
+    BodyView, EventOutcome, ExchangeSummary, Inspection, Inspector, RequestHead, ResponseHead,
+    SecurityEvent, Severity, Verdict,
+};
+
+use crate::Waf;
+use crate::transaction::{Intervention, RequestMeta, Transaction};
+
+/// Per-route exclusions applied on top of the rules.
+#[derive(Debug, Clone, Default)]
+pub struct WafExclusions {
+    /// Rule ids that never run on this route.
+    pub remove_rule_ids: Vec<u64>,
+    /// `(rule ids (empty = all rules), target)` pairs, target in SecLang syntax
+    /// (`ARGS:password`, `REQUEST_COOKIES:/^_ga/`): removed from those rules' targets.
+    pub remove_targets: Vec<(Vec<u64>, String)>,
+}
+
+/// The WAF as a gateway inspector.
+#[derive(Debug, Clone)]
+pub struct WafInspector {
+    waf: Arc<Waf>,
+    exclusions: Arc<WafExclusions>,
+}
+
+impl WafInspector {
+    /// An inspector over a loaded WAF with per-route exclusions.
+    pub fn new(waf: Arc<Waf>, exclusions: WafExclusions) -> Self {
+        WafInspector {
+            waf,
+            exclusions: Arc::new(exclusions),
+        }
+    }
+}
+
+fn http_version(version: http::Version) -> String {
+    format!("{version:?}")
+}
+
+fn request_meta(head: &RequestHead) -> RequestMeta {
+    RequestMeta {
+        request_id: head.request_id.clone(),
+        client_addr: head.client_addr,
+        server_addr: head.server_addr,
+        server_name: head.host.clone(),
+        method: head.method.as_str().to_owned(),
+        uri: head.raw_target.clone(),
+        protocol: http_version(head.version),
+        headers: head
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
+            .collect(),
+    }
+}
+
+impl Inspector for WafInspector {
+    fn name(&self) -> &str {
+        "waf"
+    }
+
+    fn wants_response_body(&self) -> bool {
+        self.waf.program.settings.response_body_access
+    }
+
+    fn start(&self, head: &RequestHead) -> Box<dyn Inspection> {
+        let mut transaction = self.waf.transaction(&request_meta(head));
+        transaction.exclude(
+            &self.exclusions.remove_rule_ids,
+            &self.exclusions.remove_targets,
+        );
+        Box::new(WafInspection { transaction })
+    }
+}
+
+struct WafInspection {
+    transaction: Transaction,
+}
+
+impl WafInspection {
+    fn verdict(&self, intervention: Option<Intervention>) -> Verdict {
+        let Some(intervention) = intervention else {
+            return Verdict::Allow;
+        };
+        if let Some(location) = intervention.redirect {
+            let status =
+                http::StatusCode::from_u16(intervention.status).unwrap_or(http::StatusCode::FOUND);
+            return Verdict::Redirect { status, location };
+        }
+        let status =
+            http::StatusCode::from_u16(intervention.status).unwrap_or(http::StatusCode::FORBIDDEN);
+        Verdict::Block {
+            status,
+            reason: format!("rule {}: {}", intervention.rule_id, intervention.message),
+            rule_ids: self
+                .transaction
+                .matched_rule_ids()
+                .iter()
+                .map(u64::to_string)
+                .collect(),
+        }
+    }
+}
+
+fn response_headers(resp: &ResponseHead) -> Vec<(String, Vec<u8>)> {
+    resp.headers
+        .iter()
+        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
+        .collect()
+}
+
+impl Inspection for WafInspection {
+    fn request_headers(&mut self, _head: &RequestHead) -> Verdict {
+        let intervention = self.transaction.process_request_headers();
+        self.verdict(intervention)
+    }
+
+    fn request_body(&mut self, _head: &RequestHead, body: BodyView<'_>) -> Verdict {
+        let intervention = self.transaction.process_request_body(body.bytes);
+        self.verdict(intervention)
+    }
+
+    fn response_headers(&mut self, _head: &RequestHead, resp: &ResponseHead) -> Verdict {
+        let intervention = self.transaction.process_response_headers(
+            resp.status.as_u16(),
+            &http_version(resp.version),
+            &response_headers(resp),
+        );
+        self.verdict(intervention)
+    }
+
+    fn response_body(
+        &mut self,
+        _head: &RequestHead,
+        _resp: &ResponseHead,
+        body: BodyView<'_>,
+    ) -> Verdict {
+        let intervention = self.transaction.process_response_body(body.bytes);
+        self.verdict(intervention)
+    }
+
+    fn logging(&mut self, head: &RequestHead, summary: &ExchangeSummary) -> Vec<SecurityEvent> {
+        self.transaction.process_logging();
+        let matched = self.transaction.matched_rules();
+        if matched.is_empty() {
+            return Vec::new();
+        }
+        let intervention = self.transaction.intervention().cloned();
+        let blocked = intervention.is_some() || summary.blocked;
+        let highest = matched
+            .iter()
+            .filter(|m| m.logged)
+            .filter_map(|m| m.severity)
+            .min();
+        let severity = match highest {
+            Some(0..=2) => Severity::Critical,
+            Some(3) => Severity::High,
+            Some(4) => Severity::Medium,
+            Some(5) => Severity::Low,
+            _ if blocked => Severity::High,
+            _ => Severity::Info,
+        };
+        let (action, message) = match &intervention {
+            Some(intervention) => (
+                "malicious_request_blocked",
+                format!(
+                    "blocked by rule {}: {}",
+                    intervention.rule_id, intervention.message
+                ),
+            ),
+            None => (
+                "waf_rules_matched",
+                format!("{} WAF rules matched", matched.len()),
+            ),
+        };
+        let mut event = SecurityEvent::new(action, "web", severity, message);
+        event.outcome = if blocked {
+            EventOutcome::Failure
+        } else {
+            EventOutcome::Success
+        };
+        event.request_id = Some(head.request_id.clone());
+        event.source_ip = Some(head.client_addr.ip());
+        event.route = Some(head.route.clone());
+        event.rule_ids = matched.iter().map(|m| m.id.to_string()).collect();
+        for score in [
+            "blocking_inbound_anomaly_score",
+            "detection_inbound_anomaly_score",
+            "blocking_outbound_anomaly_score",
+            "detection_outbound_anomaly_score",
+        ] {
+            if let Some(value) = self.transaction.tx_var(score) {
+                let number = crate::operator::parse_number(value);
+                event.fields.insert(
+                    format!("palisade.waf.{score}"),
+                    serde_json::Value::from(number),
+                );
+            }
+        }
+        let messages: Vec<serde_json::Value> = matched
+            .iter()
+            .filter(|m| m.logged && !m.message.is_empty())
+            .map(|m| serde_json::json!({ "id": m.id, "msg": m.message, "data": m.logdata }))
+            .collect();
+        event.fields.insert(
+            "palisade.waf.matches".to_owned(),
+            serde_json::Value::Array(messages),
+        );
+        event.fields.insert(
+            "url.original".to_owned(),
+            serde_json::Value::from(head.raw_target.clone()),
+        );
+        vec![event]
+    }
+}

@@ -1,0 +1,1289 @@
+//! One HTTP transaction run through the compiled program with ModSecurity v3 semantics.
+//!
+//! Design notes:
+//! * Collections are ordered `(name, value)` lists; keys compare case-insensitively.
+//!   TX is a map with lowercased keys.
+//! * A rule link is evaluated per target value: transformations (cached per value and
+//!   transformation chain within the transaction), then the operator (on every stage
+//!   with `multiMatch`). On each match MATCHED_VAR(S) are updated, captures stored and
+//!   the link's non-disruptive actions (setvar, ctl, …) run — as libmodsecurity does
+//!   ("independent of the chained rule result"). Disruptive and flow actions of the
+//!   chain head run once the whole chain matched.
+//! * Disruptive actions are enforced only when the rule engine is `On`; in
+//!   `DetectionOnly` they are recorded and nothing else happens.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use palisade_body::BodyLimits;
+use palisade_seclang::{AllowScope, Ctl, Disruptive, EngineMode, IdRange, SetVarOp, VariableName};
+use palisade_transform::Transformation;
+
+use crate::Waf;
+use crate::operator::{Captures, parse_number};
+use crate::program::{CompiledRule, KeySelector, RunAction, Step, Target, compile_target};
+
+/// Request facts a transaction starts from.
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
+    /// Unique id (UNIQUE_ID).
+    pub request_id: String,
+    /// Client address (REMOTE_ADDR / REMOTE_PORT).
+    pub client_addr: SocketAddr,
+    /// Local address (SERVER_PORT).
+    pub server_addr: SocketAddr,
+    /// Host name (SERVER_NAME).
+    pub server_name: String,
+    /// Method.
+    pub method: String,
+    /// Request target exactly as received.
+    pub uri: String,
+    /// Protocol, e.g. `HTTP/1.1`.
+    pub protocol: String,
+    /// Request headers in order (names as received).
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+/// A disruptive decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intervention {
+    /// HTTP status to answer with.
+    pub status: u16,
+    /// Redirect target for `redirect`.
+    pub redirect: Option<String>,
+    /// The rule that decided.
+    pub rule_id: u64,
+    /// Its (expanded) message.
+    pub message: String,
+}
+
+/// A matched rule (chain fully matched).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchedRule {
+    /// Rule id.
+    pub id: u64,
+    /// Phase it ran in.
+    pub phase: u8,
+    /// Expanded `msg`.
+    pub message: String,
+    /// Expanded `logdata`.
+    pub logdata: String,
+    /// Severity (0–7) when the rule has one.
+    pub severity: Option<u8>,
+    /// Whether the rule logs (`log` / not `nolog`).
+    pub logged: bool,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Per-transaction state.
+pub struct Transaction {
+    waf: Arc<Waf>,
+    started: Instant,
+    engine: EngineMode,
+    request_body_access: bool,
+    body_processor: Option<String>,
+    scalars: HashMap<VariableName, Vec<u8>>,
+    collections: HashMap<VariableName, Pairs>,
+    tx: HashMap<String, Vec<u8>>,
+    env: HashMap<String, Vec<u8>>,
+    persistent: HashMap<String, (String, HashMap<String, Vec<u8>>)>,
+    expiries: HashMap<(String, String), Instant>,
+    matched_var: (String, Vec<u8>),
+    matched_vars: Vec<(String, Vec<u8>)>,
+    removed_ids: Vec<IdRange>,
+    removed_tags: Vec<String>,
+    removed_targets_by_id: Vec<(Vec<IdRange>, Target)>,
+    removed_targets_by_tag: Vec<(String, Target)>,
+    extra_removed_ids: Vec<u64>,
+    extra_removed_targets: Vec<(Vec<u64>, Target)>,
+    matched: Vec<MatchedRule>,
+    intervention: Option<Intervention>,
+    allow_request: bool,
+    allow_all: bool,
+    highest_severity: u8,
+    transformation_cache: HashMap<(Vec<Transformation>, Vec<u8>), Vec<u8>>,
+    phases_done: u8,
+}
+
+fn lower(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).to_ascii_lowercase()
+}
+
+fn url_decode_path(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut index = 0;
+    while index < input.len() {
+        let byte = input[index];
+        if byte == b'%'
+            && let Some(hex) = input.get(index + 1..index + 3)
+            && let Ok(text) = std::str::from_utf8(hex)
+            && let Ok(decoded) = u8::from_str_radix(text, 16)
+        {
+            out.push(decoded);
+            index += 3;
+            continue;
+        }
+        out.push(byte);
+        index += 1;
+    }
+    out
+}
+
+impl Transaction {
+    pub(crate) fn new(waf: Arc<Waf>, meta: &RequestMeta) -> Transaction {
+        let settings = &waf.program.settings;
+        let engine = if waf.detection_only && settings.engine == EngineMode::On {
+            EngineMode::DetectionOnly
+        } else {
+            settings.engine
+        };
+        let request_body_access = settings.request_body_access;
+        let mut tx = Transaction {
+            waf,
+            started: Instant::now(),
+            engine,
+            request_body_access,
+            body_processor: None,
+            scalars: HashMap::new(),
+            collections: HashMap::new(),
+            tx: HashMap::new(),
+            env: HashMap::new(),
+            persistent: HashMap::new(),
+            expiries: HashMap::new(),
+            matched_var: (String::new(), Vec::new()),
+            matched_vars: Vec::new(),
+            removed_ids: Vec::new(),
+            removed_tags: Vec::new(),
+            removed_targets_by_id: Vec::new(),
+            removed_targets_by_tag: Vec::new(),
+            extra_removed_ids: Vec::new(),
+            extra_removed_targets: Vec::new(),
+            matched: Vec::new(),
+            intervention: None,
+            allow_request: false,
+            allow_all: false,
+            highest_severity: 255,
+            transformation_cache: HashMap::new(),
+            phases_done: 0,
+        };
+        tx.load_request(meta);
+        tx
+    }
+
+    /// Adds per-route exclusions: rule ids never run, and targets removed from rules.
+    pub fn exclude(&mut self, rule_ids: &[u64], targets: &[(Vec<u64>, String)]) {
+        self.extra_removed_ids.extend_from_slice(rule_ids);
+        for (ids, target) in targets {
+            if let Ok(variables) = palisade_seclang_target(target) {
+                self.extra_removed_targets.push((ids.clone(), variables));
+            }
+        }
+    }
+
+    fn set(&mut self, name: VariableName, value: impl Into<Vec<u8>>) {
+        self.scalars.insert(name, value.into());
+    }
+
+    fn load_request(&mut self, meta: &RequestMeta) {
+        use VariableName as V;
+        let uri = meta.uri.as_bytes();
+        let (path_raw, query) = match meta.uri.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (meta.uri.as_str(), None),
+        };
+        // Absolute-form targets: REQUEST_URI drops scheme and authority.
+        let relative_uri = match meta.uri.find("://") {
+            Some(scheme_end) if !path_raw[..scheme_end].contains('/') => {
+                let rest = &meta.uri[scheme_end + 3..];
+                rest.find('/')
+                    .map_or("/", |slash| &rest[slash..])
+                    .to_owned()
+            }
+            _ => meta.uri.clone(),
+        };
+        let relative_path = relative_uri.split('?').next().unwrap_or_default();
+        let filename = url_decode_path(relative_path.as_bytes());
+        let basename = filename
+            .iter()
+            .rposition(|b| *b == b'/' || *b == b'\\')
+            .map_or_else(|| filename.clone(), |slash| filename[slash + 1..].to_vec());
+        self.set(V::RequestUriRaw, uri.to_vec());
+        self.set(V::RequestUri, relative_uri.as_bytes().to_vec());
+        self.set(V::RequestFilename, filename);
+        self.set(V::RequestBasename, basename);
+        self.set(
+            V::QueryString,
+            query.unwrap_or_default().as_bytes().to_vec(),
+        );
+        self.set(V::RequestMethod, meta.method.as_bytes().to_vec());
+        self.set(V::RequestProtocol, meta.protocol.as_bytes().to_vec());
+        self.set(
+            V::RequestLine,
+            format!("{} {} {}", meta.method, meta.uri, meta.protocol),
+        );
+        self.set(V::RemoteAddr, meta.client_addr.ip().to_string());
+        self.set(V::RemotePort, meta.client_addr.port().to_string());
+        self.set(V::ServerAddr, meta.server_addr.ip().to_string());
+        self.set(V::ServerPort, meta.server_addr.port().to_string());
+        self.set(V::ServerName, meta.server_name.as_bytes().to_vec());
+        self.set(V::UniqueId, meta.request_id.as_bytes().to_vec());
+        self.set(V::ReqbodyError, "0");
+        self.set(V::ReqbodyProcessorError, "0");
+        self.set(V::UrlencodedError, "0");
+        self.set(V::InboundDataError, "0");
+        self.set(V::OutboundDataError, "0");
+        self.set(V::MultipartStrictError, "0");
+        let headers: Pairs = meta
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_bytes().to_vec(), v.clone()))
+            .collect();
+        let mut cookies: Pairs = Vec::new();
+        for (name, value) in &headers {
+            if name.eq_ignore_ascii_case(b"cookie") {
+                for piece in value.split(|b| *b == b';') {
+                    let piece = piece.trim_ascii();
+                    if piece.is_empty() {
+                        continue;
+                    }
+                    let (cookie_name, cookie_value) = match piece.iter().position(|b| *b == b'=') {
+                        Some(eq) => (piece[..eq].to_vec(), piece[eq + 1..].to_vec()),
+                        None => (piece.to_vec(), Vec::new()),
+                    };
+                    cookies.push((cookie_name, cookie_value));
+                }
+            }
+            if name.eq_ignore_ascii_case(b"content-type") {
+                let content_type = lower(value);
+                if content_type.starts_with("application/x-www-form-urlencoded") {
+                    self.body_processor = Some("URLENCODED".to_owned());
+                } else if content_type.starts_with("multipart/form-data") {
+                    self.body_processor = Some("MULTIPART".to_owned());
+                }
+            }
+        }
+        self.collections.insert(V::RequestCookies, cookies);
+        self.collections.insert(V::RequestHeaders, headers);
+        if let Some(query) = query {
+            let limits = self.body_limits();
+            match palisade_body::parse_urlencoded(
+                query.as_bytes(),
+                self.waf.program.settings.argument_separator,
+                &limits,
+            ) {
+                Ok(args) => {
+                    if args.invalid_encoding {
+                        self.set(V::UrlencodedError, "1");
+                    }
+                    let pairs = args.params.into_iter().map(|p| (p.name, p.value)).collect();
+                    self.collections.insert(V::ArgsGet, pairs);
+                }
+                Err(error) => {
+                    self.set(V::UrlencodedError, "1");
+                    self.set(V::ReqbodyErrorMsg, error.message().to_owned());
+                }
+            }
+        }
+        self.update_args_size();
+    }
+
+    fn body_limits(&self) -> BodyLimits {
+        let settings = &self.waf.program.settings;
+        BodyLimits {
+            max_bytes: usize::try_from(settings.request_body_limit).unwrap_or(usize::MAX),
+            max_depth: settings.json_depth_limit,
+            max_args: settings.arguments_limit,
+        }
+    }
+
+    fn update_args_size(&mut self) {
+        let size: usize = [VariableName::ArgsGet, VariableName::ArgsPost]
+            .iter()
+            .filter_map(|name| self.collections.get(name))
+            .flatten()
+            .map(|(n, v)| n.len() + v.len())
+            .sum();
+        self.set(VariableName::ArgsCombinedSize, size.to_string());
+    }
+
+    /// Phase 1: request headers.
+    pub fn process_request_headers(&mut self) -> Option<Intervention> {
+        self.run_phase(1)
+    }
+
+    /// Phase 2: the request body (the buffered prefix when `truncated`).
+    pub fn process_request_body(&mut self, body: &[u8]) -> Option<Intervention> {
+        if self.intervention.is_some() {
+            return self.intervention.clone();
+        }
+        if self.request_body_access {
+            self.load_request_body(body);
+        }
+        self.run_phase(2)
+    }
+
+    fn load_request_body(&mut self, body: &[u8]) {
+        use VariableName as V;
+        self.set(V::RequestBody, body.to_vec());
+        self.set(V::RequestBodyLength, body.len().to_string());
+        let Some(processor) = self.body_processor.clone() else {
+            return;
+        };
+        self.set(V::ReqbodyProcessor, processor.as_bytes().to_vec());
+        let limits = self.body_limits();
+        let fail = |tx: &mut Transaction, message: &str| {
+            tx.set(V::ReqbodyError, "1");
+            tx.set(V::ReqbodyErrorMsg, message.to_owned());
+            tx.set(V::ReqbodyProcessorError, "1");
+            tx.set(V::ReqbodyProcessorErrorMsg, message.to_owned());
+        };
+        let params: Pairs = match processor.as_str() {
+            "URLENCODED" => match palisade_body::parse_urlencoded(
+                body,
+                self.waf.program.settings.argument_separator,
+                &limits,
+            ) {
+                Ok(args) => {
+                    if args.invalid_encoding {
+                        self.set(V::UrlencodedError, "1");
+                    }
+                    args.params.into_iter().map(|p| (p.name, p.value)).collect()
+                }
+                Err(error) => {
+                    fail(self, error.message());
+                    Vec::new()
+                }
+            },
+            "JSON" => match palisade_body::parse_json(body, &limits) {
+                Ok(args) => args.params.into_iter().map(|p| (p.name, p.value)).collect(),
+                Err(error) => {
+                    fail(self, error.message());
+                    Vec::new()
+                }
+            },
+            "XML" => {
+                match palisade_body::parse_xml(body, &limits) {
+                    Ok(document) => {
+                        let mut values = vec![(b"/*".to_vec(), document.text_content)];
+                        values.extend(
+                            document
+                                .attribute_values
+                                .into_iter()
+                                .map(|v| (b"//@*".to_vec(), v)),
+                        );
+                        self.collections.insert(V::Xml, values);
+                    }
+                    Err(error) => fail(self, error.message()),
+                }
+                Vec::new()
+            }
+            "MULTIPART" => {
+                let content_type = self
+                    .collections
+                    .get(&V::RequestHeaders)
+                    .and_then(|headers| {
+                        headers
+                            .iter()
+                            .find(|(n, _)| n.eq_ignore_ascii_case(b"content-type"))
+                    })
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                let parsed = palisade_body::parse_multipart(&content_type, body, &limits);
+                self.load_multipart(&parsed);
+                if let Some(error) = &parsed.error {
+                    fail(self, error.message());
+                }
+                parsed
+                    .fields()
+                    .map(|part| (part.name.clone(), part.value.clone()))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        self.collections.insert(V::ArgsPost, params);
+        self.update_args_size();
+    }
+
+    fn load_multipart(&mut self, parsed: &palisade_body::MultipartBody) {
+        use VariableName as V;
+        let flags = &parsed.flags;
+        let flag = |on: bool| if on { "1" } else { "0" };
+        for (name, on) in [
+            (V::MultipartStrictError, flags.strict_error),
+            (V::MultipartUnmatchedBoundary, flags.unmatched_boundary),
+            (V::MultipartBoundaryQuoted, flags.boundary_quoted),
+            (V::MultipartBoundaryWhitespace, flags.boundary_whitespace),
+            (V::MultipartDataBefore, flags.data_before),
+            (V::MultipartDataAfter, flags.data_after),
+            (V::MultipartHeaderFolding, flags.header_folding),
+            (V::MultipartLfLine, flags.lf_line),
+            (V::MultipartCrlfLfLines, flags.crlf_lf_lines),
+            (V::MultipartMissingSemicolon, flags.missing_semicolon),
+            (V::MultipartSemicolonMissing, flags.missing_semicolon),
+            (V::MultipartInvalidQuoting, flags.invalid_quoting),
+            (V::MultipartInvalidPart, flags.invalid_part),
+            (
+                V::MultipartInvalidHeaderFolding,
+                flags.invalid_header_folding,
+            ),
+            (V::MultipartFileLimitExceeded, flags.file_limit_exceeded),
+        ] {
+            self.set(name, flag(on));
+        }
+        let mut files = Vec::new();
+        let mut names = Vec::new();
+        let mut sizes = Vec::new();
+        let mut part_headers = Vec::new();
+        let mut combined = 0usize;
+        for part in &parsed.parts {
+            for line in &part.header_lines {
+                part_headers.push((part.name.clone(), line.clone()));
+            }
+            if let Some(filename) = &part.filename {
+                files.push((part.name.clone(), filename.clone()));
+                names.push((part.name.clone(), part.name.clone()));
+                sizes.push((part.name.clone(), part.size().to_string().into_bytes()));
+                combined += part.size();
+            }
+        }
+        self.collections.insert(V::Files, files);
+        self.collections.insert(V::FilesNames, names);
+        self.collections.insert(V::FilesSizes, sizes);
+        self.collections
+            .insert(V::MultipartPartHeaders, part_headers);
+        self.set(V::FilesCombinedSize, combined.to_string());
+    }
+
+    /// Phase 3: response status and headers.
+    pub fn process_response_headers(
+        &mut self,
+        status: u16,
+        protocol: &str,
+        headers: &[(String, Vec<u8>)],
+    ) -> Option<Intervention> {
+        use VariableName as V;
+        if self.intervention.is_some() {
+            return self.intervention.clone();
+        }
+        self.set(V::ResponseStatus, status.to_string());
+        self.set(V::ResponseProtocol, protocol.as_bytes().to_vec());
+        self.set(V::StatusLine, format!("{protocol} {status}"));
+        let pairs: Pairs = headers
+            .iter()
+            .map(|(n, v)| (n.as_bytes().to_vec(), v.clone()))
+            .collect();
+        for (name, value) in &pairs {
+            if name.eq_ignore_ascii_case(b"content-type") {
+                self.set(V::ResponseContentType, value.clone());
+            } else if name.eq_ignore_ascii_case(b"content-length") {
+                self.set(V::ResponseContentLength, value.clone());
+            }
+        }
+        self.collections.insert(V::ResponseHeaders, pairs);
+        self.run_phase(3)
+    }
+
+    /// Phase 4: the response body (inspected only with `SecResponseBodyAccess On` and a
+    /// MIME type listed in `SecResponseBodyMimeType`).
+    pub fn process_response_body(&mut self, body: &[u8]) -> Option<Intervention> {
+        if self.intervention.is_some() {
+            return self.intervention.clone();
+        }
+        let settings = &self.waf.program.settings;
+        let content_type = self
+            .scalars
+            .get(&VariableName::ResponseContentType)
+            .map(|v| lower(v))
+            .unwrap_or_default();
+        let mime = content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        if settings.response_body_access
+            && settings
+                .response_mime_types
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(&mime))
+        {
+            let limit = usize::try_from(settings.response_body_limit).unwrap_or(usize::MAX);
+            let body = &body[..body.len().min(limit)];
+            self.set(VariableName::ResponseBody, body.to_vec());
+        }
+        self.run_phase(4)
+    }
+
+    /// Phase 5: logging. Persists persistent collections.
+    pub fn process_logging(&mut self) {
+        self.run_phase(5);
+        let persistent = std::mem::take(&mut self.persistent);
+        if let Ok(mut store) = self.waf.store.lock() {
+            for (collection, (key, values)) in persistent {
+                let record = values
+                    .into_iter()
+                    .map(|(name, value)| {
+                        let expiry = self
+                            .expiries
+                            .get(&(collection.clone(), name.clone()))
+                            .copied();
+                        (name, (value, expiry))
+                    })
+                    .collect();
+                store.insert((collection, key), record);
+            }
+        }
+    }
+
+    /// The intervention decided so far, if any.
+    pub fn intervention(&self) -> Option<&Intervention> {
+        self.intervention.as_ref()
+    }
+
+    /// Ids of every fully matched rule, in match order (including `nolog` rules).
+    pub fn matched_rule_ids(&self) -> Vec<u64> {
+        self.matched.iter().map(|m| m.id).collect()
+    }
+
+    /// Every fully matched rule with its expanded message.
+    pub fn matched_rules(&self) -> &[MatchedRule] {
+        &self.matched
+    }
+
+    /// A TX variable (lowercase name), e.g. `blocking_inbound_anomaly_score`.
+    pub fn tx_var(&self, name: &str) -> Option<&[u8]> {
+        self.tx.get(&name.to_ascii_lowercase()).map(Vec::as_slice)
+    }
+
+    fn rule_removed(&self, rule: &CompiledRule) -> bool {
+        self.removed_ids.iter().any(|range| range.contains(rule.id))
+            || self.extra_removed_ids.contains(&rule.id)
+            || rule
+                .tags
+                .iter()
+                .any(|tag| self.removed_tags.iter().any(|removed| removed == tag))
+    }
+
+    fn run_phase(&mut self, phase: u8) -> Option<Intervention> {
+        if self.phases_done >= phase {
+            return self.intervention.clone();
+        }
+        self.phases_done = phase;
+        if self.engine == EngineMode::Off
+            || (self.intervention.is_some() && phase < 5)
+            || (self.allow_all && phase < 5)
+            || (self.allow_request && phase <= 2)
+        {
+            return self.intervention.clone();
+        }
+        let waf = Arc::clone(&self.waf);
+        let steps = waf.program.phase(phase);
+        let mut skip_to_marker: Option<&str> = None;
+        let mut skip_count = 0u32;
+        for step in steps {
+            let rule = match step {
+                Step::Marker(name) => {
+                    if skip_to_marker == Some(name.as_str()) {
+                        skip_to_marker = None;
+                    }
+                    continue;
+                }
+                Step::Rule(rule) => rule,
+            };
+            if skip_to_marker.is_some() {
+                continue;
+            }
+            if skip_count > 0 {
+                skip_count -= 1;
+                continue;
+            }
+            if self.rule_removed(rule) || self.engine == EngineMode::Off {
+                continue;
+            }
+            self.matched_vars.clear();
+            if !self.evaluate_chain(rule) {
+                continue;
+            }
+            self.record_match(rule);
+            if let Some(marker) = &rule.skip_after {
+                skip_to_marker = Some(marker.as_str());
+            }
+            skip_count = rule.skip;
+            if self.disrupt(rule, phase) {
+                break;
+            }
+        }
+        self.intervention.clone()
+    }
+
+    /// Applies the chain head's disruptive action; true when the phase must stop.
+    fn disrupt(&mut self, rule: &CompiledRule, phase: u8) -> bool {
+        let Some(disruptive) = &rule.disruptive else {
+            return false;
+        };
+        if self.engine != EngineMode::On || phase == 5 {
+            return false;
+        }
+        let message = rule
+            .msg
+            .as_deref()
+            .map(|m| self.expand(m, rule))
+            .unwrap_or_default();
+        match disruptive {
+            Disruptive::Pass | Disruptive::Block => false,
+            Disruptive::Deny | Disruptive::Drop => {
+                self.intervention = Some(Intervention {
+                    status: rule.status.unwrap_or(403),
+                    redirect: None,
+                    rule_id: rule.id,
+                    message,
+                });
+                true
+            }
+            Disruptive::Redirect(location) => {
+                let location = self.expand(location, rule);
+                self.intervention = Some(Intervention {
+                    status: rule
+                        .status
+                        .filter(|s| (300..400).contains(s))
+                        .unwrap_or(302),
+                    redirect: Some(location),
+                    rule_id: rule.id,
+                    message,
+                });
+                true
+            }
+            Disruptive::Allow(scope) => {
+                match scope {
+                    AllowScope::Transaction => self.allow_all = true,
+                    AllowScope::Request => self.allow_request = true,
+                    AllowScope::Phase => {}
+                }
+                true
+            }
+        }
+    }
+
+    fn record_match(&mut self, rule: &CompiledRule) {
+        let message = rule
+            .msg
+            .as_deref()
+            .map(|m| self.expand(m, rule))
+            .unwrap_or_default();
+        let logdata = rule
+            .logdata
+            .as_deref()
+            .map(|m| self.expand(m, rule))
+            .unwrap_or_default();
+        if rule.log
+            && let Some(severity) = rule.severity
+        {
+            self.highest_severity = self.highest_severity.min(severity);
+        }
+        self.matched.push(MatchedRule {
+            id: rule.id,
+            phase: rule.phase,
+            message,
+            logdata,
+            severity: rule.severity,
+            logged: rule.log,
+            tags: rule.tags.clone(),
+        });
+    }
+
+    fn evaluate_chain(&mut self, rule: &CompiledRule) -> bool {
+        let mut link = rule;
+        loop {
+            if !self.evaluate_link(link) {
+                return false;
+            }
+            match &link.chained {
+                Some(next) => link = next,
+                None => return true,
+            }
+        }
+    }
+
+    fn evaluate_link(&mut self, rule: &CompiledRule) -> bool {
+        let expanded_argument = rule
+            .operator
+            .dynamic_argument()
+            .map(|argument| self.expand(argument, rule));
+        if rule.is_action {
+            self.run_actions(rule);
+            return true;
+        }
+        let values = self.collect_values(rule);
+        let mut matched_any = false;
+        let mut captures: Captures = Vec::new();
+        for (name, value) in values {
+            let stages = self.transform(rule, &value);
+            for stage in stages {
+                captures.clear();
+                if rule.operator.evaluate(
+                    &stage,
+                    expanded_argument.as_deref(),
+                    rule.capture,
+                    &mut captures,
+                ) {
+                    matched_any = true;
+                    if rule.capture {
+                        for (index, captured) in captures.iter().enumerate() {
+                            self.tx.insert(index.to_string(), captured.clone());
+                        }
+                    }
+                    self.matched_var = (name.clone(), stage.clone());
+                    self.matched_vars.push((name.clone(), stage));
+                    self.run_actions(rule);
+                }
+            }
+        }
+        matched_any
+    }
+
+    /// The values to run the operator on: the final transformation result, or every
+    /// stage (raw value first) with `multiMatch`.
+    fn transform(&mut self, rule: &CompiledRule, value: &[u8]) -> Vec<Vec<u8>> {
+        if rule.transformations.is_empty() {
+            return vec![value.to_vec()];
+        }
+        if rule.multi_match {
+            let mut stages = vec![value.to_vec()];
+            let mut current = value.to_vec();
+            for transformation in &rule.transformations {
+                let next = transformation.apply(&current).into_owned();
+                if next != current {
+                    stages.push(next.clone());
+                }
+                current = next;
+            }
+            return stages;
+        }
+        let cache_key = (rule.transformations.clone(), value.to_vec());
+        if let Some(cached) = self.transformation_cache.get(&cache_key) {
+            return vec![cached.clone()];
+        }
+        let mut current = value.to_vec();
+        for transformation in &rule.transformations {
+            if let std::borrow::Cow::Owned(next) = transformation.apply(&current) {
+                current = next;
+            }
+        }
+        if self.transformation_cache.len() < 100_000 {
+            self.transformation_cache.insert(cache_key, current.clone());
+        }
+        vec![current]
+    }
+
+    fn target_excluded(&self, rule: &CompiledRule, target: &Target, key: &[u8]) -> bool {
+        let hits = |exclusion: &Target| {
+            exclusion.name == target.name
+                && exclusion.selector.as_ref().is_none_or(|s| s.matches(key))
+        };
+        rule.exclusions.iter().any(hits)
+            || self
+                .removed_targets_by_id
+                .iter()
+                .any(|(ranges, t)| ranges.iter().any(|r| r.contains(rule.id)) && hits(t))
+            || self
+                .removed_targets_by_tag
+                .iter()
+                .any(|(tag, t)| rule.tags.contains(tag) && hits(t))
+            || self
+                .extra_removed_targets
+                .iter()
+                .any(|(ids, t)| (ids.is_empty() || ids.contains(&rule.id)) && hits(t))
+    }
+
+    /// Resolves every target of a rule link to `(name, value)` pairs.
+    fn collect_values(&self, rule: &CompiledRule) -> Vec<(String, Vec<u8>)> {
+        let mut values = Vec::new();
+        for target in &rule.targets {
+            let resolved = self.resolve(target, Some(rule));
+            if target.count {
+                let name = match &target.selector {
+                    Some(KeySelector::Key(key)) => format!("{}:{key}", target.name.as_str()),
+                    _ => target.name.as_str().to_owned(),
+                };
+                values.push((name, resolved.len().to_string().into_bytes()));
+            } else {
+                values.extend(resolved.into_iter().map(|(key, name, value)| {
+                    let _ = key;
+                    (name, value)
+                }));
+            }
+        }
+        values
+    }
+
+    /// Resolves one target: `(key, display name, value)` triples after exclusions.
+    fn resolve(
+        &self,
+        target: &Target,
+        rule: Option<&CompiledRule>,
+    ) -> Vec<(Vec<u8>, String, Vec<u8>)> {
+        use VariableName as V;
+        let prefix = target.name.as_str();
+        let mut out = Vec::new();
+        let mut push_pairs = |pairs: &mut dyn Iterator<Item = (&[u8], &[u8])>, names_only: bool| {
+            for (key, value) in pairs {
+                if target.selector.as_ref().is_some_and(|s| !s.matches(key)) {
+                    continue;
+                }
+                if rule.is_some_and(|r| self.target_excluded(r, target, key)) {
+                    continue;
+                }
+                let display = format!("{prefix}:{}", String::from_utf8_lossy(key));
+                let value = if names_only {
+                    key.to_vec()
+                } else {
+                    value.to_vec()
+                };
+                out.push((key.to_vec(), display, value));
+            }
+        };
+        let pairs_of =
+            |name: VariableName| self.collections.get(&name).map_or(&[][..], Vec::as_slice);
+        let args_get = pairs_of(V::ArgsGet);
+        let args_post = pairs_of(V::ArgsPost);
+        let as_refs =
+            |pairs: &'_ [(Vec<u8>, Vec<u8>)]| -> Vec<(Vec<u8>, Vec<u8>)> { pairs.to_vec() };
+        match target.name {
+            V::Args => push_pairs(
+                &mut args_get
+                    .iter()
+                    .chain(args_post)
+                    .map(|(k, v)| (k.as_slice(), v.as_slice())),
+                false,
+            ),
+            V::ArgsNames => {
+                push_pairs(
+                    &mut args_get
+                        .iter()
+                        .chain(args_post)
+                        .map(|(k, v)| (k.as_slice(), v.as_slice())),
+                    true,
+                );
+            }
+            V::ArgsGetNames => push_pairs(
+                &mut args_get.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
+                true,
+            ),
+            V::ArgsPostNames => push_pairs(
+                &mut args_post.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
+                true,
+            ),
+            V::RequestHeadersNames => push_pairs(
+                &mut pairs_of(V::RequestHeaders)
+                    .iter()
+                    .map(|(k, v)| (k.as_slice(), v.as_slice())),
+                true,
+            ),
+            V::RequestCookiesNames => push_pairs(
+                &mut pairs_of(V::RequestCookies)
+                    .iter()
+                    .map(|(k, v)| (k.as_slice(), v.as_slice())),
+                true,
+            ),
+            V::ResponseHeadersNames => push_pairs(
+                &mut pairs_of(V::ResponseHeaders)
+                    .iter()
+                    .map(|(k, v)| (k.as_slice(), v.as_slice())),
+                true,
+            ),
+            V::Tx => {
+                let entries: Vec<(Vec<u8>, Vec<u8>)> = self
+                    .tx
+                    .iter()
+                    .map(|(k, v)| (k.as_bytes().to_vec(), v.clone()))
+                    .collect();
+                push_pairs(
+                    &mut entries.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
+                    false,
+                );
+            }
+            V::Env => {
+                let entries: Vec<(Vec<u8>, Vec<u8>)> = self
+                    .env
+                    .iter()
+                    .map(|(k, v)| (k.as_bytes().to_vec(), v.clone()))
+                    .collect();
+                push_pairs(
+                    &mut entries.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
+                    false,
+                );
+            }
+            V::Ip | V::Global | V::Session | V::User | V::Resource => {
+                let collection = prefix.to_ascii_lowercase();
+                let entries: Vec<(Vec<u8>, Vec<u8>)> = self
+                    .persistent
+                    .get(&collection)
+                    .map(|(_, values)| {
+                        values
+                            .iter()
+                            .map(|(k, v)| (k.as_bytes().to_vec(), v.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                push_pairs(
+                    &mut entries.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
+                    false,
+                );
+            }
+            V::MatchedVars | V::MatchedVarsNames => {
+                let names_only = target.name == V::MatchedVarsNames;
+                let entries = as_refs(
+                    &self
+                        .matched_vars
+                        .iter()
+                        .map(|(n, v)| {
+                            (
+                                n.as_bytes().to_vec(),
+                                if names_only {
+                                    n.as_bytes().to_vec()
+                                } else {
+                                    v.clone()
+                                },
+                            )
+                        })
+                        .collect::<Vec<_>>(),
+                );
+                for (key, value) in entries {
+                    if target.selector.as_ref().is_some_and(|s| !s.matches(&key)) {
+                        continue;
+                    }
+                    out.push((key, prefix.to_owned(), value));
+                }
+            }
+            V::MatchedVar => out.push((Vec::new(), prefix.to_owned(), self.matched_var.1.clone())),
+            V::MatchedVarName => {
+                out.push((
+                    Vec::new(),
+                    prefix.to_owned(),
+                    self.matched_var.0.as_bytes().to_vec(),
+                ));
+            }
+            V::Rule => {
+                if let Some(rule) = rule {
+                    for (key, value) in rule_fields(rule) {
+                        if target
+                            .selector
+                            .as_ref()
+                            .is_some_and(|s| !s.matches(key.as_bytes()))
+                        {
+                            continue;
+                        }
+                        out.push((
+                            key.as_bytes().to_vec(),
+                            format!("RULE:{key}"),
+                            value.into_bytes(),
+                        ));
+                    }
+                }
+            }
+            V::Duration => out.push((
+                Vec::new(),
+                prefix.to_owned(),
+                self.started.elapsed().as_micros().to_string().into_bytes(),
+            )),
+            V::HighestSeverity => out.push((
+                Vec::new(),
+                prefix.to_owned(),
+                self.highest_severity.to_string().into_bytes(),
+            )),
+            V::Time
+            | V::TimeEpoch
+            | V::TimeSec
+            | V::TimeMin
+            | V::TimeHour
+            | V::TimeDay
+            | V::TimeMon
+            | V::TimeYear
+            | V::TimeWday => {
+                out.push((
+                    Vec::new(),
+                    prefix.to_owned(),
+                    time_value(target.name).into_bytes(),
+                ));
+            }
+            name if name.is_collection() => {
+                push_pairs(
+                    &mut pairs_of(name)
+                        .iter()
+                        .map(|(k, v)| (k.as_slice(), v.as_slice())),
+                    false,
+                );
+            }
+            name => {
+                if let Some(value) = self.scalars.get(&name)
+                    && !rule.is_some_and(|r| self.target_excluded(r, target, b""))
+                {
+                    out.push((Vec::new(), prefix.to_owned(), value.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    fn run_actions(&mut self, rule: &CompiledRule) {
+        for action in &rule.actions {
+            match action {
+                RunAction::SetVar(setvar) => {
+                    let name = self.expand(&setvar.name, rule).to_ascii_lowercase();
+                    let current = self.collection_value(&setvar.collection, &name);
+                    let new_value = match &setvar.op {
+                        SetVarOp::Unset => {
+                            self.collection_remove(&setvar.collection, &name);
+                            continue;
+                        }
+                        SetVarOp::Set(value) => self.expand(value, rule).into_bytes(),
+                        SetVarOp::Add(value) => {
+                            let base = current.as_deref().map_or(0, parse_number);
+                            base.saturating_add(parse_number(self.expand(value, rule).as_bytes()))
+                                .to_string()
+                                .into_bytes()
+                        }
+                        SetVarOp::Subtract(value) => {
+                            let base = current.as_deref().map_or(0, parse_number);
+                            base.saturating_sub(parse_number(self.expand(value, rule).as_bytes()))
+                                .to_string()
+                                .into_bytes()
+                        }
+                    };
+                    self.collection_set(&setvar.collection, name, new_value);
+                }
+                RunAction::ExpireVar {
+                    collection,
+                    name,
+                    seconds,
+                } => {
+                    let name = self.expand(name, rule).to_ascii_lowercase();
+                    let seconds =
+                        u64::try_from(parse_number(self.expand(seconds, rule).as_bytes()))
+                            .unwrap_or(0);
+                    let deadline = Instant::now() + std::time::Duration::from_secs(seconds);
+                    self.expiries.insert((collection.clone(), name), deadline);
+                }
+                RunAction::InitCol { collection, key } => {
+                    let key = self.expand(key, rule);
+                    let stored = self
+                        .waf
+                        .store
+                        .lock()
+                        .ok()
+                        .and_then(|store| store.get(&(collection.clone(), key.clone())).cloned())
+                        .unwrap_or_default();
+                    let now = Instant::now();
+                    let mut values = HashMap::new();
+                    for (name, (value, expiry)) in stored {
+                        if expiry.is_none_or(|deadline| deadline > now) {
+                            if let Some(deadline) = expiry {
+                                self.expiries
+                                    .insert((collection.clone(), name.clone()), deadline);
+                            }
+                            values.insert(name, value);
+                        }
+                    }
+                    let stored = values;
+                    self.persistent.insert(collection.clone(), (key, stored));
+                }
+                RunAction::SetEnv { name, value } => {
+                    let name = self.expand(name, rule);
+                    let value = self.expand(value, rule);
+                    self.env.insert(name, value.into_bytes());
+                }
+                RunAction::Ctl(ctl) => self.apply_ctl(ctl),
+            }
+        }
+    }
+
+    fn apply_ctl(&mut self, ctl: &Ctl) {
+        match ctl {
+            Ctl::RuleEngine(mode) => self.engine = *mode,
+            Ctl::RuleRemoveById(ranges) => self.removed_ids.extend_from_slice(ranges),
+            Ctl::RuleRemoveByTag(tag) => self.removed_tags.push(tag.clone()),
+            Ctl::RuleRemoveTargetById(ranges, variable) => {
+                if let Ok(target) = compile_target(variable) {
+                    self.removed_targets_by_id.push((ranges.clone(), target));
+                }
+            }
+            Ctl::RuleRemoveTargetByTag(tag, variable) => {
+                if let Ok(target) = compile_target(variable) {
+                    self.removed_targets_by_tag.push((tag.clone(), target));
+                }
+            }
+            Ctl::RequestBodyProcessor(processor) => self.body_processor = Some(processor.clone()),
+            Ctl::RequestBodyAccess(on) => self.request_body_access = *on,
+            _ => {}
+        }
+    }
+
+    fn collection_value(&self, collection: &str, name: &str) -> Option<Vec<u8>> {
+        match collection {
+            "tx" => self.tx.get(name).cloned(),
+            "env" => self.env.get(name).cloned(),
+            other => self
+                .persistent
+                .get(other)
+                .and_then(|(_, values)| values.get(name).cloned()),
+        }
+    }
+
+    fn collection_set(&mut self, collection: &str, name: String, value: Vec<u8>) {
+        match collection {
+            "tx" => {
+                self.tx.insert(name, value);
+            }
+            "env" => {
+                self.env.insert(name, value);
+            }
+            other => {
+                if let Some((_, values)) = self.persistent.get_mut(other) {
+                    values.insert(name, value);
+                }
+            }
+        }
+    }
+
+    fn collection_remove(&mut self, collection: &str, name: &str) {
+        match collection {
+            "tx" => {
+                self.tx.remove(name);
+            }
+            "env" => {
+                self.env.remove(name);
+            }
+            other => {
+                if let Some((_, values)) = self.persistent.get_mut(other) {
+                    values.remove(name);
+                }
+            }
+        }
+    }
+
+    /// Expands `%{collection.key}` / `%{VARIABLE}` macros.
+    pub(crate) fn expand(&self, text: &str, rule: &CompiledRule) -> String {
+        if !text.contains("%{") {
+            return text.to_owned();
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("%{") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else {
+                out.push_str(&rest[start..]);
+                return out;
+            };
+            let reference = &after[..end];
+            out.push_str(&String::from_utf8_lossy(&self.macro_value(reference, rule)));
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    fn macro_value(&self, reference: &str, rule: &CompiledRule) -> Vec<u8> {
+        let (collection, key) = match reference.split_once(['.', ':']) {
+            Some((collection, key)) => (collection, Some(key)),
+            None => (reference, None),
+        };
+        let Some(name) = VariableName::from_name(collection) else {
+            return Vec::new();
+        };
+        match (name, key) {
+            (VariableName::Tx, Some(key)) => self
+                .tx
+                .get(&key.to_ascii_lowercase())
+                .cloned()
+                .unwrap_or_default(),
+            (VariableName::Rule, Some(key)) => rule_fields(rule)
+                .into_iter()
+                .find(|(field, _)| field.eq_ignore_ascii_case(key))
+                .map(|(_, value)| value.into_bytes())
+                .unwrap_or_default(),
+            (name, key) => {
+                let target = Target {
+                    name,
+                    selector: key.map(|k| KeySelector::Key(k.to_ascii_lowercase())),
+                    count: false,
+                };
+                self.resolve(&target, None)
+                    .into_iter()
+                    .next()
+                    .map(|(_, _, value)| value)
+                    .unwrap_or_default()
+            }
+        }
+    }
+}
+
+fn palisade_seclang_target(text: &str) -> Result<Target, String> {
+    let config = palisade_seclang::parse_str(
+        "exclusion",
+        &format!("SecRule {text} \"@unconditionalMatch\" \"id:1\""),
+    )
+    .map_err(|error| error.to_string())?;
+    let variable = config
+        .directives
+        .into_iter()
+        .find_map(|directive| match directive {
+            palisade_seclang::Directive::Rule(rule) => rule.item.variables.into_iter().next(),
+            _ => None,
+        })
+        .ok_or_else(|| format!("no target in `{text}`"))?;
+    compile_target(&variable)
+}
+
+fn rule_fields(rule: &CompiledRule) -> Vec<(&'static str, String)> {
+    vec![
+        ("id", rule.id.to_string()),
+        ("phase", rule.phase.to_string()),
+        ("msg", rule.msg.clone().unwrap_or_default()),
+        ("logdata", rule.logdata.clone().unwrap_or_default()),
+        (
+            "severity",
+            rule.severity.map(|s| s.to_string()).unwrap_or_default(),
+        ),
+        ("tag", rule.tags.first().cloned().unwrap_or_default()),
+    ]
+}
+
+fn time_value(name: VariableName) -> String {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = seconds / 86_400;
+    let secs_of_day = seconds % 86_400;
+    // Civil date from days since epoch (Howard Hinnant's algorithm).
+    let z = i64::try_from(days).unwrap_or(0) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (hour, minute, second) = (
+        secs_of_day / 3600,
+        (secs_of_day / 60) % 60,
+        secs_of_day % 60,
+    );
+    match name {
+        VariableName::TimeEpoch => seconds.to_string(),
+        VariableName::TimeSec => second.to_string(),
+        VariableName::TimeMin => minute.to_string(),
+        VariableName::TimeHour => hour.to_string(),
+        VariableName::TimeDay => day.to_string(),
+        VariableName::TimeMon => month.to_string(),
+        VariableName::TimeYear => year.to_string(),
+        VariableName::TimeWday => ((days + 4) % 7).to_string(),
+        _ => format!("{hour:02}:{minute:02}:{second:02}"),
+    }
+}

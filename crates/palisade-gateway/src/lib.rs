@@ -7,6 +7,8 @@
 //!   bound addresses, swaps configurations atomically ([`GatewayHandle::reload`]) and shuts down
 //!   gracefully ([`GatewayHandle::shutdown`]).
 //! * `server` — accept loops, PROXY protocol, TLS with SNI (`tls`), per-connection limits.
+//! * `h1_guard` — HTTP/1 connection guard: refuses ambiguous framing (smuggling), enforces the header
+//!   read and keep-alive idle timeouts.
 //! * `runtime` — a compiled configuration: host and path routing tables, upstream pools with round robin
 //!   and passive health, TLS server configurations. One `Runtime` lives behind an `ArcSwap`; every request
 //!   loads it once (lock free) and keeps it until it is done, so a reload never disturbs in-flight requests.
@@ -22,13 +24,13 @@
 
 mod body;
 mod error;
+mod h1_guard;
 mod headers;
 mod pages;
 mod proxy;
 mod proxy_protocol;
 mod runtime;
 mod server;
-mod smuggling;
 mod tls;
 
 pub use error::GatewayError;

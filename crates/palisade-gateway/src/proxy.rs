@@ -25,6 +25,7 @@ use tracing::Instrument;
 use crate::body::{
     BodyOutcome, BufferError, LimitedBody, OnComplete, ProxyBody, ReportingBody, read_prefix,
 };
+use crate::h1_guard::ConnActivity;
 use crate::headers::{self as hdr, ForwardFacts, X_REQUEST_ID};
 use crate::pages;
 use crate::runtime::{RouteRt, Runtime, UpstreamRt};
@@ -82,6 +83,23 @@ struct Exchange {
     verdict: VerdictLabel,
     head: Option<RequestHead>,
     inspections: Vec<Box<dyn Inspection>>,
+    in_flight: InFlight,
+}
+
+/// Counts a request as in flight on its connection until dropped (idle timeout bookkeeping).
+struct InFlight(Arc<ConnActivity>);
+
+impl InFlight {
+    fn new(activity: &Arc<ConnActivity>) -> Self {
+        activity.request_started();
+        InFlight(activity.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.request_done();
+    }
 }
 
 /// What to do after a phase ran.
@@ -103,6 +121,7 @@ impl Exchange {
             HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("-"));
         let client_ip = conn.client.ip();
         Exchange {
+            in_flight: InFlight::new(&conn.activity),
             json: pages::prefers_json(request.headers()),
             method: request.method().clone(),
             path: request.uri().path().to_owned(),
@@ -122,7 +141,7 @@ impl Exchange {
     }
 
     async fn run(mut self, mut request: Request<Incoming>) -> Response<ProxyBody> {
-        if self.conn.guard_flag.load(Ordering::Relaxed) {
+        if self.conn.activity.ambiguous.load(Ordering::Relaxed) {
             tracing::info!(
                 "ambiguous request framing (Content-Length with Transfer-Encoding) refused"
             );
@@ -626,6 +645,7 @@ impl Exchange {
             inspections: self.inspections,
             shared: self.shared,
             span: tracing::Span::current(),
+            _in_flight: self.in_flight,
         };
         Response::from_parts(
             parts,
@@ -650,6 +670,7 @@ struct ExchangeRecord {
     inspections: Vec<Box<dyn Inspection>>,
     shared: Arc<Shared>,
     span: tracing::Span,
+    _in_flight: InFlight,
 }
 
 impl OnComplete for ExchangeRecord {

@@ -21,9 +21,9 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::{ErrorKind, GatewayError};
+use crate::h1_guard::{ConnActivity, GuardTimeouts, Http1Guard};
 use crate::headers::is_trusted;
 use crate::runtime::{ReloadSummary, Runtime, listener_difference, listeners_changed_error};
-use crate::smuggling::SmugglingGuard;
 
 /// State shared by every connection.
 pub(crate) struct Shared {
@@ -43,8 +43,8 @@ pub(crate) struct ConnInfo {
     pub(crate) tls_site: Option<usize>,
     pub(crate) client_cert_subject: Option<String>,
     pub(crate) redirect_to_https: bool,
-    /// Set by the smuggling guard when the connection carried an ambiguous request.
-    pub(crate) guard_flag: Arc<std::sync::atomic::AtomicBool>,
+    /// Shared with the HTTP/1 guard: ambiguous framing seen, requests in flight.
+    pub(crate) activity: Arc<ConnActivity>,
     pub(crate) shutdown: watch::Receiver<Stage>,
 }
 
@@ -248,7 +248,11 @@ async fn serve_connection(
             }
         }
     }
-    let guard_flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let activity = Arc::new(ConnActivity::new());
+    let timeouts = Some(GuardTimeouts {
+        header_read: limits.header_read_timeout,
+        keepalive_idle: limits.keepalive_idle_timeout,
+    });
     let mut info = ConnInfo {
         client,
         local,
@@ -257,7 +261,7 @@ async fn serve_connection(
         tls_site: None,
         client_cert_subject: None,
         redirect_to_https: listener.redirect_to_https,
-        guard_flag: guard_flag.clone(),
+        activity: activity.clone(),
         shutdown: stage.clone(),
     };
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -265,7 +269,8 @@ async fn serve_connection(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
+        // The HTTP/1 guard enforces the header and idle timeouts (see h1_guard).
+        .header_read_timeout(None)
         .max_buf_size(max_head.max(8192))
         .max_headers(limits.max_headers.max(1));
     builder
@@ -322,7 +327,7 @@ async fn serve_connection(
             builder = builder.http1_only();
             run(
                 builder,
-                SmugglingGuard::new(tls_stream, guard_flag, max_head),
+                Http1Guard::new(tls_stream, activity, max_head, timeouts),
                 info,
                 shared,
                 stage,
@@ -335,7 +340,7 @@ async fn serve_connection(
         }
         run(
             builder,
-            SmugglingGuard::new(stream, guard_flag, max_head),
+            Http1Guard::new(stream, activity, max_head, timeouts),
             info,
             shared,
             stage,

@@ -190,3 +190,42 @@ mod fuzz {
         });
     }
 }
+
+#[tokio::test]
+async fn idle_keep_alive_connections_close_after_the_idle_timeout_only() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let up = upstream("a").await;
+    let extra = "[limits]\nheader_read_timeout = \"3s\"\nkeepalive_idle_timeout = \"300ms\"\n";
+    let (gw, _) = start(&simple_config(up.addr, extra)).await;
+    let addr = gw.local_addrs()[0];
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // A request slower than the idle timeout is not cut: idle means no request in flight.
+    stream
+        .write_all(b"GET /slow/600 HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 65536];
+    let n = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    // Then the idle connection is closed after about 300ms, long before the 3s header timeout.
+    let idle_started = std::time::Instant::now();
+    let closed = tokio::time::timeout(Duration::from_secs(2), async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "idle connection closed");
+    let idle = idle_started.elapsed();
+    assert!(
+        idle >= Duration::from_millis(200) && idle < Duration::from_millis(1500),
+        "{idle:?}"
+    );
+    gw.shutdown().await;
+}

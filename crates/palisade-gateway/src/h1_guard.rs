@@ -1,21 +1,76 @@
-//! A guard against request smuggling on HTTP/1 connections.
+//! The HTTP/1 connection guard: request-smuggling refusal, the header read timeout (slowloris) and the
+//! keep-alive idle timeout.
 //!
-//! hyper accepts a request carrying both `Content-Length` and `Transfer-Encoding` (it drops the length,
-//! as RFC 9112 allows); Palisade refuses such requests with 400 instead, because a front proxy that
-//! accepts ambiguous framing is the classic smuggling vector. hyper removes one of the two headers
-//! before the service sees the request, so the check must look at the raw bytes: this wrapper follows
-//! the HTTP/1 framing of the bytes read from the client (heads, fixed-length and chunked bodies) and
-//! raises a per-connection flag when a head carries both headers. The service answers 400 and closes.
+//! Smuggling: hyper accepts a request carrying both `Content-Length` and `Transfer-Encoding` (it drops
+//! the length, as RFC 9112 allows); Palisade refuses such requests with 400 instead, because a front
+//! proxy that accepts ambiguous framing is the classic smuggling vector. hyper removes one of the two
+//! headers before the service sees the request, so the check must look at the raw bytes: this wrapper
+//! follows the HTTP/1 framing of the bytes read from the client (heads, fixed-length and chunked bodies)
+//! and raises a per-connection flag when a head carries both headers. The service answers 400 and closes.
 //!
-//! It only observes; when the framing gets unparseable it stops (hyper refuses such input itself).
-//! Limits: a head is buffered up to the header byte limit plus 1 KiB, a chunk-size line up to 1 KiB.
+//! Timeouts: because the guard knows where heads start, it enforces both timers itself (hyper's own
+//! header timer also runs while a keep-alive connection is idle, which would make the idle timeout
+//! meaningless): a head must be complete `header_read_timeout` after its first byte (and the first head
+//! of a connection within `header_read_timeout` of the accept); between requests, with no request in
+//! flight, the connection may stay silent for `keepalive_idle_timeout`. A timer that fires makes the
+//! next read fail, which closes the connection.
+//!
+//! It only observes; when the framing gets unparseable it stops (hyper refuses such input itself), and
+//! it stops for upgrades and HTTP/2. Limits: a head is buffered up to the header byte limit plus 1 KiB,
+//! a chunk-size line up to 1 KiB.
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::{Instant, Sleep};
+
+/// Per-connection facts shared between the guard and the requests it carries.
+#[derive(Debug)]
+pub(crate) struct ConnActivity {
+    /// Set when a head had ambiguous framing.
+    pub(crate) ambiguous: AtomicBool,
+    in_flight: AtomicUsize,
+    last_done: Mutex<Option<Instant>>,
+}
+
+impl ConnActivity {
+    pub(crate) fn new() -> Self {
+        ConnActivity {
+            ambiguous: AtomicBool::new(false),
+            in_flight: AtomicUsize::new(0),
+            last_done: Mutex::new(None),
+        }
+    }
+
+    /// A request started on this connection.
+    pub(crate) fn request_started(&self) {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A request's response is done (sent or abandoned).
+    pub(crate) fn request_done(&self) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        if let Ok(mut last_done) = self.last_done.lock() {
+            *last_done = Some(Instant::now());
+        }
+    }
+
+    fn last_done(&self) -> Option<Instant> {
+        self.last_done.lock().ok().and_then(|guard| *guard)
+    }
+}
+
+/// The two timers of the guard.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GuardTimeouts {
+    pub(crate) header_read: Duration,
+    pub(crate) keepalive_idle: Duration,
+}
 
 const MAX_CHUNK_LINE: usize = 1024;
 const MAX_HEADERS: usize = 512;
@@ -38,21 +93,97 @@ enum Framing {
 }
 
 /// The IO wrapper; see the module docs.
-pub(crate) struct SmugglingGuard<S> {
+pub(crate) struct Http1Guard<S> {
     inner: S,
     framing: Framing,
-    flag: Arc<AtomicBool>,
+    activity: Arc<ConnActivity>,
     max_head: usize,
+    timeouts: Option<GuardTimeouts>,
+    /// When the connection was accepted (first head deadline).
+    accepted: Instant,
+    /// Whether a complete head was seen on this connection.
+    served: bool,
+    /// When the current head's first byte arrived.
+    head_started: Option<Instant>,
+    last_read: Instant,
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
-impl<S> SmugglingGuard<S> {
-    pub(crate) fn new(inner: S, flag: Arc<AtomicBool>, max_head: usize) -> Self {
-        SmugglingGuard {
+impl<S> Http1Guard<S> {
+    pub(crate) fn new(
+        inner: S,
+        activity: Arc<ConnActivity>,
+        max_head: usize,
+        timeouts: Option<GuardTimeouts>,
+    ) -> Self {
+        let now = Instant::now();
+        Http1Guard {
             inner,
             framing: Framing::Head(Vec::new()),
-            flag,
+            activity,
             max_head: max_head.saturating_add(1024),
+            timeouts,
+            accepted: now,
+            served: false,
+            head_started: None,
+            last_read: now,
+            timer: None,
         }
+    }
+
+    /// The instant the connection times out given what it is doing now, if any.
+    fn deadline(&self) -> Option<Instant> {
+        let timeouts = self.timeouts?;
+        match &self.framing {
+            Framing::Head(head) if !head.is_empty() => {
+                Some(self.head_started.unwrap_or(self.last_read) + timeouts.header_read)
+            }
+            Framing::Head(_) if !self.served => Some(self.accepted + timeouts.header_read),
+            Framing::Head(_) => {
+                // With a request in flight this is only a re-check point (see `timed_out`).
+                let since = self
+                    .activity
+                    .last_done()
+                    .map_or(self.last_read, |done| done.max(self.last_read));
+                Some(since + timeouts.keepalive_idle)
+            }
+            _ => None,
+        }
+    }
+
+    /// Polls the timer for the current deadline; true when it has passed.
+    fn timed_out(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(deadline) = self.deadline() else {
+            self.timer = None;
+            return false;
+        };
+        let timer = match &mut self.timer {
+            Some(timer) => {
+                if timer.deadline() != deadline {
+                    timer.as_mut().reset(deadline);
+                }
+                timer
+            }
+            None => self
+                .timer
+                .insert(Box::pin(tokio::time::sleep_until(deadline))),
+        };
+        if timer.as_mut().poll(cx).is_pending() {
+            return false;
+        }
+        let idle_wait =
+            matches!(&self.framing, Framing::Head(head) if head.is_empty()) && self.served;
+        if idle_wait && self.activity.in_flight.load(Ordering::Relaxed) > 0 {
+            // Not idle: a response is still being produced. Check again one idle period later.
+            if let Some(timeouts) = self.timeouts {
+                timer
+                    .as_mut()
+                    .reset(Instant::now() + timeouts.keepalive_idle);
+                let _ = timer.as_mut().poll(cx);
+            }
+            return false;
+        }
+        true
     }
 
     fn observe(&mut self, mut bytes: &[u8]) {
@@ -71,6 +202,9 @@ impl<S> SmugglingGuard<S> {
                             return;
                         }
                     }
+                    if head.is_empty() {
+                        self.head_started = Some(Instant::now());
+                    }
                     let before = head.len();
                     let room = self.max_head.saturating_sub(before);
                     let take = bytes.len().min(room.max(1));
@@ -78,6 +212,8 @@ impl<S> SmugglingGuard<S> {
                     if let Some(end) = head_end(head, before) {
                         let consumed = end - before;
                         let head = std::mem::take(head);
+                        self.served = true;
+                        self.head_started = None;
                         self.framing = self.after_head(&head[..end]);
                         bytes = &bytes[consumed..];
                     } else {
@@ -174,7 +310,7 @@ impl<S> SmugglingGuard<S> {
             }
         }
         if chunked && length.is_some() {
-            self.flag.store(true, Ordering::Relaxed);
+            self.activity.ambiguous.store(true, Ordering::Relaxed);
             return Framing::Off;
         }
         if upgrade {
@@ -221,7 +357,7 @@ fn chunk_size(line: &[u8]) -> Option<u64> {
     u64::from_str_radix(size, 16).ok()
 }
 
-impl<S: AsyncRead + Unpin> AsyncRead for SmugglingGuard<S> {
+impl<S: AsyncRead + Unpin> AsyncRead for Http1Guard<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -230,20 +366,28 @@ impl<S: AsyncRead + Unpin> AsyncRead for SmugglingGuard<S> {
         let this = self.get_mut();
         let before = buf.filled().len();
         let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = polled
-            && !matches!(this.framing, Framing::Off)
-        {
-            let filled = buf.filled();
-            if filled.len() > before {
-                let new_bytes = filled[before..].to_vec();
-                this.observe(&new_bytes);
+        match polled {
+            Poll::Ready(Ok(())) => {
+                let filled = buf.filled();
+                if filled.len() > before {
+                    this.last_read = Instant::now();
+                    if !matches!(this.framing, Framing::Off) {
+                        let new_bytes = filled[before..].to_vec();
+                        this.observe(&new_bytes);
+                    }
+                }
+                Poll::Ready(Ok(()))
             }
+            Poll::Pending if this.timed_out(cx) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "client too slow (header read or keep-alive idle timeout)",
+            ))),
+            other => other,
         }
-        polled
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for SmugglingGuard<S> {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Http1Guard<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -278,12 +422,12 @@ mod tests {
     use super::*;
 
     fn flagged(chunks: &[&[u8]]) -> bool {
-        let flag = Arc::new(AtomicBool::new(false));
-        let mut guard = SmugglingGuard::new((), flag.clone(), 8192);
+        let activity = Arc::new(ConnActivity::new());
+        let mut guard = Http1Guard::new((), activity.clone(), 8192, None);
         for chunk in chunks {
             guard.observe(chunk);
         }
-        flag.load(Ordering::Relaxed)
+        activity.ambiguous.load(Ordering::Relaxed)
     }
 
     #[test]

@@ -53,6 +53,8 @@ pub struct LoadReport {
     pub rules: usize,
     /// Operators that cannot run here (they never match), with `file:line:col` and reason.
     pub unsupported_operators: Vec<String>,
+    /// `@rx` patterns that need the backtracking engine (`file:line:col: rule id`).
+    pub backtracking_patterns: Vec<String>,
     /// Time spent loading.
     pub load_time: Duration,
 }
@@ -138,7 +140,8 @@ impl Waf {
         let report = LoadReport {
             files,
             rules: program.rule_count(),
-            unsupported_operators: program.unsupported_operators.clone(),
+            unsupported_operators: program.report.unsupported_operators.clone(),
+            backtracking_patterns: program.report.backtracking_patterns.clone(),
             load_time: started.elapsed(),
         };
         let waf = Waf {

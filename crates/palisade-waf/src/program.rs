@@ -130,7 +130,14 @@ impl Default for EngineSettings {
 pub(crate) struct Program {
     pub phases: [Vec<Step>; 5],
     pub settings: EngineSettings,
+    pub report: CompileReport,
+}
+
+/// What compilation noticed about operators.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct CompileReport {
     pub unsupported_operators: Vec<String>,
+    pub backtracking_patterns: Vec<String>,
 }
 
 impl Program {
@@ -154,6 +161,7 @@ impl Program {
 #[derive(Debug, Clone)]
 struct Defaults {
     disruptive: Disruptive,
+    status: Option<u16>,
     log: bool,
     transformations: Vec<String>,
 }
@@ -162,6 +170,7 @@ impl Default for Defaults {
     fn default() -> Self {
         Defaults {
             disruptive: Disruptive::Pass,
+            status: None,
             log: true,
             transformations: Vec::new(),
         }
@@ -292,6 +301,7 @@ pub(crate) fn compile(config: &Config, base_dir: &Path) -> Result<Program, WafEr
                 for action in &actions.item {
                     match action {
                         Action::Disruptive(disruptive) => slot.disruptive = disruptive.clone(),
+                        Action::Status(status) => slot.status = Some(*status),
                         Action::Log => slot.log = true,
                         Action::NoLog => slot.log = false,
                         Action::Transformation(name) if name == "none" => {
@@ -317,7 +327,7 @@ pub(crate) fn compile(config: &Config, base_dir: &Path) -> Result<Program, WafEr
     }
 
     let mut phases: [Vec<Step>; 5] = Default::default();
-    let mut unsupported_operators = Vec::new();
+    let mut report = CompileReport::default();
     let mut seen_ids: HashMap<u64, String> = HashMap::new();
     for item in pending {
         match item {
@@ -367,15 +377,8 @@ pub(crate) fn compile(config: &Config, base_dir: &Path) -> Result<Program, WafEr
                     }
                 }
                 let phase = phase_of(&head.item.actions, 2);
-                let compiled = compile_chain(
-                    &rule,
-                    0,
-                    id,
-                    phase,
-                    &extra_targets,
-                    base_dir,
-                    &mut unsupported_operators,
-                )?;
+                let compiled =
+                    compile_chain(&rule, 0, id, phase, &extra_targets, base_dir, &mut report)?;
                 phases[usize::from(phase - 1)].push(Step::Rule(Arc::new(compiled)));
             }
         }
@@ -383,7 +386,7 @@ pub(crate) fn compile(config: &Config, base_dir: &Path) -> Result<Program, WafEr
     Ok(Program {
         phases,
         settings,
-        unsupported_operators,
+        report,
     })
 }
 
@@ -411,7 +414,7 @@ fn compile_chain(
     phase: u8,
     extra_targets: &[Variable],
     base_dir: &Path,
-    unsupported: &mut Vec<String>,
+    report: &mut CompileReport,
 ) -> Result<CompiledRule, WafError> {
     let link = &rule.links[index];
     let location = link.location.to_string();
@@ -434,7 +437,14 @@ fn compile_chain(
         .unwrap_or(base_dir);
     let operator = CompiledOperator::compile(&link.item.operator, rule_dir).map_err(&fail)?;
     if let Some(reason) = operator.unsupported_reason() {
-        unsupported.push(format!("{location}: rule {id}: {reason}"));
+        report
+            .unsupported_operators
+            .push(format!("{location}: rule {id}: {reason}"));
+    }
+    if operator.uses_backtracking() {
+        report
+            .backtracking_patterns
+            .push(format!("{location}: rule {id}"));
     }
     let mut transformation_names: Vec<String> = if index == 0 {
         rule.defaults.transformations.clone()
@@ -525,7 +535,7 @@ fn compile_chain(
             phase,
             extra_targets,
             base_dir,
-            unsupported,
+            report,
         )?));
     }
     Ok(compiled)

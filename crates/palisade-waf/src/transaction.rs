@@ -22,8 +22,9 @@ use palisade_seclang::{AllowScope, Ctl, Disruptive, EngineMode, IdRange, SetVarO
 use palisade_transform::Transformation;
 
 use crate::Waf;
-use crate::operator::{Captures, parse_number};
+use crate::operator::parse_number;
 use crate::program::{CompiledRule, KeySelector, RunAction, Step, Target, compile_target};
+use palisade_operators::Captures;
 
 /// Request facts a transaction starts from.
 #[derive(Debug, Clone)]
@@ -720,21 +721,23 @@ impl Transaction {
         }
         let values = self.collect_values(rule);
         let mut matched_any = false;
-        let mut captures: Captures = Vec::new();
+        let mut captures = Captures::new();
         for (name, value) in values {
             let stages = self.transform(rule, &value);
             for stage in stages {
-                captures.clear();
-                if rule.operator.evaluate(
-                    &stage,
-                    expanded_argument.as_deref(),
-                    rule.capture,
-                    &mut captures,
-                ) {
+                let slots = if rule.capture {
+                    Some(&mut captures)
+                } else {
+                    None
+                };
+                if rule
+                    .operator
+                    .evaluate(&stage, expanded_argument.as_deref(), slots)
+                {
                     matched_any = true;
                     if rule.capture {
-                        for (index, captured) in captures.iter().enumerate() {
-                            self.tx.insert(index.to_string(), captured.clone());
+                        for (index, captured) in captures.iter() {
+                            self.tx.insert(index.to_string(), captured.to_vec());
                         }
                     }
                     self.matched_var = (name.clone(), stage.clone());

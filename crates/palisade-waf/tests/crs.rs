@@ -32,11 +32,12 @@ fn load(dir: &std::path::Path, paranoia: u8) -> Arc<Waf> {
     };
     let (waf, report) = Waf::load(&settings).unwrap_or_else(|error| panic!("CRS loads: {error}"));
     eprintln!(
-        "CRS loaded at PL{paranoia}: {} files, {} rules in {:?}; {} unsupported operators",
+        "CRS loaded at PL{paranoia}: {} files, {} rules in {:?}; {} unsupported operators, {} backtracking patterns",
         report.files,
         report.rules,
         report.load_time,
-        report.unsupported_operators.len()
+        report.unsupported_operators.len(),
+        report.backtracking_patterns.len()
     );
     for line in &report.unsupported_operators {
         eprintln!("  unsupported: {line}");

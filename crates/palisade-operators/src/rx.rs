@@ -135,6 +135,10 @@ impl Rx {
             Engine::Linear(regex) => match captures {
                 None => regex.is_match(input),
                 Some(captures) => {
+                    // The DFA answers "no match" far faster than a capturing search.
+                    if !regex.is_match(input) {
+                        return false;
+                    }
                     let mut locations = regex.capture_locations();
                     if regex.captures_read(&mut locations, input).is_none() {
                         return false;

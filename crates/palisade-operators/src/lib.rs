@@ -12,10 +12,15 @@
 //!   caller-owned [`Captures`] whose buffers are reused across calls.
 //! - Arguments containing macros (`%{tx.foo}`) cannot be compiled ahead of
 //!   time: [`Operator::needs_runtime_argument`] reports it, and the engine
-//!   expands the argument and calls [`Operator::compile`] per transaction.
-//!   [`Operator::matches`] on such an unexpanded operator is always `false`.
-//! - Semantics follow libmodsecurity v3 (see each operator's notes in
-//!   [`OperatorKind`]). `@rx` details are in the `rx` and `translate` modules.
+//!   expands the argument and calls [`Operator::matches_expanded`] (text and
+//!   numeric comparisons run without allocating; others compile the expanded
+//!   argument). [`Operator::matches`] on an unexpanded operator is `false`.
+//! - Semantics follow libmodsecurity v3; `tests/data/operators.tsv` documents
+//!   them case by case. `@rx` details are in the `rx` and [`translate`] modules.
+//! - Unsupported operators (`@rbl`, `@gsbLookup`, `@inspectFile`, `@rsub`,
+//!   `@fuzzyHash`, `@validateHash`, `@validateDTD`, `@validateSchema`,
+//!   `@verifyCPF`, `@verifySSN`, `@verifySVNR`) fail to compile with an error
+//!   for which [`OperatorError::is_unsupported`] is true.
 //! - Files named by `@pmFromFile` / `@ipMatchFromFile` are resolved against
 //!   [`OperatorContext::base_dir`] (the directory of the rule file) and read
 //!   with size and line limits.
@@ -234,13 +239,8 @@ enum Matcher {
     Deferred,
     Rx(rx::Rx),
     Pm(pm::PhraseMatcher),
-    Contains(Vec<u8>),
-    ContainsWord(Vec<u8>),
-    BeginsWith(Vec<u8>),
-    EndsWith(Vec<u8>),
-    StrEq(Vec<u8>),
+    Text(simple::TextTest, Vec<u8>),
     StrMatch(memchr::memmem::Finder<'static>),
-    Within(Vec<u8>),
     Numeric(simple::Comparison, i64),
     IpMatch(ip::IpSet),
     ValidateByteRange(Box<[bool; 256]>),
@@ -355,15 +355,14 @@ impl Operator {
             "pmFromFile" | "pmf" => {
                 Matcher::Pm(pm::PhraseMatcher::from_files(name, argument, ctx.base_dir)?)
             }
-            "contains" => Matcher::Contains(bytes()),
-            "containsWord" => Matcher::ContainsWord(bytes()),
-            "beginsWith" => Matcher::BeginsWith(bytes()),
-            "endsWith" => Matcher::EndsWith(bytes()),
-            "streq" => Matcher::StrEq(bytes()),
+            "contains" | "containsWord" | "beginsWith" | "endsWith" | "streq" | "within" => {
+                let test = simple::TextTest::from_name(name)
+                    .ok_or_else(|| invalid("text comparison".to_owned()))?;
+                Matcher::Text(test, bytes())
+            }
             "strmatch" => {
                 Matcher::StrMatch(memchr::memmem::Finder::new(argument.as_bytes()).into_owned())
             }
-            "within" => Matcher::Within(bytes()),
             "eq" | "ge" | "gt" | "le" | "lt" => {
                 let comparison = simple::Comparison::from_name(name)
                     .ok_or_else(|| invalid("comparison".to_owned()))?;
@@ -486,6 +485,36 @@ impl Operator {
         }
     }
 
+    /// Runs an operator whose argument had macros ([`Operator::needs_runtime_argument`])
+    /// with the engine's expansion of that argument. Text and numeric
+    /// comparisons run directly without allocating; other operators are
+    /// compiled from the expanded argument first (a compile error is no match).
+    /// On an operator without macros this is the same as [`Operator::matches`].
+    pub fn matches_expanded(
+        &self,
+        expanded_argument: &str,
+        input: &[u8],
+        captures: Option<&mut Captures>,
+        ctx: &OperatorContext<'_>,
+    ) -> bool {
+        if !self.needs_runtime_argument() {
+            return self.matches(input, captures);
+        }
+        let argument = expanded_argument.as_bytes();
+        if let Some(test) = simple::TextTest::from_name(self.name) {
+            return test.holds(argument, input, captures);
+        }
+        if let Some(comparison) = simple::Comparison::from_name(self.name) {
+            return comparison.holds(
+                simple::parse_leading_int(input),
+                simple::parse_leading_int(argument),
+            );
+        }
+        Operator::compile(self.name, expanded_argument, ctx).is_ok_and(|operator| {
+            !operator.needs_runtime_argument() && operator.matches(input, captures)
+        })
+    }
+
     /// Runs the operator on one value. When `captures` is given and the
     /// operator matches, the slots it defines are written (others cleared).
     pub fn matches(&self, input: &[u8], captures: Option<&mut Captures>) -> bool {
@@ -494,38 +523,15 @@ impl Operator {
             Matcher::UnconditionalMatch => true,
             Matcher::Rx(rx) => rx.matches(input, captures),
             Matcher::Pm(pm) => pm.matches(input, captures),
-            Matcher::Contains(needle) => simple::capture_if(
-                memchr::memmem::find(input, needle).is_some(),
-                needle,
-                captures,
-            ),
+            Matcher::Text(test, parameter) => test.holds(parameter, input, captures),
             Matcher::StrMatch(finder) => {
                 simple::capture_if(finder.find(input).is_some(), finder.needle(), captures)
-            }
-            Matcher::ContainsWord(word) => {
-                simple::capture_if(simple::contains_word(input, word), word, captures)
-            }
-            Matcher::BeginsWith(prefix) => {
-                simple::capture_if(input.starts_with(prefix), prefix, captures)
-            }
-            Matcher::EndsWith(suffix) => {
-                simple::capture_if(input.ends_with(suffix), suffix, captures)
-            }
-            Matcher::StrEq(expected) => {
-                simple::capture_if(input == expected.as_slice(), input, captures)
-            }
-            Matcher::Within(haystack) => {
-                let found = input.is_empty() || memchr::memmem::find(haystack, input).is_some();
-                simple::capture_if(found, input, captures)
             }
             Matcher::Numeric(comparison, expected) => {
                 comparison.holds(simple::parse_leading_int(input), *expected)
             }
             Matcher::IpMatch(set) => set.contains_text(input),
-            Matcher::ValidateByteRange(allowed) => input
-                .iter()
-                .position(|&b| !allowed[usize::from(b)])
-                .is_some_and(|at| simple::capture_if(true, &input[at..=at], captures)),
+            Matcher::ValidateByteRange(allowed) => input.iter().any(|&b| !allowed[usize::from(b)]),
             Matcher::ValidateUrlEncoding => simple::invalid_url_encoding(input),
             Matcher::ValidateUtf8Encoding => std::str::from_utf8(input).is_err(),
             Matcher::VerifyCc(rx) => simple::verify_cc(rx, input, captures),

@@ -78,6 +78,61 @@ pub(crate) fn parse_leading_int(text: &[u8]) -> i64 {
     }
 }
 
+/// Case-sensitive text comparisons with a literal parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TextTest {
+    /// `@contains`: the input contains the parameter (TX:0 = parameter).
+    Contains,
+    /// `@containsWord`: … as a whole word (TX:0 = parameter).
+    ContainsWord,
+    /// `@beginsWith` (TX:0 = parameter).
+    BeginsWith,
+    /// `@endsWith` (TX:0 = parameter).
+    EndsWith,
+    /// `@streq`: equality (TX:0 = input).
+    StrEq,
+    /// `@within`: the input occurs in the parameter; empty input matches (TX:0 = input).
+    Within,
+}
+
+impl TextTest {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "contains" => Self::Contains,
+            "containsWord" => Self::ContainsWord,
+            "beginsWith" => Self::BeginsWith,
+            "endsWith" => Self::EndsWith,
+            "streq" => Self::StrEq,
+            "within" => Self::Within,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn holds(
+        self,
+        parameter: &[u8],
+        input: &[u8],
+        captures: Option<&mut Captures>,
+    ) -> bool {
+        match self {
+            Self::Contains => capture_if(
+                memchr::memmem::find(input, parameter).is_some(),
+                parameter,
+                captures,
+            ),
+            Self::ContainsWord => capture_if(contains_word(input, parameter), parameter, captures),
+            Self::BeginsWith => capture_if(input.starts_with(parameter), parameter, captures),
+            Self::EndsWith => capture_if(input.ends_with(parameter), parameter, captures),
+            Self::StrEq => capture_if(input == parameter, input, captures),
+            Self::Within => capture_if(
+                input.is_empty() || memchr::memmem::find(parameter, input).is_some(),
+                input,
+                captures,
+            ),
+        }
+    }
+}
+
 /// Returns `matched`; when it holds and captures are wanted, sets `TX:0` to `value`.
 pub(crate) fn capture_if(matched: bool, value: &[u8], captures: Option<&mut Captures>) -> bool {
     if matched && let Some(captures) = captures {

@@ -146,6 +146,15 @@ fn macros_defer_compilation() {
             .expect("deferred ipMatch")
             .needs_runtime_argument()
     );
+    assert!(deferred.matches_expanded("GET POST", b"GET", None, &ctx));
+    assert!(!deferred.matches_expanded("POST", b"GET", None, &ctx));
+    let numeric = Operator::compile("lt", "%{tx.limit}", &ctx).expect("deferred lt");
+    assert!(numeric.matches_expanded("10", b"9", None, &ctx));
+    assert!(!numeric.matches_expanded("10", b"10", None, &ctx));
+    let regex = Operator::compile("rx", "^%{tx.prefix}", &ctx).expect("deferred rx");
+    assert!(regex.needs_runtime_argument());
+    assert!(regex.matches_expanded("ab", b"abc", None, &ctx));
+    assert!(!regex.matches_expanded("(", b"abc", None, &ctx));
 }
 
 #[test]

@@ -8,8 +8,10 @@ use palisade_core::{
     SecurityEvent, Severity, Verdict,
 };
 
-use crate::Waf;
-use crate::transaction::{Intervention, RequestMeta, Transaction};
+use crate::transaction::{
+    CompiledExclusions, Intervention, RequestMeta, Transaction, parse_target,
+};
+use crate::{Waf, WafError};
 
 /// Per-route exclusions applied on top of the rules.
 #[derive(Debug, Clone, Default)]
@@ -21,20 +23,37 @@ pub struct WafExclusions {
     pub remove_targets: Vec<(Vec<u64>, String)>,
 }
 
+impl WafExclusions {
+    /// Compiles the exclusions once (targets parsed, selectors compiled).
+    pub fn compile(&self) -> Result<Arc<CompiledExclusions>, WafError> {
+        let mut targets = Vec::with_capacity(self.remove_targets.len());
+        for (ids, text) in &self.remove_targets {
+            let target = parse_target(text)
+                .map_err(|message| WafError::invalid(format!("route exclusion: {message}")))?;
+            targets.push((ids.clone(), target));
+        }
+        Ok(Arc::new(CompiledExclusions {
+            rule_ids: self.remove_rule_ids.clone(),
+            targets,
+        }))
+    }
+}
+
 /// The WAF as a gateway inspector.
 #[derive(Debug, Clone)]
 pub struct WafInspector {
     waf: Arc<Waf>,
-    exclusions: Arc<WafExclusions>,
+    exclusions: Arc<CompiledExclusions>,
 }
 
 impl WafInspector {
-    /// An inspector over a loaded WAF with per-route exclusions.
-    pub fn new(waf: Arc<Waf>, exclusions: WafExclusions) -> Self {
-        WafInspector {
+    /// An inspector over a loaded WAF with per-route exclusions; fails when an
+    /// exclusion target is not valid SecLang.
+    pub fn new(waf: Arc<Waf>, exclusions: &WafExclusions) -> Result<Self, WafError> {
+        Ok(WafInspector {
             waf,
-            exclusions: Arc::new(exclusions),
-        }
+            exclusions: exclusions.compile()?,
+        })
     }
 }
 
@@ -70,10 +89,7 @@ impl Inspector for WafInspector {
 
     fn start(&self, head: &RequestHead) -> Box<dyn Inspection> {
         let mut transaction = self.waf.transaction(&request_meta(head));
-        transaction.exclude(
-            &self.exclusions.remove_rule_ids,
-            &self.exclusions.remove_targets,
-        );
+        transaction.exclude(&self.exclusions);
         Box::new(WafInspection { transaction })
     }
 }

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use palisade_seclang::{Limits, Parser};
 
 pub use inspector::{WafExclusions, WafInspector};
-pub use transaction::{Intervention, MatchedRule, RequestMeta, Transaction};
+pub use transaction::{CompiledExclusions, Intervention, MatchedRule, RequestMeta, Transaction};
 
 /// What to load and how to run it.
 #[derive(Debug, Clone, Default)]

@@ -100,8 +100,7 @@ pub struct Transaction {
     removed_tags: Vec<String>,
     removed_targets_by_id: Vec<(Vec<IdRange>, Target)>,
     removed_targets_by_tag: Vec<(String, Target)>,
-    extra_removed_ids: Vec<u64>,
-    extra_removed_targets: Vec<(Vec<u64>, Target)>,
+    exclusions: Option<Arc<CompiledExclusions>>,
     matched: Vec<MatchedRule>,
     intervention: Option<Intervention>,
     allow_request: bool,
@@ -162,8 +161,7 @@ impl Transaction {
             removed_tags: Vec::new(),
             removed_targets_by_id: Vec::new(),
             removed_targets_by_tag: Vec::new(),
-            extra_removed_ids: Vec::new(),
-            extra_removed_targets: Vec::new(),
+            exclusions: None,
             matched: Vec::new(),
             intervention: None,
             allow_request: false,
@@ -176,14 +174,11 @@ impl Transaction {
         tx
     }
 
-    /// Adds per-route exclusions: rule ids never run, and targets removed from rules.
-    pub fn exclude(&mut self, rule_ids: &[u64], targets: &[(Vec<u64>, String)]) {
-        self.extra_removed_ids.extend_from_slice(rule_ids);
-        for (ids, target) in targets {
-            if let Ok(variables) = palisade_seclang_target(target) {
-                self.extra_removed_targets.push((ids.clone(), variables));
-            }
-        }
+    /// Applies per-route exclusions (compiled once with [`WafExclusions::compile`]).
+    ///
+    /// [`WafExclusions::compile`]: crate::WafExclusions::compile
+    pub fn exclude(&mut self, exclusions: &Arc<CompiledExclusions>) {
+        self.exclusions = Some(Arc::clone(exclusions));
     }
 
     fn set(&mut self, name: VariableName, value: impl Into<Vec<u8>>) {
@@ -563,7 +558,10 @@ impl Transaction {
 
     fn rule_removed(&self, rule: &CompiledRule) -> bool {
         self.removed_ids.iter().any(|range| range.contains(rule.id))
-            || self.extra_removed_ids.contains(&rule.id)
+            || self
+                .exclusions
+                .as_ref()
+                .is_some_and(|e| e.rule_ids.contains(&rule.id))
             || rule
                 .tags
                 .iter()
@@ -797,10 +795,11 @@ impl Transaction {
                 .removed_targets_by_tag
                 .iter()
                 .any(|(tag, t)| rule.tags.contains(tag) && hits(t))
-            || self
-                .extra_removed_targets
-                .iter()
-                .any(|(ids, t)| (ids.is_empty() || ids.contains(&rule.id)) && hits(t))
+            || self.exclusions.as_ref().is_some_and(|e| {
+                e.targets
+                    .iter()
+                    .any(|(ids, t)| (ids.is_empty() || ids.contains(&rule.id)) && hits(t))
+            })
     }
 
     /// Resolves every target of a rule link to `(name, value)` pairs.
@@ -1226,21 +1225,31 @@ impl Transaction {
     }
 }
 
-fn palisade_seclang_target(text: &str) -> Result<Target, String> {
+/// Per-route exclusions in compiled form (see [`crate::WafExclusions`]).
+#[derive(Debug, Default)]
+pub struct CompiledExclusions {
+    pub(crate) rule_ids: Vec<u64>,
+    pub(crate) targets: Vec<(Vec<u64>, Target)>,
+}
+
+/// Parses one target in SecLang syntax (`ARGS:password`, `REQUEST_COOKIES:/^_ga/`).
+pub(crate) fn parse_target(text: &str) -> Result<Target, String> {
     let config = palisade_seclang::parse_str(
         "exclusion",
         &format!("SecRule {text} \"@unconditionalMatch\" \"id:1\""),
     )
     .map_err(|error| error.to_string())?;
-    let variable = config
+    let mut variables = config
         .directives
         .into_iter()
-        .find_map(|directive| match directive {
-            palisade_seclang::Directive::Rule(rule) => rule.item.variables.into_iter().next(),
-            _ => None,
-        })
-        .ok_or_else(|| format!("no target in `{text}`"))?;
-    compile_target(&variable)
+        .flat_map(|directive| match directive {
+            palisade_seclang::Directive::Rule(rule) => rule.item.variables,
+            _ => Vec::new(),
+        });
+    match (variables.next(), variables.next()) {
+        (Some(variable), None) => compile_target(&variable),
+        _ => Err(format!("`{text}` is not exactly one target")),
+    }
 }
 
 fn rule_fields(rule: &CompiledRule) -> Vec<(&'static str, String)> {

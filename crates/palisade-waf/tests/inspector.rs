@@ -39,7 +39,7 @@ fn inspector(exclusions: WafExclusions) -> WafInspector {
         ..WafSettings::default()
     };
     let (waf, _) = Waf::load(&settings).expect("rules load");
-    WafInspector::new(Arc::new(waf), exclusions)
+    WafInspector::new(Arc::new(waf), &exclusions).expect("exclusions compile")
 }
 
 fn summary() -> ExchangeSummary {
@@ -80,6 +80,21 @@ fn blocks_and_reports_one_event() {
             .get("palisade.waf.blocking_inbound_anomaly_score"),
         Some(&serde_json::json!(5))
     );
+}
+
+#[test]
+fn invalid_route_exclusion_is_an_error() {
+    let settings = WafSettings {
+        extra_rules: vec![("rules".to_owned(), RULES.to_owned())],
+        ..WafSettings::default()
+    };
+    let (waf, _) = Waf::load(&settings).expect("rules load");
+    let exclusions = WafExclusions {
+        remove_rule_ids: vec![],
+        remove_targets: vec![(vec![], "ARGZ:q".to_owned())],
+    };
+    let error = WafInspector::new(Arc::new(waf), &exclusions).expect_err("unknown variable");
+    assert!(error.to_string().contains("ARGZ"), "{error}");
 }
 
 #[test]

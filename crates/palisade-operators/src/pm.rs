@@ -20,6 +20,8 @@ const MAX_PHRASES: usize = 1_000_000;
 #[derive(Debug)]
 pub(crate) struct PhraseMatcher {
     automaton: AhoCorasick,
+    /// The phrases as written (TX:0 is the matched phrase, as in libmodsecurity).
+    phrases: Vec<Vec<u8>>,
 }
 
 impl PhraseMatcher {
@@ -71,7 +73,10 @@ impl PhraseMatcher {
             .map_err(|error| {
                 OperatorError::new(operator, ErrorKind::InvalidArgument(error.to_string()))
             })?;
-        Ok(Self { automaton })
+        Ok(Self {
+            automaton,
+            phrases: phrases.iter().map(|phrase| phrase.to_vec()).collect(),
+        })
     }
 
     pub(crate) fn matches(&self, input: &[u8], captures: Option<&mut Captures>) -> bool {
@@ -79,7 +84,11 @@ impl PhraseMatcher {
             None => self.automaton.is_match(input),
             Some(captures) => match self.automaton.find(input) {
                 Some(found) => {
-                    captures.set_only_zero(&input[found.start()..found.end()]);
+                    let phrase = self
+                        .phrases
+                        .get(found.pattern().as_usize())
+                        .map_or(&input[found.start()..found.end()], Vec::as_slice);
+                    captures.set_only_zero(phrase);
                     true
                 }
                 None => false,

@@ -5,6 +5,19 @@ use std::borrow::Cow;
 
 use crate::{decode_if, hex_digit_value, is_c_space, x2c};
 
+/// Copies the bytes from `i` up to the next byte `find` locates (or the end)
+/// into `out` in one go, and returns that position.
+fn copy_run(
+    input: &[u8],
+    i: usize,
+    out: &mut Vec<u8>,
+    find: impl Fn(&[u8]) -> Option<usize>,
+) -> usize {
+    let next = find(&input[i..]).map_or(input.len(), |offset| i + offset);
+    out.extend_from_slice(&input[i..next]);
+    next
+}
+
 fn is_octal(b: u8) -> bool {
     (b'0'..=b'7').contains(&b)
 }
@@ -38,6 +51,10 @@ fn url_decode_impl(input: &[u8], unicode: bool) -> Cow<'_, [u8]> {
         let len = input.len();
         let mut i = 0;
         while i < len {
+            i = copy_run(input, i, out, |rest| memchr::memchr2(b'%', b'+', rest));
+            if i >= len {
+                break;
+            }
             match input[i] {
                 b'%' if unicode && matches!(input.get(i + 1), Some(b'u' | b'U')) => {
                     match input.get(i + 2..i + 6) {
@@ -95,7 +112,11 @@ pub(crate) fn html_entity_decode(input: &[u8]) -> Cow<'_, [u8]> {
         let len = input.len();
         let mut i = 0;
         while i < len {
-            if input[i] != b'&' || i + 1 >= len {
+            i = copy_run(input, i, out, |rest| memchr::memchr(b'&', rest));
+            if i >= len {
+                break;
+            }
+            if i + 1 >= len {
                 out.push(input[i]);
                 i += 1;
                 continue;
@@ -195,10 +216,9 @@ pub(crate) fn js_decode(input: &[u8]) -> Cow<'_, [u8]> {
         let len = input.len();
         let mut i = 0;
         while i < len {
-            if input[i] != b'\\' {
-                out.push(input[i]);
-                i += 1;
-                continue;
+            i = copy_run(input, i, out, |rest| memchr::memchr(b'\\', rest));
+            if i >= len {
+                break;
             }
             let next = input.get(i + 1).copied();
             if next == Some(b'u')
@@ -241,10 +261,9 @@ pub(crate) fn css_decode(input: &[u8]) -> Cow<'_, [u8]> {
         let len = input.len();
         let mut i = 0;
         while i < len {
-            if input[i] != b'\\' {
-                out.push(input[i]);
-                i += 1;
-                continue;
+            i = copy_run(input, i, out, |rest| memchr::memchr(b'\\', rest));
+            if i >= len {
+                break;
             }
             i += 1;
             if i >= len {
@@ -297,7 +316,11 @@ pub(crate) fn escape_seq_decode(input: &[u8]) -> Cow<'_, [u8]> {
         let len = input.len();
         let mut i = 0;
         while i < len {
-            if input[i] != b'\\' || i + 1 >= len {
+            i = copy_run(input, i, out, |rest| memchr::memchr(b'\\', rest));
+            if i >= len {
+                break;
+            }
+            if i + 1 >= len {
                 out.push(input[i]);
                 i += 1;
                 continue;

@@ -37,7 +37,8 @@ pub(crate) fn validate(config: &Config, doc: &Document<'_>) -> Vec<Diagnostic> {
     }
     let mut listener_addrs = HashSet::new();
     for (i, listener) in config.listeners.iter().enumerate() {
-        if !listener_addrs.insert(listener.addr) {
+        // Port 0 asks the system for a free port, so equal addresses with port 0 do not collide.
+        if listener.addr.port() != 0 && !listener_addrs.insert(listener.addr) {
             c.error(&[K("listener"), I(i), K("addr")], format!("duplicate listener address {}; expected each [[listener]] to bind a different address", listener.addr));
         }
         if listener.tls && listener.redirect_to_https {
@@ -48,7 +49,10 @@ pub(crate) fn validate(config: &Config, doc: &Document<'_>) -> Vec<Diagnostic> {
             );
         }
     }
-    if config.admin.enabled && listener_addrs.contains(&config.admin.addr) {
+    if config.admin.enabled
+        && config.admin.addr.port() != 0
+        && listener_addrs.contains(&config.admin.addr)
+    {
         c.error(
             &[K("admin"), K("addr")],
             format!(

@@ -1,0 +1,40 @@
+//! The subcommands. Each returns the process exit code; errors become exit 1.
+
+mod completions;
+mod config;
+mod demo;
+mod serve;
+
+use std::process::ExitCode;
+
+/// Every subcommand of `palisade`.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum Command {
+    /// Run the gateway in front of your application.
+    Serve(serve::ServeArgs),
+    /// Run the built-in demo application behind the gateway, with copy-paste curl commands.
+    Demo(demo::DemoArgs),
+    /// Work with configuration files.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+    /// Print a shell completion script to standard output.
+    Completions(completions::CompletionsArgs),
+}
+
+pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve(args) => serve::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Config(command) => config::run(command),
+        Command::Completions(args) => completions::run(args),
+    }
+}
+
+/// A multi-threaded Tokio runtime for the commands that serve traffic.
+pub(crate) fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context as _;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}

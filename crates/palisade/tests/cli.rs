@@ -362,6 +362,37 @@ fn config_file_changes_are_reloaded_and_invalid_ones_are_refused() {
 }
 
 #[test]
+fn sighup_reloads_and_sigterm_shuts_down_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("palisade.toml"), VALID).expect("write");
+    let mut running = Running::start(&["serve", "--config", "palisade.toml"], dir.path());
+    let pid = running.child.id().to_string();
+    let signal = |name: &str| {
+        let status = Command::new("kill")
+            .args([name, &pid])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    };
+    signal("-HUP");
+    eventually(&running, "the SIGHUP reload", || {
+        running.stderr().contains("SIGHUP received")
+            && running.stderr().contains("sys_config_changed")
+    });
+    signal("-TERM");
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = running.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0), "{}", running.stderr());
+    assert!(running.stderr().contains("shutting down"));
+}
+
+#[test]
 fn serve_refuses_an_invalid_file_at_start() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(

@@ -149,6 +149,9 @@ const WEAK_COMMANDS: &[&str] = &[
     "lua", "reg", "sc", "ver", "od", "w", "ash", "env", "vi", "vim", "nano", "ln", "mkdir", "uniq",
 ];
 
+/// Bytes that separate, substitute or redirect commands.
+static SHELL_SYNTAX: [bool; 256] = crate::byte_set(b";|&\n\r({$`<>");
+
 /// Indicators that need no command-position analysis.
 static ALWAYS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
     crate::literals(&[
@@ -234,6 +237,11 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
             found.range(),
             "shell idiom",
         ));
+    }
+    // Without a separator, substitution or redirection byte nothing can be in
+    // command position except the value start, which needs a chain anyway.
+    if !crate::contains_any(input, &SHELL_SYNTAX) {
+        return None;
     }
     let mut tokenizer = Tokenizer { input, pos: 0 };
     let mut position = Position::Start;

@@ -184,8 +184,26 @@ pub(crate) fn literals(patterns: &[&str]) -> aho_corasick::AhoCorasick {
     aho_corasick::AhoCorasick::builder()
         .ascii_case_insensitive(true)
         .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        // A full DFA: the sets are small, and search speed is what matters.
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(patterns)
         .unwrap_or_else(|error| panic!("palisade-detect: built-in literal set is invalid: {error}"))
+}
+
+/// True when `input` contains any byte of `set` (a 256-entry table scan).
+pub(crate) fn contains_any(input: &[u8], set: &[bool; 256]) -> bool {
+    input.iter().any(|&byte| set[usize::from(byte)])
+}
+
+/// Builds a byte-set table for [`contains_any`] at compile time.
+pub(crate) const fn byte_set(bytes: &[u8]) -> [bool; 256] {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        set[bytes[i] as usize] = true;
+        i += 1;
+    }
+    set
 }
 
 /// ASCII case-insensitive prefix test.

@@ -38,33 +38,31 @@ pub const MIN_BASE64_LEN: usize = 12;
 /// The decoded views of one input (see the module doc).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Views<'a> {
-    views: Vec<Cow<'a, [u8]>>,
+    /// Fixed storage: building the views of a plain input allocates nothing.
+    slots: [Cow<'a, [u8]>; MAX_VIEWS],
+    len: usize,
 }
 
 impl<'a> Views<'a> {
     /// Iterates over the views, raw first.
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        self.views.iter().map(|view| view.as_ref())
+        self.slots[..self.len].iter().map(|view| view.as_ref())
     }
 
     /// Number of views (1..=[`MAX_VIEWS`]).
     pub fn len(&self) -> usize {
-        self.views.len()
+        self.len
     }
 
     /// Always false: the raw view is always present.
     pub fn is_empty(&self) -> bool {
-        self.views.is_empty()
+        self.len == 0
     }
 
     fn push(&mut self, view: Cow<'a, [u8]>) {
-        if self.views.len() < MAX_VIEWS
-            && self
-                .views
-                .iter()
-                .all(|existing| existing.as_ref() != view.as_ref())
-        {
-            self.views.push(view);
+        if self.len < MAX_VIEWS && self.iter().all(|existing| existing != view.as_ref()) {
+            self.slots[self.len] = view;
+            self.len += 1;
         }
     }
 }
@@ -72,9 +70,10 @@ impl<'a> Views<'a> {
 /// Produces the bounded set of decoded views of `input`.
 pub fn views(input: &[u8]) -> Views<'_> {
     let mut views = Views {
-        views: Vec::with_capacity(1),
+        slots: std::array::from_fn(|_| Cow::Borrowed(&[][..])),
+        len: 0,
     };
-    views.views.push(Cow::Borrowed(input));
+    views.push(Cow::Borrowed(input));
     let decoded = decode_repeatedly(input);
     let unescaped = if memchr::memchr(b'\\', &decoded).is_some() {
         match unescape_js_css(&decoded) {

@@ -114,7 +114,11 @@ fn is_slash(byte: u8) -> bool {
 
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
-    if let Some(found) = WRAPPERS.find(input) {
+    let has_colon = memchr::memchr(b':', input).is_some();
+    if !has_colon && memchr::memchr3(b'/', b'\\', b'.', input).is_none() {
+        return None;
+    }
+    if let Some(found) = has_colon.then(|| WRAPPERS.find(input)).flatten() {
         return Some(Detection::new(
             AttackClass::PathTraversal,
             7,
@@ -169,7 +173,8 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
             break;
         }
     }
-    if let Some(found) = sensitive_file(input) {
+    let has_slash = memchr::memchr2(b'/', b'\\', input).is_some();
+    if let Some(found) = has_slash.then(|| sensitive_file(input)).flatten() {
         let score = if first_traversal.is_some() { 8 } else { 6 };
         return Some(Detection::new(
             AttackClass::PathTraversal,

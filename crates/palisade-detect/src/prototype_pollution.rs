@@ -32,9 +32,12 @@ static POLLUTION_KEY: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
     ))
 });
 
+/// Cheap prefilter: every pattern contains `proto` in some case.
+static PROTO: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| crate::literals(&["proto"]));
+
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
-    memchr::memmem::find(input, b"proto").or_else(|| find_ci(input, b"proto"))?;
+    PROTO.find(input)?;
     let found = POLLUTION_KEY.find(input)?;
     Some(Detection::new(
         AttackClass::PrototypePollution,
@@ -42,12 +45,6 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
         found.range(),
         "prototype key",
     ))
-}
-
-fn find_ci(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window.eq_ignore_ascii_case(needle))
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@
 //!   [`BatchSink`], spilling to an on-disk spool (`data_dir/spool/`) when the
 //!   queue is full or a sink fails, and counting anything lost.
 //! * Sinks behind [`BatchSink`]: [`SqliteStore`] (WAL, versioned migrations,
-//!   retention) and [`JsonLinesSink`] (ECS documents, see [`ecs`]).
+//!   retention), [`JsonLinesSink`] (ECS documents, see [`ecs`]) and
+//!   [`SyslogSink`] (RFC 5424 over UDP or TCP).
 //! * Queries for `palisade events tail|search|stats`: [`EventReader`],
 //!   [`EventFilter`], [`TailFollower`], and the renderers in [`render`].
 //! * [`escape_text`] — log-injection escaping for every text output.
@@ -38,6 +39,7 @@ pub mod render;
 mod sink;
 mod spool;
 mod sqlite;
+pub mod syslog;
 
 pub use error::EventsError;
 pub use escape::escape_text;
@@ -51,3 +53,4 @@ pub use query::{
 pub use render::{OutputFormat, render_events, render_json, render_stats, render_table};
 pub use sink::{BatchSink, JsonLinesSink};
 pub use sqlite::{DEFAULT_DB_FILE, Retention, SCHEMA_VERSION, SqliteStore};
+pub use syslog::{SyslogHeader, SyslogSink, SyslogTransport};

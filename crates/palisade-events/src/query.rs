@@ -270,14 +270,18 @@ impl EventReader {
             )
             .map_err(sql("cannot count events"))?;
         let top_n = top_n.min(MAX_LIMIT) as i64;
-        let top = |expression: &str, from: &str, not_null: &str| -> Result<Vec<CountedValue>> {
+        let top = |expression: &str,
+                   from: &str,
+                   not_null: &str,
+                   limit: i64|
+         -> Result<Vec<CountedValue>> {
             let joiner = if clause.is_empty() { " WHERE" } else { " AND" };
             let query = format!(
                 "SELECT {expression}, COUNT(*) AS n FROM {from}{clause}{joiner} {not_null} IS NOT NULL
                  GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?"
             );
             let mut params = values.clone();
-            params.push(SqlValue::Integer(top_n));
+            params.push(SqlValue::Integer(limit));
             let mut statement = self
                 .conn
                 .prepare(&query)
@@ -305,7 +309,12 @@ impl EventReader {
                 })
                 .collect())
         };
-        let mut by_severity = top("events.severity", "events", "events.severity")?;
+        let mut by_severity = top(
+            "events.severity",
+            "events",
+            "events.severity",
+            crate::ecs::SEVERITIES.len() as i64,
+        )?;
         by_severity.sort_by_key(|c| {
             std::cmp::Reverse(
                 crate::ecs::parse_severity(&c.value)
@@ -316,15 +325,16 @@ impl EventReader {
         Ok(EventStats {
             total: total as u64,
             by_severity,
-            top_actions: top("events.action", "events", "events.action")?,
-            top_source_ips: top("events.source_ip", "events", "events.source_ip")?,
+            top_actions: top("events.action", "events", "events.action", top_n)?,
+            top_source_ips: top("events.source_ip", "events", "events.source_ip", top_n)?,
             top_rules: top(
                 "event_rules.rule_id",
                 "event_rules JOIN events ON events.id = event_rules.event_id",
                 "event_rules.rule_id",
+                top_n,
             )?,
-            top_paths: top("events.url_path", "events", "events.url_path")?,
-            top_users: top("events.user_name", "events", "events.user_name")?,
+            top_paths: top("events.url_path", "events", "events.url_path", top_n)?,
+            top_users: top("events.user_name", "events", "events.user_name", top_n)?,
         })
     }
 }

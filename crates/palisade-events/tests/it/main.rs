@@ -6,3 +6,4 @@ mod pipeline;
 mod render;
 mod store;
 mod support;
+mod syslog;

@@ -157,6 +157,12 @@ fn stats_count_top_values_over_the_filter() {
     assert_eq!(stats.total, 2);
     assert_eq!(stats.top_rules.len(), 1, "top_n limits each list");
     assert_eq!(stats.top_users.len(), 1);
+    let severities: Vec<&str> = stats.by_severity.iter().map(|c| c.value.as_str()).collect();
+    assert_eq!(
+        severities,
+        ["high", "medium"],
+        "severity counts are complete, highest first"
+    );
 }
 
 fn aged(message: &str, timestamp_ms: i64, rule: &str) -> SecurityEvent {

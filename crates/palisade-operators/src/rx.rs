@@ -14,6 +14,13 @@
 //! of them before the regex runs. The set is only used when every literal is at
 //! least [`MIN_PREFILTER_LITERAL`] bytes long (shorter ones would not be
 //! selective).
+//!
+//! Measured (`scripts/rx_oracle.py --time [--benign]`, all 318 CRS v4.28.0
+//! patterns): the prefilter alone rejects ~45% of (pattern, value) pairs, but
+//! total matching time with and without it is within run-to-run noise
+//! (−10% … +1%), because `regex` already runs its own literal prefilters.
+//! It stays because it never changes a result (asserted by that script and
+//! by the proptests) and helps patterns whose required literal is not a prefix.
 
 use aho_corasick::AhoCorasick;
 use regex_syntax::hir::{Class, Hir, HirKind};

@@ -2,6 +2,8 @@
 //! pretty, filtered by `log.level` unless `RUST_LOG` is set. Nothing here logs
 //! configuration values, so secrets never reach the log.
 
+use std::io::IsTerminal as _;
+
 use anyhow::Context as _;
 use tracing_subscriber::EnvFilter;
 
@@ -15,7 +17,8 @@ pub(crate) fn init(log: &palisade_config::Log) -> anyhow::Result<()> {
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let installed = match log.format.as_str() {
         "pretty" => builder.compact().try_init(),
         _ => builder

@@ -219,10 +219,37 @@ fn looks_like_js(chars: impl Iterator<Item = u32>) -> bool {
     false
 }
 
+/// The last significant characters of a CSS stream, as a ring buffer (no
+/// shifting per character; the order is rebuilt only when a `(` or `:` asks).
+struct CssWindow {
+    ring: [u8; 32],
+    written: usize,
+}
+
+impl CssWindow {
+    fn push(&mut self, byte: u8) {
+        self.ring[self.written % self.ring.len()] = byte;
+        self.written += 1;
+    }
+
+    /// The window in order, oldest first (fewer bytes at the stream start).
+    fn ordered(&self) -> ([u8; 32], usize) {
+        let len = self.written.min(self.ring.len());
+        let mut out = [0u8; 32];
+        for (i, slot) in out.iter_mut().take(len).enumerate() {
+            *slot = self.ring[(self.written - len + i) % self.ring.len()];
+        }
+        (out, len)
+    }
+}
+
 /// CSS that runs script: `expression(`, `url(javascript:`, `-moz-binding:url(`,
 /// `behavior:url(`. Comments, blanks and escapes are removed first.
 fn css_danger(chars: impl Iterator<Item = u32>) -> Option<&'static str> {
-    let mut window = [0u8; 24];
+    let mut window = CssWindow {
+        ring: [0; 32],
+        written: 0,
+    };
     let mut chars = chars.peekable();
     let mut in_comment = false;
     while let Some(mut code) = chars.next() {
@@ -272,20 +299,23 @@ fn css_danger(chars: impl Iterator<Item = u32>) -> Option<&'static str> {
             _ => {}
         }
         let byte = u8::try_from(code).map_or(0xff, |b| b.to_ascii_lowercase());
-        window.copy_within(1.., 0);
-        window[window.len() - 1] = byte;
+        window.push(byte);
+        if byte != b'(' && byte != b':' {
+            continue;
+        }
+        let (ordered, len) = window.ordered();
+        let recent = &ordered[..len];
         if byte == b'(' {
-            if window.ends_with(b":expression(") || window.ends_with(b"=expression(") {
+            if recent.ends_with(b":expression(") || recent.ends_with(b"=expression(") {
                 return Some("css-expression");
             }
-            if window.ends_with(b"-moz-binding:url(") || window.ends_with(b"behavior:url(") {
+            if recent.ends_with(b"-moz-binding:url(") || recent.ends_with(b"behavior:url(") {
                 return Some("css-binding");
             }
-        }
-        if byte == b':' {
-            let before = window
+        } else {
+            let before = recent
                 .strip_suffix(b"javascript:")
-                .or_else(|| window.strip_suffix(b"vbscript:"));
+                .or_else(|| recent.strip_suffix(b"vbscript:"));
             if let Some(before) = before {
                 let before = before
                     .strip_suffix(b"'")

@@ -15,6 +15,10 @@
 
 /// Most attributes looked at per tag.
 const MAX_ATTRIBUTES: usize = 128;
+/// Most attributes looked at in injected attribute text: every quote starts
+/// such a scan, so this bound (each value ends at the next quote) keeps the
+/// scans from all quotes linear overall.
+const MAX_INJECTED_ATTRIBUTES: usize = 8;
 
 /// A tag found in markup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +58,7 @@ pub(crate) enum AttributeMode {
     InTag,
     /// Attribute-looking text injected after a quote: a quote that is not a
     /// value delimiter, `<` or `>` ends the run, as do quotes in unquoted
-    /// values (which keeps scans from every quote linear overall).
+    /// values; at most a few attributes are read.
     Injected,
 }
 
@@ -101,7 +105,12 @@ impl<'a> Iterator for Attributes<'a> {
         if first == b'>' || first == b'<' || injected && matches!(first, b'"' | b'\'') {
             return None;
         }
-        if self.count >= MAX_ATTRIBUTES {
+        let limit = if injected {
+            MAX_INJECTED_ATTRIBUTES
+        } else {
+            MAX_ATTRIBUTES
+        };
+        if self.count >= limit {
             return None;
         }
         self.count += 1;

@@ -125,11 +125,35 @@ impl EventSink for IdCollector {
             log.text.push_str(&event.message);
             log.text.push('\n');
             for (name, value) in &event.fields {
-                log.text.push_str(&format!("{name}: {value}\n"));
+                append_field(&mut log.text, name, value);
             }
         }
         self.arrived.notify_waiters();
     }
+}
+
+/// Renders one event field; a list of matches (`{id, msg, data}` objects)
+/// becomes ModSecurity-style `[id "…"] [msg "…"] [data "…"]` lines.
+fn append_field(text: &mut String, name: &str, value: &serde_json::Value) {
+    let as_text = |v: Option<&serde_json::Value>| match v {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    };
+    if let Some(items) = value.as_array()
+        && items.iter().all(|item| item.get("id").is_some())
+    {
+        for item in items {
+            text.push_str(&format!(
+                "[id \"{}\"] [msg \"{}\"] [data \"{}\"]\n",
+                as_text(item.get("id")),
+                as_text(item.get("msg")),
+                as_text(item.get("data"))
+            ));
+        }
+        return;
+    }
+    text.push_str(&format!("{name}: {value}\n"));
 }
 
 #[cfg(test)]

@@ -10,10 +10,22 @@
 //!
 //! Load order: [`ENGINE_SETTINGS`], the CRS `crs-setup.conf.example`,
 //! [`CI_SETTINGS`], then `rules/*.conf` in name order — see [`rule_files`].
+//! The two Palisade texts are written to a private temporary directory for
+//! the run (the WAF loads rule files in the order given) and removed after.
+//!
+//! [`run_crs`] starts the albedo backend and the real gateway in-process
+//! (every host and path routed to the backend, `palisade_waf::WafInspector`
+//! as the only inspector, the [`IdCollector`] as the event sink) and runs the
+//! whole suite against it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use crate::{FtwError, Result};
+use crate::backend::Backend;
+use crate::collector::IdCollector;
+use crate::report::Report;
+use crate::runner::{RunOptions, run_suite};
+use crate::{FtwError, Result, load_suite};
 
 /// Engine directives and the recommended body-processing rules.
 pub const ENGINE_SETTINGS: &str = r#"# Palisade: engine settings for the CRS regression suite.
@@ -87,4 +99,131 @@ pub fn rule_files(crs_dir: &Path) -> Result<(PathBuf, Vec<PathBuf>)> {
 /// The regression tests directory of a CRS checkout.
 pub fn tests_dir(crs_dir: &Path) -> PathBuf {
     crs_dir.join("tests").join("regression").join("tests")
+}
+
+/// Gateway configuration for the run: one loopback listener on a free port,
+/// every host and path to the backend, no security response headers (the
+/// suite expects the backend's answers unchanged), no admin listener.
+fn gateway_config(backend_port: u16) -> String {
+    format!(
+        r#"
+[[listener]]
+addr = "127.0.0.1:0"
+http2 = false
+
+[admin]
+enabled = false
+
+[log]
+access_log = false
+
+[[upstream]]
+name = "albedo"
+servers = ["http://127.0.0.1:{backend_port}"]
+
+[[site]]
+hosts = ["*"]
+
+[site.headers]
+hsts = ""
+content_security_policy = ""
+frame_options = ""
+content_type_options = false
+referrer_policy = ""
+permissions_policy = ""
+cross_origin_opener_policy = ""
+cross_origin_resource_policy = ""
+strip_leaky_headers = false
+harden_cookies = false
+
+[[site.route]]
+upstream = "albedo"
+mode = "detect"
+"#
+    )
+}
+
+/// A private directory removed on drop.
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn create() -> Result<Self> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!("palisade-ftw-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| FtwError::io(&dir, e))?;
+        Ok(ScratchDir(dir))
+    }
+
+    fn write(&self, name: &str, text: &str) -> Result<PathBuf> {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).map_err(|e| FtwError::io(&path, e))?;
+        Ok(path)
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Loads CRS from `crs_dir` with the CI settings into the WAF, starts the
+/// backend and the gateway in-process, runs the regression suite of
+/// `crs_dir` and shuts everything down.
+pub async fn run_crs(crs_dir: impl AsRef<Path>, opts: &RunOptions) -> Result<Report> {
+    let crs_dir = crs_dir.as_ref();
+    let suite = load_suite(tests_dir(crs_dir))?;
+    let (setup, rules) = rule_files(crs_dir)?;
+    let scratch = ScratchDir::create()?;
+    let mut rule_paths = vec![
+        scratch.write("palisade-engine.conf", ENGINE_SETTINGS)?,
+        setup,
+    ];
+    rule_paths.push(scratch.write("palisade-crs-ci.conf", CI_SETTINGS)?);
+    rule_paths.extend(rules);
+    let settings = palisade_waf::WafSettings {
+        rule_paths,
+        detection_only: true,
+        ..Default::default()
+    };
+    let (waf, load_report) =
+        tokio::task::spawn_blocking(move || palisade_waf::Waf::load(&settings))
+            .await
+            .map_err(|e| FtwError::setup(format!("WAF load task failed: {e}")))?
+            .map_err(|e| FtwError::setup(format!("loading CRS: {e}")))?;
+    tracing::info!(
+        rules = load_report.rules,
+        files = load_report.files,
+        unsupported = load_report.unsupported_operators.len(),
+        "CRS loaded"
+    );
+    let backend = Backend::start(([127, 0, 0, 1], 0).into())
+        .await
+        .map_err(|e| FtwError::setup(format!("starting the backend: {e}")))?;
+    let config = palisade_config::parse(
+        &gateway_config(backend.local_addr().port()),
+        Path::new("palisade-ftw.toml"),
+    )
+    .map_err(|e| FtwError::setup(format!("gateway configuration: {e}")))?;
+    let collector = IdCollector::new();
+    let inspector =
+        palisade_waf::WafInspector::new(Arc::new(waf), palisade_waf::WafExclusions::default());
+    let gateway = palisade_gateway::start(
+        Arc::new(config),
+        vec![Arc::new(inspector)],
+        collector.clone(),
+    )
+    .await
+    .map_err(|e| FtwError::setup(format!("starting the gateway: {e}")))?;
+    let target = gateway.local_addrs().first().copied();
+    let report = match target {
+        Some(target) => Ok(run_suite(&suite, target, collector, opts).await),
+        None => Err(FtwError::setup("the gateway has no listener")),
+    };
+    gateway.shutdown().await;
+    backend.shutdown();
+    report
 }

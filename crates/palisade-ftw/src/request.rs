@@ -15,6 +15,11 @@
 //!   `Content-Length` when absent and the body is non-empty or the method
 //!   matches go-ftw's `^POST|PUT|PATCH|DELETE$`.
 //!
+//! * `data` is a go-ftw template: the `{{ "TEXT" | repeat N }}` form the
+//!   CRS tests use is expanded (to at most [`MAX_TEMPLATE_BYTES`]); anything
+//!   else that is not a valid template stays literal, as go-ftw sends data it
+//!   cannot parse as a template unchanged.
+//!
 //! Deviation: go-ftw compares header names case-sensitively when deciding
 //! whether to add one; this runner compares them case-insensitively. go-ftw
 //! does not add a `Host` header and neither does this runner.
@@ -63,7 +68,7 @@ pub fn build_request(input: &Input) -> Result<BuiltRequest, FtwError> {
     };
     let mut data: Vec<u8> = match (&input.encoded_data, &input.data) {
         (Some(encoded), _) if !encoded.is_empty() => decode_base64(encoded)?,
-        (_, Some(data)) => data.as_bytes().to_vec(),
+        (_, Some(data)) => expand_data_template(data)?.into_bytes(),
         _ => Vec::new(),
     };
     if !data.is_empty() && autocomplete {
@@ -98,6 +103,40 @@ pub fn build_request(input: &Input) -> Result<BuiltRequest, FtwError> {
         bytes,
         is_head: method.eq_ignore_ascii_case("HEAD"),
     })
+}
+
+/// Largest body a `repeat` template may produce.
+pub const MAX_TEMPLATE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Expands `{{ "TEXT" | repeat N }}` in stage data.
+fn expand_data_template(data: &str) -> Result<String, FtwError> {
+    static REPEAT: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"\{\{\s*"((?:[^"\\]|\\.)*)"\s*\|\s*repeat\s+(\d+)\s*\}\}"#).ok()
+    });
+    let Some(repeat) = REPEAT.as_ref() else {
+        return Ok(data.to_owned());
+    };
+    let mut out = String::with_capacity(data.len());
+    let mut last = 0;
+    for captures in repeat.captures_iter(data) {
+        let (Some(whole), Some(text), Some(count)) =
+            (captures.get(0), captures.get(1), captures.get(2))
+        else {
+            continue;
+        };
+        let text = text.as_str().replace("\\\"", "\"").replace("\\\\", "\\");
+        let count: usize = count.as_str().parse().unwrap_or(usize::MAX);
+        if text.len().saturating_mul(count) > MAX_TEMPLATE_BYTES {
+            return Err(FtwError::new(FtwErrorKind::Input(format!(
+                "template expands beyond {MAX_TEMPLATE_BYTES} bytes"
+            ))));
+        }
+        out.push_str(&data[last..whole.start()]);
+        out.push_str(&text.repeat(count));
+        last = whole.end();
+    }
+    out.push_str(&data[last..]);
+    Ok(out)
 }
 
 fn decode_base64(text: &str) -> Result<Vec<u8>, FtwError> {
@@ -265,6 +304,19 @@ mod tests {
         assert_eq!(
             text(&built),
             "POST / \r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn repeat_templates_expand_and_other_braces_stay() {
+        let built = build_request(&input(
+            "method: POST\nautocomplete_headers: false\ndata: 'a{{ \"12\" | repeat 3 }}b {{constructor()}}'\n",
+        ))
+        .unwrap();
+        assert!(
+            text(&built).ends_with("\r\n\r\na121212b {{constructor()}}"),
+            "{}",
+            text(&built)
         );
     }
 

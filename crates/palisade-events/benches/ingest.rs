@@ -42,7 +42,92 @@ fn sample_event(i: usize) -> SecurityEvent {
     }
 }
 
+/// On-CPU time of the calling thread, from `/proc/thread-self/schedstat` (ns).
+fn thread_cpu() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(Duration::from_nanos(
+        text.split_whitespace().next()?.parse().ok()?,
+    ))
+}
+
+/// User + system CPU time of the whole process, from `/proc/self/stat`
+/// (assumes the usual 100 clock ticks per second).
+fn process_cpu() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after_name = &text[text.rfind(')')? + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+fn per_second(events: usize, time: Duration) -> f64 {
+    events as f64 / time.as_secs_f64().max(1e-9)
+}
+
+/// Wall-clock figures on a shared machine depend on its load; CPU-time figures
+/// say what one free core would do. Printed once before the criterion runs.
+fn cpu_time_report() {
+    const BATCHES: usize = 100;
+    let events: Vec<SecurityEvent> = (0..BATCH).map(sample_event).collect();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = SqliteStore::open_in(dir.path(), Retention::default()).expect("store");
+    let (wall, cpu) = (Instant::now(), thread_cpu());
+    for _ in 0..BATCHES {
+        store.insert(&events).expect("insert");
+    }
+    let (wall, cpu) = (
+        wall.elapsed(),
+        thread_cpu().zip(cpu).map(|(end, start)| end - start),
+    );
+    let n = BATCHES * BATCH;
+    println!(
+        "sqlite direct: {n} events in batches of {BATCH}: wall {wall:?} = {:.0} events/s",
+        per_second(n, wall)
+    );
+    if let Some(cpu) = cpu {
+        println!(
+            "sqlite direct: on-CPU {cpu:?} = {:.0} events per CPU-second",
+            per_second(n, cpu)
+        );
+    }
+
+    const PIPELINE_N: usize = 100_000;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open_in(dir.path(), Retention::default()).expect("store");
+    let mut config = PipelineConfig::new(dir.path());
+    config.queue_capacity = PIPELINE_N;
+    let pipeline = EventPipeline::start(config, vec![Box::new(store)]).expect("pipeline");
+    let events: Vec<SecurityEvent> = (0..PIPELINE_N).map(sample_event).collect();
+    let (wall, cpu) = (Instant::now(), process_cpu());
+    for event in events {
+        pipeline.record(event);
+    }
+    let recorded = wall.elapsed();
+    pipeline.flush().expect("flush");
+    let (wall, cpu) = (
+        wall.elapsed(),
+        process_cpu().zip(cpu).map(|(end, start)| end - start),
+    );
+    println!(
+        "pipeline: {PIPELINE_N} record() calls took {recorded:?} ({:.0} ns each); delivered to SQLite after {wall:?} = {:.0} events/s wall",
+        recorded.as_nanos() as f64 / PIPELINE_N as f64,
+        per_second(PIPELINE_N, wall)
+    );
+    if let Some(cpu) = cpu {
+        println!(
+            "pipeline: process CPU {cpu:?} = {:.0} events per CPU-second",
+            per_second(PIPELINE_N, cpu)
+        );
+    }
+    println!(
+        "pipeline: spilled {} dropped {}",
+        pipeline.stats().spilled_queue,
+        pipeline.dropped_total()
+    );
+}
+
 fn ingest(c: &mut Criterion) {
+    cpu_time_report();
     let events: Vec<SecurityEvent> = (0..BATCH).map(sample_event).collect();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut store = SqliteStore::open_in(
@@ -56,6 +141,7 @@ fn ingest(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("sqlite");
     group.throughput(Throughput::Elements(BATCH as u64));
+    group.sample_size(20);
     group.bench_function("insert_batch_1024", |b| {
         b.iter(|| store.insert(black_box(&events)).expect("insert"));
     });
@@ -65,7 +151,7 @@ fn ingest(c: &mut Criterion) {
     const PIPELINE_EVENTS: usize = 20_000;
     group.throughput(Throughput::Elements(PIPELINE_EVENTS as u64));
     group.sample_size(10);
-    group.measurement_time(Duration::from_secs(10));
+    group.measurement_time(Duration::from_secs(15));
     group.bench_function("record_to_sqlite_20000", |b| {
         b.iter_batched(
             || {

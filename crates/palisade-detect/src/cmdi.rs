@@ -358,7 +358,7 @@ fn decide(candidate: &mut Pending, token: &Token) -> Decision {
             } else if candidate.position == Position::Pipe && *byte == b'|' && !redirect {
                 // `| id | name |` is a markdown table row, not a pipeline.
                 Decision::Drop
-            } else if !candidate.strong && candidate.position != Position::Immediate {
+            } else if !candidate.strong && !candidate.weak_may_stand_alone() {
                 Decision::Drop
             } else {
                 Decision::Confirm
@@ -368,7 +368,7 @@ fn decide(candidate: &mut Pending, token: &Token) -> Decision {
             if at_start
                 || candidate.plain_args
                 || candidate.redirected
-                || (!candidate.strong && candidate.position != Position::Immediate)
+                || (!candidate.strong && !candidate.weak_may_stand_alone())
             {
                 Decision::Drop
             } else {
@@ -417,6 +417,12 @@ fn command_name(base: &[u8]) -> &[u8] {
 }
 
 impl Pending {
+    /// A bare everyday-word command (`; cat`, `$(sleep)`) counts after `;`,
+    /// `||` or `$(`, but not after `&` or `&&` ("salt & more").
+    fn weak_may_stand_alone(&self) -> bool {
+        self.position == Position::Immediate && self.separator != b'&'
+    }
+
     fn into_detection(self) -> Detection {
         let separator = match self.separator {
             b'\n' => "\\n".to_owned(),
@@ -698,6 +704,7 @@ mod tests {
             "Price | Ruby red shoes",
             "echo chamber effects",
             "R&D; time to market",
+            "100% cotton & more",
             "Q&A session (free)",
         ] {
             assert_eq!(detect(text.as_bytes()), None, "false positive on {text:?}");

@@ -189,6 +189,9 @@ impl SqliteStore {
         }
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(sql("cannot set synchronous mode"))?;
+        // 32 MiB page cache: the four indexes stay resident while batches land.
+        conn.pragma_update(None, "cache_size", -32_768)
+            .map_err(sql("cannot set cache size"))?;
         migrate(&mut conn)?;
         Ok(SqliteStore {
             path,
@@ -221,10 +224,10 @@ impl SqliteStore {
                 .prepare_cached(INSERT_RULE)
                 .map_err(sql("cannot prepare insert"))?;
             for event in events {
-                let mut fields = event.fields.clone();
-                let user = lift_string(&mut fields, USER_FIELD);
-                let path = lift_string(&mut fields, PATH_FIELD);
-                let fields_json = serde_json::to_string(&fields).map_err(ErrorKind::Encode)?;
+                let user = lifted_string(&event.fields, USER_FIELD);
+                let path = lifted_string(&event.fields, PATH_FIELD);
+                let fields_json = serde_json::to_string(&UnliftedFields(&event.fields))
+                    .map_err(ErrorKind::Encode)?;
                 let rules_json =
                     serde_json::to_string(&event.rule_ids).map_err(ErrorKind::Encode)?;
                 let id = insert_event
@@ -300,14 +303,29 @@ impl SqliteStore {
     }
 }
 
-fn lift_string(fields: &mut BTreeMap<String, Value>, key: &str) -> Option<String> {
-    match fields.get(key) {
-        Some(Value::String(_)) => match fields.remove(key) {
-            Some(Value::String(s)) => Some(s),
-            _ => None,
-        },
-        _ => None,
+/// A field kept in its own column: only string values are lifted.
+fn lifted_string<'a>(fields: &'a BTreeMap<String, Value>, key: &str) -> Option<&'a str> {
+    fields.get(key).and_then(Value::as_str)
+}
+
+/// Serializes the fields without those lifted into columns (no copy).
+struct UnliftedFields<'a>(&'a BTreeMap<String, Value>);
+
+impl serde::Serialize for UnliftedFields<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_map(
+            self.0
+                .iter()
+                .filter(|(key, value)| !(is_lifted_key(key) && value.is_string())),
+        )
     }
+}
+
+fn is_lifted_key(key: &str) -> bool {
+    key == USER_FIELD || key == PATH_FIELD
 }
 
 impl BatchSink for SqliteStore {

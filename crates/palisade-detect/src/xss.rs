@@ -81,8 +81,15 @@ fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).to_ascii_lowercase()
 }
 
-/// Tags that run or embed active content by themselves.
+/// The local part of a possibly namespaced name (`x:script` → `script`).
+fn local_name(name: &[u8]) -> &[u8] {
+    name.rsplit(|&b| b == b':').next().unwrap_or(name)
+}
+
+/// Tags that run or embed active content by themselves (namespace prefixes,
+/// as in `<x:script xmlns:x="http://www.w3.org/1999/xhtml">`, are ignored).
 fn dangerous_tag(name: &[u8]) -> bool {
+    let name = local_name(name);
     [
         &b"script"[..],
         b"iframe",
@@ -91,6 +98,7 @@ fn dangerous_tag(name: &[u8]) -> bool {
         b"embed",
         b"applet",
         b"portal",
+        b"vmlframe",
     ]
     .iter()
     .any(|tag| name.eq_ignore_ascii_case(tag))
@@ -243,8 +251,9 @@ impl CssWindow {
     }
 }
 
-/// CSS that runs script: `expression(`, `url(javascript:`, `-moz-binding:url(`,
-/// `behavior:url(`. Comments, blanks and escapes are removed first.
+/// CSS that runs script or pulls in foreign style: `expression(`,
+/// `url(javascript:`, `-moz-binding:url(`, `behavior:url(`, `@import '…'`.
+/// Comments, blanks and escapes are removed first.
 fn css_danger(chars: impl Iterator<Item = u32>) -> Option<&'static str> {
     let mut window = CssWindow {
         ring: [0; 32],
@@ -300,6 +309,13 @@ fn css_danger(chars: impl Iterator<Item = u32>) -> Option<&'static str> {
         }
         let byte = u8::try_from(code).map_or(0xff, |b| b.to_ascii_lowercase());
         window.push(byte);
+        if matches!(byte, b'\'' | b'"' | b'(') {
+            let (ordered, len) = window.ordered();
+            let recent = &ordered[..len];
+            if recent[..len - 1].ends_with(b"@import") || recent.ends_with(b"@importurl(") {
+                return Some("css-import");
+            }
+        }
         if byte != b'(' && byte != b':' {
             continue;
         }
@@ -394,7 +410,7 @@ fn tag_danger(tag: &Tag<'_>, offset: usize, nesting: u8) -> Option<Detection> {
             "tag",
             &lossy(name),
             span,
-            if name.eq_ignore_ascii_case(b"script") {
+            if local_name(name).eq_ignore_ascii_case(b"script") {
                 9
             } else {
                 7
@@ -422,7 +438,7 @@ fn tag_danger(tag: &Tag<'_>, offset: usize, nesting: u8) -> Option<Detection> {
 fn scan_markup(src: &[u8], offset: usize, nesting: u8) -> Option<Detection> {
     for tag in Tokenizer::new(src) {
         if tag.end_tag {
-            if tag.name.eq_ignore_ascii_case(b"script") {
+            if local_name(tag.name).eq_ignore_ascii_case(b"script") {
                 return Some(finding(
                     "tag",
                     "/script",
@@ -442,6 +458,9 @@ fn scan_markup(src: &[u8], offset: usize, nesting: u8) -> Option<Detection> {
 /// The whole value is a script URL (URL-attribute context), or a data URL
 /// that renders markup.
 fn scan_script_url(input: &[u8]) -> Option<Detection> {
+    if starts_with_sink_call(input) {
+        return Some(finding("js-sink", "value", 0..input.len(), 6));
+    }
     match classify_url(Decoded::new(input)) {
         UrlKind::Script if looks_like_js(Decoded::new(input)) => {
             Some(finding("url-script", "value", 0..input.len(), 8))
@@ -505,6 +524,36 @@ fn injected_attributes(input: &[u8], start: usize) -> Option<Detection> {
         }
     }
     None
+}
+
+/// The value is itself a call to a well-known script sink (`alert(1)`,
+/// `eval('…')`, ``prompt`1` ``, `setTimeout(…)`): script-context injection
+/// without any quote to break out of.
+fn starts_with_sink_call(input: &[u8]) -> bool {
+    const SINKS: &[&[u8]] = &[
+        b"alert",
+        b"prompt",
+        b"confirm",
+        b"eval",
+        b"settimeout",
+        b"setinterval",
+        b"function",
+        b"atob",
+        b"document.write",
+        b"document.writeln",
+        b"window.open",
+        b"fetch",
+        b"import",
+    ];
+    let start = input.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let rest = &input[start..];
+    let name_len = rest
+        .iter()
+        .take_while(|&&b| is_js_ident(u32::from(b)) || b == b'.')
+        .count();
+    let name = &rest[..name_len];
+    let name = name.strip_prefix(b"new ").unwrap_or(name);
+    SINKS.iter().any(|sink| name.eq_ignore_ascii_case(sink)) && js_call_at(input, start)
 }
 
 /// After a closing quote: closers, an operator, then a call — `'-alert(1)-'`,

@@ -367,6 +367,7 @@ fn prefix_matches(prefix: &str, path: &str) -> bool {
 
 /// What a reload changed, for humans.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReloadSummary {
     /// Sites (by first host) added.
     pub sites_added: Vec<String>,

@@ -265,3 +265,36 @@ async fn proxy_protocol_from_trusted_peers_sets_the_client_address() {
     assert!(answer.is_empty(), "{answer}");
     gw.shutdown().await;
 }
+
+#[tokio::test]
+async fn connections_above_the_limit_wait_for_a_free_slot() {
+    let up = upstream("a").await;
+    let (gw, _) = start(&simple_config(up.addr, "[limits]\nmax_connections = 1\n")).await;
+    let addr = gw.local_addrs()[0];
+    let mut first = tokio::net::TcpStream::connect(addr).await.unwrap();
+    first
+        .write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 65536];
+    let n = first.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    // The first connection stays open (keep-alive): the second is not served meanwhile.
+    let mut second = tokio::net::TcpStream::connect(addr).await.unwrap();
+    second
+        .write_all(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let waited = tokio::time::timeout(Duration::from_millis(300), second.read(&mut buf)).await;
+    assert!(
+        waited.is_err(),
+        "second connection must wait while the first holds the only slot"
+    );
+    drop(first);
+    let n = tokio::time::timeout(Duration::from_secs(2), second.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    gw.shutdown().await;
+}

@@ -32,6 +32,7 @@ fn pki() -> Pki {
         .push(DnType::CommonName, "Palisade Test CA");
     let ca_cert = ca_params.self_signed(&ca_key).unwrap();
     std::fs::write(dir.path().join("ca.pem"), ca_cert.pem()).unwrap();
+    std::fs::write(dir.path().join("ca.key"), ca_key.serialize_pem()).unwrap();
     let issuer = Issuer::new(ca_params, ca_key);
     let mut server_ders = Vec::new();
     for name in ["a.test", "b.test", "c.test"] {
@@ -299,5 +300,40 @@ async fn tls_alpn_sni_mtls_and_redirect() {
         Some("https://127.0.0.1/login?next=%2F")
     );
     assert_eq!(up.hits.load(std::sync::atomic::Ordering::SeqCst), 4);
+
+    // reload() re-reads certificate files: a renewed certificate is served to new handshakes.
+    let key = KeyPair::generate().unwrap();
+    let ca_key_pem = std::fs::read_to_string(pki.dir.path().join("ca.key")).unwrap();
+    let ca_key = KeyPair::from_pem(&ca_key_pem).unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "Palisade Test CA");
+    let issuer = Issuer::new(ca_params, ca_key);
+    let renewed = CertificateParams::new(vec!["a.test".to_owned()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    std::fs::write(pki.dir.path().join("a.test.crt"), renewed.pem()).unwrap();
+    std::fs::write(pki.dir.path().join("a.test.key"), key.serialize_pem()).unwrap();
+    let summary = gw
+        .reload(config(&tls_config(&pki, up.addr)), Vec::new())
+        .unwrap();
+    assert!(
+        summary.to_string().contains("TLS certificates re-read"),
+        "{summary}"
+    );
+    let answer = tls_get(
+        tls_addr,
+        client_config(&pki, false, &[b"h2"]),
+        "a.test",
+        "a.test",
+        "/",
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status, 200);
+    assert_eq!(&answer.peer_cert, renewed.der());
     gw.shutdown().await;
 }

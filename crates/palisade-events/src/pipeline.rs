@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 
 use palisade_core::{EventOutcome, EventSink, SecurityEvent, Severity};
 
-use crate::error::{ErrorKind, Result};
+use crate::error::{ErrorKind, EventsError, Result};
 use crate::query::now_ms;
 use crate::sink::BatchSink;
 use crate::spool::{AppendOutcome, Spool, read_segment};
@@ -249,6 +249,15 @@ impl EventPipeline {
     /// Starts the writer thread over `sinks`. Spools left by an earlier run are
     /// replayed by the writer.
     pub fn start(config: PipelineConfig, sinks: Vec<Box<dyn BatchSink>>) -> Result<Self> {
+        let mut names: Vec<&str> = sinks.iter().map(|sink| sink.name()).collect();
+        names.sort_unstable();
+        if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
+            // Each sink's name is its spool directory: two sinks must not share one.
+            return Err(EventsError::invalid_value(
+                "sink name (must be unique)",
+                pair[0],
+            ));
+        }
         let spool_root = config.data_dir.join(SPOOL_DIR);
         let queue_spool = Arc::new(Mutex::new(Spool::open(
             spool_root.join("queue"),

@@ -240,3 +240,14 @@ fn corrupt_spool_lines_are_skipped_and_counted() {
     assert_eq!(seqs(&sink.received()), [7, 7]);
     assert_eq!(pipeline.stats().dropped_spool_corrupt, 3);
 }
+
+#[test]
+fn sinks_with_the_same_name_are_refused_because_they_would_share_a_spool() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let result = EventPipeline::start(
+        config(dir.path()),
+        vec![Box::new(TestSink::default()), Box::new(TestSink::default())],
+    );
+    let error = result.expect_err("duplicate sink names");
+    assert!(error.to_string().contains("unique"), "{error}");
+}

@@ -372,8 +372,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Http1Guard<S> {
                 if filled.len() > before {
                     this.last_read = Instant::now();
                     if !matches!(this.framing, Framing::Off) {
-                        let new_bytes = filled[before..].to_vec();
-                        this.observe(&new_bytes);
+                        this.observe(&filled[before..]);
                     }
                 }
                 Poll::Ready(Ok(()))

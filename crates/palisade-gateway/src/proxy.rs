@@ -863,7 +863,7 @@ async fn forward(
     upstream: &UpstreamRt,
     method: Method,
     uri: Uri,
-    headers: HeaderMap,
+    mut headers: HeaderMap,
     body: UpstreamBody,
 ) -> Result<Response<Incoming>, ForwardError> {
     let path_and_query = uri.path_and_query().cloned();
@@ -872,38 +872,46 @@ async fn forward(
     } else {
         Version::HTTP_11
     };
-    let build =
-        |server_index: usize, body: ProxyBody| -> Result<Request<ProxyBody>, ForwardError> {
-            let server = upstream.server(server_index);
-            let mut target = Uri::builder()
-                .scheme(server.scheme.clone())
-                .authority(server.authority.clone());
-            target = match &path_and_query {
-                Some(pq) => target.path_and_query(pq.clone()),
-                None => target.path_and_query("/"),
-            };
-            let mut request = Request::builder()
-                .method(method.clone())
-                .uri(target.build().map_err(ForwardError::Request)?)
-                .version(version)
-                .body(body)
-                .map_err(ForwardError::Request)?;
-            *request.headers_mut() = headers.clone();
-            Ok(request)
+    // The head is moved into the last possible attempt and cloned only for earlier ones.
+    let build = |server_index: usize,
+                 body: ProxyBody,
+                 headers: HeaderMap|
+     -> Result<Request<ProxyBody>, ForwardError> {
+        let server = upstream.server(server_index);
+        let mut target = Uri::builder()
+            .scheme(server.scheme.clone())
+            .authority(server.authority.clone());
+        target = match &path_and_query {
+            Some(pq) => target.path_and_query(pq.clone()),
+            None => target.path_and_query("/"),
         };
+        let mut request = Request::builder()
+            .method(method.clone())
+            .uri(target.build().map_err(ForwardError::Request)?)
+            .version(version)
+            .body(body)
+            .map_err(ForwardError::Request)?;
+        *request.headers_mut() = headers;
+        Ok(request)
+    };
     let (attempts, mut streaming, replayable) = match body {
         UpstreamBody::Replayable(bytes) => (upstream.server_count(), None, bytes),
         UpstreamBody::Streaming(body) => (1, Some(body), Bytes::new()),
     };
     let mut last_error = None;
-    for _ in 0..attempts {
+    for attempt in 1..=attempts {
         let server_index = upstream.pick();
+        let head = if attempt == attempts {
+            std::mem::take(&mut headers)
+        } else {
+            headers.clone()
+        };
         let body = match streaming.take() {
             Some(body) => body,
             None if replayable.is_empty() => crate::body::empty(),
             None => crate::body::full(replayable.clone()),
         };
-        let request = build(server_index, body)?;
+        let request = build(server_index, body, head)?;
         match tokio::time::timeout(upstream.response_timeout, upstream.client.request(request))
             .await
         {

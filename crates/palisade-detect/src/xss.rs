@@ -51,8 +51,23 @@ const MAX_VALUE_CHARS: usize = 4096;
 /// Bytes a string-breakout probe looks ahead.
 const MAX_BREAKOUT_LOOKAHEAD: usize = 256;
 
+/// Bytes at least one of which every detectable payload contains (tag
+/// opener, quote, backtick, `$`, URL colon, call parenthesis, attribute `=`,
+/// character reference); input without any of them is returned at once.
+fn may_hold_script(input: &[u8]) -> bool {
+    input.iter().any(|b| {
+        matches!(
+            b,
+            b'<' | b'\'' | b'"' | b'`' | b'$' | b':' | b'(' | b'=' | b'&'
+        )
+    })
+}
+
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
+    if !may_hold_script(input) {
+        return None;
+    }
     scan_markup(input, 0, 0)
         .or_else(|| scan_script_url(input))
         .or_else(|| scan_quote_breakouts(input))

@@ -194,7 +194,9 @@ impl Transaction {
         };
         // Absolute-form targets: REQUEST_URI drops scheme and authority.
         let relative_uri = match meta.uri.find("://") {
-            Some(scheme_end) if !path_raw[..scheme_end].contains('/') => {
+            Some(scheme_end)
+                if scheme_end < path_raw.len() && !meta.uri[..scheme_end].contains('/') =>
+            {
                 let rest = &meta.uri[scheme_end + 3..];
                 rest.find('/')
                     .map_or("/", |slash| &rest[slash..])
@@ -899,15 +901,24 @@ impl Transaction {
                 true,
             ),
             V::Tx => {
-                let entries: Vec<(Vec<u8>, Vec<u8>)> = self
-                    .tx
-                    .iter()
-                    .map(|(k, v)| (k.as_bytes().to_vec(), v.clone()))
-                    .collect();
-                push_pairs(
-                    &mut entries.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
-                    false,
-                );
+                if let Some(KeySelector::Key(key)) = &target.selector {
+                    // Direct lookup: TX keys are stored lowercased.
+                    if let Some(value) = self.tx.get(key.as_str())
+                        && !rule.is_some_and(|r| self.target_excluded(r, target, key.as_bytes()))
+                    {
+                        out.push((key.as_bytes().to_vec(), format!("TX:{key}"), value.clone()));
+                    }
+                } else {
+                    let entries: Vec<(Vec<u8>, Vec<u8>)> = self
+                        .tx
+                        .iter()
+                        .map(|(k, v)| (k.as_bytes().to_vec(), v.clone()))
+                        .collect();
+                    push_pairs(
+                        &mut entries.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
+                        false,
+                    );
+                }
             }
             V::Env => {
                 let entries: Vec<(Vec<u8>, Vec<u8>)> = self

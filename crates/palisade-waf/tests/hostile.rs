@@ -35,7 +35,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
     #[test]
     fn random_requests_never_panic(
-        uri in "/[ -~]{0,80}",
+        uri in prop_oneof!["/[ -~]{0,80}", "[a-z]{0,5}://[ -~]{0,40}", "/\\?[a-z]=[a-z]{0,4}://[ -~]{0,20}"],
         cookie in "[ -~]{0,60}",
         content_type in prop::sample::select(vec![
             "application/x-www-form-urlencoded", "multipart/form-data; boundary=XX", "application/json", "text/xml", "",

@@ -184,7 +184,7 @@ fn main() {
         }
     );
     let mut worst: Vec<_> = failures_by_rule.into_iter().collect();
-    worst.sort_by(|a, b| b.1.cmp(&a.1));
+    worst.sort_by_key(|entry| std::cmp::Reverse(entry.1));
     for (rule, count) in worst.iter().take(40) {
         println!("  {rule}: {count} failing stages");
     }

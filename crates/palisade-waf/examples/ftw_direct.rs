@@ -1,6 +1,8 @@
 //! Measurement tool (not the real go-ftw runner — that is `palisade-ftw`, through the
 //! gateway): runs CRS's regression YAML tests directly against the engine, without HTTP,
-//! and prints the share of stages whose `expect_ids` / `no_expect_ids` hold.
+//! and prints the share of stages whose `expect_ids` / `no_expect_ids` hold. Bodies
+//! without a Content-Type are parsed as urlencoded, as CRS's test setup does with
+//! `tx.enforce_bodyproc_urlencoded=1`.
 //!
 //! Usage: `PALISADE_CRS_DIR=/path/to/crs cargo run --example ftw_direct -p palisade-waf [-- FILTER]`
 
@@ -54,7 +56,8 @@ fn main() {
             "SecRuleEngine DetectionOnly\nSecRequestBodyAccess On\nSecResponseBodyAccess On\n\
              SecRule REQUEST_HEADERS:Content-Type \"@rx ^(?:application(?:/soap\\+|/)|text/)xml\" \"id:200000,phase:1,pass,nolog,ctl:requestBodyProcessor=XML\"\n\
              SecRule REQUEST_HEADERS:Content-Type \"@rx ^application/json\" \"id:200001,phase:1,pass,nolog,ctl:requestBodyProcessor=JSON\"\n\
-             SecRule REQUEST_HEADERS:Content-Type \"@rx ^application/[a-z0-9.-]+[+]json\" \"id:200006,phase:1,pass,nolog,ctl:requestBodyProcessor=JSON\""
+             SecRule REQUEST_HEADERS:Content-Type \"@rx ^application/[a-z0-9.-]+[+]json\" \"id:200006,phase:1,pass,nolog,ctl:requestBodyProcessor=JSON\"\n\
+             SecRule &REQUEST_HEADERS:Content-Type \"@eq 0\" \"id:200007,phase:1,pass,nolog,ctl:requestBodyProcessor=URLENCODED\""
                 .to_owned(),
         )],
         paranoia_level: Some(4),

@@ -32,6 +32,13 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 cargo build --release --locked -p palisade
 PALISADE="$CARGO_TARGET_DIR/release/palisade"
 
+for port in "$UPSTREAM_PORT" "$NGINX_PORT" "$PALISADE_PORT" "$ADMIN_PORT"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        echo "port $port is already in use; set BASE_PORT to a free range" >&2
+        exit 1
+    fi
+done
+
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -98,6 +105,9 @@ for port in "$UPSTREAM_PORT" "$NGINX_PORT" "$PALISADE_PORT"; do
         sleep 0.1
     done
     curl -fsS -o /dev/null "http://127.0.0.1:$port/" || { echo "port $port does not answer" >&2; cat "$WORK"/*.err* >&2; exit 1; }
+done
+for pid in "${PIDS[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { echo "a server exited at start-up" >&2; cat "$WORK"/*.err* >&2; exit 1; }
 done
 
 declare -A RPS

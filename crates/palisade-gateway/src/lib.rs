@@ -18,6 +18,12 @@
 //!   response headers and cookie hardening.
 //! * `pages` — Palisade's own small error and block pages (HTML or JSON).
 //!
+//! Known limits: upstream servers are `http://` only (HTTP/1.1 or prior-knowledge HTTP/2); HTTP/2
+//! client connections rely on hyper's HTTP/2 keep-alive pings rather than the HTTP/1 guard's timers; on
+//! streaming routes (no body inspection) a body that turns out malformed or too large mid-stream is cut
+//! (client gets 400/413) after the upstream may already have seen its head; certificates are re-read on
+//! `reload()` (no file watcher yet).
+//!
 //! Design notes: the plain-proxy path (no inspectors, or a route with `inspect = false`) streams both bodies
 //! and takes no locks; the upstream connection pool is hyper-util's legacy client, one per upstream.
 #![forbid(unsafe_code)]

@@ -56,7 +56,8 @@ pub(crate) enum Stage {
     Stopped,
 }
 
-/// A running gateway.
+/// A running gateway. Dropping it without [`GatewayHandle::shutdown`] stops accepting and closes every
+/// connection at once.
 pub struct GatewayHandle {
     shared: Arc<Shared>,
     addrs: Vec<SocketAddr>,

@@ -210,7 +210,8 @@ pub async fn run_crs(crs_dir: impl AsRef<Path>, opts: &RunOptions) -> Result<Rep
     .map_err(|e| FtwError::setup(format!("gateway configuration: {e}")))?;
     let collector = IdCollector::new();
     let inspector =
-        palisade_waf::WafInspector::new(Arc::new(waf), palisade_waf::WafExclusions::default());
+        palisade_waf::WafInspector::new(Arc::new(waf), &palisade_waf::WafExclusions::default())
+            .map_err(|e| FtwError::setup(format!("WAF exclusions: {e}")))?;
     let gateway = palisade_gateway::start(
         Arc::new(config),
         vec![Arc::new(inspector)],

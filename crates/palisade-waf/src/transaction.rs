@@ -327,8 +327,11 @@ impl Transaction {
 
     fn load_request_body(&mut self, body: &[u8]) {
         use VariableName as V;
-        self.set(V::RequestBody, body.to_vec());
         self.set(V::RequestBodyLength, body.len().to_string());
+        // libmodsecurity v3 fills REQUEST_BODY for every body processor (CRS's
+        // regression tests rely on it, e.g. 944130 on raw bodies);
+        // `ctl:forceRequestBodyVariable` is therefore recorded but changes nothing.
+        self.set(V::RequestBody, body.to_vec());
         let Some(processor) = self.body_processor.clone() else {
             return;
         };

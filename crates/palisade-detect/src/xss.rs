@@ -119,6 +119,25 @@ fn dangerous_tag(name: &[u8]) -> bool {
     .any(|tag| name.eq_ignore_ascii_case(tag))
 }
 
+/// A frame (`<iframe>`, `<frame>`, `<portal>`) whose `src` is an ordinary
+/// URL (`https://www.youtube.com/embed/…`, a relative path). Such a frame
+/// loads a document in that document's own origin — an embed the site may
+/// allow in rich text, not script running in the page. What makes a frame
+/// execute script in the page's origin is judged per attribute before this is
+/// asked: event handlers, `srcdoc`, `javascript:`/`vbscript:` and `data:`
+/// sources. A frame without `src` stays suspicious (it is only useful with
+/// one of those, or as injected markup waiting for one).
+fn frame_of_plain_url(tag: &Tag<'_>) -> bool {
+    let name = local_name(tag.name);
+    let is_frame = [&b"iframe"[..], b"frame", b"portal"]
+        .iter()
+        .any(|frame| name.eq_ignore_ascii_case(frame));
+    is_frame
+        && attribute_value(tag, b"src").is_some_and(|src| {
+            !src.trim_ascii().is_empty() && classify_url(Decoded::new(src)) == UrlKind::Plain
+        })
+}
+
 /// Attributes whose value the browser treats as a URL to load or navigate to.
 fn url_attribute(name: &[u8]) -> bool {
     [
@@ -420,7 +439,7 @@ fn tag_danger(tag: &Tag<'_>, offset: usize, nesting: u8) -> Option<Detection> {
         }
     }
     let name = tag.name;
-    if dangerous_tag(name) {
+    if dangerous_tag(name) && !frame_of_plain_url(tag) {
         return Some(finding(
             "tag",
             &lossy(name),
@@ -644,6 +663,32 @@ mod tests {
             "javascript: the good parts",
         ] {
             assert_eq!(fingerprint(benign), None, "{benign}");
+        }
+    }
+
+    #[test]
+    fn frames_fire_on_what_they_execute_not_on_being_frames() {
+        for benign in [
+            "<iframe src=\"https://www.youtube.com/embed/x\" allowfullscreen></iframe>",
+            "<iframe width=560 src=/embed/42></iframe>",
+        ] {
+            assert_eq!(fingerprint(benign), None, "{benign}");
+        }
+        for (attack, expected) in [
+            ("<iframe src=javascript:alert(1)>", "url-script:src"),
+            (
+                "<iframe src=\"data:text/html,<script>alert(1)</script>\">",
+                "url-data:src",
+            ),
+            (
+                "<iframe srcdoc=\"<script>alert(1)</script>\">",
+                "attr:srcdoc",
+            ),
+            ("<iframe src=https://x.test onload=alert(1)>", "attr:onload"),
+            ("<iframe></iframe>", "tag:iframe"),
+            ("<iframe src=\"\">", "tag:iframe"),
+        ] {
+            assert_eq!(fingerprint(attack).as_deref(), Some(expected), "{attack}");
         }
     }
 }

@@ -2,10 +2,9 @@
 //! TPR >= 97% in every attack class and overall FPR <= 1%.
 //!
 //! `corpus_meets_detection_targets` covers the eleven detectors of this
-//! module set (everything but sqli/xss, which the sqlixss detectors own and
-//! test with their own data); `full_scan_all_meets_targets` asserts the same
-//! targets for the complete `scan_all` product and is ignored until the
-//! sqli/xss detectors meet them on this corpus (run with `--ignored`).
+//! module set (everything but sqli/xss, which also have their own data-file
+//! tests); `full_scan_all_meets_targets` asserts the same targets for the
+//! complete `scan_all` product, sqli and xss included.
 
 use std::path::PathBuf;
 
@@ -58,7 +57,6 @@ fn corpus_meets_detection_targets() {
 }
 
 #[test]
-#[ignore = "sqli/xss (owned by the sqlixss detectors) do not yet meet the targets on this corpus"]
 fn full_scan_all_meets_targets() {
     let report = report();
     println!("{report}");

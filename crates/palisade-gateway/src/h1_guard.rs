@@ -15,9 +15,15 @@
 //! flight, the connection may stay silent for `keepalive_idle_timeout`. A timer that fires makes the
 //! next read fail, which closes the connection.
 //!
-//! It only observes; when the framing gets unparseable it stops (hyper refuses such input itself), and
-//! it stops for upgrades and HTTP/2. Limits: a head is buffered up to the header byte limit plus 1 KiB,
-//! a chunk-size line up to 1 KiB.
+//! Heads are held back from hyper until complete and then checked the way hyper will parse them, so
+//! that malformed input gets Palisade's own answer (page + `X-Request-Id` + `Connection: close`, logged
+//! with the id) instead of hyper's bare 400/431 without any header: the guard keeps the answer, hyper
+//! sees the end of the input, and the answer is written when hyper shuts the connection down. A request
+//! target carrying bytes that browsers and nginx accept but `http::Uri` refuses (`"<>\^`{|}`,
+//! non-ASCII) is percent-encoded instead, so such requests are proxied and inspected. Body bytes are
+//! passed on as they arrive. When the framing gets unparseable (bad chunk size) the guard stops
+//! watching (hyper refuses such input itself); it also stops for upgrades and HTTP/2. Limits: a head is
+//! buffered up to the header byte limit plus 1 KiB (more → 431), a chunk-size line up to 1 KiB.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -107,6 +113,16 @@ pub(crate) struct Http1Guard<S> {
     head_started: Option<Instant>,
     last_read: Instant,
     timer: Option<Pin<Box<Sleep>>>,
+    /// Largest header count a head may carry (more → 431).
+    max_headers: usize,
+    /// Bytes read from the client and released to hyper but not yet handed over.
+    pending: Vec<u8>,
+    pending_pos: usize,
+    /// Read buffer while the framing is watched.
+    scratch: Vec<u8>,
+    /// Palisade's own answer to a refused head: written before the connection shuts down; hyper sees
+    /// the end of the input instead of the head.
+    refusal: Option<Vec<u8>>,
 }
 
 impl<S> Http1Guard<S> {
@@ -114,6 +130,7 @@ impl<S> Http1Guard<S> {
         inner: S,
         activity: Arc<ConnActivity>,
         max_head: usize,
+        max_headers: usize,
         timeouts: Option<GuardTimeouts>,
     ) -> Self {
         let now = Instant::now();
@@ -128,6 +145,11 @@ impl<S> Http1Guard<S> {
             head_started: None,
             last_read: now,
             timer: None,
+            max_headers: max_headers.clamp(1, MAX_HEADERS),
+            pending: Vec::new(),
+            pending_pos: 0,
+            scratch: Vec::new(),
+            refusal: None,
         }
     }
 
@@ -186,10 +208,18 @@ impl<S> Http1Guard<S> {
         true
     }
 
+    /// Follows the framing of `bytes` (just read from the client): body bytes go to `pending` at once,
+    /// head bytes are held until the head is complete and then checked (see [`Self::check_head`]).
     fn observe(&mut self, mut bytes: &[u8]) {
         while !bytes.is_empty() {
+            if self.refusal.is_some() {
+                return;
+            }
             match &mut self.framing {
-                Framing::Off => return,
+                Framing::Off => {
+                    self.pending.extend_from_slice(bytes);
+                    return;
+                }
                 Framing::Head(head) => {
                     if head.is_empty() {
                         // Empty lines before a request line are allowed (RFC 9112 §2.2).
@@ -201,31 +231,44 @@ impl<S> Http1Guard<S> {
                         if bytes.is_empty() {
                             return;
                         }
-                    }
-                    if head.is_empty() {
                         self.head_started = Some(Instant::now());
                     }
                     let before = head.len();
                     let room = self.max_head.saturating_sub(before);
                     let take = bytes.len().min(room.max(1));
                     head.extend_from_slice(&bytes[..take]);
-                    if let Some(end) = head_end(head, before) {
-                        let consumed = end - before;
+                    if head.starts_with(b"PRI * HTTP/2") {
+                        // HTTP/2 prior knowledge: hyper takes it from here.
                         let head = std::mem::take(head);
+                        self.pending.extend_from_slice(&head);
+                        self.framing = Framing::Off;
+                        bytes = &bytes[take..];
+                    } else if let Some(end) = head_end(head, before) {
+                        let consumed = end - before;
+                        let mut head = std::mem::take(head);
+                        head.truncate(end);
                         self.served = true;
                         self.head_started = None;
-                        self.framing = self.after_head(&head[..end]);
                         bytes = &bytes[consumed..];
-                    } else {
-                        if head.len() >= self.max_head || head.starts_with(b"PRI * HTTP/2") {
-                            self.framing = Framing::Off;
+                        match self.check_head(&head) {
+                            Ok((framing, rewritten)) => {
+                                self.pending
+                                    .extend_from_slice(rewritten.as_deref().unwrap_or(&head));
+                                self.framing = framing;
+                            }
+                            Err(status) => self.refuse(status, &head),
                         }
+                    } else if head.len() >= self.max_head {
+                        let head = std::mem::take(head);
+                        self.refuse(http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, &head);
+                    } else {
                         bytes = &bytes[take..];
                     }
                 }
                 Framing::Fixed(left) => {
                     let take = (*left).min(bytes.len() as u64);
                     *left -= take;
+                    self.pending.extend_from_slice(&bytes[..take as usize]);
                     bytes = &bytes[take as usize..];
                     if *left == 0 {
                         self.framing = Framing::Head(Vec::new());
@@ -235,6 +278,7 @@ impl<S> Http1Guard<S> {
                     let newline = bytes.iter().position(|&b| b == b'\n');
                     let take = newline.map_or(bytes.len(), |p| p + 1);
                     line.extend_from_slice(&bytes[..take]);
+                    self.pending.extend_from_slice(&bytes[..take]);
                     bytes = &bytes[take..];
                     if newline.is_some() {
                         self.framing = match chunk_size(line) {
@@ -249,6 +293,7 @@ impl<S> Http1Guard<S> {
                 Framing::ChunkData(left) => {
                     let take = (*left).min(bytes.len() as u64);
                     *left -= take;
+                    self.pending.extend_from_slice(&bytes[..take as usize]);
                     bytes = &bytes[take as usize..];
                     if *left == 0 {
                         self.framing = Framing::ChunkEnd(2);
@@ -257,6 +302,7 @@ impl<S> Http1Guard<S> {
                 Framing::ChunkEnd(left) => {
                     let take = usize::from(*left).min(bytes.len());
                     *left -= take as u8;
+                    self.pending.extend_from_slice(&bytes[..take]);
                     bytes = &bytes[take..];
                     if *left == 0 {
                         self.framing = Framing::ChunkSize(Vec::new());
@@ -264,6 +310,7 @@ impl<S> Http1Guard<S> {
                 }
                 Framing::Trailers(line_len) => {
                     let byte = bytes[0];
+                    self.pending.push(byte);
                     bytes = &bytes[1..];
                     match byte {
                         b'\n' if *line_len == 0 => self.framing = Framing::Head(Vec::new()),
@@ -281,29 +328,93 @@ impl<S> Http1Guard<S> {
         }
     }
 
-    fn after_head(&self, head: &[u8]) -> Framing {
-        let mut headers = vec![httparse::EMPTY_HEADER; MAX_HEADERS];
+    /// Refuses a head with Palisade's own page (with a request id) instead of hyper's bare answer.
+    fn refuse(&mut self, status: http::StatusCode, head: &[u8]) {
+        let request_id = crate::proxy::new_request_id();
+        let line_end = head
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(head.len())
+            .min(256);
+        tracing::info!(
+            request.id = %request_id,
+            http.response.status_code = status.as_u16(),
+            request_line = %String::from_utf8_lossy(head[..line_end].trim_ascii_end()),
+            "malformed request head refused"
+        );
+        metrics::counter!(
+            "palisade_requests_total",
+            "route" => "-",
+            "status" => status.as_str().to_owned(),
+            "verdict" => "error"
+        )
+        .increment(1);
+        self.refusal = Some(crate::pages::raw_http1_page(status, &request_id));
+        self.framing = Framing::Off;
+    }
+
+    /// Checks a complete head the way hyper will parse it. Ok: the framing that follows and, when the
+    /// request target carried bytes hyper's URI parser refuses but browsers and nginx accept
+    /// (`"<>\^`{|}` and non-ASCII), the head with those bytes percent-encoded. Err: the status to
+    /// refuse it with.
+    fn check_head(&self, head: &[u8]) -> Result<(Framing, Option<Vec<u8>>), http::StatusCode> {
+        let rewritten = encode_target(head);
+        let checked = rewritten.as_deref().unwrap_or(head);
+        let mut headers = vec![httparse::EMPTY_HEADER; self.max_headers];
         let mut request = httparse::Request::new(&mut headers);
-        match request.parse(head) {
+        match request.parse(checked) {
             Ok(httparse::Status::Complete(_)) => {}
-            _ => return Framing::Off,
+            Err(httparse::Error::TooManyHeaders) => {
+                return Err(http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+            }
+            _ => return Err(http::StatusCode::BAD_REQUEST),
         }
+        let target_ok = request.path.is_some_and(|path| {
+            (path == "*" && request.method == Some("OPTIONS")) || http::Uri::try_from(path).is_ok()
+        });
+        if !target_ok {
+            return Err(http::StatusCode::BAD_REQUEST);
+        }
+        Ok((self.framing_after(&request)?, rewritten))
+    }
+
+    /// The framing after a parsed head; Err for a `Content-Length` hyper would refuse.
+    fn framing_after(
+        &self,
+        request: &httparse::Request<'_, '_>,
+    ) -> Result<Framing, http::StatusCode> {
         if request.method == Some("CONNECT") {
-            return Framing::Off;
+            return Ok(Framing::Off);
         }
         let mut length = None;
         let mut chunked = false;
         let mut upgrade = false;
         for header in request.headers.iter() {
             if header.name.eq_ignore_ascii_case("content-length") {
-                let parsed = std::str::from_utf8(header.value)
-                    .ok()
-                    .and_then(|v| v.trim().parse::<u64>().ok());
-                if parsed.is_none() {
-                    return Framing::Off;
+                let value = header.value.trim_ascii();
+                let parsed = if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
+                    std::str::from_utf8(value)
+                        .ok()
+                        .and_then(|v| v.parse::<u64>().ok())
+                } else {
+                    None
+                };
+                if parsed.is_none() || (length.is_some() && length != parsed) {
+                    return Err(http::StatusCode::BAD_REQUEST);
                 }
                 length = parsed;
             } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
+                // hyper refuses a request whose last transfer coding is not chunked.
+                let last = header
+                    .value
+                    .rsplit(|&b| b == b',')
+                    .next()
+                    .unwrap_or_default();
+                // So is any Transfer-Encoding on HTTP/1.0.
+                if request.version == Some(0) || !last.trim_ascii().eq_ignore_ascii_case(b"chunked")
+                {
+                    return Err(http::StatusCode::BAD_REQUEST);
+                }
                 chunked = true;
             } else if header.name.eq_ignore_ascii_case("upgrade") {
                 upgrade = true;
@@ -311,17 +422,59 @@ impl<S> Http1Guard<S> {
         }
         if chunked && length.is_some() {
             self.activity.ambiguous.store(true, Ordering::Relaxed);
-            return Framing::Off;
+            return Ok(Framing::Off);
         }
         if upgrade {
-            return Framing::Off;
+            return Ok(Framing::Off);
         }
-        match (chunked, length) {
+        Ok(match (chunked, length) {
             (true, _) => Framing::ChunkSize(Vec::new()),
             (false, Some(0) | None) => Framing::Head(Vec::new()),
             (false, Some(length)) => Framing::Fixed(length),
+        })
+    }
+}
+
+/// The head with the request target's bytes that hyper's URI parser refuses percent-encoded, or None
+/// when the target needs no change (or the request line is not `METHOD SP target SP version`).
+fn encode_target(head: &[u8]) -> Option<Vec<u8>> {
+    let line_end = head.iter().position(|&b| b == b'\n')?;
+    let line = head[..line_end]
+        .strip_suffix(b"\r")
+        .unwrap_or(&head[..line_end]);
+    let target_start = line.iter().position(|&b| b == b' ')? + 1;
+    let target_end = line.iter().rposition(|&b| b == b' ')?;
+    if target_end <= target_start {
+        return None;
+    }
+    let target = &line[target_start..target_end];
+    if !target.iter().any(|&b| needs_encoding(b)) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(head.len() + 32);
+    out.extend_from_slice(&head[..target_start]);
+    for &byte in target {
+        if needs_encoding(byte) {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.extend_from_slice(&[
+                b'%',
+                HEX[usize::from(byte >> 4)],
+                HEX[usize::from(byte & 15)],
+            ]);
+        } else {
+            out.push(byte);
         }
     }
+    out.extend_from_slice(&head[target_start + target.len()..]);
+    Some(out)
+}
+
+/// Bytes accepted in a request target by nginx and browsers that `http::Uri` refuses.
+fn needs_encoding(byte: u8) -> bool {
+    matches!(
+        byte,
+        b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+    ) || byte >= 0x80
 }
 
 /// The end (exclusive) of a head in `head`, searching only near the newly added bytes.
@@ -357,6 +510,9 @@ fn chunk_size(line: &[u8]) -> Option<u64> {
     u64::from_str_radix(size, 16).ok()
 }
 
+/// Read buffer size while the framing is watched.
+const SCRATCH_SIZE: usize = 16 * 1024;
+
 impl<S: AsyncRead + Unpin> AsyncRead for Http1Guard<S> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -364,24 +520,55 @@ impl<S: AsyncRead + Unpin> AsyncRead for Http1Guard<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
         let this = self.get_mut();
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
-        match polled {
-            Poll::Ready(Ok(())) => {
-                let filled = buf.filled();
-                if filled.len() > before {
-                    this.last_read = Instant::now();
-                    if !matches!(this.framing, Framing::Off) {
-                        this.observe(&filled[before..]);
-                    }
+        loop {
+            if this.pending_pos < this.pending.len() {
+                let available = &this.pending[this.pending_pos..];
+                let take = available.len().min(buf.remaining());
+                buf.put_slice(&available[..take]);
+                this.pending_pos += take;
+                if this.pending_pos == this.pending.len() {
+                    this.pending.clear();
+                    this.pending_pos = 0;
                 }
-                Poll::Ready(Ok(()))
+                return Poll::Ready(Ok(()));
             }
-            Poll::Pending if this.timed_out(cx) => Poll::Ready(Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "client too slow (header read or keep-alive idle timeout)",
-            ))),
-            other => other,
+            if this.refusal.is_some() {
+                // hyper sees the end of the input; the refusal is written on shutdown.
+                return Poll::Ready(Ok(()));
+            }
+            if matches!(this.framing, Framing::Off) {
+                let before = buf.filled().len();
+                let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+                if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+                    this.last_read = Instant::now();
+                }
+                return polled;
+            }
+            let mut scratch = std::mem::take(&mut this.scratch);
+            if scratch.len() < SCRATCH_SIZE {
+                scratch.resize(SCRATCH_SIZE, 0);
+            }
+            let mut read = ReadBuf::new(&mut scratch);
+            let polled = Pin::new(&mut this.inner).poll_read(cx, &mut read);
+            let filled = read.filled().len();
+            let outcome = match polled {
+                Poll::Ready(Ok(())) if filled == 0 => Some(Poll::Ready(Ok(()))),
+                Poll::Ready(Ok(())) => {
+                    this.last_read = Instant::now();
+                    this.observe(&scratch[..filled]);
+                    None
+                }
+                Poll::Ready(Err(error)) => Some(Poll::Ready(Err(error))),
+                Poll::Pending if this.timed_out(cx) => Some(Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "client too slow (header read or keep-alive idle timeout)",
+                )))),
+                Poll::Pending => Some(Poll::Pending),
+            };
+            this.scratch = scratch;
+            if let Some(outcome) = outcome {
+                return outcome;
+            }
         }
     }
 }
@@ -400,7 +587,25 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Http1Guard<S> {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+        let this = self.get_mut();
+        // A refused head's answer goes out first.
+        while let Some(refusal) = this.refusal.as_mut() {
+            if refusal.is_empty() {
+                match Pin::new(&mut this.inner).poll_flush(cx) {
+                    Poll::Ready(_) => this.refusal = None,
+                    Poll::Pending => return Poll::Pending,
+                }
+                break;
+            }
+            match Pin::new(&mut this.inner).poll_write(cx, refusal) {
+                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => this.refusal = None,
+                Poll::Ready(Ok(written)) => {
+                    refusal.drain(..written);
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Pin::new(&mut this.inner).poll_shutdown(cx)
     }
 
     fn poll_write_vectored(
@@ -422,7 +627,7 @@ mod tests {
 
     fn flagged(chunks: &[&[u8]]) -> bool {
         let activity = Arc::new(ConnActivity::new());
-        let mut guard = Http1Guard::new((), activity.clone(), 8192, None);
+        let mut guard = Http1Guard::new((), activity.clone(), 8192, 100, None);
         for chunk in chunks {
             guard.observe(chunk);
         }

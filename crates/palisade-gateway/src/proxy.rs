@@ -31,14 +31,19 @@ use crate::pages;
 use crate::runtime::{RouteRt, Runtime, UpstreamRt};
 use crate::server::{ConnInfo, Shared};
 
+/// A fresh request id (uuid v7 text).
+pub(crate) fn new_request_id() -> String {
+    uuid::Uuid::now_v7().hyphenated().to_string()
+}
+
 /// Entry point of every request.
 pub(crate) async fn handle(
     request: Request<Incoming>,
     conn: Arc<ConnInfo>,
     shared: Arc<Shared>,
+    request_id: String,
 ) -> Response<ProxyBody> {
     let started = Instant::now();
-    let request_id = uuid::Uuid::now_v7().hyphenated().to_string();
     let span = tracing::info_span!("request", request.id = %request_id);
     let runtime = shared.runtime.load_full();
     let exchange = Exchange::new(runtime, conn, shared, request_id, started, &request);
@@ -253,6 +258,22 @@ impl Exchange {
             route.inspect && runtime.wants_request_body && !self.inspections.is_empty();
         let mut incoming = incoming;
         let body = if incoming.is_end_stream() {
+            // Phase 2 runs for every request, bodiless ones included (as in ModSecurity):
+            // most rules inspect arguments in phase 2.
+            if inspect_body {
+                let view = BodyView {
+                    bytes: &[],
+                    total_len: Some(0),
+                    truncated: false,
+                };
+                if let PhaseOutcome::Respond(response) = self
+                    .run_phase(route, |inspection, head| {
+                        inspection.request_body(head, view)
+                    })
+                {
+                    return self.finish(response);
+                }
+            }
             UpstreamBody::Replayable(Bytes::new())
         } else if inspect_body {
             let limit = usize::try_from(limits.inspect_body_limit.0).unwrap_or(usize::MAX);

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use futures_util::FutureExt as _;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use palisade_config::Config;
@@ -328,7 +329,7 @@ async fn serve_connection(
             builder = builder.http1_only();
             run(
                 builder,
-                Http1Guard::new(tls_stream, activity, max_head, timeouts),
+                Http1Guard::new(tls_stream, activity, max_head, limits.max_headers, timeouts),
                 info,
                 shared,
                 stage,
@@ -341,7 +342,7 @@ async fn serve_connection(
         }
         run(
             builder,
-            Http1Guard::new(stream, activity, max_head, timeouts),
+            Http1Guard::new(stream, activity, max_head, limits.max_headers, timeouts),
             info,
             shared,
             stage,
@@ -363,7 +364,20 @@ async fn run<S>(
     let service = hyper::service::service_fn(move |request| {
         let info = info.clone();
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(crate::proxy::handle(request, info, shared).await) }
+        async move {
+            let request_id = crate::proxy::new_request_id();
+            let exchange = crate::proxy::handle(request, info, shared, request_id.clone());
+            // A panicking inspector must not end the connection without an answer: the client gets a
+            // 500 page carrying the request id, and the panic is logged with it.
+            let response = match std::panic::AssertUnwindSafe(exchange).catch_unwind().await {
+                Ok(response) => response,
+                Err(_) => {
+                    tracing::error!(request.id = %request_id, "request handling panicked; answered 500");
+                    crate::pages::internal_error(&request_id)
+                }
+            };
+            Ok::<_, Infallible>(response)
+        }
     });
     let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
     tokio::pin!(connection);

@@ -299,3 +299,59 @@ upstream = "slow"
     }
     gw.shutdown().await;
 }
+
+/// Panics in phase 1 when the target contains `PANIC` (a buggy inspector).
+struct PanickingInspector;
+struct PanickingInspection;
+
+impl Inspector for PanickingInspector {
+    fn name(&self) -> &str {
+        "panicking"
+    }
+    fn start(&self, _head: &RequestHead) -> Box<dyn Inspection> {
+        Box::new(PanickingInspection)
+    }
+}
+
+impl Inspection for PanickingInspection {
+    fn request_headers(&mut self, head: &RequestHead) -> Verdict {
+        assert!(!head.raw_target.contains("PANIC"), "inspector bug");
+        Verdict::Allow
+    }
+}
+
+/// A panicking inspector costs the client a 500 page with the request id (over raw TCP, like the CRS
+/// runner), never a connection closed without an answer; the gateway keeps serving.
+#[tokio::test]
+async fn a_panicking_inspector_gets_a_500_page_not_a_silent_close() {
+    let up = upstream("a").await;
+    let (gw, _) = start_with(
+        &simple_config(up.addr, ""),
+        vec![Arc::new(PanickingInspector)],
+    )
+    .await;
+    let addr = gw.local_addrs()[0];
+    let wait = std::time::Duration::from_millis(500);
+    let answer = raw(
+        addr,
+        b"GET /get?src=PANIC://x HTTP/1.1\r\nHost: a\r\nKeep-Alive: 300\r\nProxy-Connection: keep-alive\r\n\r\n",
+        wait,
+    )
+    .await;
+    assert_eq!(raw_status(&answer), Some(500), "{answer:?}");
+    let lower = answer.to_ascii_lowercase();
+    let id_line = lower
+        .lines()
+        .find_map(|line| line.strip_prefix("x-request-id: "))
+        .expect("500 carries X-Request-Id");
+    assert!(answer.contains(id_line.trim()), "page names the request id");
+    assert_eq!(up.hits.load(Ordering::SeqCst), 0);
+    let answer = raw(
+        addr,
+        b"GET /fine HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        wait,
+    )
+    .await;
+    assert_eq!(raw_status(&answer), Some(200));
+    gw.shutdown().await;
+}

@@ -65,6 +65,9 @@ async fn malformed_requests_are_refused_before_the_upstream() {
         if up.hits.load(Ordering::SeqCst) != before {
             failures.push(format!("{name}: reached the upstream"));
         }
+        if status.is_some() && !answer.to_ascii_lowercase().contains("\r\nx-request-id: ") {
+            failures.push(format!("{name}: answer without X-Request-Id: {answer:?}"));
+        }
     }
     assert!(count >= 25);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -227,5 +230,59 @@ async fn idle_keep_alive_connections_close_after_the_idle_timeout_only() {
         idle >= Duration::from_millis(200) && idle < Duration::from_millis(1500),
         "{idle:?}"
     );
+    gw.shutdown().await;
+}
+
+/// Request targets with bytes outside RFC 3986 that browsers, nginx and the CRS regression suite send
+/// (`<>"{}|\\^` and non-ASCII, e.g. `/get?code=>/tmp/curl`) are proxied with those bytes
+/// percent-encoded instead of being refused by the HTTP parser; hop-by-hop `Keep-Alive` and
+/// `Proxy-Connection` headers never break a request. Cases in `tests/data/unusual_targets.txt`.
+#[tokio::test]
+async fn unusual_but_valid_requests_are_proxied() {
+    let up = upstream("a").await;
+    let (gw, _) = start(&simple_config(up.addr, "")).await;
+    let addr = gw.local_addrs()[0];
+    let mut failures = Vec::new();
+    let cases = include_str!("data/unusual_targets.txt");
+    for line in cases
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
+        let mut fields = line.splitn(3, '|');
+        let name = fields.next().unwrap().trim();
+        let expected_uri = fields.next().unwrap().trim();
+        let request = unescape(fields.next().unwrap().trim());
+        let answer = raw(addr, &request, Duration::from_millis(500)).await;
+        let lower = answer.to_ascii_lowercase();
+        if raw_status(&answer) != Some(200) {
+            failures.push(format!("{name}: not proxied: {answer:?}"));
+            continue;
+        }
+        if !lower.contains("\r\nx-request-id: ") {
+            failures.push(format!("{name}: no X-Request-Id"));
+        }
+        let body = &answer[answer.find("\r\n\r\n").unwrap() + 4..];
+        let echo: serde_json::Value = match serde_json::from_str(body) {
+            Ok(echo) => echo,
+            Err(error) => {
+                failures.push(format!(
+                    "{name}: upstream answer not JSON ({error}): {body:?}"
+                ));
+                continue;
+            }
+        };
+        if echo["uri"] != expected_uri {
+            failures.push(format!(
+                "{name}: upstream saw {}, expected {expected_uri}",
+                echo["uri"]
+            ));
+        }
+        for hop in ["keep-alive", "proxy-connection"] {
+            if echoed_header(&echo, hop).is_some() {
+                failures.push(format!("{name}: hop-by-hop {hop} forwarded"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
     gw.shutdown().await;
 }

@@ -1,33 +1,101 @@
-//! Per-detector time over the benign corpus (diagnostic, one view per input):
-//! `cargo run --release -p palisade-detect --example timing`.
-use std::time::Instant;
+//! Throughput over the benign corpus, line by line, in MB (10^6 bytes) per
+//! CPU-second of the measuring thread (`/proc/thread-self/stat`, Linux), so
+//! that a loaded shared machine does not distort the figures: `views`,
+//! `scan_all`, and every detector alone over the raw lines.
+//!
+//! `cargo run --release -p palisade-detect --example timing [-- CORPUS_KIND [ONLY]]`
+//! (`benign`, the default, or `attacks`; `ONLY` — `scan_all` or a class name
+//! such as `xss` — measures just that one, handy under `perf record`).
+use std::hint::black_box;
+
+/// User + system CPU time of this thread, in clock ticks (normally 10 ms).
+fn thread_cpu_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // utime and stime are fields 14 and 15; count after the `)` of the command name.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split(' ').skip(11);
+    Some(fields.next()?.parse::<u64>().ok()? + fields.next()?.parse::<u64>().ok()?)
+}
+
+/// Runs `work` (which scans `bytes` bytes) for at least 1 s of CPU time;
+/// returns MB per CPU-second.
+fn cpu_throughput(bytes: usize, mut work: impl FnMut()) -> Option<f64> {
+    let start = thread_cpu_ticks()?;
+    let mut rounds = 0u64;
+    loop {
+        work();
+        rounds += 1;
+        let ticks = thread_cpu_ticks()? - start;
+        if ticks >= 100 {
+            #[allow(clippy::cast_precision_loss)]
+            return Some((bytes as f64 * rounds as f64) / (ticks as f64 / 100.0) / 1e6);
+        }
+    }
+}
 
 fn main() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus/benign");
+    let kind = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "benign".to_owned());
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../corpus")
+        .join(&kind);
     let mut lines = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         lines.extend(palisade_detect::eval::read_lines(&entry.path()).unwrap_or_default());
     }
     let bytes: usize = lines.iter().map(Vec::len).sum();
-    let started = Instant::now();
-    let mut views = 0usize;
-    for line in &lines {
-        views += palisade_detect::normalize::views(line).len();
-    }
+    let view_bytes: usize = lines
+        .iter()
+        .map(|line| {
+            palisade_detect::normalize::views(line)
+                .iter()
+                .map(<[u8]>::len)
+                .sum::<usize>()
+        })
+        .sum();
     println!(
-        "views: {:?} ({views} views, {bytes} bytes)",
-        started.elapsed()
+        "{kind}: {} lines, {bytes} bytes; {view_bytes} bytes in all their views",
+        lines.len()
     );
+    let only = std::env::args().nth(2);
+    let wanted = |name: &str| only.as_deref().is_none_or(|only| only == name);
+    let report = |name: &str, rate: Option<f64>| match rate {
+        Some(rate) => println!("{name:<22} {rate:>8.1} MB/CPU-s"),
+        None => println!("{name:<22} SKIPPED: /proc/thread-self/stat unavailable"),
+    };
+    if wanted("views") {
+        report(
+            "views",
+            cpu_throughput(bytes, || {
+                for line in &lines {
+                    black_box(palisade_detect::normalize::views(black_box(line)).len());
+                }
+            }),
+        );
+    }
+    if wanted("scan_all") {
+        report(
+            "scan_all",
+            cpu_throughput(bytes, || {
+                for line in &lines {
+                    black_box(palisade_detect::scan_all(black_box(line)));
+                }
+            }),
+        );
+    }
     for class in palisade_detect::AttackClass::ALL {
-        let detector = class.detector();
-        let started = Instant::now();
-        let mut hits = 0usize;
-        for _ in 0..3 {
-            for line in &lines {
-                hits += usize::from(detector(line).is_some());
-            }
+        if !wanted(class.name()) {
+            continue;
         }
-        println!("{:<22} {:?}", class.name(), started.elapsed() / 3);
-        let _ = hits;
+        let detector = class.detector();
+        report(
+            class.name(),
+            cpu_throughput(bytes, || {
+                for line in &lines {
+                    black_box(detector(black_box(line)));
+                }
+            }),
+        );
     }
 }

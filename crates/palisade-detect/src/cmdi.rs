@@ -152,47 +152,52 @@ const WEAK_COMMANDS: &[&str] = &[
 /// Bytes that separate, substitute or redirect commands.
 static SHELL_SYNTAX: [bool; 256] = crate::byte_set(b";|&\n\r({$`<>");
 
+/// Every [`ALWAYS`] indicator holds one of these bytes; input without any of
+/// them skips that search.
+static ALWAYS_BYTES: [bool; 256] = crate::byte_set(b"/-(>|");
+
 /// Indicators that need no command-position analysis.
-static ALWAYS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    crate::literals(&[
-        "/dev/tcp/",
-        "/dev/udp/",
-        "cmd.exe /c",
-        "cmd /c ",
-        "cmd.exe /k",
-        "cmd /k ",
-        "powershell -e",
-        "powershell.exe -e",
-        "powershell -nop",
-        "powershell.exe -nop",
-        "powershell -w",
-        "powershell -c",
-        "powershell.exe -c",
-        "invoke-expression",
-        "invoke-webrequest",
-        "invoke-restmethod",
-        "iex(new-object",
-        "iex (new-object",
-        "iex(iwr",
-        "iex (iwr",
-        "new-object net.webclient",
-        "new-object system.net.webclient",
-        ").downloadstring(",
-        ").downloadfile(",
-        "start-process ",
-        "-encodedcommand",
-        "bash -i >",
-        "sh -i >",
-        "0>&1",
-        "nc -e ",
-        "ncat -e ",
-        "nc.exe -e ",
-        "|sh\n",
-        "| sh\n",
-        "|bash\n",
-        "| bash\n",
-    ])
-});
+const ALWAYS_PATTERNS: &[&str] = &[
+    "/dev/tcp/",
+    "/dev/udp/",
+    "cmd.exe /c",
+    "cmd /c ",
+    "cmd.exe /k",
+    "cmd /k ",
+    "powershell -e",
+    "powershell.exe -e",
+    "powershell -nop",
+    "powershell.exe -nop",
+    "powershell -w",
+    "powershell -c",
+    "powershell.exe -c",
+    "invoke-expression",
+    "invoke-webrequest",
+    "invoke-restmethod",
+    "iex(new-object",
+    "iex (new-object",
+    "iex(iwr",
+    "iex (iwr",
+    "new-object net.webclient",
+    "new-object system.net.webclient",
+    ").downloadstring(",
+    ").downloadfile(",
+    "start-process ",
+    "-encodedcommand",
+    "bash -i >",
+    "sh -i >",
+    "0>&1",
+    "nc -e ",
+    "ncat -e ",
+    "nc.exe -e ",
+    "|sh\n",
+    "| sh\n",
+    "|bash\n",
+    "| bash\n",
+];
+
+static ALWAYS: LazyLock<aho_corasick::AhoCorasick> =
+    LazyLock::new(|| crate::literals(ALWAYS_PATTERNS));
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Position {
@@ -230,7 +235,9 @@ struct Pending {
 
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
-    if let Some(found) = ALWAYS.find(input) {
+    if crate::contains_any(input, &ALWAYS_BYTES)
+        && let Some(found) = ALWAYS.find(input)
+    {
         return Some(Detection::new(
             AttackClass::CmdInjection,
             8,
@@ -664,6 +671,17 @@ impl Tokenizer<'_> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn every_always_pattern_holds_a_prefilter_byte() {
+        for pattern in super::ALWAYS_PATTERNS {
+            assert!(
+                crate::contains_any(pattern.as_bytes(), &super::ALWAYS_BYTES),
+                "{pattern:?} would be skipped by the ALWAYS_BYTES pre-check"
+            );
+        }
+    }
+
     use super::detect;
 
     #[test]

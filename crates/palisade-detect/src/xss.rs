@@ -63,18 +63,76 @@ fn may_hold_script(input: &[u8]) -> bool {
     })
 }
 
+/// Which of the bytes the scans depend on occur in an input; one pass over
+/// the input decides which scans can possibly find anything.
+#[derive(Clone, Copy)]
+struct Present(u8);
+
+impl Present {
+    /// `<`: markup to tokenize.
+    const TAG: u8 = 1;
+    /// `=`: an attribute (injected attribute text needs one).
+    const EQUALS: u8 = 2;
+    /// `(`, `` ` ``, `[`: a call or computed member, needed by every JS breakout.
+    const CALL: u8 = 4;
+    /// `(`, `@`, `\`: CSS `expression(`/`url(`/`@import`, or a CSS escape of them.
+    const CSS: u8 = 8;
+    /// A quote, backtick or `$`: where breakout probes start.
+    const QUOTE: u8 = 16;
+
+    const TABLE: [u8; 256] = {
+        let mut table = [0u8; 256];
+        table[b'<' as usize] = Self::TAG;
+        table[b'=' as usize] = Self::EQUALS;
+        table[b'(' as usize] = Self::CALL | Self::CSS;
+        table[b'`' as usize] = Self::CALL | Self::QUOTE;
+        table[b'[' as usize] = Self::CALL;
+        table[b'@' as usize] = Self::CSS;
+        table[b'\\' as usize] = Self::CSS;
+        table[b'"' as usize] = Self::QUOTE;
+        table[b'\'' as usize] = Self::QUOTE;
+        table[b'$' as usize] = Self::QUOTE;
+        table
+    };
+
+    fn of(input: &[u8]) -> Present {
+        Present(
+            input
+                .iter()
+                .fold(0u8, |seen, &byte| seen | Self::TABLE[usize::from(byte)]),
+        )
+    }
+
+    fn has(self, flag: u8) -> bool {
+        self.0 & flag != 0
+    }
+}
+
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
     if !may_hold_script(input) {
         return None;
     }
-    scan_markup(input, 0, 0)
-        .or_else(|| scan_script_url(input))
-        .or_else(|| scan_quote_breakouts(input))
-        .or_else(|| {
-            css_danger(input.iter().map(|&b| u32::from(b)))
-                .map(|what| finding(what, "", 0..input.len(), 8))
-        })
+    let present = Present::of(input);
+    if present.has(Present::TAG)
+        && let Some(found) = scan_markup(input, 0, 0)
+    {
+        return Some(found);
+    }
+    if let Some(found) = scan_script_url(input) {
+        return Some(found);
+    }
+    // Injected attributes need an `=`; string breakouts and `${…}` need a
+    // quote (or `$`) and a call.
+    if (present.has(Present::EQUALS) || present.has(Present::QUOTE) && present.has(Present::CALL))
+        && let Some(found) = scan_quote_breakouts(input)
+    {
+        return Some(found);
+    }
+    if !present.has(Present::CSS) {
+        return None;
+    }
+    css_danger(input.iter().map(|&b| u32::from(b))).map(|what| finding(what, "", 0..input.len(), 8))
 }
 
 fn finding(kind: &str, detail: &str, span: std::ops::Range<usize>, score: u8) -> Detection {

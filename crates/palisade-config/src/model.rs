@@ -261,6 +261,22 @@ pub struct Route {
     pub remove_targets: Vec<String>,
 }
 
+impl Site {
+    /// The site's name in logs and route names: its first host ("*" when none).
+    pub fn name(&self) -> &str {
+        self.hosts.first().map(String::as_str).unwrap_or("*")
+    }
+
+    /// The name of one of this site's routes: its `name`, or the site's name followed by
+    /// the route's path. The gateway, metrics and per-route WAF exclusions all use this.
+    pub fn route_name(&self, route: &Route) -> String {
+        route
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{}{}", self.name(), route.path))
+    }
+}
+
 fn default_path() -> String {
     "/".to_owned()
 }

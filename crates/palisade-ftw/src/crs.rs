@@ -27,35 +27,10 @@ use crate::report::Report;
 use crate::runner::{RunOptions, run_suite};
 use crate::{FtwError, Result, load_suite};
 
-/// Engine directives and the recommended body-processing rules.
-pub const ENGINE_SETTINGS: &str = r#"# Palisade: engine settings for the CRS regression suite.
-SecRuleEngine DetectionOnly
-SecRequestBodyAccess On
-SecRequestBodyLimit 13107200
-SecRequestBodyNoFilesLimit 131072
-SecRequestBodyJsonDepthLimit 512
-SecArgumentsLimit 1000
-SecResponseBodyAccess On
-SecResponseBodyMimeType text/plain text/html text/xml
-SecResponseBodyLimit 524288
-SecResponseBodyLimitAction ProcessPartial
-
-# XML request bodies are parsed as XML.
-SecRule REQUEST_HEADERS:Content-Type "@rx ^(?:application(?:/soap\+|/)|text/)xml" \
-    "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"
-
-# JSON request bodies are parsed as JSON.
-SecRule REQUEST_HEADERS:Content-Type "@rx ^application/json" \
-    "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
-
-# A body that could not be parsed is refused.
-SecRule REQBODY_ERROR "!@eq 0" \
-    "id:200002,phase:2,t:none,log,deny,status:400,msg:'Failed to parse request body.',logdata:'%{reqbody_error_msg}',severity:2"
-
-# Any irregularity in a multipart body is refused.
-SecRule MULTIPART_STRICT_ERROR "!@eq 0" \
-    "id:200003,phase:2,t:none,log,deny,status:400,msg:'Multipart request body failed strict validation: PE %{REQBODY_PROCESSOR_ERROR}, BQ %{MULTIPART_BOUNDARY_QUOTED}, BW %{MULTIPART_BOUNDARY_WHITESPACE}, DB %{MULTIPART_DATA_BEFORE}, DA %{MULTIPART_DATA_AFTER}, HF %{MULTIPART_HEADER_FOLDING}, LF %{MULTIPART_LF_LINE}, SM %{MULTIPART_MISSING_SEMICOLON}, IQ %{MULTIPART_INVALID_QUOTING}, IP %{MULTIPART_INVALID_PART}, IH %{MULTIPART_INVALID_HEADER_FOLDING}, FL %{MULTIPART_FILE_LIMIT_EXCEEDED}'"
-"#;
+/// Engine directives and the recommended body-processing rules: Palisade's own
+/// engine settings (`rules/palisade-engine.conf`, also loaded first by `palisade
+/// serve`). The run forces detection-only through `WafSettings::detection_only`.
+pub const ENGINE_SETTINGS: &str = include_str!("../../../rules/palisade-engine.conf");
 
 /// The rule-900005 settings from CRS's `tests/regression/README.md`.
 pub const CI_SETTINGS: &str = r#"# Palisade: CRS regression CI settings (rule 900005).

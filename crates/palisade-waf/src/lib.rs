@@ -36,6 +36,9 @@ pub use transaction::{CompiledExclusions, Intervention, MatchedRule, RequestMeta
 pub struct WafSettings {
     /// Rule files or globs, loaded in order (e.g. `crs-setup.conf`, `rules/*.conf`).
     pub rule_paths: Vec<PathBuf>,
+    /// Rule texts `(origin name, text)` loaded before `rule_paths` (engine settings that
+    /// the user's files may override).
+    pub leading_rules: Vec<(String, String)>,
     /// Extra rule texts `(origin name, text)`, loaded after `rule_paths`.
     pub extra_rules: Vec<(String, String)>,
     /// CRS paranoia level (sets `tx.blocking_paranoia_level` before any rule runs).
@@ -109,6 +112,11 @@ impl Waf {
                 .map_err(|error| WafError(error.into()))?;
         }
         let mut base_dir = PathBuf::from(".");
+        for (origin, text) in &settings.leading_rules {
+            parser
+                .parse_str(origin, text, &base_dir)
+                .map_err(|error| WafError(error.into()))?;
+        }
         for pattern in &settings.rule_paths {
             let text = pattern.to_string_lossy();
             let mut paths: Vec<PathBuf> = if text.contains(['*', '?', '[']) {
@@ -119,6 +127,11 @@ impl Waf {
             } else {
                 vec![pattern.clone()]
             };
+            if paths.is_empty() {
+                return Err(WafError::invalid(format!(
+                    "rule file pattern {text} matches no file; expected an existing file or a glob that matches at least one"
+                )));
+            }
             paths.sort();
             for path in paths {
                 if let Some(parent) = path.parent() {

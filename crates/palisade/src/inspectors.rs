@@ -1,22 +1,155 @@
 //! The inspector list of a configuration: the one place `serve`, `demo` and
 //! reloads get their inspection pipeline from.
 //!
-//! Today the list is empty (the gateway proxies without inspection); the WAF
-//! engine and the native detectors are added here when they land, built from
-//! `config.waf` and the route settings, so `demo` gets them too.
+//! The WAF always runs. Its rules are the user's `[waf] rules` (for example
+//! the OWASP CRS), Palisade's embedded default ruleset (`rules/` of this
+//! repository, compiled into the binary), or both: the default ruleset is on
+//! when no rules are configured, unless `builtin_rules` says otherwise.
+//! Per-route exclusions (`remove_rule_ids`, `remove_targets`) are compiled
+//! once per route; [`PerRouteWaf`] picks the route's inspector by the route
+//! name the gateway puts on every request.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use palisade_config::Config;
-use palisade_core::Inspector;
+use anyhow::Context as _;
+use palisade_config::{Config, Route, RouteMode};
+use palisade_core::{Inspection, Inspector, RequestHead};
+use palisade_waf::{Waf, WafExclusions, WafInspector, WafSettings};
+
+/// Palisade's engine settings (body access, body processors), embedded at build time;
+/// loaded before every other rule file.
+pub(crate) const ENGINE_SETTINGS: (&str, &str) = (
+    "palisade-engine.conf",
+    include_str!("../../../rules/palisade-engine.conf"),
+);
+
+/// Palisade's default ruleset, embedded at build time.
+pub(crate) const DEFAULT_RULESET: (&str, &str) = (
+    "palisade-default.conf",
+    include_str!("../../../rules/palisade-default.conf"),
+);
 
 /// Builds the inspectors for `config`, in the order the gateway runs them.
 pub(crate) fn build(config: &Config) -> anyhow::Result<Vec<Arc<dyn Inspector>>> {
-    let inspectors: Vec<Arc<dyn Inspector>> = Vec::new();
-    if config.waf.is_some() {
-        tracing::warn!(
-            "[waf] is configured but this build has no WAF inspector yet; traffic is proxied without inspection"
-        );
+    let waf = Arc::new(load_waf(config)?);
+    Ok(vec![Arc::new(PerRouteWaf::new(config, waf)?)])
+}
+
+/// The WAF settings a configuration asks for.
+pub(crate) fn waf_settings(config: &Config) -> WafSettings {
+    let mut settings = WafSettings {
+        paranoia_level: Some(1),
+        ..WafSettings::default()
+    };
+    settings
+        .leading_rules
+        .push((ENGINE_SETTINGS.0.to_owned(), ENGINE_SETTINGS.1.to_owned()));
+    let builtin = match &config.waf {
+        Some(waf) => {
+            settings.rule_paths = waf.rules.iter().map(PathBuf::from).collect();
+            settings.paranoia_level = Some(waf.paranoia_level);
+            settings.detection_only = waf.mode == RouteMode::Detect;
+            waf.builtin_rules.unwrap_or(waf.rules.is_empty())
+        }
+        None => true,
+    };
+    if builtin {
+        settings
+            .extra_rules
+            .push((DEFAULT_RULESET.0.to_owned(), DEFAULT_RULESET.1.to_owned()));
     }
-    Ok(inspectors)
+    settings
+}
+
+fn load_waf(config: &Config) -> anyhow::Result<Waf> {
+    let settings = waf_settings(config);
+    let (waf, report) = Waf::load(&settings).context("cannot load the WAF rules")?;
+    tracing::info!(
+        files = report.files,
+        rules = report.rules,
+        backtracking_patterns = report.backtracking_patterns.len(),
+        unsupported_operators = report.unsupported_operators.len(),
+        load_ms = report.load_time.as_millis() as u64,
+        "WAF rules loaded"
+    );
+    for unsupported in &report.unsupported_operators {
+        tracing::warn!(operator = %unsupported, "WAF operator cannot run here and never matches");
+    }
+    Ok(waf)
+}
+
+/// One WAF inspector per route (each with that route's exclusions), chosen by route name.
+struct PerRouteWaf {
+    by_route: HashMap<String, WafInspector>,
+    fallback: WafInspector,
+}
+
+impl PerRouteWaf {
+    fn new(config: &Config, waf: Arc<Waf>) -> anyhow::Result<Self> {
+        let fallback = WafInspector::new(Arc::clone(&waf), &WafExclusions::default())?;
+        let mut by_route = HashMap::new();
+        for site in &config.sites {
+            for route in &site.routes {
+                if route.remove_rule_ids.is_empty() && route.remove_targets.is_empty() {
+                    continue;
+                }
+                let name = site.route_name(route);
+                let inspector = WafInspector::new(Arc::clone(&waf), &exclusions(route)?)
+                    .with_context(|| format!("route {name}: invalid WAF exclusion"))?;
+                by_route.insert(name, inspector);
+            }
+        }
+        Ok(PerRouteWaf { by_route, fallback })
+    }
+
+    fn for_route(&self, route: &str) -> &WafInspector {
+        self.by_route.get(route).unwrap_or(&self.fallback)
+    }
+}
+
+fn exclusions(route: &Route) -> anyhow::Result<WafExclusions> {
+    let parse_id = |text: &str| {
+        text.trim()
+            .parse::<u64>()
+            .with_context(|| format!("rule id {text:?} is not a number"))
+    };
+    let remove_rule_ids = route
+        .remove_rule_ids
+        .iter()
+        .map(|id| parse_id(id))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let remove_targets = route
+        .remove_targets
+        .iter()
+        .map(|entry| {
+            let (id, target) = entry
+                .split_once(':')
+                .with_context(|| format!("{entry:?}: expected RULE_ID:VARIABLE"))?;
+            Ok((vec![parse_id(id)?], target.to_owned()))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(WafExclusions {
+        remove_rule_ids,
+        remove_targets,
+    })
+}
+
+impl Inspector for PerRouteWaf {
+    fn name(&self) -> &str {
+        "waf"
+    }
+
+    fn wants_request_body(&self) -> bool {
+        self.fallback.wants_request_body()
+    }
+
+    fn wants_response_body(&self) -> bool {
+        self.fallback.wants_response_body()
+    }
+
+    fn start(&self, head: &RequestHead) -> Box<dyn Inspection> {
+        self.for_route(&head.route).start(head)
+    }
 }

@@ -11,6 +11,7 @@ mod admin;
 mod cmd;
 mod inspectors;
 mod logging;
+mod output;
 mod reload;
 mod run;
 

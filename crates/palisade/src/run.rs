@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use palisade_config::{Config, ConfigError};
-use palisade_core::{EventSink, TracingSink};
+use palisade_core::EventSink;
 
 /// Where the configuration comes from.
 #[derive(Debug, Clone)]
@@ -111,7 +111,10 @@ pub(crate) async fn serve(
         )
     })?;
     let metrics = crate::admin::install_metrics()?;
-    let events: Arc<dyn EventSink> = Arc::new(TracingSink);
+    let pipeline = Arc::new(start_event_pipeline(&config.data_dir)?);
+    let events: Arc<dyn EventSink> = Arc::new(StoreAndLog {
+        store: Arc::clone(&pipeline),
+    });
     let readiness = crate::admin::Readiness::default();
     let admin = match config.admin.enabled {
         true => Some(crate::admin::start(config.admin.addr, metrics, readiness.clone()).await?),
@@ -141,7 +144,38 @@ pub(crate) async fn serve(
     if let Some(admin) = admin {
         admin.shutdown().await;
     }
+    if let Err(error) = pipeline.shutdown() {
+        tracing::error!(%error, "security events could not all be stored; they stay in the spool for the next start");
+    }
     Ok(())
+}
+
+/// Every security event goes to the store and, as one JSON field, to the structured log
+/// (target `palisade::event`), so log shippers see the same events as `palisade events`.
+struct StoreAndLog {
+    store: Arc<palisade_events::EventPipeline>,
+}
+
+impl EventSink for StoreAndLog {
+    fn record(&self, event: palisade_core::SecurityEvent) {
+        palisade_core::TracingSink.record(event.clone());
+        self.store.record(event);
+    }
+}
+
+/// The security event pipeline: events are queued off the request path and stored in
+/// the embedded SQLite database under `data_dir` (`palisade events` reads it).
+fn start_event_pipeline(
+    data_dir: &std::path::Path,
+) -> anyhow::Result<palisade_events::EventPipeline> {
+    let store =
+        palisade_events::SqliteStore::open_in(data_dir, palisade_events::Retention::default())
+            .with_context(|| format!("cannot open the event store in {}", data_dir.display()))?;
+    palisade_events::EventPipeline::start(
+        palisade_events::PipelineConfig::new(data_dir),
+        vec![Box::new(store)],
+    )
+    .context("cannot start the security event pipeline")
 }
 
 /// Prints `{"listening":[...],"admin":...}` as one line on stdout (for scripts and tests).

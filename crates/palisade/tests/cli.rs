@@ -446,13 +446,72 @@ fn demo_serves_the_demo_app_behind_the_gateway() {
     );
 }
 
+#[test]
+fn demo_blocks_attacks_passes_benign_requests_and_records_events() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let running = Running::start(
+        &["demo", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"],
+        dir.path(),
+    );
+    let gateway = running.gateway();
+    for benign in [
+        "/search?q=mug",
+        "/search?q=O%27Brien%20select%20a%20union%20plan",
+    ] {
+        let (status, body) = get(gateway, benign);
+        assert_eq!(status, 200, "{benign} must pass: {body}");
+    }
+    for attack in [
+        "/search?q=%27%20OR%201%3D1--",
+        "/search?q=%3Cscript%3Ealert(1)%3C/script%3E",
+        "/search?q=..%2F..%2F..%2Fetc%2Fpasswd",
+    ] {
+        let (status, response) = get(gateway, attack);
+        assert_eq!(status, 403, "{attack} must be blocked: {response}");
+        let request_id = response
+            .lines()
+            .find_map(|line| line.strip_prefix("x-request-id: "))
+            .expect("blocked answers carry the request id")
+            .trim()
+            .to_owned();
+        assert!(
+            response.contains(&request_id),
+            "the page names the request id"
+        );
+    }
+    // The events land in ./palisade-data, where `palisade events` finds them without flags.
+    eventually(&running, "blocked requests are stored as events", || {
+        let output = Command::new(BINARY)
+            .args([
+                "events",
+                "search",
+                "--action",
+                "malicious_request_blocked",
+                "--format",
+                "json",
+            ])
+            .current_dir(dir.path())
+            .output()
+            .expect("palisade events runs");
+        output.status.success() && String::from_utf8_lossy(&output.stdout).lines().count() >= 3
+    });
+}
+
 // ---------------------------------------------------------------- cli surface
 
 #[test]
 fn help_explains_commands_and_options() {
     let output = palisade(&["--help"]);
     let help = String::from_utf8_lossy(&output.stdout);
-    for command in ["serve", "demo", "config", "completions"] {
+    for command in [
+        "serve",
+        "demo",
+        "config",
+        "waf",
+        "detect",
+        "events",
+        "completions",
+    ] {
         assert!(help.contains(command), "{help}");
     }
     let output = palisade(&["serve", "--help"]);

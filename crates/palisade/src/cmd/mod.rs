@@ -3,7 +3,10 @@
 mod completions;
 mod config;
 mod demo;
+mod detect;
+mod events;
 mod serve;
+mod waf;
 
 use std::process::ExitCode;
 
@@ -17,6 +20,14 @@ pub(crate) enum Command {
     /// Work with configuration files.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Validate WAF rule files; run the OWASP CRS regression suite through the gateway.
+    #[command(subcommand)]
+    Waf(waf::WafCommand),
+    /// Measure the native attack detectors on a labeled corpus.
+    #[command(subcommand)]
+    Detect(detect::DetectCommand),
+    /// Query the security event store (tail, search, stats).
+    Events(events::EventsArgs),
     /// Print a shell completion script to standard output.
     Completions(completions::CompletionsArgs),
 }
@@ -26,6 +37,9 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Config(command) => config::run(command),
+        Command::Waf(command) => waf::run(command),
+        Command::Detect(command) => detect::run(command),
+        Command::Events(args) => events::run(args),
         Command::Completions(args) => completions::run(args),
     }
 }

@@ -65,6 +65,7 @@ fn bench(c: &mut Criterion) {
         )],
         paranoia_level: Some(1),
         detection_only: false,
+        ..WafSettings::default()
     };
     let (waf, _) = Waf::load(&settings).expect("CRS loads");
     let waf = Arc::new(waf);

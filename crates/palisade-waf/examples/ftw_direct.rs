@@ -62,6 +62,7 @@ fn main() {
         )],
         paranoia_level: Some(4),
         detection_only: true,
+        ..WafSettings::default()
     };
     let (waf, report) = Waf::load(&settings).expect("CRS loads");
     eprintln!("loaded {} rules in {:?}", report.rules, report.load_time);

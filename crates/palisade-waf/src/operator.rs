@@ -91,11 +91,12 @@ impl CompiledOperator {
         let Some(matcher) = &self.matcher else {
             return false;
         };
+        // Text and numeric tests with a macro argument run directly on the expanded
+        // argument; other operators are compiled from it (only when it has macros).
         let matched = match expanded {
             Some(argument) => {
                 let context = OperatorContext::new(&self.base_dir);
-                Matcher::compile(matcher.name(), argument, &context)
-                    .is_ok_and(|runtime| runtime.matches(input, captures))
+                matcher.matches_expanded(argument, input, captures, &context)
             }
             None => matcher.matches(input, captures),
         };

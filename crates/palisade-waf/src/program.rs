@@ -70,6 +70,9 @@ pub(crate) struct CompiledRule {
     pub exclusions: Vec<Target>,
     pub operator: CompiledOperator,
     pub transformations: Vec<Transformation>,
+    /// Interned id of `transformations` (equal chains share an id), the cheap key of
+    /// the per-transaction transformation cache.
+    pub chain_id: usize,
     pub multi_match: bool,
     pub capture: bool,
     pub actions: Vec<RunAction>,
@@ -138,6 +141,8 @@ pub(crate) struct Program {
 pub(crate) struct CompileReport {
     pub unsupported_operators: Vec<String>,
     pub backtracking_patterns: Vec<String>,
+    /// Transformation chains interned at load (chain → id).
+    pub transformation_chains: HashMap<Vec<Transformation>, usize>,
 }
 
 impl Program {
@@ -458,6 +463,7 @@ fn compile_chain(
         exclusions,
         operator,
         transformations: Vec::new(),
+        chain_id: 0,
         multi_match: false,
         capture: false,
         actions: Vec::new(),
@@ -523,6 +529,11 @@ fn compile_chain(
             .ok_or_else(|| fail(format!("transformation `{name}` is not implemented")))?;
         compiled.transformations.push(transformation);
     }
+    let next_chain_id = report.transformation_chains.len();
+    compiled.chain_id = *report
+        .transformation_chains
+        .entry(compiled.transformations.clone())
+        .or_insert(next_chain_id);
     let has_chain = link.item.actions.iter().any(|a| matches!(a, Action::Chain));
     if has_chain {
         if index + 1 >= rule.links.len() {

@@ -12,6 +12,7 @@
 //! * Disruptive actions are enforced only when the rule engine is `On`; in
 //!   `DetectionOnly` they are recorded and nothing else happens.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -81,6 +82,138 @@ pub struct MatchedRule {
 
 type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
 
+/// How a value is named in MATCHED_VAR_NAME(S); rendered only when the value matched.
+#[derive(Clone, Copy)]
+enum ValueName<'a> {
+    /// The name as it is shown (`REQUEST_URI`, `&ARGS:x`).
+    Rendered(&'a str),
+    /// `PREFIX:key`.
+    Keyed(&'a str, &'a [u8]),
+}
+
+impl ValueName<'_> {
+    fn render(self) -> String {
+        match self {
+            ValueName::Rendered(name) => name.to_owned(),
+            ValueName::Keyed(prefix, key) => format!("{prefix}:{}", String::from_utf8_lossy(key)),
+        }
+    }
+}
+
+/// Receives `(key, name, value)` for each value of a target.
+type ValueVisitor<'v> = dyn FnMut(&[u8], ValueName<'_>, &[u8]) + 'v;
+
+/// One operator match of a rule link, applied (captures, MATCHED_VAR, actions) once the
+/// link's scan is done.
+struct LinkMatch {
+    name: String,
+    value: Vec<u8>,
+    captures: Vec<(usize, Vec<u8>)>,
+}
+
+/// Most entries the transformation cache holds per transaction.
+const TRANSFORMATION_CACHE_ENTRIES: usize = 100_000;
+
+/// Transformation results of one transaction: per interned chain id, value → result.
+/// Lookups borrow the value; only a miss copies it.
+#[derive(Default)]
+struct TransformationCache {
+    by_chain: HashMap<usize, HashMap<Vec<u8>, Arc<[u8]>>>,
+    entries: usize,
+}
+
+impl TransformationCache {
+    /// The result of `chain` (interned as `chain_id`) on `value`.
+    fn apply(&mut self, chain_id: usize, chain: &[Transformation], value: &[u8]) -> Arc<[u8]> {
+        if let Some(cached) = self.by_chain.get(&chain_id).and_then(|m| m.get(value)) {
+            return Arc::clone(cached);
+        }
+        let result: Arc<[u8]> = Arc::from(&*apply_chain(chain, value));
+        if self.entries < TRANSFORMATION_CACHE_ENTRIES {
+            self.entries += 1;
+            self.by_chain
+                .entry(chain_id)
+                .or_default()
+                .insert(value.to_vec(), Arc::clone(&result));
+        }
+        result
+    }
+}
+
+/// Applies a transformation chain; a step that returns its input unchanged copies nothing.
+fn apply_chain<'a>(chain: &[Transformation], value: &'a [u8]) -> Cow<'a, [u8]> {
+    let mut current = Cow::Borrowed(value);
+    for transformation in chain {
+        let next = match transformation.apply(&current) {
+            Cow::Owned(next) => next,
+            // A borrowed result of the same length is the input itself.
+            Cow::Borrowed(same) if same.len() == current.len() => continue,
+            Cow::Borrowed(part) => part.to_vec(),
+        };
+        current = Cow::Owned(next);
+    }
+    current
+}
+
+/// The state of one rule link's scan over its values.
+struct LinkScan<'a> {
+    rule: &'a CompiledRule,
+    expanded_argument: Option<&'a str>,
+    cache: &'a mut TransformationCache,
+    captures: Captures,
+    found: Vec<LinkMatch>,
+}
+
+impl LinkScan<'_> {
+    /// Transforms one value (cached per chain and value) and runs the operator on the
+    /// result, or on every stage (raw value first) with `multiMatch`.
+    fn check(&mut self, name: ValueName<'_>, value: &[u8]) {
+        let rule = self.rule;
+        if rule.transformations.is_empty() {
+            self.test(name, value);
+        } else if rule.multi_match {
+            self.test(name, value);
+            let mut current: Vec<u8> = value.to_vec();
+            for transformation in &rule.transformations {
+                let next = transformation.apply(&current).into_owned();
+                if next != current {
+                    self.test(name, &next);
+                }
+                current = next;
+            }
+        } else {
+            let result = self
+                .cache
+                .apply(rule.chain_id, &rule.transformations, value);
+            self.test(name, &result);
+        }
+    }
+
+    fn test(&mut self, name: ValueName<'_>, stage: &[u8]) {
+        let rule = self.rule;
+        let slots = if rule.capture {
+            Some(&mut self.captures)
+        } else {
+            None
+        };
+        if rule.operator.evaluate(stage, self.expanded_argument, slots) {
+            let captures = if rule.capture {
+                self.captures
+                    .iter()
+                    .map(|(index, captured)| (index, captured.to_vec()))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            self.found.push(LinkMatch {
+                name: name.render(),
+                value: stage.to_vec(),
+                captures,
+            });
+        }
+    }
+}
+
 /// Per-transaction state.
 pub struct Transaction {
     waf: Arc<Waf>,
@@ -106,8 +239,12 @@ pub struct Transaction {
     allow_request: bool,
     allow_all: bool,
     highest_severity: u8,
-    transformation_cache: HashMap<(Vec<Transformation>, Vec<u8>), Vec<u8>>,
+    transformation_cache: TransformationCache,
     phases_done: u8,
+}
+
+fn pair_slices((key, value): &(Vec<u8>, Vec<u8>)) -> (&[u8], &[u8]) {
+    (key, value)
 }
 
 fn lower(bytes: &[u8]) -> String {
@@ -167,7 +304,7 @@ impl Transaction {
             allow_request: false,
             allow_all: false,
             highest_severity: 255,
-            transformation_cache: HashMap::new(),
+            transformation_cache: TransformationCache::default(),
             phases_done: 0,
         };
         tx.load_request(meta);
@@ -722,68 +859,58 @@ impl Transaction {
             self.run_actions(rule);
             return true;
         }
-        let values = self.collect_values(rule);
-        let mut matched_any = false;
-        let mut captures = Captures::new();
-        for (name, value) in values {
-            let stages = self.transform(rule, &value);
-            for stage in stages {
-                let slots = if rule.capture {
-                    Some(&mut captures)
-                } else {
-                    None
-                };
-                if rule
-                    .operator
-                    .evaluate(&stage, expanded_argument.as_deref(), slots)
-                {
-                    matched_any = true;
-                    if rule.capture {
-                        for (index, captured) in captures.iter() {
-                            self.tx.insert(index.to_string(), captured.to_vec());
-                        }
-                    }
-                    self.matched_var = (name.clone(), stage.clone());
-                    self.matched_vars.push((name.clone(), stage));
-                    self.run_actions(rule);
-                }
+        // The scan only reads the transaction (values are borrowed, never copied);
+        // the cache is moved out for its duration so it can be updated meanwhile.
+        let mut cache = std::mem::take(&mut self.transformation_cache);
+        let found = self.scan_link(rule, expanded_argument.as_deref(), &mut cache);
+        self.transformation_cache = cache;
+        let matched_any = !found.is_empty();
+        for link_match in found {
+            for (index, captured) in link_match.captures {
+                self.tx.insert(index.to_string(), captured);
             }
+            self.matched_var = (link_match.name.clone(), link_match.value.clone());
+            self.matched_vars.push((link_match.name, link_match.value));
+            self.run_actions(rule);
         }
         matched_any
     }
 
-    /// The values to run the operator on: the final transformation result, or every
-    /// stage (raw value first) with `multiMatch`.
-    fn transform(&mut self, rule: &CompiledRule, value: &[u8]) -> Vec<Vec<u8>> {
-        if rule.transformations.is_empty() {
-            return vec![value.to_vec()];
-        }
-        if rule.multi_match {
-            let mut stages = vec![value.to_vec()];
-            let mut current = value.to_vec();
-            for transformation in &rule.transformations {
-                let next = transformation.apply(&current).into_owned();
-                if next != current {
-                    stages.push(next.clone());
-                }
-                current = next;
+    /// Runs a rule link's operator over every value of its targets and returns the
+    /// matches in order. Actions run afterwards, in the same order: the values are a
+    /// snapshot taken before any action of the link (as they always were) and the
+    /// operator argument is expanded once per link, so nothing an action changes can
+    /// affect this scan.
+    fn scan_link(
+        &self,
+        rule: &CompiledRule,
+        expanded_argument: Option<&str>,
+        cache: &mut TransformationCache,
+    ) -> Vec<LinkMatch> {
+        let mut scan = LinkScan {
+            rule,
+            expanded_argument,
+            cache,
+            captures: Captures::new(),
+            found: Vec::new(),
+        };
+        for target in &rule.targets {
+            if target.count {
+                let mut count = 0usize;
+                self.visit_target(target, Some(rule), &mut |_, _, _| count += 1);
+                let name = match &target.selector {
+                    Some(KeySelector::Key(key)) => format!("{}:{key}", target.name.as_str()),
+                    _ => target.name.as_str().to_owned(),
+                };
+                let count = count.to_string();
+                scan.check(ValueName::Rendered(&name), count.as_bytes());
+            } else {
+                self.visit_target(target, Some(rule), &mut |_, name, value| {
+                    scan.check(name, value);
+                });
             }
-            return stages;
         }
-        let cache_key = (rule.transformations.clone(), value.to_vec());
-        if let Some(cached) = self.transformation_cache.get(&cache_key) {
-            return vec![cached.clone()];
-        }
-        let mut current = value.to_vec();
-        for transformation in &rule.transformations {
-            if let std::borrow::Cow::Owned(next) = transformation.apply(&current) {
-                current = next;
-            }
-        }
-        if self.transformation_cache.len() < 100_000 {
-            self.transformation_cache.insert(cache_key, current.clone());
-        }
-        vec![current]
+        scan.found
     }
 
     fn target_excluded(&self, rule: &CompiledRule, target: &Target, key: &[u8]) -> bool {
@@ -807,37 +934,18 @@ impl Transaction {
             })
     }
 
-    /// Resolves every target of a rule link to `(name, value)` pairs.
-    fn collect_values(&self, rule: &CompiledRule) -> Vec<(String, Vec<u8>)> {
-        let mut values = Vec::new();
-        for target in &rule.targets {
-            let resolved = self.resolve(target, Some(rule));
-            if target.count {
-                let name = match &target.selector {
-                    Some(KeySelector::Key(key)) => format!("{}:{key}", target.name.as_str()),
-                    _ => target.name.as_str().to_owned(),
-                };
-                values.push((name, resolved.len().to_string().into_bytes()));
-            } else {
-                values.extend(resolved.into_iter().map(|(key, name, value)| {
-                    let _ = key;
-                    (name, value)
-                }));
-            }
-        }
-        values
-    }
-
-    /// Resolves one target: `(key, display name, value)` triples after exclusions.
-    fn resolve(
+    /// Visits every `(key, name, value)` of one target after selectors and exclusions,
+    /// borrowing the values in place.
+    fn visit_target(
         &self,
         target: &Target,
         rule: Option<&CompiledRule>,
-    ) -> Vec<(Vec<u8>, String, Vec<u8>)> {
+        visit: &mut ValueVisitor<'_>,
+    ) {
         use VariableName as V;
         let prefix = target.name.as_str();
-        let mut out = Vec::new();
-        let mut push_pairs = |pairs: &mut dyn Iterator<Item = (&[u8], &[u8])>, names_only: bool| {
+        let mut visit_pairs = |pairs: &mut dyn Iterator<Item = (&[u8], &[u8])>,
+                               names_only: bool| {
             for (key, value) in pairs {
                 if target.selector.as_ref().is_some_and(|s| !s.matches(key)) {
                     continue;
@@ -845,145 +953,91 @@ impl Transaction {
                 if rule.is_some_and(|r| self.target_excluded(r, target, key)) {
                     continue;
                 }
-                let display = format!("{prefix}:{}", String::from_utf8_lossy(key));
-                let value = if names_only {
-                    key.to_vec()
-                } else {
-                    value.to_vec()
-                };
-                out.push((key.to_vec(), display, value));
+                let value = if names_only { key } else { value };
+                visit(key, ValueName::Keyed(prefix, key), value);
             }
         };
         let pairs_of =
             |name: VariableName| self.collections.get(&name).map_or(&[][..], Vec::as_slice);
         let args_get = pairs_of(V::ArgsGet);
         let args_post = pairs_of(V::ArgsPost);
-        let as_refs =
-            |pairs: &'_ [(Vec<u8>, Vec<u8>)]| -> Vec<(Vec<u8>, Vec<u8>)> { pairs.to_vec() };
         match target.name {
-            V::Args => push_pairs(
-                &mut args_get
-                    .iter()
-                    .chain(args_post)
-                    .map(|(k, v)| (k.as_slice(), v.as_slice())),
+            V::Args => visit_pairs(
+                &mut args_get.iter().chain(args_post).map(pair_slices),
                 false,
             ),
             V::ArgsNames => {
-                push_pairs(
-                    &mut args_get
-                        .iter()
-                        .chain(args_post)
-                        .map(|(k, v)| (k.as_slice(), v.as_slice())),
+                visit_pairs(&mut args_get.iter().chain(args_post).map(pair_slices), true);
+            }
+            V::ArgsGetNames => visit_pairs(&mut args_get.iter().map(pair_slices), true),
+            V::ArgsPostNames => visit_pairs(&mut args_post.iter().map(pair_slices), true),
+            V::RequestHeadersNames => {
+                visit_pairs(
+                    &mut pairs_of(V::RequestHeaders).iter().map(pair_slices),
                     true,
                 );
             }
-            V::ArgsGetNames => push_pairs(
-                &mut args_get.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
-                true,
-            ),
-            V::ArgsPostNames => push_pairs(
-                &mut args_post.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
-                true,
-            ),
-            V::RequestHeadersNames => push_pairs(
-                &mut pairs_of(V::RequestHeaders)
-                    .iter()
-                    .map(|(k, v)| (k.as_slice(), v.as_slice())),
-                true,
-            ),
-            V::RequestCookiesNames => push_pairs(
-                &mut pairs_of(V::RequestCookies)
-                    .iter()
-                    .map(|(k, v)| (k.as_slice(), v.as_slice())),
-                true,
-            ),
-            V::ResponseHeadersNames => push_pairs(
-                &mut pairs_of(V::ResponseHeaders)
-                    .iter()
-                    .map(|(k, v)| (k.as_slice(), v.as_slice())),
-                true,
-            ),
+            V::RequestCookiesNames => {
+                visit_pairs(
+                    &mut pairs_of(V::RequestCookies).iter().map(pair_slices),
+                    true,
+                );
+            }
+            V::ResponseHeadersNames => {
+                visit_pairs(
+                    &mut pairs_of(V::ResponseHeaders).iter().map(pair_slices),
+                    true,
+                );
+            }
             V::Tx => {
                 if let Some(KeySelector::Key(key)) = &target.selector {
                     // Direct lookup: TX keys are stored lowercased.
                     if let Some(value) = self.tx.get(key.as_str())
                         && !rule.is_some_and(|r| self.target_excluded(r, target, key.as_bytes()))
                     {
-                        out.push((key.as_bytes().to_vec(), format!("TX:{key}"), value.clone()));
+                        visit(
+                            key.as_bytes(),
+                            ValueName::Keyed("TX", key.as_bytes()),
+                            value,
+                        );
                     }
                 } else {
-                    let entries: Vec<(Vec<u8>, Vec<u8>)> = self
-                        .tx
-                        .iter()
-                        .map(|(k, v)| (k.as_bytes().to_vec(), v.clone()))
-                        .collect();
-                    push_pairs(
-                        &mut entries.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
+                    visit_pairs(
+                        &mut self.tx.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
                         false,
                     );
                 }
             }
-            V::Env => {
-                let entries: Vec<(Vec<u8>, Vec<u8>)> = self
-                    .env
-                    .iter()
-                    .map(|(k, v)| (k.as_bytes().to_vec(), v.clone()))
-                    .collect();
-                push_pairs(
-                    &mut entries.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
-                    false,
-                );
-            }
+            V::Env => visit_pairs(
+                &mut self.env.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
+                false,
+            ),
             V::Ip | V::Global | V::Session | V::User | V::Resource => {
                 let collection = prefix.to_ascii_lowercase();
-                let entries: Vec<(Vec<u8>, Vec<u8>)> = self
-                    .persistent
-                    .get(&collection)
-                    .map(|(_, values)| {
-                        values
-                            .iter()
-                            .map(|(k, v)| (k.as_bytes().to_vec(), v.clone()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                push_pairs(
-                    &mut entries.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
-                    false,
-                );
+                if let Some((_, values)) = self.persistent.get(&collection) {
+                    visit_pairs(
+                        &mut values.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
+                        false,
+                    );
+                }
             }
             V::MatchedVars | V::MatchedVarsNames => {
                 let names_only = target.name == V::MatchedVarsNames;
-                let entries = as_refs(
-                    &self
-                        .matched_vars
-                        .iter()
-                        .map(|(n, v)| {
-                            (
-                                n.as_bytes().to_vec(),
-                                if names_only {
-                                    n.as_bytes().to_vec()
-                                } else {
-                                    v.clone()
-                                },
-                            )
-                        })
-                        .collect::<Vec<_>>(),
-                );
-                for (key, value) in entries {
-                    if target.selector.as_ref().is_some_and(|s| !s.matches(&key)) {
+                for (name, value) in &self.matched_vars {
+                    let key = name.as_bytes();
+                    if target.selector.as_ref().is_some_and(|s| !s.matches(key)) {
                         continue;
                     }
-                    out.push((key, prefix.to_owned(), value));
+                    let value = if names_only { key } else { value.as_slice() };
+                    visit(key, ValueName::Rendered(prefix), value);
                 }
             }
-            V::MatchedVar => out.push((Vec::new(), prefix.to_owned(), self.matched_var.1.clone())),
-            V::MatchedVarName => {
-                out.push((
-                    Vec::new(),
-                    prefix.to_owned(),
-                    self.matched_var.0.as_bytes().to_vec(),
-                ));
-            }
+            V::MatchedVar => visit(b"", ValueName::Rendered(prefix), &self.matched_var.1),
+            V::MatchedVarName => visit(
+                b"",
+                ValueName::Rendered(prefix),
+                self.matched_var.0.as_bytes(),
+            ),
             V::Rule => {
                 if let Some(rule) = rule {
                     for (key, value) in rule_fields(rule) {
@@ -994,24 +1048,24 @@ impl Transaction {
                         {
                             continue;
                         }
-                        out.push((
-                            key.as_bytes().to_vec(),
-                            format!("RULE:{key}"),
-                            value.into_bytes(),
-                        ));
+                        visit(
+                            key.as_bytes(),
+                            ValueName::Keyed("RULE", key.as_bytes()),
+                            value.as_bytes(),
+                        );
                     }
                 }
             }
-            V::Duration => out.push((
-                Vec::new(),
-                prefix.to_owned(),
-                self.started.elapsed().as_micros().to_string().into_bytes(),
-            )),
-            V::HighestSeverity => out.push((
-                Vec::new(),
-                prefix.to_owned(),
-                self.highest_severity.to_string().into_bytes(),
-            )),
+            V::Duration => visit(
+                b"",
+                ValueName::Rendered(prefix),
+                self.started.elapsed().as_micros().to_string().as_bytes(),
+            ),
+            V::HighestSeverity => visit(
+                b"",
+                ValueName::Rendered(prefix),
+                self.highest_severity.to_string().as_bytes(),
+            ),
             V::Time
             | V::TimeEpoch
             | V::TimeSec
@@ -1020,30 +1074,22 @@ impl Transaction {
             | V::TimeDay
             | V::TimeMon
             | V::TimeYear
-            | V::TimeWday => {
-                out.push((
-                    Vec::new(),
-                    prefix.to_owned(),
-                    time_value(target.name).into_bytes(),
-                ));
-            }
+            | V::TimeWday => visit(
+                b"",
+                ValueName::Rendered(prefix),
+                time_value(target.name).as_bytes(),
+            ),
             name if name.is_collection() => {
-                push_pairs(
-                    &mut pairs_of(name)
-                        .iter()
-                        .map(|(k, v)| (k.as_slice(), v.as_slice())),
-                    false,
-                );
+                visit_pairs(&mut pairs_of(name).iter().map(pair_slices), false);
             }
             name => {
                 if let Some(value) = self.scalars.get(&name)
                     && !rule.is_some_and(|r| self.target_excluded(r, target, b""))
                 {
-                    out.push((Vec::new(), prefix.to_owned(), value.clone()));
+                    visit(b"", ValueName::Rendered(prefix), value);
                 }
             }
         }
-        out
     }
 
     fn run_actions(&mut self, rule: &CompiledRule) {
@@ -1229,11 +1275,13 @@ impl Transaction {
                     selector: key.map(|k| KeySelector::Key(k.to_ascii_lowercase())),
                     count: false,
                 };
-                self.resolve(&target, None)
-                    .into_iter()
-                    .next()
-                    .map(|(_, _, value)| value)
-                    .unwrap_or_default()
+                let mut first = None;
+                self.visit_target(&target, None, &mut |_, _, value| {
+                    if first.is_none() {
+                        first = Some(value.to_vec());
+                    }
+                });
+                first.unwrap_or_default()
             }
         }
     }

@@ -29,6 +29,7 @@ fn load(dir: &std::path::Path, paranoia: u8) -> Arc<Waf> {
         )],
         paranoia_level: Some(paranoia),
         detection_only: false,
+        ..WafSettings::default()
     };
     let (waf, report) = Waf::load(&settings).unwrap_or_else(|error| panic!("CRS loads: {error}"));
     eprintln!(

@@ -63,7 +63,12 @@ pub struct SecurityEvent {
 
 impl SecurityEvent {
     /// A new event stamped now.
-    pub fn new(action: &str, category: &str, severity: Severity, message: impl Into<String>) -> Self {
+    pub fn new(
+        action: &str,
+        category: &str,
+        severity: Severity,
+        message: impl Into<String>,
+    ) -> Self {
         let timestamp_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
@@ -100,7 +105,9 @@ impl EventSink for TracingSink {
     fn record(&self, event: SecurityEvent) {
         match serde_json::to_string(&event) {
             Ok(json) => tracing::warn!(target: "palisade::event", event = %json, "security event"),
-            Err(error) => tracing::error!(target: "palisade::event", %error, "security event not encodable"),
+            Err(error) => {
+                tracing::error!(target: "palisade::event", %error, "security event not encodable")
+            }
         }
     }
 }

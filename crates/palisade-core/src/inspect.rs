@@ -167,7 +167,11 @@ pub trait Inspection: Send {
         Verdict::Allow
     }
     /// Phase 5. Returns the security events this inspection wants recorded.
-    fn logging(&mut self, _head: &RequestHead, _summary: &ExchangeSummary) -> Vec<crate::SecurityEvent> {
+    fn logging(
+        &mut self,
+        _head: &RequestHead,
+        _summary: &ExchangeSummary,
+    ) -> Vec<crate::SecurityEvent> {
         Vec::new()
     }
 }

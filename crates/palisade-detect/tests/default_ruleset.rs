@@ -1,13 +1,6 @@
 //! The default ruleset `rules/palisade-default.conf` parses with the
 //! project's SecLang parser, uses every native detector, keeps its ids in the
 //! Palisade range without duplicates, and ends in a blocking evaluation.
-//!
-//! palisade-seclang's operator table currently knows only `@detectSQLi` and
-//! `@detectXSS`; the structural tests therefore parse the file with the other
-//! eleven `@detectXxx` names mapped to `@detectSQLi` (everything else —
-//! variables, transformations, actions, chains — is parsed as written) and
-//! check the operator names on the text. `ruleset_parses_verbatim` parses the
-//! file exactly as written and is ignored until the parser knows them.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -49,17 +42,12 @@ fn parse(text: &str) -> Vec<Rule> {
         .collect()
 }
 
-/// The ruleset with the operators palisade-seclang does not know yet mapped to `@detectSQLi`.
+/// The ruleset's rules, parsed exactly as written.
 fn ruleset() -> Vec<Rule> {
-    let mut text = ruleset_text();
-    for name in &DETECTORS[2..] {
-        text = text.replace(&format!("\"@{name}\""), "\"@detectSQLi\"");
-    }
-    parse(&text)
+    parse(&ruleset_text())
 }
 
 #[test]
-#[ignore = "palisade-seclang's OPERATORS lacks the eleven Palisade detectors other than detectSQLi/detectXSS"]
 fn ruleset_parses_verbatim() {
     let operators: BTreeSet<String> = parse(&ruleset_text())
         .iter()

@@ -13,7 +13,7 @@
 //!   `DetectionOnly` they are recorded and nothing else happens.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -111,6 +111,10 @@ struct LinkMatch {
     captures: Vec<(usize, Vec<u8>)>,
 }
 
+/// Values shorter than this are transformed directly: running a chain over a short
+/// value costs less than hashing, storing and copying it for the cache.
+const TRANSFORMATION_CACHE_MIN_LEN: usize = 128;
+
 /// Most entries the transformation cache holds per transaction.
 const TRANSFORMATION_CACHE_ENTRIES: usize = 100_000;
 
@@ -181,6 +185,9 @@ impl LinkScan<'_> {
                 }
                 current = next;
             }
+        } else if value.len() < TRANSFORMATION_CACHE_MIN_LEN {
+            let result = apply_chain(&rule.transformations, value);
+            self.test(name, &result);
         } else {
             let result = self
                 .cache
@@ -221,8 +228,9 @@ pub struct Transaction {
     engine: EngineMode,
     request_body_access: bool,
     body_processor: Option<String>,
-    scalars: HashMap<VariableName, Vec<u8>>,
-    collections: HashMap<VariableName, Pairs>,
+    // Ordered maps: a few dozen keys compare faster than they hash.
+    scalars: BTreeMap<VariableName, Vec<u8>>,
+    collections: BTreeMap<VariableName, Pairs>,
     tx: HashMap<String, Vec<u8>>,
     env: HashMap<String, Vec<u8>>,
     persistent: HashMap<String, (String, HashMap<String, Vec<u8>>)>,
@@ -286,8 +294,8 @@ impl Transaction {
             engine,
             request_body_access,
             body_processor: None,
-            scalars: HashMap::new(),
-            collections: HashMap::new(),
+            scalars: BTreeMap::new(),
+            collections: BTreeMap::new(),
             tx: HashMap::new(),
             env: HashMap::new(),
             persistent: HashMap::new(),

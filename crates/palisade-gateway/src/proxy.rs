@@ -31,9 +31,42 @@ use crate::pages;
 use crate::runtime::{RouteRt, Runtime, UpstreamRt};
 use crate::server::{ConnInfo, Shared};
 
-/// A fresh request id (uuid v7 text).
+/// A fresh request id: uuid v7 text (millisecond timestamp + 74 random bits).
+///
+/// `Uuid::now_v7()` asks the OS for random bytes on every call (one `getrandom` syscall per request,
+/// about a fifth of the plain proxy's syscall time in a measured run); the random part here comes
+/// from a per-thread SplitMix64 stream seeded once from the OS. Request ids are correlation ids,
+/// not secrets, so a fast non-cryptographic generator is fine.
 pub(crate) fn new_request_id() -> String {
-    uuid::Uuid::now_v7().hyphenated().to_string()
+    thread_local! {
+        static STATE: std::cell::Cell<u64> = std::cell::Cell::new(uuid::Uuid::new_v4().as_u64_pair().0);
+    }
+    let (high, low) = STATE.with(|state| {
+        let first = state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let second = first.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        state.set(second);
+        (splitmix64(first), splitmix64(second))
+    });
+    let mut random = [0u8; 10];
+    random[..8].copy_from_slice(&high.to_le_bytes());
+    random[8..].copy_from_slice(&low.to_le_bytes()[..2]);
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        });
+    uuid::Builder::from_unix_timestamp_millis(millis, &random)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
+}
+
+/// The SplitMix64 output function.
+fn splitmix64(state: u64) -> u64 {
+    let mut z = state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// Entry point of every request.
@@ -955,4 +988,19 @@ async fn forward(
         }
     }
     Err(last_error.unwrap_or(ForwardError::Timeout))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::new_request_id;
+
+    #[test]
+    fn request_ids_are_distinct_uuid_v7() {
+        let ids: std::collections::HashSet<String> = (0..1000).map(|_| new_request_id()).collect();
+        assert_eq!(ids.len(), 1000);
+        for id in &ids {
+            let parsed = uuid::Uuid::parse_str(id).expect("uuid text");
+            assert_eq!(parsed.get_version_num(), 7);
+        }
+    }
 }

@@ -243,11 +243,7 @@ impl Runtime {
         let mut sites = Vec::with_capacity(config.sites.len());
         let mut hosts = HostIndex::default();
         for (site_index, site) in config.sites.iter().enumerate() {
-            let name = site
-                .hosts
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "*".to_owned());
+            let name = site.name().to_owned();
             let mut routes = Vec::with_capacity(site.routes.len());
             for route in &site.routes {
                 let upstream = *upstream_index.get(&route.upstream).ok_or_else(|| {
@@ -268,10 +264,7 @@ impl Runtime {
                         route.block_status
                     ))
                 })?;
-                let route_name = route
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| format!("{name}{}", route.path));
+                let route_name = site.route_name(route);
                 routes.push(RouteRt {
                     name: Arc::from(route_name),
                     prefix: route.path.clone(),

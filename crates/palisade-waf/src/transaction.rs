@@ -89,13 +89,18 @@ enum ValueName<'a> {
     Rendered(&'a str),
     /// `PREFIX:key`.
     Keyed(&'a str, &'a [u8]),
+    /// `PREFIX:key` of an element of `Transaction::collections`: its value stays at
+    /// the same address, unchanged, until the phase ends.
+    Element(&'a str, &'a [u8]),
 }
 
 impl ValueName<'_> {
     fn render(self) -> String {
         match self {
             ValueName::Rendered(name) => name.to_owned(),
-            ValueName::Keyed(prefix, key) => format!("{prefix}:{}", String::from_utf8_lossy(key)),
+            ValueName::Keyed(prefix, key) | ValueName::Element(prefix, key) => {
+                format!("{prefix}:{}", String::from_utf8_lossy(key))
+            }
         }
     }
 }
@@ -123,10 +128,37 @@ const TRANSFORMATION_CACHE_ENTRIES: usize = 100_000;
 #[derive(Default)]
 struct TransformationCache {
     by_chain: HashMap<usize, HashMap<Vec<u8>, Arc<[u8]>>>,
+    /// Results for collection elements of the running phase, keyed by
+    /// `(chain id, address, length)`: no hashing or copying of the value. Cleared
+    /// when a phase starts (collections change only between phases).
+    by_location: HashMap<(usize, usize, usize), Arc<[u8]>>,
     entries: usize,
 }
 
 impl TransformationCache {
+    /// Forgets element addresses (called when a phase starts).
+    fn start_phase(&mut self) {
+        self.by_location.clear();
+    }
+
+    /// The result of `chain` on a collection element (see [`ValueName::Element`]).
+    fn apply_to_element(
+        &mut self,
+        chain_id: usize,
+        chain: &[Transformation],
+        value: &[u8],
+    ) -> Arc<[u8]> {
+        let key = (chain_id, value.as_ptr() as usize, value.len());
+        if let Some(cached) = self.by_location.get(&key) {
+            return Arc::clone(cached);
+        }
+        let result: Arc<[u8]> = Arc::from(&*apply_chain(chain, value));
+        if self.by_location.len() < TRANSFORMATION_CACHE_ENTRIES {
+            self.by_location.insert(key, Arc::clone(&result));
+        }
+        result
+    }
+
     /// The result of `chain` (interned as `chain_id`) on `value`.
     fn apply(&mut self, chain_id: usize, chain: &[Transformation], value: &[u8]) -> Arc<[u8]> {
         if let Some(cached) = self.by_chain.get(&chain_id).and_then(|m| m.get(value)) {
@@ -185,6 +217,11 @@ impl LinkScan<'_> {
                 }
                 current = next;
             }
+        } else if let ValueName::Element(..) = name {
+            let result = self
+                .cache
+                .apply_to_element(rule.chain_id, &rule.transformations, value);
+            self.test(name, &result);
         } else if value.len() < TRANSFORMATION_CACHE_MIN_LEN {
             let result = apply_chain(&rule.transformations, value);
             self.test(name, &result);
@@ -723,6 +760,7 @@ impl Transaction {
             return self.intervention.clone();
         }
         self.phases_done = phase;
+        self.transformation_cache.start_phase();
         if self.engine == EngineMode::Off
             || (self.intervention.is_some() && phase < 5)
             || (self.allow_all && phase < 5)
@@ -952,8 +990,11 @@ impl Transaction {
     ) {
         use VariableName as V;
         let prefix = target.name.as_str();
+        // `in_collection`: the pairs live in `self.collections`, which no rule changes
+        // while a phase runs, so their addresses identify them within the phase.
         let mut visit_pairs = |pairs: &mut dyn Iterator<Item = (&[u8], &[u8])>,
-                               names_only: bool| {
+                               names_only: bool,
+                               in_collection: bool| {
             for (key, value) in pairs {
                 if target.selector.as_ref().is_some_and(|s| !s.matches(key)) {
                     continue;
@@ -962,7 +1003,12 @@ impl Transaction {
                     continue;
                 }
                 let value = if names_only { key } else { value };
-                visit(key, ValueName::Keyed(prefix, key), value);
+                let name = if in_collection {
+                    ValueName::Element(prefix, key)
+                } else {
+                    ValueName::Keyed(prefix, key)
+                };
+                visit(key, name, value);
             }
         };
         let pairs_of =
@@ -973,15 +1019,21 @@ impl Transaction {
             V::Args => visit_pairs(
                 &mut args_get.iter().chain(args_post).map(pair_slices),
                 false,
+                true,
             ),
             V::ArgsNames => {
-                visit_pairs(&mut args_get.iter().chain(args_post).map(pair_slices), true);
+                visit_pairs(
+                    &mut args_get.iter().chain(args_post).map(pair_slices),
+                    true,
+                    true,
+                );
             }
-            V::ArgsGetNames => visit_pairs(&mut args_get.iter().map(pair_slices), true),
-            V::ArgsPostNames => visit_pairs(&mut args_post.iter().map(pair_slices), true),
+            V::ArgsGetNames => visit_pairs(&mut args_get.iter().map(pair_slices), true, true),
+            V::ArgsPostNames => visit_pairs(&mut args_post.iter().map(pair_slices), true, true),
             V::RequestHeadersNames => {
                 visit_pairs(
                     &mut pairs_of(V::RequestHeaders).iter().map(pair_slices),
+                    true,
                     true,
                 );
             }
@@ -989,11 +1041,13 @@ impl Transaction {
                 visit_pairs(
                     &mut pairs_of(V::RequestCookies).iter().map(pair_slices),
                     true,
+                    true,
                 );
             }
             V::ResponseHeadersNames => {
                 visit_pairs(
                     &mut pairs_of(V::ResponseHeaders).iter().map(pair_slices),
+                    true,
                     true,
                 );
             }
@@ -1013,11 +1067,13 @@ impl Transaction {
                     visit_pairs(
                         &mut self.tx.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
                         false,
+                        false,
                     );
                 }
             }
             V::Env => visit_pairs(
                 &mut self.env.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
+                false,
                 false,
             ),
             V::Ip | V::Global | V::Session | V::User | V::Resource => {
@@ -1025,6 +1081,7 @@ impl Transaction {
                 if let Some((_, values)) = self.persistent.get(&collection) {
                     visit_pairs(
                         &mut values.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
+                        false,
                         false,
                     );
                 }
@@ -1088,7 +1145,7 @@ impl Transaction {
                 time_value(target.name).as_bytes(),
             ),
             name if name.is_collection() => {
-                visit_pairs(&mut pairs_of(name).iter().map(pair_slices), false);
+                visit_pairs(&mut pairs_of(name).iter().map(pair_slices), false, true);
             }
             name => {
                 if let Some(value) = self.scalars.get(&name)

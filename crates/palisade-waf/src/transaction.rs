@@ -116,6 +116,33 @@ struct LinkMatch {
     captures: Vec<(usize, Vec<u8>)>,
 }
 
+/// A multiplicative hasher for `(chain id, address, length)` keys. Addresses are not
+/// chosen by clients, so the keys need no flood-resistant (and slower) SipHash.
+#[derive(Default)]
+struct LocationHasher(u64);
+
+impl std::hash::Hasher for LocationHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.write_u64(value as u64);
+    }
+}
+
+type BuildLocationHasher = std::hash::BuildHasherDefault<LocationHasher>;
+
 /// Values shorter than this are transformed directly: running a chain over a short
 /// value costs less than hashing, storing and copying it for the cache.
 const TRANSFORMATION_CACHE_MIN_LEN: usize = 128;
@@ -131,7 +158,7 @@ struct TransformationCache {
     /// Results for collection elements of the running phase, keyed by
     /// `(chain id, address, length)`: no hashing or copying of the value. Cleared
     /// when a phase starts (collections change only between phases).
-    by_location: HashMap<(usize, usize, usize), Arc<[u8]>>,
+    by_location: HashMap<(usize, usize, usize), Arc<[u8]>, BuildLocationHasher>,
     entries: usize,
 }
 

@@ -163,10 +163,12 @@ impl Inspection for WafInspection {
     fn logging(&mut self, head: &RequestHead, summary: &ExchangeSummary) -> Vec<SecurityEvent> {
         self.transaction.process_logging();
         let matched = self.transaction.matched_rules();
-        if matched.is_empty() {
+        let intervention = self.transaction.intervention().cloned();
+        // As in ModSecurity, rules marked `nolog` (initialisation, bookkeeping) leave no
+        // record: a transaction is reported when a logging rule matched or it was disrupted.
+        if intervention.is_none() && !matched.iter().any(|m| m.logged) {
             return Vec::new();
         }
-        let intervention = self.transaction.intervention().cloned();
         let blocked = intervention.is_some() || summary.blocked;
         let highest = matched
             .iter()
@@ -181,20 +183,16 @@ impl Inspection for WafInspection {
             _ if blocked => Severity::High,
             _ => Severity::Info,
         };
-        let (action, message) = match &intervention {
-            Some(intervention) => (
-                "malicious_request_blocked",
-                format!(
-                    "blocked by rule {}: {}",
-                    intervention.rule_id, intervention.message
-                ),
+        // The decision itself (`malicious_request_blocked`) is the gateway's event; this one
+        // is the WAF's detail record of the same transaction: what matched, with the scores.
+        let message = match &intervention {
+            Some(intervention) => format!(
+                "disrupted by rule {}: {}",
+                intervention.rule_id, intervention.message
             ),
-            None => (
-                "waf_rules_matched",
-                format!("{} WAF rules matched", matched.len()),
-            ),
+            None => format!("{} WAF rules matched", matched.len()),
         };
-        let mut event = SecurityEvent::new(action, "web", severity, message);
+        let mut event = SecurityEvent::new("waf_rules_matched", "web", severity, message);
         event.outcome = if blocked {
             EventOutcome::Failure
         } else {

@@ -32,6 +32,7 @@ mod rx;
 mod simple;
 pub mod translate;
 
+use palisade_detect::AttackClass;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -179,59 +180,6 @@ impl OperatorError {
     }
 }
 
-/// Which palisade-detect detector a `@detect*` operator runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Detector {
-    /// `@detectSQLi` (TX:0 = fingerprint).
-    Sqli,
-    /// `@detectXSS` (TX:0 = the input).
-    Xss,
-    /// `@detectCmdInjection`.
-    CmdInjection,
-    /// `@detectPathTraversal`.
-    PathTraversal,
-    /// `@detectSSRF`.
-    Ssrf,
-    /// `@detectSSTI`.
-    Ssti,
-    /// `@detectNoSQLi`.
-    Nosqli,
-    /// `@detectDeserialization`.
-    Deserialization,
-    /// `@detectXXE`.
-    Xxe,
-    /// `@detectCRLF`.
-    Crlf,
-    /// `@detectLDAPi`.
-    Ldapi,
-    /// `@detectPrototypePollution`.
-    PrototypePollution,
-    /// `@detectMailInjection`.
-    MailInjection,
-}
-
-impl Detector {
-    fn run(self, input: &[u8]) -> Option<palisade_detect::Detection> {
-        use palisade_detect as d;
-        match self {
-            Self::Sqli => d::sqli::detect(input),
-            Self::Xss => d::xss::detect(input),
-            Self::CmdInjection => d::cmdi::detect(input),
-            Self::PathTraversal => d::path_traversal::detect(input),
-            Self::Ssrf => d::ssrf::detect(input),
-            Self::Ssti => d::ssti::detect(input),
-            Self::Nosqli => d::nosqli::detect(input),
-            Self::Deserialization => d::deserialization::detect(input),
-            Self::Xxe => d::xxe::detect(input),
-            Self::Crlf => d::crlf::detect(input),
-            Self::Ldapi => d::ldapi::detect(input),
-            Self::PrototypePollution => d::prototype_pollution::detect(input),
-            Self::MailInjection => d::mail_injection::detect(input),
-        }
-    }
-}
-
 /// The compiled form of each operator.
 #[derive(Debug)]
 enum Matcher {
@@ -247,7 +195,8 @@ enum Matcher {
     ValidateUrlEncoding,
     ValidateUtf8Encoding,
     VerifyCc(rx::Rx),
-    Detect(Detector),
+    /// A palisade-detect detector (`@detectSQLi`, `@detectXSS`, `@detectCmdInjection` …).
+    Detect(AttackClass),
     UnconditionalMatch,
     NoMatch,
     GeoLookup(Option<Arc<GeoDb>>),
@@ -379,19 +328,19 @@ impl Operator {
             "validateUrlEncoding" => Matcher::ValidateUrlEncoding,
             "validateUtf8Encoding" => Matcher::ValidateUtf8Encoding,
             "verifyCC" => Matcher::VerifyCc(rx::Rx::compile(name, argument)?),
-            "detectSQLi" => Matcher::Detect(Detector::Sqli),
-            "detectXSS" => Matcher::Detect(Detector::Xss),
-            "detectCmdInjection" => Matcher::Detect(Detector::CmdInjection),
-            "detectPathTraversal" => Matcher::Detect(Detector::PathTraversal),
-            "detectSSRF" => Matcher::Detect(Detector::Ssrf),
-            "detectSSTI" => Matcher::Detect(Detector::Ssti),
-            "detectNoSQLi" => Matcher::Detect(Detector::Nosqli),
-            "detectDeserialization" => Matcher::Detect(Detector::Deserialization),
-            "detectXXE" => Matcher::Detect(Detector::Xxe),
-            "detectCRLF" => Matcher::Detect(Detector::Crlf),
-            "detectLDAPi" => Matcher::Detect(Detector::Ldapi),
-            "detectPrototypePollution" => Matcher::Detect(Detector::PrototypePollution),
-            "detectMailInjection" => Matcher::Detect(Detector::MailInjection),
+            "detectSQLi" => Matcher::Detect(AttackClass::Sqli),
+            "detectXSS" => Matcher::Detect(AttackClass::Xss),
+            "detectCmdInjection" => Matcher::Detect(AttackClass::CmdInjection),
+            "detectPathTraversal" => Matcher::Detect(AttackClass::PathTraversal),
+            "detectSSRF" => Matcher::Detect(AttackClass::Ssrf),
+            "detectSSTI" => Matcher::Detect(AttackClass::Ssti),
+            "detectNoSQLi" => Matcher::Detect(AttackClass::Nosqli),
+            "detectDeserialization" => Matcher::Detect(AttackClass::Deserialization),
+            "detectXXE" => Matcher::Detect(AttackClass::Xxe),
+            "detectCRLF" => Matcher::Detect(AttackClass::Crlf),
+            "detectLDAPi" => Matcher::Detect(AttackClass::Ldapi),
+            "detectPrototypePollution" => Matcher::Detect(AttackClass::PrototypePollution),
+            "detectMailInjection" => Matcher::Detect(AttackClass::MailInjection),
             "unconditionalMatch" => Matcher::UnconditionalMatch,
             "noMatch" => Matcher::NoMatch,
             "geoLookup" => Matcher::GeoLookup(ctx.geo_db.cloned()),
@@ -535,15 +484,15 @@ impl Operator {
             Matcher::ValidateUrlEncoding => simple::invalid_url_encoding(input),
             Matcher::ValidateUtf8Encoding => std::str::from_utf8(input).is_err(),
             Matcher::VerifyCc(rx) => simple::verify_cc(rx, input, captures),
-            Matcher::Detect(detector) => match detector.run(input) {
+            Matcher::Detect(class) => match class.detector()(input) {
                 None => false,
                 Some(detection) => {
                     if let Some(captures) = captures {
-                        match detector {
-                            Detector::Sqli => {
+                        match class {
+                            AttackClass::Sqli => {
                                 captures.set_only_zero(detection.fingerprint.as_bytes())
                             }
-                            Detector::Xss => captures.set_only_zero(input),
+                            AttackClass::Xss => captures.set_only_zero(input),
                             _ => captures
                                 .set_only_zero(input.get(detection.span.clone()).unwrap_or(input)),
                         }

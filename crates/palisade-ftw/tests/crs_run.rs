@@ -1,14 +1,19 @@
 //! CRS through the real gateway and WAF (needs `PALISADE_CRS_DIR`).
 //!
-//! Runs a sample by default (the first test of every file); set
-//! `PALISADE_FTW_FULL=1` for the whole suite, `PALISADE_FTW_INCLUDE=REGEX`
-//! to choose tests by `RULEID-TESTID`, and `PALISADE_FTW_REPORT=PATH` to
-//! write the table report there. Prints the pass rate; asserts only that the
-//! run happened (the engine's pass rate is measured, not assumed).
+//! Runs the whole suite (4,966 tests; about 75 s in a debug build) and fails
+//! when the pass rate drops below [`FULL_SUITE_FLOOR`], the rate measured
+//! when it was last raised — so a regression in the gateway, the engine or a
+//! body processor fails CI. `PALISADE_FTW_INCLUDE=REGEX` chooses tests by
+//! `RULEID-TESTID` (no floor then), and `PALISADE_FTW_REPORT=PATH` writes the
+//! table report there.
 
 use std::path::PathBuf;
 
 use palisade_ftw::{ReportFormat, RunOptions};
+
+/// Lowest acceptable pass rate of the whole suite, in percent (measured: 98.97%,
+/// 4,915 of 4,966). Raise it as the engine improves; never lower it silently.
+const FULL_SUITE_FLOOR: f64 = 98.5;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crs_regression_suite_through_the_gateway() {
@@ -20,14 +25,7 @@ async fn crs_regression_suite_through_the_gateway() {
         eprintln!("SKIPPED: PALISADE_CRS_DIR not set");
         return;
     };
-    let include = match (
-        std::env::var("PALISADE_FTW_INCLUDE"),
-        std::env::var("PALISADE_FTW_FULL"),
-    ) {
-        (Ok(pattern), _) => Some(pattern),
-        (Err(_), Ok(full)) if full == "1" => None,
-        _ => Some(r"^\d+-1$".to_owned()),
-    };
+    let include = std::env::var("PALISADE_FTW_INCLUDE").ok();
     let opts = RunOptions {
         include: include
             .as_deref()
@@ -54,4 +52,11 @@ async fn crs_regression_suite_through_the_gateway() {
     );
     assert!(report.total() > 0, "no test ran");
     assert!(report.load_errors.is_empty(), "{:?}", report.load_errors);
+    if include.is_none() {
+        assert!(
+            report.pass_rate() >= FULL_SUITE_FLOOR,
+            "CRS regression pass rate {:.2}% fell below {FULL_SUITE_FLOOR}%:\n{table}",
+            report.pass_rate()
+        );
+    }
 }

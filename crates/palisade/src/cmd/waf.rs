@@ -98,7 +98,7 @@ pub(crate) fn run(command: WafCommand) -> anyhow::Result<ExitCode> {
                 .context("the regression run could not start")?;
             runtime.shutdown_timeout(Duration::from_secs(5));
             emit(&report.render(format), output.as_deref())?;
-            let rate = report.pass_rate() * 100.0;
+            let rate = report.pass_rate();
             eprintln!(
                 "palisade: {} of {} tests passed ({rate:.2}%)",
                 report.passed(),

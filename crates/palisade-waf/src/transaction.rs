@@ -394,6 +394,13 @@ impl Transaction {
         self.scalars.insert(name, value.into());
     }
 
+    /// Chooses the request body processor. As in libmodsecurity v3, REQBODY_PROCESSOR
+    /// names it from then on (phase 1 already: CRS 920400 checks for MULTIPART there).
+    fn set_body_processor(&mut self, processor: &str) {
+        self.body_processor = Some(processor.to_owned());
+        self.set(VariableName::ReqbodyProcessor, processor);
+    }
+
     fn load_request(&mut self, meta: &RequestMeta) {
         use VariableName as V;
         let uri = meta.uri.as_bytes();
@@ -468,9 +475,9 @@ impl Transaction {
             if name.eq_ignore_ascii_case(b"content-type") {
                 let content_type = lower(value);
                 if content_type.starts_with("application/x-www-form-urlencoded") {
-                    self.body_processor = Some("URLENCODED".to_owned());
+                    self.set_body_processor("URLENCODED");
                 } else if content_type.starts_with("multipart/form-data") {
-                    self.body_processor = Some("MULTIPART".to_owned());
+                    self.set_body_processor("MULTIPART");
                 }
             }
         }
@@ -1271,7 +1278,7 @@ impl Transaction {
                     self.removed_targets_by_tag.push((tag.clone(), target));
                 }
             }
-            Ctl::RequestBodyProcessor(processor) => self.body_processor = Some(processor.clone()),
+            Ctl::RequestBodyProcessor(processor) => self.set_body_processor(processor),
             Ctl::RequestBodyAccess(on) => self.request_body_access = *on,
             _ => {}
         }

@@ -1,6 +1,7 @@
 //! CRS through the real gateway and WAF (needs `PALISADE_CRS_DIR`).
 //!
-//! Runs the whole suite (4,966 tests; about 75 s in a debug build) and fails
+//! Runs the whole suite (4,966 tests; about 75 s in a debug build) with the
+//! listed ModSecurity v3 exceptions applied, and fails
 //! when the pass rate drops below [`FULL_SUITE_FLOOR`], the rate measured
 //! when it was last raised — so a regression in the gateway, the engine or a
 //! body processor fails CI. `PALISADE_FTW_INCLUDE=REGEX` chooses tests by
@@ -11,9 +12,11 @@ use std::path::PathBuf;
 
 use palisade_ftw::{ReportFormat, RunOptions};
 
-/// Lowest acceptable pass rate of the whole suite, in percent (measured: 98.97%,
-/// 4,915 of 4,966). Raise it as the engine improves; never lower it silently.
-const FULL_SUITE_FLOOR: f64 = 98.5;
+/// Lowest acceptable pass rate of the whole suite, in percent, with the listed
+/// ModSecurity v3 exceptions (`palisade_ftw::crs::MODSECURITY_V3_EXCEPTIONS`) applied
+/// (measured: 99.68%, 4,950 of 4,966, 34 of them under an exception). Raise it as the
+/// engine improves; never lower it silently.
+const FULL_SUITE_FLOOR: f64 = 99.6;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crs_regression_suite_through_the_gateway() {
@@ -30,6 +33,7 @@ async fn crs_regression_suite_through_the_gateway() {
         include: include
             .as_deref()
             .map(|p| regex::Regex::new(p).expect("valid PALISADE_FTW_INCLUDE")),
+        overrides: Some(palisade_ftw::crs::known_exceptions(None)),
         ..RunOptions::default()
     };
     let report = palisade_ftw::crs::run_crs(&dir, &opts)

@@ -46,9 +46,14 @@ pub(crate) enum WafCommand {
         /// Skip tests whose RULEID-TESTID matches this regular expression.
         #[arg(long)]
         exclude: Option<regex::Regex>,
-        /// A go-ftw overrides file (e.g. tests/regression/nginx-overrides.yaml).
+        /// A go-ftw overrides file (e.g. tests/regression/nginx-overrides.yaml), applied after
+        /// the built-in list of tests where ModSecurity v3 itself differs from CRS's expectations.
         #[arg(long)]
         overrides: Option<PathBuf>,
+        /// Do not apply the built-in list of ModSecurity v3 exceptions (judge every test by
+        /// CRS's own expectations).
+        #[arg(long)]
+        no_known_exceptions: bool,
         /// Tests run at once.
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
@@ -72,6 +77,7 @@ pub(crate) fn run(command: WafCommand) -> anyhow::Result<ExitCode> {
             include,
             exclude,
             overrides,
+            no_known_exceptions,
             concurrency,
             min_pass_rate,
         } => {
@@ -81,6 +87,11 @@ pub(crate) fn run(command: WafCommand) -> anyhow::Result<ExitCode> {
                         .with_context(|| format!("cannot read the overrides {}", path.display()))
                 })
                 .transpose()?;
+            let overrides = if no_known_exceptions {
+                overrides
+            } else {
+                Some(palisade_ftw::crs::known_exceptions(overrides))
+            };
             let options = RunOptions {
                 concurrency: concurrency.max(1),
                 include,

@@ -119,10 +119,12 @@ impl EventSink for IdCollector {
                 if !log.rule_ids.contains(&id) {
                     log.rule_ids.push(id);
                 }
-                log.text
-                    .push_str(&format!("[id \"{id}\"] [msg \"{}\"]\n", event.message));
+                log.text.push_str(&format!(
+                    "[id \"{id}\"] [msg \"{}\"]\n",
+                    escape_controls(&event.message)
+                ));
             }
-            log.text.push_str(&event.message);
+            log.text.push_str(&escape_controls(&event.message));
             log.text.push('\n');
             for (name, value) in &event.fields {
                 append_field(&mut log.text, name, value);
@@ -146,14 +148,31 @@ fn append_field(text: &mut String, name: &str, value: &serde_json::Value) {
         for item in items {
             text.push_str(&format!(
                 "[id \"{}\"] [msg \"{}\"] [data \"{}\"]\n",
-                as_text(item.get("id")),
-                as_text(item.get("msg")),
-                as_text(item.get("data"))
+                escape_controls(&as_text(item.get("id"))),
+                escape_controls(&as_text(item.get("msg"))),
+                escape_controls(&as_text(item.get("data")))
             ));
         }
         return;
     }
     text.push_str(&format!("{name}: {value}\n"));
+}
+
+/// Control characters as `\xHH`, as libmodsecurity v3 writes them to its log
+/// (one message per line: a newline in matched data does not split it).
+fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_ascii_control()) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_ascii_control() {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -205,5 +224,23 @@ mod tests {
             )
             .await;
         assert_eq!(empty, RequestLog::default());
+    }
+
+    #[test]
+    fn control_characters_in_matched_data_stay_on_one_line() {
+        let collector = IdCollector::new();
+        let mut matched = event("d", &["932300"]);
+        matched.fields.insert(
+            "palisade.waf.matches".to_owned(),
+            serde_json::json!([{ "id": 932300, "msg": "SMTP", "data": "Matched Data: \r\nMAIL FROM:<a@b>" }]),
+        );
+        collector.record(matched);
+        let log = collector.take("d");
+        assert!(
+            log.text
+                .contains("[data \"Matched Data: \\x0d\\x0aMAIL FROM:<a@b>\"]\n"),
+            "{}",
+            log.text
+        );
     }
 }

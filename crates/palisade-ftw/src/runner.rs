@@ -65,6 +65,8 @@ impl Default for RunOptions {
 struct Job<'a> {
     file_index: usize,
     order: usize,
+    /// The file's rule id.
+    rule_id: u64,
     id: String,
     test_id: u64,
     test: std::borrow::Cow<'a, Test>,
@@ -103,6 +105,7 @@ pub async fn run_suite(
             let mut job = Job {
                 file_index,
                 order,
+                rule_id: suite_file.file.rule_id,
                 id,
                 test_id,
                 test: std::borrow::Cow::Borrowed(test),
@@ -185,9 +188,11 @@ async fn run_test(
     let mut failures = Vec::new();
     if job.enabled {
         for (index, stage) in job.test.stages.iter().enumerate() {
-            let mut stage_failures = run_stage(index, stage, target, collector, opts).await;
+            let mut stage_failures =
+                run_stage(index, stage, job.rule_id, target, collector, opts).await;
             if !stage_failures.is_empty() && job.retry.get(index).copied().unwrap_or(false) {
-                stage_failures = run_stage(index, stage, target, collector, opts).await;
+                stage_failures =
+                    run_stage(index, stage, job.rule_id, target, collector, opts).await;
             }
             if !stage_failures.is_empty() {
                 failures = stage_failures;
@@ -224,6 +229,7 @@ fn failure(stage: usize, kind: FailureKind, detail: impl Into<String>) -> Failur
 async fn run_stage(
     index: usize,
     stage: &Stage,
+    rule_id: u64,
     target: SocketAddr,
     collector: &IdCollector,
     opts: &RunOptions,
@@ -270,7 +276,7 @@ async fn run_stage(
             let logged = collector
                 .wait(&id, &log.expect_ids, opts.log_settle, opts.log_timeout)
                 .await;
-            failures.extend(check_log(index, stage, &logged));
+            failures.extend(check_log(index, stage, rule_id, &logged));
         }
         Some(id) => {
             collector.take(&id);
@@ -313,7 +319,7 @@ fn check_response(index: usize, stage: &Stage, response: &Response) -> Vec<Failu
     failures
 }
 
-fn check_log(index: usize, stage: &Stage, logged: &RequestLog) -> Vec<Failure> {
+fn check_log(index: usize, stage: &Stage, rule_id: u64, logged: &RequestLog) -> Vec<Failure> {
     let output = &stage.output;
     let log = &output.log;
     let mut failures = Vec::new();
@@ -372,8 +378,9 @@ fn check_log(index: usize, stage: &Stage, logged: &RequestLog) -> Vec<Failure> {
                 index,
                 FailureKind::LogRegex,
                 format!(
-                    "log {} match {pattern:?}",
-                    if must_match { "does not" } else { "must not" }
+                    "log {} match {pattern:?}{}",
+                    if must_match { "does not" } else { "must not" },
+                    log_excerpt(&logged.text, rule_id)
                 ),
             )),
             Ok(_) => {}
@@ -385,6 +392,23 @@ fn check_log(index: usize, stage: &Stage, logged: &RequestLog) -> Vec<Failure> {
         }
     }
     failures
+}
+
+/// The logged `[data …]` lines of the test file's rule (at most 3, each at
+/// most 240 characters), to show what was logged instead.
+fn log_excerpt(text: &str, rule_id: u64) -> String {
+    let prefix = format!("[id \"{rule_id}\"]");
+    let lines: Vec<String> = text
+        .lines()
+        .filter(|line| line.starts_with(&prefix) && line.contains("[data \""))
+        .take(3)
+        .map(|line| line.chars().take(240).collect())
+        .collect();
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!(" (logged: {})", lines.join(" | "))
+    }
 }
 
 /// The logged ids worth showing: without CRS's setup and initialisation

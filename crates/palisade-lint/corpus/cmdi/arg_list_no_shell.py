@@ -1,0 +1,11 @@
+# expect: safe CWE-78
+from flask import Flask, request, redirect, session, make_response, render_template
+app = Flask(__name__)
+
+import subprocess
+
+@app.route("/ls", methods=["POST"])
+def ls():
+    d = request.form.get("dir")
+    out = subprocess.check_output(["/bin/ls", "-l", d])
+    return {"out": out.decode()}

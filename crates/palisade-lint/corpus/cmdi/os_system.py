@@ -1,0 +1,11 @@
+# expect: CWE-78
+from flask import Flask, request, redirect, session, make_response, render_template
+app = Flask(__name__)
+
+import os
+
+@app.route("/ping")
+def ping():
+    host = request.args["host"]
+    os.system("ping -c 1 " + host)
+    return "sent"

@@ -16,10 +16,12 @@
 mod error;
 mod load;
 mod model;
+mod ratelimit;
 mod secret;
 mod validate;
 
 pub use error::{ConfigError, Diagnostic};
 pub use load::{MAX_CONFIG_BYTES, load, parse};
 pub use model::*;
+pub use ratelimit::*;
 pub use secret::{Secret, SecretError, SecretSource};

@@ -269,6 +269,34 @@ pub(crate) fn validate(config: &Config, doc: &Document<'_>) -> Vec<Diagnostic> {
             }
         }
     }
+    // Shared state, rate limits and quotas.
+    if config.state.backend == crate::StateBackend::Redis && config.state.redis_url.is_none() {
+        c.error(
+            &[K("state"), K("backend")],
+            "backend = \"redis\" without redis_url; expected e.g. redis_url = \"env:PALISADE_REDIS_URL\"".to_owned(),
+        );
+    }
+    for (s, site) in config.sites.iter().enumerate() {
+        for (r, route) in site.routes.iter().enumerate() {
+            if let Some(quota) = &route.quota
+                && quota.daily.is_none()
+                && quota.monthly.is_none()
+            {
+                c.error(
+                    &[K("site"), I(s), K("route"), I(r), K("quota")],
+                    "quota without a limit; expected daily = N and/or monthly = M".to_owned(),
+                );
+            }
+            for (l, rule) in route.rate_limit.iter().enumerate() {
+                if rule.burst == Some(0) {
+                    c.error(
+                        &[K("site"), I(s), K("route"), I(r), K("rate_limit"), I(l), K("burst")],
+                        "burst = 0; expected at least 1 (requests allowed at once)".to_owned(),
+                    );
+                }
+            }
+        }
+    }
     c.diagnostics
 }
 

@@ -39,9 +39,6 @@ pub struct Config {
     /// WAF (SecLang rules). When absent, Palisade's embedded default ruleset is used.
     #[serde(default)]
     pub waf: Option<Waf>,
-    /// Where counters, rate limits, locks, bans, quotas and key metadata live.
-    #[serde(default)]
-    pub state: crate::ratelimit::State,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -174,6 +171,10 @@ pub struct Upstream {
     /// How long a failed server stays out before it is retried.
     #[serde(default = "default_fail_timeout", with = "humantime_serde_compat")]
     pub fail_timeout: std::time::Duration,
+    /// For `https://` servers: PEM file of the CA certificates to trust instead of the built-in
+    /// Mozilla roots (e.g. an internal CA).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn default_connect_timeout() -> std::time::Duration {
@@ -262,12 +263,6 @@ pub struct Route {
     /// WAF targets removed on this route, e.g. "942100:ARGS:password".
     #[serde(default)]
     pub remove_targets: Vec<String>,
-    /// Rate limits of this route (GCRA), e.g. `[{ by = "ip", rate = "100/min", burst = 20 }]`.
-    #[serde(default)]
-    pub rate_limit: Vec<crate::ratelimit::RateLimitRule>,
-    /// Daily / monthly quota of this route, e.g. `{ by = "api_key", daily = 1000 }`.
-    #[serde(default)]
-    pub quota: Option<crate::ratelimit::QuotaRule>,
 }
 
 impl Site {
@@ -444,7 +439,7 @@ pub fn parse_byte_size(s: &str) -> Option<u64> {
     n.checked_mul(mult)
 }
 
-pub(crate) mod humantime_serde_compat {
+mod humantime_serde_compat {
     use serde::Deserialize;
     use std::time::Duration;
 
@@ -469,6 +464,11 @@ impl Config {
             }
         };
         anchor(&mut self.data_dir);
+        for upstream in &mut self.upstreams {
+            if let Some(ca_file) = &mut upstream.ca_file {
+                anchor(ca_file);
+            }
+        }
         for site in &mut self.sites {
             if let Some(tls) = &mut site.tls {
                 anchor(&mut tls.cert);

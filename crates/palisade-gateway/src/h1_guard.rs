@@ -123,6 +123,21 @@ pub(crate) struct Http1Guard<S> {
     /// Palisade's own answer to a refused head: written before the connection shuts down; hyper sees
     /// the end of the input instead of the head.
     refusal: Option<Vec<u8>>,
+    /// Writes the access log line, metrics and security event of a refused head (none in unit tests
+    /// and fuzzing).
+    reporter: Option<crate::proxy::RefusalReporter>,
+    /// The refused head's report, made once its answer is written (or the connection gave up).
+    pending_report: Option<PendingReport>,
+}
+
+/// What is known about a refused head until its answer has been written.
+struct PendingReport {
+    request_id: String,
+    status: http::StatusCode,
+    head: Vec<u8>,
+    reason: &'static str,
+    started: Instant,
+    answer_len: u64,
 }
 
 impl<S> Http1Guard<S> {
@@ -150,6 +165,32 @@ impl<S> Http1Guard<S> {
             pending_pos: 0,
             scratch: Vec::new(),
             refusal: None,
+            reporter: None,
+            pending_report: None,
+        }
+    }
+
+    /// Reports refused heads through `reporter` (access log, metrics, security event).
+    pub(crate) fn with_reporter(mut self, reporter: crate::proxy::RefusalReporter) -> Self {
+        self.reporter = Some(reporter);
+        self
+    }
+
+    /// Makes the report of a refused head, once.
+    fn report_refusal(&mut self, written: bool) {
+        let Some(report) = self.pending_report.take() else {
+            return;
+        };
+        if let Some(reporter) = &self.reporter {
+            let bytes_sent = if written { report.answer_len } else { 0 };
+            reporter.report(
+                &report.request_id,
+                report.status,
+                &report.head,
+                report.reason,
+                report.started.into_std(),
+                bytes_sent,
+            );
         }
     }
 
@@ -208,9 +249,19 @@ impl<S> Http1Guard<S> {
         true
     }
 
+    /// Consumes the guard (fuzzing): the bytes released to hyper and the status of a refusal.
+    pub(crate) fn into_outcome(mut self) -> (Vec<u8>, Option<u16>) {
+        let pending = std::mem::take(&mut self.pending);
+        let refused = self
+            .pending_report
+            .as_ref()
+            .map(|report| report.status.as_u16());
+        (pending, refused)
+    }
+
     /// Follows the framing of `bytes` (just read from the client): body bytes go to `pending` at once,
     /// head bytes are held until the head is complete and then checked (see [`Self::check_head`]).
-    fn observe(&mut self, mut bytes: &[u8]) {
+    pub(crate) fn observe(&mut self, mut bytes: &[u8]) {
         while !bytes.is_empty() {
             if self.refusal.is_some() {
                 return;
@@ -256,11 +307,15 @@ impl<S> Http1Guard<S> {
                                     .extend_from_slice(rewritten.as_deref().unwrap_or(&head));
                                 self.framing = framing;
                             }
-                            Err(status) => self.refuse(status, &head),
+                            Err((status, reason)) => self.refuse(status, reason, head),
                         }
                     } else if head.len() >= self.max_head {
                         let head = std::mem::take(head);
-                        self.refuse(http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, &head);
+                        self.refuse(
+                            http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                            "request head too large",
+                            head,
+                        );
                     } else {
                         bytes = &bytes[take..];
                     }
@@ -277,7 +332,10 @@ impl<S> Http1Guard<S> {
                 Framing::ChunkSize(line) => {
                     let newline = bytes.iter().position(|&b| b == b'\n');
                     let take = newline.map_or(bytes.len(), |p| p + 1);
-                    line.extend_from_slice(&bytes[..take]);
+                    // Only the start of the line is kept (the size comes first; extensions may be
+                    // long), so the outcome does not depend on how the line was split into reads.
+                    let room = (MAX_CHUNK_LINE + 1).saturating_sub(line.len());
+                    line.extend_from_slice(&bytes[..take.min(room)]);
                     self.pending.extend_from_slice(&bytes[..take]);
                     bytes = &bytes[take..];
                     if newline.is_some() {
@@ -286,8 +344,6 @@ impl<S> Http1Guard<S> {
                             Some(size) => Framing::ChunkData(size),
                             None => Framing::Off,
                         };
-                    } else if line.len() > MAX_CHUNK_LINE {
-                        self.framing = Framing::Off;
                     }
                 }
                 Framing::ChunkData(left) => {
@@ -329,7 +385,8 @@ impl<S> Http1Guard<S> {
     }
 
     /// Refuses a head with Palisade's own page (with a request id) instead of hyper's bare answer.
-    fn refuse(&mut self, status: http::StatusCode, head: &[u8]) {
+    /// The access log line, metrics and security event follow once the answer is written.
+    fn refuse(&mut self, status: http::StatusCode, reason: &'static str, mut head: Vec<u8>) {
         let request_id = crate::proxy::new_request_id();
         let line_end = head
             .iter()
@@ -340,16 +397,21 @@ impl<S> Http1Guard<S> {
             request.id = %request_id,
             http.response.status_code = status.as_u16(),
             request_line = %String::from_utf8_lossy(head[..line_end].trim_ascii_end()),
+            reason,
             "malformed request head refused"
         );
-        metrics::counter!(
-            "palisade_requests_total",
-            "route" => "-",
-            "status" => status.as_str().to_owned(),
-            "verdict" => "error"
-        )
-        .increment(1);
-        self.refusal = Some(crate::pages::raw_http1_page(status, &request_id));
+        let answer = crate::pages::raw_http1_page(status, &request_id);
+        // Only the request line is needed for the report.
+        head.truncate(line_end);
+        self.pending_report = Some(PendingReport {
+            request_id,
+            status,
+            head,
+            reason,
+            started: self.head_started.unwrap_or(self.last_read),
+            answer_len: answer.len() as u64,
+        });
+        self.refusal = Some(answer);
         self.framing = Framing::Off;
     }
 
@@ -357,7 +419,7 @@ impl<S> Http1Guard<S> {
     /// request target carried bytes hyper's URI parser refuses but browsers and nginx accept
     /// (`"<>\^`{|}` and non-ASCII), the head with those bytes percent-encoded. Err: the status to
     /// refuse it with.
-    fn check_head(&self, head: &[u8]) -> Result<(Framing, Option<Vec<u8>>), http::StatusCode> {
+    fn check_head(&self, head: &[u8]) -> Result<(Framing, Option<Vec<u8>>), Refusal> {
         let rewritten = encode_target(head);
         let checked = rewritten.as_deref().unwrap_or(head);
         let mut headers = vec![httparse::EMPTY_HEADER; self.max_headers];
@@ -365,24 +427,33 @@ impl<S> Http1Guard<S> {
         match request.parse(checked) {
             Ok(httparse::Status::Complete(_)) => {}
             Err(httparse::Error::TooManyHeaders) => {
-                return Err(http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+                return Err((
+                    http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                    "too many headers",
+                ));
             }
-            _ => return Err(http::StatusCode::BAD_REQUEST),
+            Err(httparse::Error::Version) => {
+                return Err((http::StatusCode::BAD_REQUEST, "invalid HTTP version"));
+            }
+            Err(httparse::Error::Token | httparse::Error::Status | httparse::Error::NewLine) => {
+                return Err((http::StatusCode::BAD_REQUEST, "invalid request line"));
+            }
+            Err(_) => return Err((http::StatusCode::BAD_REQUEST, "invalid header")),
+            Ok(httparse::Status::Partial) => {
+                return Err((http::StatusCode::BAD_REQUEST, "incomplete request head"));
+            }
         }
         let target_ok = request.path.is_some_and(|path| {
             (path == "*" && request.method == Some("OPTIONS")) || http::Uri::try_from(path).is_ok()
         });
         if !target_ok {
-            return Err(http::StatusCode::BAD_REQUEST);
+            return Err((http::StatusCode::BAD_REQUEST, "invalid request target"));
         }
         Ok((self.framing_after(&request)?, rewritten))
     }
 
     /// The framing after a parsed head; Err for a `Content-Length` hyper would refuse.
-    fn framing_after(
-        &self,
-        request: &httparse::Request<'_, '_>,
-    ) -> Result<Framing, http::StatusCode> {
+    fn framing_after(&self, request: &httparse::Request<'_, '_>) -> Result<Framing, Refusal> {
         if request.method == Some("CONNECT") {
             return Ok(Framing::Off);
         }
@@ -399,8 +470,11 @@ impl<S> Http1Guard<S> {
                 } else {
                     None
                 };
-                if parsed.is_none() || (length.is_some() && length != parsed) {
-                    return Err(http::StatusCode::BAD_REQUEST);
+                if parsed.is_none() {
+                    return Err((http::StatusCode::BAD_REQUEST, "invalid Content-Length"));
+                }
+                if length.is_some() && length != parsed {
+                    return Err((http::StatusCode::BAD_REQUEST, "conflicting Content-Length"));
                 }
                 length = parsed;
             } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
@@ -413,7 +487,10 @@ impl<S> Http1Guard<S> {
                 // So is any Transfer-Encoding on HTTP/1.0.
                 if request.version == Some(0) || !last.trim_ascii().eq_ignore_ascii_case(b"chunked")
                 {
-                    return Err(http::StatusCode::BAD_REQUEST);
+                    return Err((
+                        http::StatusCode::BAD_REQUEST,
+                        "unsupported Transfer-Encoding",
+                    ));
                 }
                 chunked = true;
             } else if header.name.eq_ignore_ascii_case("upgrade") {
@@ -434,6 +511,9 @@ impl<S> Http1Guard<S> {
         })
     }
 }
+
+/// Why a head is refused: the status and a short reason for the log and the security event.
+type Refusal = (http::StatusCode, &'static str);
 
 /// The head with the request target's bytes that hyper's URI parser refuses percent-encoded, or None
 /// when the target needs no change (or the request line is not `METHOD SP target SP version`).
@@ -497,9 +577,14 @@ fn head_end(head: &[u8], previous_len: usize) -> Option<usize> {
     None
 }
 
+/// The size of a chunk-size line (`line` is the whole line with its LF, or its first
+/// `MAX_CHUNK_LINE + 1` bytes when longer, which then must reach into the extensions).
 fn chunk_size(line: &[u8]) -> Option<u64> {
-    let line = line.strip_suffix(b"\n")?;
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let line = match line.strip_suffix(b"\n") {
+        Some(line) => line.strip_suffix(b"\r").unwrap_or(line),
+        None if line.contains(&b';') => line,
+        None => return None,
+    };
     let size = line.split(|&b| b == b';').next()?;
     let size = std::str::from_utf8(size)
         .ok()?
@@ -573,6 +658,13 @@ impl<S: AsyncRead + Unpin> AsyncRead for Http1Guard<S> {
     }
 }
 
+impl<S> Drop for Http1Guard<S> {
+    fn drop(&mut self) {
+        // A refused head whose answer was never written still gets its report.
+        self.report_refusal(false);
+    }
+}
+
 impl<S: AsyncWrite + Unpin> AsyncWrite for Http1Guard<S> {
     fn poll_write(
         self: Pin<&mut Self>,
@@ -592,13 +684,19 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Http1Guard<S> {
         while let Some(refusal) = this.refusal.as_mut() {
             if refusal.is_empty() {
                 match Pin::new(&mut this.inner).poll_flush(cx) {
-                    Poll::Ready(_) => this.refusal = None,
+                    Poll::Ready(_) => {
+                        this.refusal = None;
+                        this.report_refusal(true);
+                    }
                     Poll::Pending => return Poll::Pending,
                 }
                 break;
             }
             match Pin::new(&mut this.inner).poll_write(cx, refusal) {
-                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => this.refusal = None,
+                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
+                    this.refusal = None;
+                    this.report_refusal(false);
+                }
                 Poll::Ready(Ok(written)) => {
                     refusal.drain(..written);
                 }

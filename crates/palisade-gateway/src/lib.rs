@@ -7,6 +7,7 @@
 //!   bound addresses, swaps configurations atomically ([`GatewayHandle::reload`]) and shuts down
 //!   gracefully ([`GatewayHandle::shutdown`]).
 //! * `server` — accept loops, PROXY protocol, TLS with SNI (`tls`), per-connection limits.
+//! * `cert_watch` — certificates reloaded when their files change (and on every `reload()`).
 //! * `h1_guard` — HTTP/1 connection guard: refuses ambiguous framing (smuggling), enforces the header
 //!   read and keep-alive idle timeouts.
 //! * `runtime` — a compiled configuration: host and path routing tables, upstream pools with round robin
@@ -17,19 +18,23 @@
 //! * `headers` — hop-by-hop removal, `X-Forwarded-*` / `Forwarded`, client address resolution, security
 //!   response headers and cookie hardening.
 //! * `pages` — Palisade's own small error and block pages (HTML or JSON).
+//! * `upstream_pool` — per-server pools of hyper client connections to upstreams (`http://` and
+//!   `https://`, HTTP/1.1 or HTTP/2).
+//! * [`fuzzing`] — the HTTP/1 head guard without sockets, for fuzz targets.
 //!
-//! Known limits: upstream servers are `http://` only (HTTP/1.1 or prior-knowledge HTTP/2); HTTP/2
-//! client connections rely on hyper's HTTP/2 keep-alive pings rather than the HTTP/1 guard's timers; on
-//! streaming routes (no body inspection) a body that turns out malformed or too large mid-stream is cut
-//! (client gets 400/413) after the upstream may already have seen its head; certificates are re-read on
-//! `reload()` (no file watcher yet).
+//! Known limits: HTTP/2 client connections rely on hyper's HTTP/2 keep-alive pings rather than the
+//! HTTP/1 guard's timers; idle upstream connections are closed when next seen after 90 s (or by the
+//! upstream), not by a timer; on streaming routes (no body inspection) a body that turns out malformed or too large mid-stream is cut
+//! (client gets 400/413) after the upstream may already have seen its head.
 //!
 //! Design notes: the plain-proxy path (no inspectors, or a route with `inspect = false`) streams both bodies
-//! and takes no locks; the upstream connection pool is hyper-util's legacy client, one per upstream.
+//! and takes no locks beyond the upstream pool's short checkout/checkin.
 #![forbid(unsafe_code)]
 
 mod body;
+mod cert_watch;
 mod error;
+pub mod fuzzing;
 mod h1_guard;
 mod headers;
 mod pages;
@@ -38,6 +43,7 @@ mod proxy_protocol;
 mod runtime;
 mod server;
 mod tls;
+mod upstream_pool;
 
 pub use error::GatewayError;
 pub use runtime::ReloadSummary;

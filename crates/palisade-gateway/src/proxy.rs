@@ -30,6 +30,7 @@ use crate::headers::{self as hdr, ForwardFacts, X_REQUEST_ID};
 use crate::pages;
 use crate::runtime::{RouteRt, Runtime, UpstreamRt};
 use crate::server::{ConnInfo, Shared};
+use crate::upstream_pool::UpstreamError;
 
 /// A fresh request id: uuid v7 text (millisecond timestamp + 74 random bits).
 ///
@@ -183,6 +184,27 @@ impl Exchange {
             tracing::info!(
                 "ambiguous request framing (Content-Length with Transfer-Encoding) refused"
             );
+            self.verdict = VerdictLabel::Error;
+            let mut event = SecurityEvent::new(
+                "input_validation_fail",
+                "web",
+                Severity::Medium,
+                "request refused with 400: Content-Length together with Transfer-Encoding (request smuggling)",
+            );
+            event.outcome = palisade_core::EventOutcome::Failure;
+            event.request_id = Some(self.request_id.clone());
+            event.source_ip = Some(self.client_ip);
+            event
+                .fields
+                .insert("url.path".to_owned(), self.path.clone().into());
+            event.fields.insert(
+                "http.request.method".to_owned(),
+                self.method.as_str().into(),
+            );
+            event
+                .fields
+                .insert("palisade.reason".to_owned(), "ambiguous framing".into());
+            self.shared.events.record(event);
             let mut response = self.error_page(StatusCode::BAD_REQUEST);
             response
                 .headers_mut()
@@ -648,7 +670,7 @@ impl Exchange {
 
     fn redirect_to_https(&self, host: &str, uri: &Uri) -> Response<ProxyBody> {
         let path = uri.path_and_query().map_or("/", |pq| pq.as_str());
-        match HeaderValue::from_str(&format!("https://{host}{path}")) {
+        match HeaderValue::from_str(&https_location(host, self.shared.https_port, path)) {
             Ok(location) => pages::redirect(StatusCode::MOVED_PERMANENTLY, location),
             Err(_) => self.error_page(StatusCode::BAD_REQUEST),
         }
@@ -744,38 +766,148 @@ impl OnComplete for ExchangeRecord {
                 }
             }
         }
-        let route = record.route.as_deref().unwrap_or("-");
-        if record.access_log {
+        AccessLine {
+            client_ip: record.client_ip,
+            method: record.method.as_str(),
+            path: &record.path,
+            status: record.status,
+            bytes_sent,
+            duration,
+            request_id: &record.request_id,
+            route: record.route.as_ref(),
+            verdict: record.verdict,
+        }
+        .emit(record.access_log);
+    }
+}
+
+/// The end of one exchange as the access log and the request metrics see it.
+struct AccessLine<'a> {
+    client_ip: IpAddr,
+    method: &'a str,
+    path: &'a str,
+    status: StatusCode,
+    bytes_sent: u64,
+    duration: std::time::Duration,
+    request_id: &'a str,
+    route: Option<&'a Arc<str>>,
+    verdict: VerdictLabel,
+}
+
+impl AccessLine<'_> {
+    /// Writes the access log line (when enabled) and counts the request.
+    fn emit(&self, access_log: bool) {
+        if access_log {
             tracing::event!(
                 target: "palisade::access",
                 tracing::Level::INFO,
-                client.ip = %record.client_ip,
-                http.request.method = %record.method,
-                url.path = %record.path,
-                http.response.status_code = record.status.as_u16(),
-                http.response.body.bytes = bytes_sent,
-                event.duration = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX),
-                request.id = %record.request_id,
-                route = route,
-                verdict = record.verdict.as_str(),
+                client.ip = %self.client_ip,
+                http.request.method = self.method,
+                url.path = self.path,
+                http.response.status_code = self.status.as_u16(),
+                http.response.body.bytes = self.bytes_sent,
+                event.duration = u64::try_from(self.duration.as_nanos()).unwrap_or(u64::MAX),
+                request.id = self.request_id,
+                route = self.route.map_or("-", |route| &**route),
+                verdict = self.verdict.as_str(),
                 "request"
             );
         }
         // Labels without copying: the route name is shared, common statuses are static.
-        let route_label = match &record.route {
+        let route_label = match self.route {
             Some(name) => metrics::SharedString::from(name.clone()),
             None => metrics::SharedString::const_str("-"),
         };
         metrics::counter!(
             "palisade_requests_total",
             "route" => route_label.clone(),
-            "status" => status_label(record.status),
-            "verdict" => record.verdict.as_str()
+            "status" => status_label(self.status),
+            "verdict" => self.verdict.as_str()
         )
         .increment(1);
         metrics::histogram!("palisade_request_duration_seconds", "route" => route_label)
-            .record(duration.as_secs_f64());
+            .record(self.duration.as_secs_f64());
     }
+}
+
+/// Reports a request refused before it became an exchange (the HTTP/1 guard refused its head):
+/// the access log line and request metrics like any exchange, and an `input_validation_fail`
+/// security event, all with the request id of the answer.
+pub(crate) struct RefusalReporter {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) client_ip: IpAddr,
+}
+
+impl RefusalReporter {
+    pub(crate) fn report(
+        &self,
+        request_id: &str,
+        status: StatusCode,
+        head: &[u8],
+        reason: &str,
+        started: Instant,
+        bytes_sent: u64,
+    ) {
+        let (method, path) = lenient_request_line(head);
+        let access_log = self.shared.runtime.load().config.log.access_log;
+        AccessLine {
+            client_ip: self.client_ip,
+            method: &method,
+            path: &path,
+            status,
+            bytes_sent,
+            duration: started.elapsed(),
+            request_id,
+            route: None,
+            verdict: VerdictLabel::Error,
+        }
+        .emit(access_log);
+        let mut event = SecurityEvent::new(
+            "input_validation_fail",
+            "web",
+            Severity::Low,
+            format!("request refused with {}: {reason}", status.as_u16()),
+        );
+        event.outcome = palisade_core::EventOutcome::Failure;
+        event.request_id = Some(request_id.to_owned());
+        event.source_ip = Some(self.client_ip);
+        event.fields.insert("url.path".to_owned(), path.into());
+        event
+            .fields
+            .insert("http.request.method".to_owned(), method.into());
+        event.fields.insert(
+            "http.response.status_code".to_owned(),
+            status.as_u16().into(),
+        );
+        event
+            .fields
+            .insert("palisade.reason".to_owned(), reason.into());
+        self.shared.events.record(event);
+    }
+}
+
+/// Method and path of a request line that failed parsing, for logging: the first two
+/// space-separated words (bounded, lossy UTF-8, path without the query); "-" when missing.
+fn lenient_request_line(head: &[u8]) -> (String, String) {
+    const MAX_METHOD: usize = 32;
+    const MAX_PATH: usize = 256;
+    let line_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
+    let line = head[..line_end].trim_ascii();
+    let mut words = line.split(|&b| b == b' ').filter(|word| !word.is_empty());
+    let text = |word: Option<&[u8]>, max: usize| match word {
+        Some(word) if !word.is_empty() => {
+            String::from_utf8_lossy(&word[..word.len().min(max)]).into_owned()
+        }
+        _ => "-".to_owned(),
+    };
+    let method = text(words.next(), MAX_METHOD);
+    let target = words.next().map(|target| {
+        target
+            .iter()
+            .position(|&b| b == b'?')
+            .map_or(target, |query| &target[..query])
+    });
+    (method, text(target, MAX_PATH))
 }
 
 fn status_label(status: StatusCode) -> metrics::SharedString {
@@ -807,6 +939,15 @@ fn status_label(status: StatusCode) -> metrics::SharedString {
         _ => return metrics::SharedString::from_owned(status.as_str().to_owned()),
     };
     metrics::SharedString::const_str(common)
+}
+
+/// The target of an HTTP→HTTPS redirect: the request's host (without its port) on the HTTPS
+/// listener's port, which is written unless it is the default 443 (or no TLS listener is bound).
+fn https_location(host: &str, https_port: Option<u16>, path_and_query: &str) -> String {
+    match https_port {
+        Some(port) if port != 443 => format!("https://{host}:{port}{path_and_query}"),
+        _ => format!("https://{host}{path_and_query}"),
+    }
 }
 
 /// The host a request is for: lower-case, without port. 400 for a missing, duplicated or invalid Host.
@@ -872,18 +1013,17 @@ enum UpstreamBody {
 /// Why forwarding failed.
 #[derive(Debug)]
 enum ForwardError {
-    Connect(hyper_util::client::legacy::Error),
+    Upstream(UpstreamError),
     Timeout,
-    Other(hyper_util::client::legacy::Error),
     Request(http::Error),
 }
 
 impl ForwardError {
     fn kind(&self) -> &'static str {
         match self {
-            ForwardError::Connect(_) => "connect",
+            ForwardError::Upstream(UpstreamError::Connect(_)) => "connect",
+            ForwardError::Upstream(UpstreamError::Exchange(_)) => "protocol",
             ForwardError::Timeout => "timeout",
-            ForwardError::Other(_) => "protocol",
             ForwardError::Request(_) => "request",
         }
     }
@@ -899,15 +1039,8 @@ impl ForwardError {
 impl std::fmt::Display for ForwardError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ForwardError::Connect(error) => write!(f, "connect: {error}"),
+            ForwardError::Upstream(error) => write!(f, "{error}"),
             ForwardError::Timeout => f.write_str("no response within the response timeout"),
-            ForwardError::Other(error) => {
-                write!(f, "{error}")?;
-                if let Some(source) = std::error::Error::source(error) {
-                    write!(f, ": {source}")?;
-                }
-                Ok(())
-            }
             ForwardError::Request(error) => write!(f, "request: {error}"),
         }
     }
@@ -920,33 +1053,28 @@ async fn forward(
     mut headers: HeaderMap,
     body: UpstreamBody,
 ) -> Result<Response<Incoming>, ForwardError> {
-    let path_and_query = uri.path_and_query().cloned();
-    let version = if upstream.client_is_http2() {
+    let path_and_query = uri
+        .into_parts()
+        .path_and_query
+        .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
+    let http2 = upstream.client_is_http2();
+    let version = if http2 {
         Version::HTTP_2
     } else {
         Version::HTTP_11
     };
-    // The head is moved into the last possible attempt and cloned only for earlier ones.
-    let build = |server_index: usize,
-                 body: ProxyBody,
-                 headers: HeaderMap|
-     -> Result<Request<ProxyBody>, ForwardError> {
+    // HTTP/1 sends the origin form (Host is set by the caller); HTTP/2 needs scheme and authority.
+    let target = |server_index: usize| -> Result<Uri, ForwardError> {
+        if !http2 {
+            return Ok(Uri::from(path_and_query.clone()));
+        }
         let server = upstream.server(server_index);
-        let mut target = Uri::builder()
+        Uri::builder()
             .scheme(server.scheme.clone())
-            .authority(server.authority.clone());
-        target = match &path_and_query {
-            Some(pq) => target.path_and_query(pq.clone()),
-            None => target.path_and_query("/"),
-        };
-        let mut request = Request::builder()
-            .method(method.clone())
-            .uri(target.build().map_err(ForwardError::Request)?)
-            .version(version)
-            .body(body)
-            .map_err(ForwardError::Request)?;
-        *request.headers_mut() = headers;
-        Ok(request)
+            .authority(server.authority.clone())
+            .path_and_query(path_and_query.clone())
+            .build()
+            .map_err(ForwardError::Request)
     };
     let (attempts, mut streaming, replayable) = match body {
         UpstreamBody::Replayable(bytes) => (upstream.server_count(), None, bytes),
@@ -955,6 +1083,7 @@ async fn forward(
     let mut last_error = None;
     for attempt in 1..=attempts {
         let server_index = upstream.pick();
+        // The head is moved into the last possible attempt and cloned only for earlier ones.
         let head = if attempt == attempts {
             std::mem::take(&mut headers)
         } else {
@@ -965,9 +1094,17 @@ async fn forward(
             None if replayable.is_empty() => crate::body::empty(),
             None => crate::body::full(replayable.clone()),
         };
-        let request = build(server_index, body, head)?;
-        match tokio::time::timeout(upstream.response_timeout, upstream.client.request(request))
-            .await
+        let mut request = Request::new(body);
+        *request.method_mut() = method.clone();
+        *request.uri_mut() = target(server_index)?;
+        *request.version_mut() = version;
+        *request.headers_mut() = head;
+        let server = upstream.server(server_index);
+        match tokio::time::timeout(
+            upstream.response_timeout,
+            server.pool.send(&upstream.connect, request),
+        )
+        .await
         {
             Ok(Ok(response)) => {
                 upstream.record_success(server_index);
@@ -975,11 +1112,11 @@ async fn forward(
             }
             Ok(Err(error)) => {
                 upstream.record_failure(server_index);
-                if error.is_connect() {
-                    last_error = Some(ForwardError::Connect(error));
+                if matches!(error, UpstreamError::Connect(_)) {
+                    last_error = Some(ForwardError::Upstream(error));
                     continue;
                 }
-                return Err(ForwardError::Other(error));
+                return Err(ForwardError::Upstream(error));
             }
             Err(_) => {
                 upstream.record_failure(server_index);
@@ -992,7 +1129,24 @@ async fn forward(
 
 #[cfg(test)]
 mod tests {
-    use super::new_request_id;
+    use super::{https_location, new_request_id};
+
+    #[test]
+    fn https_redirect_keeps_a_non_default_port_only() {
+        assert_eq!(
+            https_location("shop.test", Some(8443), "/a?b=1"),
+            "https://shop.test:8443/a?b=1"
+        );
+        assert_eq!(
+            https_location("shop.test", Some(443), "/"),
+            "https://shop.test/"
+        );
+        assert_eq!(
+            https_location("[::1]", Some(9443), "/"),
+            "https://[::1]:9443/"
+        );
+        assert_eq!(https_location("shop.test", None, "/"), "https://shop.test/");
+    }
 
     #[test]
     fn request_ids_are_distinct_uuid_v7() {

@@ -16,16 +16,13 @@ use std::time::{Duration, Instant};
 
 use http::uri::{Authority, Scheme};
 use http::{HeaderValue, StatusCode};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use palisade_config::{Config, RouteMode};
 use palisade_core::{Inspector, Mode};
 
-use crate::body::ProxyBody;
 use crate::error::{ErrorKind, GatewayError};
 use crate::headers::SecurityHeaders;
-use crate::tls::SiteTlsConfigs;
+use crate::tls::SiteTls;
+use crate::upstream_pool::{ConnectSettings, ServerPool};
 
 /// One immutable configuration snapshot as the data plane uses it.
 pub(crate) struct Runtime {
@@ -41,7 +38,7 @@ pub(crate) struct Runtime {
 pub(crate) struct SiteRt {
     pub(crate) routes: Vec<RouteRt>,
     pub(crate) headers: SecurityHeaders,
-    pub(crate) tls: Option<SiteTlsConfigs>,
+    pub(crate) tls: Option<SiteTls>,
 }
 
 pub(crate) struct RouteRt {
@@ -65,9 +62,8 @@ pub(crate) struct UpstreamRt {
     pub(crate) name: Arc<str>,
     servers: Vec<ServerRt>,
     next: AtomicUsize,
-    pub(crate) client: Client<HttpConnector, ProxyBody>,
+    pub(crate) connect: ConnectSettings,
     pub(crate) response_timeout: Duration,
-    http2: bool,
     max_fails: u32,
     fail_timeout: Duration,
 }
@@ -75,6 +71,8 @@ pub(crate) struct UpstreamRt {
 pub(crate) struct ServerRt {
     pub(crate) scheme: Scheme,
     pub(crate) authority: Authority,
+    /// The server's connections.
+    pub(crate) pool: ServerPool,
     consecutive_fails: AtomicU32,
     /// Milliseconds since [`clock_origin`] until which the server is out; 0 when in.
     down_until_ms: AtomicU64,
@@ -109,48 +107,58 @@ impl UpstreamRt {
                 ))
             })?;
             let scheme = uri.scheme().cloned().unwrap_or(Scheme::HTTP);
-            if scheme != Scheme::HTTP {
+            let tls = if scheme == Scheme::HTTPS {
+                true
+            } else if scheme == Scheme::HTTP {
+                false
+            } else {
                 return Err(GatewayError::config(format!(
-                    "upstream {:?}: server {url:?}: only http:// upstreams are supported",
+                    "upstream {:?}: server {url:?}: only http:// and https:// upstreams are supported",
                     upstream.name
                 )));
-            }
+            };
             let authority = uri.authority().cloned().ok_or_else(|| {
                 GatewayError::config(format!(
                     "upstream {:?}: server {url:?} has no host",
                     upstream.name
                 ))
             })?;
+            let port = authority.port_u16().unwrap_or(if tls { 443 } else { 80 });
+            let pool = ServerPool::new(authority.host(), port, tls).map_err(|e| {
+                GatewayError::config(format!("upstream {:?}: server {url:?}: {e}", upstream.name))
+            })?;
             servers.push(ServerRt {
                 scheme,
                 authority,
+                pool,
                 consecutive_fails: AtomicU32::new(0),
                 down_until_ms: AtomicU64::new(0),
             });
         }
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(upstream.connect_timeout));
-        connector.set_nodelay(true);
-        connector.enforce_http(true);
-        let mut builder = Client::builder(TokioExecutor::new());
-        builder
-            .timer(TokioTimer::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .http2_only(upstream.http2)
-            .set_host(false);
+        let tls = if servers.iter().any(|server| server.scheme == Scheme::HTTPS) {
+            let connector =
+                crate::upstream_pool::tls_connector(upstream.ca_file.as_deref(), upstream.http2)
+                    .map_err(|e| {
+                        GatewayError::config(format!("upstream {:?}: {e}", upstream.name))
+                    })?;
+            Some(connector)
+        } else {
+            None
+        };
         let max_head = usize::try_from(limits.max_header_bytes.0)
             .unwrap_or(usize::MAX)
             .max(64 * 1024);
-        builder.http1_max_buf_size(max_head.max(8192));
-        let client = builder.build(connector);
         Ok(UpstreamRt {
             name: Arc::from(upstream.name.as_str()),
             servers,
             next: AtomicUsize::new(0),
-            client,
+            connect: ConnectSettings {
+                connect_timeout: upstream.connect_timeout,
+                http2: upstream.http2,
+                max_buf_size: max_head.max(8192),
+                tls,
+            },
             response_timeout: upstream.response_timeout,
-            http2: upstream.http2,
             max_fails: upstream.max_fails.max(1),
             fail_timeout: upstream.fail_timeout,
         })
@@ -181,7 +189,7 @@ impl UpstreamRt {
     }
 
     pub(crate) fn client_is_http2(&self) -> bool {
-        self.http2
+        self.connect.http2
     }
 
     pub(crate) fn server_count(&self) -> usize {
@@ -291,7 +299,7 @@ impl Runtime {
                 }
             }
             let tls = match &site.tls {
-                Some(tls) => Some(SiteTlsConfigs::load(&name, tls)?),
+                Some(tls) => Some(SiteTls::load(&name, tls)?),
                 None => None,
             };
             sites.push(SiteRt {

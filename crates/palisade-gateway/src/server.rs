@@ -21,15 +21,19 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
+use crate::cert_watch::CertWatch;
 use crate::error::{ErrorKind, GatewayError};
 use crate::h1_guard::{ConnActivity, GuardTimeouts, Http1Guard};
 use crate::headers::is_trusted;
+use crate::proxy::RefusalReporter;
 use crate::runtime::{ReloadSummary, Runtime, listener_difference, listeners_changed_error};
 
 /// State shared by every connection.
 pub(crate) struct Shared {
     pub(crate) runtime: ArcSwap<Runtime>,
     pub(crate) events: Arc<dyn EventSink>,
+    /// Bound port of the first TLS listener: where the HTTP→HTTPS redirect listener sends clients.
+    pub(crate) https_port: Option<u16>,
 }
 
 /// Facts about one client connection.
@@ -64,6 +68,8 @@ pub struct GatewayHandle {
     addrs: Vec<SocketAddr>,
     stage: watch::Sender<Stage>,
     accept_tasks: Vec<JoinHandle<()>>,
+    /// Reloads certificates when their files change; `None` when no watcher could be created.
+    cert_watch: Option<CertWatch>,
 }
 
 /// Binds every listener of `config` and starts serving.
@@ -76,10 +82,6 @@ pub async fn start(
         return Err(GatewayError::config("no listener configured"));
     }
     let runtime = Runtime::build(config.clone(), inspectors)?;
-    let shared = Arc::new(Shared {
-        runtime: ArcSwap::from_pointee(runtime),
-        events,
-    });
     let mut bound = Vec::with_capacity(config.listeners.len());
     for listener in &config.listeners {
         let socket = TcpListener::bind(listener.addr).await.map_err(|source| {
@@ -96,6 +98,17 @@ pub async fn start(
         })?;
         bound.push((socket, addr));
     }
+    let https_port = config
+        .listeners
+        .iter()
+        .zip(&bound)
+        .find(|(listener, _)| listener.tls)
+        .map(|(_, (_, addr))| addr.port());
+    let shared = Arc::new(Shared {
+        runtime: ArcSwap::from_pointee(runtime),
+        events,
+        https_port,
+    });
     let (stage, _) = watch::channel(Stage::Running);
     let connections = Arc::new(Semaphore::new(config.limits.max_connections.max(1)));
     let mut addrs = Vec::with_capacity(bound.len());
@@ -112,11 +125,19 @@ pub async fn start(
         )));
     }
     metrics::gauge!("palisade_open_connections").set(0.0);
+    let cert_watch = match CertWatch::start(shared.clone()) {
+        Ok(watch) => Some(watch),
+        Err(error) => {
+            tracing::warn!(%error, "cannot watch TLS files; certificates are re-read on reload only");
+            None
+        }
+    };
     Ok(GatewayHandle {
         shared,
         addrs,
         stage,
         accept_tasks,
+        cert_watch,
     })
 }
 
@@ -128,22 +149,10 @@ impl GatewayHandle {
 
     /// Swaps in a new configuration and inspector set. In-flight requests finish on the old one; TLS
     /// certificates are re-read. The listener set must not change.
+    ///
+    /// The caller owns reporting: this neither logs nor counts the reload (the `palisade` binary
+    /// logs it once and counts `palisade_config_reloads_total`, failures before this call included).
     pub fn reload(
-        &self,
-        config: Arc<Config>,
-        inspectors: Vec<Arc<dyn Inspector>>,
-    ) -> Result<ReloadSummary, GatewayError> {
-        let result = self.try_reload(config, inspectors);
-        let outcome = if result.is_ok() { "success" } else { "failure" };
-        metrics::counter!("palisade_config_reloads_total", "result" => outcome).increment(1);
-        match &result {
-            Ok(summary) => tracing::info!(%summary, "configuration reloaded"),
-            Err(error) => tracing::warn!(%error, "configuration reload refused"),
-        }
-        result
-    }
-
-    fn try_reload(
         &self,
         config: Arc<Config>,
         inspectors: Vec<Arc<dyn Inspector>>,
@@ -153,8 +162,11 @@ impl GatewayHandle {
             return Err(listeners_changed_error(what));
         }
         let summary = ReloadSummary::between(&current.config, &config, inspectors.len());
-        let runtime = Runtime::build(config, inspectors)?;
-        self.shared.runtime.store(Arc::new(runtime));
+        let runtime = Arc::new(Runtime::build(config, inspectors)?);
+        if let Some(cert_watch) = &self.cert_watch {
+            cert_watch.sync(&runtime);
+        }
+        self.shared.runtime.store(runtime);
         Ok(summary)
     }
 
@@ -294,10 +306,11 @@ async fn serve_connection(
             let Some(tls) = runtime.sites[site_index].tls.as_ref() else {
                 return Err(std::io::Error::other("no TLS site"));
             };
+            let configs = tls.configs();
             let config = if listener.http2 {
-                tls.with_h2.clone()
+                configs.with_h2.clone()
             } else {
-                tls.http1_only.clone()
+                configs.http1_only.clone()
             };
             let stream = start.into_stream(config).await?;
             Ok((stream, sni, site_index))
@@ -329,7 +342,11 @@ async fn serve_connection(
             builder = builder.http1_only();
             run(
                 builder,
-                Http1Guard::new(tls_stream, activity, max_head, limits.max_headers, timeouts),
+                Http1Guard::new(tls_stream, activity, max_head, limits.max_headers, timeouts)
+                    .with_reporter(RefusalReporter {
+                        shared: shared.clone(),
+                        client_ip: client.ip(),
+                    }),
                 info,
                 shared,
                 stage,
@@ -342,7 +359,11 @@ async fn serve_connection(
         }
         run(
             builder,
-            Http1Guard::new(stream, activity, max_head, limits.max_headers, timeouts),
+            Http1Guard::new(stream, activity, max_head, limits.max_headers, timeouts)
+                .with_reporter(RefusalReporter {
+                    shared: shared.clone(),
+                    client_ip: client.ip(),
+                }),
             info,
             shared,
             stage,

@@ -5,6 +5,8 @@
 //! Design notes: every site has its own `ServerConfig` because client-certificate policy is per site;
 //! the connection's ClientHello is read first (`LazyConfigAcceptor`) and the site is chosen by SNI from
 //! the current runtime snapshot, so a reload (which re-reads the PEM files) applies to new handshakes.
+//! Between reloads, [`SiteTls::refresh`] swaps in new configurations when the files' contents change
+//! (driven by the file watcher in `cert_watch`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -41,11 +43,105 @@ pub(crate) struct SiteTlsConfigs {
     pub(crate) http1_only: Arc<rustls::ServerConfig>,
 }
 
+/// A site's TLS material as served: the configurations built from the files, swapped when the
+/// files change (see `cert_watch`).
+pub(crate) struct SiteTls {
+    site: String,
+    source: palisade_config::SiteTls,
+    /// What the files held when `configs` was built.
+    files: std::sync::Mutex<TlsFiles>,
+    configs: arc_swap::ArcSwap<SiteTlsConfigs>,
+}
+
+impl SiteTls {
+    pub(crate) fn load(
+        site: &str,
+        source: &palisade_config::SiteTls,
+    ) -> Result<Self, GatewayError> {
+        let files = TlsFiles::read(site, source)?;
+        let configs = SiteTlsConfigs::build(site, source, &files)?;
+        Ok(SiteTls {
+            site: site.to_owned(),
+            source: source.clone(),
+            files: std::sync::Mutex::new(files),
+            configs: arc_swap::ArcSwap::from_pointee(configs),
+        })
+    }
+
+    /// The configurations for new handshakes.
+    pub(crate) fn configs(&self) -> Arc<SiteTlsConfigs> {
+        self.configs.load_full()
+    }
+
+    /// The site's name, for logs.
+    pub(crate) fn site(&self) -> &str {
+        &self.site
+    }
+
+    /// The files this site's TLS is built from.
+    pub(crate) fn paths(&self) -> impl Iterator<Item = &Path> {
+        [
+            Some(self.source.cert.as_path()),
+            Some(self.source.key.as_path()),
+        ]
+        .into_iter()
+        .chain(std::iter::once(self.source.client_ca.as_deref()))
+        .flatten()
+    }
+
+    /// Re-reads the files and, when their contents changed, rebuilds the configurations for new
+    /// handshakes. Ok(true) when rebuilt; Err (the previous certificate stays) when the new files
+    /// cannot be read or do not fit together — e.g. a certificate written before its key, which a
+    /// later change fixes.
+    pub(crate) fn refresh(&self) -> Result<bool, GatewayError> {
+        let files = TlsFiles::read(&self.site, &self.source)?;
+        let mut current = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        if *current == files {
+            return Ok(false);
+        }
+        let configs = SiteTlsConfigs::build(&self.site, &self.source, &files)?;
+        self.configs.store(Arc::new(configs));
+        *current = files;
+        Ok(true)
+    }
+}
+
+/// The contents of a site's TLS files (certificate chain, key, client CA bundle), read together.
+#[derive(PartialEq, Eq)]
+pub(crate) struct TlsFiles {
+    cert: Vec<u8>,
+    key: Vec<u8>,
+    client_ca: Option<Vec<u8>>,
+}
+
+impl TlsFiles {
+    pub(crate) fn read(site: &str, tls: &palisade_config::SiteTls) -> Result<Self, GatewayError> {
+        let read = |path: &Path, what: &str| {
+            std::fs::read(path)
+                .map_err(|e| GatewayError::tls(site, format!("{what} {}: {e}", path.display())))
+        };
+        Ok(TlsFiles {
+            cert: read(&tls.cert, "certificates")?,
+            key: read(&tls.key, "key")?,
+            client_ca: tls
+                .client_ca
+                .as_deref()
+                .map(|path| read(path, "client_ca"))
+                .transpose()?,
+        })
+    }
+}
+
 impl SiteTlsConfigs {
-    pub(crate) fn load(site: &str, tls: &palisade_config::SiteTls) -> Result<Self, GatewayError> {
+    /// The configurations from file contents read before (`tls` names the files for messages).
+    pub(crate) fn build(
+        site: &str,
+        tls: &palisade_config::SiteTls,
+        files: &TlsFiles,
+    ) -> Result<Self, GatewayError> {
         let provider = Arc::new(provider());
-        let certs = read_certs(site, &tls.cert)?;
-        let key = PrivateKeyDer::from_pem_file(&tls.key)
+        let certs = parse_certs(site, &tls.cert, &files.cert)?;
+        let key = PrivateKeyDer::from_pem_slice(&files.key)
             .map_err(|e| GatewayError::tls(site, format!("key {}: {e}", tls.key.display())))?;
         let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
@@ -60,7 +156,8 @@ impl SiteTlsConfigs {
             }
             (mode, Some(ca)) => {
                 let mut roots = RootCertStore::empty();
-                for cert in read_certs(site, ca)? {
+                let ca_pem = files.client_ca.as_deref().unwrap_or_default();
+                for cert in parse_certs(site, ca, ca_pem)? {
                     roots.add(cert).map_err(|e| {
                         GatewayError::tls(site, format!("client_ca {}: {e}", ca.display()))
                     })?;
@@ -91,9 +188,13 @@ impl SiteTlsConfigs {
     }
 }
 
-fn read_certs(site: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, GatewayError> {
-    let certs = CertificateDer::pem_file_iter(path)
-        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
+fn parse_certs(
+    site: &str,
+    path: &Path,
+    pem: &[u8],
+) -> Result<Vec<CertificateDer<'static>>, GatewayError> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|e| GatewayError::tls(site, format!("certificates {}: {e}", path.display())))?;
     if certs.is_empty() {
         return Err(GatewayError::tls(

@@ -90,6 +90,8 @@ pub struct RequestHead {
     pub route: String,
     /// Subject (`CN=…,O=…`) of the client certificate verified on a mutual-TLS connection.
     pub client_cert_subject: Option<String>,
+    /// Facts inspectors establish for later inspectors and the gateway (identity, extra headers).
+    pub context: std::sync::Arc<crate::ExchangeContext>,
 }
 
 /// Response status and headers from the upstream.

@@ -9,6 +9,9 @@
 //! * [`Inspection`] — per-transaction state with one hook per phase of a request:
 //!   request headers → request body → response headers → response body → logging.
 //!   Each hook returns a [`Verdict`].
+//! * [`ExchangeContext`] — per-exchange facts an inspector hands to later inspectors and the
+//!   gateway: the authenticated [`Identity`], headers for the upstream request and for the
+//!   client's answer (e.g. `Retry-After` with a 429 block).
 //! * [`SecurityEvent`] and [`EventSink`] — how anything reports a security-relevant
 //!   decision. Field names follow the Elastic Common Schema and event actions the
 //!   OWASP Logging Vocabulary.
@@ -19,9 +22,11 @@
 //! the gateway records disruptive verdicts but lets the request through.
 #![forbid(unsafe_code)]
 
+mod context;
 mod event;
 mod inspect;
 
+pub use context::{AuthMethod, ExchangeContext, Identity};
 pub use event::{EventOutcome, EventSink, SecurityEvent, Severity, TracingSink};
 pub use inspect::{
     BodyView, ExchangeSummary, Inspection, Inspector, Mode, Phase, RequestHead, ResponseHead,

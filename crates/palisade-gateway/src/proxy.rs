@@ -284,6 +284,7 @@ impl Exchange {
                 tls: self.conn.tls,
                 route: route.name.to_string(),
                 client_cert_subject: self.conn.client_cert_subject.clone(),
+                context: palisade_core::ExchangeContext::shared(),
             };
             self.inspections = runtime
                 .inspectors
@@ -383,6 +384,13 @@ impl Exchange {
         let original_host = parts.headers.get(header::HOST).cloned();
         hdr::remove_hop_by_hop(&mut parts.headers);
         hdr::remove_palisade_headers(&mut parts.headers);
+        if let Some(extra) = self
+            .head
+            .as_ref()
+            .and_then(|head| head.context.take_upstream_headers())
+        {
+            parts.headers.extend(extra);
+        }
         parts.headers.remove(header::EXPECT);
         parts.headers.remove(header::CONTENT_LENGTH);
         if let Some(upgrade) = upgrade_value {
@@ -696,7 +704,14 @@ impl Exchange {
 
     /// Wraps the body so the logging phase, access log and metrics run when it is done.
     fn finish_with(self, response: Response<ProxyBody>) -> Response<ProxyBody> {
-        let (parts, body) = response.into_parts();
+        let (mut parts, body) = response.into_parts();
+        if let Some(extra) = self
+            .head
+            .as_ref()
+            .and_then(|head| head.context.take_response_headers())
+        {
+            parts.headers.extend(extra);
+        }
         let blocked = matches!(self.verdict, VerdictLabel::Block | VerdictLabel::Redirect);
         let record = ExchangeRecord {
             status: parts.status,

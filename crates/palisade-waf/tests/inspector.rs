@@ -30,6 +30,7 @@ fn head(target: &str) -> RequestHead {
         tls: false,
         route: "default".to_owned(),
         client_cert_subject: None,
+        context: Default::default(),
     }
 }
 

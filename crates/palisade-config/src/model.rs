@@ -39,6 +39,9 @@ pub struct Config {
     /// WAF (SecLang rules). When absent, Palisade's embedded default ruleset is used.
     #[serde(default)]
     pub waf: Option<Waf>,
+    /// Where counters, rate limits, locks, bans, quotas and key metadata live.
+    #[serde(default)]
+    pub state: crate::ratelimit::State,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -263,6 +266,12 @@ pub struct Route {
     /// WAF targets removed on this route, e.g. "942100:ARGS:password".
     #[serde(default)]
     pub remove_targets: Vec<String>,
+    /// Rate limits of this route (GCRA), e.g. `[{ by = "ip", rate = "100/min", burst = 20 }]`.
+    #[serde(default)]
+    pub rate_limit: Vec<crate::ratelimit::RateLimitRule>,
+    /// Daily / monthly quota of this route, e.g. `{ by = "api_key", daily = 1000 }`.
+    #[serde(default)]
+    pub quota: Option<crate::ratelimit::QuotaRule>,
 }
 
 impl Site {
@@ -439,7 +448,7 @@ pub fn parse_byte_size(s: &str) -> Option<u64> {
     n.checked_mul(mult)
 }
 
-mod humantime_serde_compat {
+pub(crate) mod humantime_serde_compat {
     use serde::Deserialize;
     use std::time::Duration;
 

@@ -13,6 +13,7 @@
 //! The gateway consumes a validated [`Config`]; it never parses TOML itself.
 #![forbid(unsafe_code)]
 
+mod access;
 mod error;
 mod load;
 mod model;
@@ -20,6 +21,7 @@ mod ratelimit;
 mod secret;
 mod validate;
 
+pub use access::*;
 pub use error::{ConfigError, Diagnostic};
 pub use load::{MAX_CONFIG_BYTES, load, parse};
 pub use model::*;

@@ -42,6 +42,9 @@ pub struct Config {
     /// Where counters, rate limits, locks, bans, quotas and key metadata live.
     #[serde(default)]
     pub state: crate::ratelimit::State,
+    /// Authentication: API keys, JWT issuers, client certificates, identity forwarding.
+    #[serde(default)]
+    pub access: crate::access::Access,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -208,6 +211,9 @@ pub struct Site {
     /// Routes by path prefix; longest prefix wins.
     #[serde(default, rename = "route")]
     pub routes: Vec<Route>,
+    /// Authorization rules, login protection and CSRF defence of this site.
+    #[serde(default)]
+    pub access: Option<crate::access::SiteAccess>,
 }
 
 /// TLS material of a site.
@@ -487,6 +493,7 @@ impl Config {
                 }
             }
         }
+        self.access.resolve_relative_paths(base);
         if let Some(waf) = &mut self.waf {
             if let Some(audit_log) = &mut waf.audit_log {
                 anchor(audit_log);

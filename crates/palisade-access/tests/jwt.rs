@@ -1,0 +1,294 @@
+//! JWT verification against real keys: every algorithm family, claim checks, algorithm confusion,
+//! `alg: none`, and a JWKS served over a local socket.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode, jwk::Jwk, jwk::JwkSet};
+use palisade_access::jwt::{JwtRejection, JwtVerifier};
+use serde_json::json;
+
+fn key_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/keys")
+        .join(name)
+}
+
+fn read(name: &str) -> Vec<u8> {
+    std::fs::read(key_path(name)).expect("test key")
+}
+
+fn now() -> u64 {
+    jsonwebtoken::get_current_timestamp()
+}
+
+fn issuer(extra: serde_json::Value) -> palisade_config::JwtIssuer {
+    let mut base = json!({
+        "name": "idp",
+        "algorithms": ["RS256", "PS256", "ES256", "EdDSA"],
+        "pem_files": [key_path("rsa_public.pem"), key_path("ec_public.pem"), key_path("ed_public.pem")],
+        "issuer": "https://idp.test",
+        "audience": ["shop-api"],
+        "roles_claim": "realm_access.roles",
+        "role_map": { "shop-admin": "admin" }
+    });
+    for (k, v) in extra.as_object().expect("object") {
+        base[k] = v.clone();
+    }
+    serde_json::from_value(base).expect("issuer config")
+}
+
+fn claims(extra: serde_json::Value) -> serde_json::Value {
+    let mut base = json!({
+        "sub": "alice",
+        "iss": "https://idp.test",
+        "aud": "shop-api",
+        "exp": now() + 600,
+        "iat": now(),
+        "realm_access": { "roles": ["shop-admin", "reader"] },
+        "scope": "items:read items:write"
+    });
+    for (k, v) in extra.as_object().expect("object") {
+        base[k] = v.clone();
+    }
+    base
+}
+
+fn sign(alg: Algorithm, key: &EncodingKey, claims: &serde_json::Value) -> String {
+    encode(&Header::new(alg), claims, key).expect("sign")
+}
+
+fn rsa() -> EncodingKey {
+    EncodingKey::from_rsa_pem(&read("rsa_private.pem")).expect("rsa key")
+}
+
+#[test]
+fn every_family_verifies_and_maps_roles_and_scopes() {
+    let verifier = JwtVerifier::new(&[issuer(json!({}))]).expect("verifier");
+    let c = claims(json!({}));
+    let tokens = [
+        (Algorithm::RS256, sign(Algorithm::RS256, &rsa(), &c)),
+        (Algorithm::PS256, sign(Algorithm::PS256, &rsa(), &c)),
+        (
+            Algorithm::ES256,
+            sign(
+                Algorithm::ES256,
+                &EncodingKey::from_ec_pem(&read("ec_private.pem")).expect("ec"),
+                &c,
+            ),
+        ),
+        (
+            Algorithm::EdDSA,
+            sign(
+                Algorithm::EdDSA,
+                &EncodingKey::from_ed_pem(&read("ed_private.pem")).expect("ed"),
+                &c,
+            ),
+        ),
+    ];
+    for (alg, token) in tokens {
+        let verified = verifier
+            .verify(&token, now())
+            .unwrap_or_else(|e| panic!("{alg:?}: {e:?}"));
+        assert_eq!(verified.identity.subject, "alice");
+        assert_eq!(verified.identity.roles, ["admin", "reader"]);
+        assert_eq!(verified.identity.scopes, ["items:read", "items:write"]);
+        assert_eq!(
+            verified.algorithm,
+            palisade_access::jwt::algorithm_name(alg)
+        );
+    }
+}
+
+#[test]
+fn hmac_tokens_with_a_shared_secret() {
+    let config = issuer(json!({
+        "algorithms": ["HS512"],
+        "pem_files": [],
+        "hmac_secret": "a-long-shared-secret-for-tests-only"
+    }));
+    let verifier = JwtVerifier::new(&[config]).expect("verifier");
+    let key = EncodingKey::from_secret(b"a-long-shared-secret-for-tests-only").expect("key");
+    let token = sign(Algorithm::HS512, &key, &claims(json!({})));
+    assert!(verifier.verify(&token, now()).is_ok());
+    let other = sign(
+        Algorithm::HS512,
+        &EncodingKey::from_secret(b"guess").expect("key"),
+        &claims(json!({})),
+    );
+    assert_eq!(
+        verifier.verify(&other, now()).err(),
+        Some(JwtRejection::BadSignature)
+    );
+    // HS256 is not in this issuer's allowlist.
+    let hs256 = sign(Algorithm::HS256, &key, &claims(json!({})));
+    assert_eq!(
+        verifier.verify(&hs256, now()).err(),
+        Some(JwtRejection::Malformed)
+    );
+}
+
+#[test]
+fn claims_are_enforced_with_clock_skew() {
+    let verifier = JwtVerifier::new(&[issuer(json!({ "leeway": "30s" }))]).expect("verifier");
+    let check = |extra: serde_json::Value| {
+        verifier.verify(&sign(Algorithm::RS256, &rsa(), &claims(extra)), now())
+    };
+    assert_eq!(
+        check(json!({ "exp": now() - 120 })).err(),
+        Some(JwtRejection::Expired)
+    );
+    assert!(
+        check(json!({ "exp": now() - 10 })).is_ok(),
+        "within the 30 s skew"
+    );
+    assert_eq!(
+        check(json!({ "nbf": now() + 120 })).err(),
+        Some(JwtRejection::NotYetValid)
+    );
+    assert!(check(json!({ "nbf": now() + 10 })).is_ok());
+    assert_eq!(
+        check(json!({ "iat": now() + 120 })).err(),
+        Some(JwtRejection::NotYetValid)
+    );
+    assert_eq!(
+        check(json!({ "iss": "https://evil.test" })).err(),
+        Some(JwtRejection::WrongIssuerOrAudience)
+    );
+    assert_eq!(
+        check(json!({ "aud": "other-api" })).err(),
+        Some(JwtRejection::WrongIssuerOrAudience)
+    );
+    let mut no_exp = claims(json!({}));
+    no_exp.as_object_mut().expect("object").remove("exp");
+    assert_eq!(
+        verifier
+            .verify(&sign(Algorithm::RS256, &rsa(), &no_exp), now())
+            .err(),
+        Some(JwtRejection::BadClaims)
+    );
+}
+
+#[test]
+fn none_and_algorithm_confusion_are_refused() {
+    let verifier = JwtVerifier::new(&[issuer(
+        json!({ "algorithms": ["RS256", "HS256"], "hmac_secret": "s3cret-for-hs256-tests" }),
+    )])
+    .expect("verifier");
+    let b64 = |v: &serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let none = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        b64(&claims(json!({})))
+    );
+    assert_eq!(
+        verifier.verify(&none, now()).err(),
+        Some(JwtRejection::Malformed)
+    );
+    let none_upper = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "NONE"})),
+        b64(&claims(json!({})))
+    );
+    assert_eq!(
+        verifier.verify(&none_upper, now()).err(),
+        Some(JwtRejection::Malformed)
+    );
+    // HS256 "signed" with the RSA public key as the HMAC secret: the RSA key never verifies HMAC.
+    let confused = sign(
+        Algorithm::HS256,
+        &EncodingKey::from_secret(&read("rsa_public.pem")).expect("key"),
+        &claims(json!({})),
+    );
+    assert_eq!(
+        verifier.verify(&confused, now()).err(),
+        Some(JwtRejection::BadSignature)
+    );
+    assert!(JwtVerifier::new(&[issuer(json!({ "algorithms": ["none"] }))]).is_err());
+    assert_eq!(
+        verifier.verify("not-a-token", now()).err(),
+        Some(JwtRejection::Malformed)
+    );
+    assert_eq!(
+        verifier.verify(&"a".repeat(100_000), now()).err(),
+        Some(JwtRejection::Malformed)
+    );
+}
+
+/// Serves `body` to every request; counts requests.
+fn serve_jwks(body: String) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!(
+        "http://{}/.well-known/jwks.json",
+        listener.local_addr().expect("addr")
+    );
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&hits);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            counter.fetch_add(1, Ordering::SeqCst);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+                body.len(),
+                body
+            );
+        }
+    });
+    (url, hits)
+}
+
+#[test]
+fn jwks_url_keys_are_selected_by_kid() {
+    let mut jwk = Jwk::from_encoding_key(&rsa(), Algorithm::RS256).expect("jwk");
+    jwk.common.key_id = Some("key-1".to_owned());
+    let set = JwkSet { keys: vec![jwk] };
+    let (url, hits) = serve_jwks(serde_json::to_string(&set).expect("json"));
+    let verifier = JwtVerifier::new(&[issuer(
+        json!({ "pem_files": [], "jwks_url": url, "algorithms": ["RS256"] }),
+    )])
+    .expect("verifier");
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "fetched once at start");
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("key-1".to_owned());
+    let token = encode(&header, &claims(json!({})), &rsa()).expect("sign");
+    assert_eq!(
+        verifier
+            .verify(&token, now())
+            .expect("verified")
+            .identity
+            .subject,
+        "alice"
+    );
+    header.kid = Some("unknown".to_owned());
+    let token = encode(&header, &claims(json!({})), &rsa()).expect("sign");
+    assert_eq!(
+        verifier.verify(&token, now()).err(),
+        Some(JwtRejection::BadSignature)
+    );
+}
+
+#[test]
+fn an_unreachable_jwks_url_fails_tokens_not_startup() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/jwks", listener.local_addr().expect("addr"));
+    drop(listener);
+    let verifier = JwtVerifier::new(&[issuer(
+        json!({ "pem_files": [], "jwks_url": url, "algorithms": ["RS256"] }),
+    )])
+    .expect("verifier starts without keys");
+    let token = sign(Algorithm::RS256, &rsa(), &claims(json!({})));
+    assert_eq!(
+        verifier.verify(&token, now()).err(),
+        Some(JwtRejection::BadSignature)
+    );
+}

@@ -8,6 +8,7 @@ use palisade_core::{
     SecurityEvent, Severity, Verdict,
 };
 
+use crate::audit_log::AuditRecord;
 use crate::transaction::{
     CompiledExclusions, Intervention, RequestMeta, Transaction, parse_target,
 };
@@ -90,12 +91,26 @@ impl Inspector for WafInspector {
     fn start(&self, head: &RequestHead) -> Box<dyn Inspection> {
         let mut transaction = self.waf.transaction(&request_meta(head));
         transaction.exclude(&self.exclusions);
-        Box::new(WafInspection { transaction })
+        let audit = self.waf.audit.is_some().then(|| AuditCapture {
+            waf: Arc::clone(&self.waf),
+            request_body: None,
+            response_headers: Vec::new(),
+        });
+        Box::new(WafInspection { transaction, audit })
     }
 }
 
 struct WafInspection {
     transaction: Transaction,
+    /// What the audit log needs beyond the transaction, when it is on.
+    audit: Option<AuditCapture>,
+}
+
+/// The request body and response headers of an exchange, kept for its audit record.
+struct AuditCapture {
+    waf: Arc<Waf>,
+    request_body: Option<Vec<u8>>,
+    response_headers: Vec<(String, Vec<u8>)>,
 }
 
 impl WafInspection {
@@ -137,16 +152,29 @@ impl Inspection for WafInspection {
     }
 
     fn request_body(&mut self, _head: &RequestHead, body: BodyView<'_>) -> Verdict {
+        if let Some(audit) = &mut self.audit
+            && audit
+                .waf
+                .audit
+                .as_ref()
+                .is_some_and(|log| log.has_part('C'))
+        {
+            audit.request_body = Some(body.bytes.to_vec());
+        }
         let intervention = self.transaction.process_request_body(body.bytes);
         self.verdict(intervention)
     }
 
     fn response_headers(&mut self, _head: &RequestHead, resp: &ResponseHead) -> Verdict {
+        let headers = response_headers(resp);
         let intervention = self.transaction.process_response_headers(
             resp.status.as_u16(),
             &http_version(resp.version),
-            &response_headers(resp),
+            &headers,
         );
+        if let Some(audit) = &mut self.audit {
+            audit.response_headers = headers;
+        }
         self.verdict(intervention)
     }
 
@@ -164,6 +192,32 @@ impl Inspection for WafInspection {
         self.transaction.process_logging();
         let matched = self.transaction.matched_rules();
         let intervention = self.transaction.intervention().cloned();
+        if let Some(audit) = &self.audit
+            && let Some(log) = &audit.waf.audit
+            && log.wants(
+                intervention.is_some() || summary.blocked,
+                matched,
+                summary.status.as_u16(),
+            )
+        {
+            log.write(&AuditRecord {
+                request_id: &head.request_id,
+                client_addr: head.client_addr,
+                server_addr: head.server_addr,
+                method: head.method.as_str(),
+                http_version: head.version,
+                uri: &head.raw_target,
+                request_headers: &head.headers,
+                request_body: audit.request_body.as_deref(),
+                status: summary.status.as_u16(),
+                response_headers: &audit.response_headers,
+                matched,
+                intervention: intervention.as_ref(),
+                detection_only: audit.waf.detection_only
+                    || audit.waf.program.settings.engine
+                        == palisade_seclang::EngineMode::DetectionOnly,
+            });
+        }
         // As in ModSecurity, rules marked `nolog` (initialisation, bookkeeping) leave no
         // record: a transaction is reported when a logging rule matched or it was disrupted.
         if intervention.is_none() && !matched.iter().any(|m| m.logged) {

@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod audit_log;
 mod inspector;
 mod operator;
 mod program;
@@ -91,6 +92,8 @@ pub struct Waf {
     program: program::Program,
     detection_only: bool,
     store: Mutex<PersistentStore>,
+    /// The audit log (`SecAuditEngine` / `SecAuditLog`), when on.
+    audit: Option<audit_log::AuditLog>,
 }
 
 impl Waf {
@@ -149,6 +152,7 @@ impl Waf {
                 .map_err(|error| WafError(error.into()))?;
         }
         let config = parser.finish();
+        let audit = audit_log::AuditLog::from_config(&config)?;
         let program = program::compile(&config, &base_dir)?;
         let report = LoadReport {
             files,
@@ -161,6 +165,7 @@ impl Waf {
             program,
             detection_only: settings.detection_only,
             store: Mutex::new(HashMap::new()),
+            audit,
         };
         Ok((waf, report))
     }

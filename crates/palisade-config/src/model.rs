@@ -39,6 +39,15 @@ pub struct Config {
     /// WAF (SecLang rules). When absent, Palisade's embedded default ruleset is used.
     #[serde(default)]
     pub waf: Option<Waf>,
+    /// Security event store and SIEM sinks.
+    #[serde(default)]
+    pub events: crate::monitoring::Events,
+    /// Anomaly detection and automatic responses.
+    #[serde(default)]
+    pub monitor: crate::monitoring::Monitor,
+    /// Alert channels, routing and deduplication.
+    #[serde(default)]
+    pub alert: crate::monitoring::Alert,
     /// Where counters, rate limits, locks, bans, quotas and key metadata live.
     #[serde(default)]
     pub state: crate::ratelimit::State,

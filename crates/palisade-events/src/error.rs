@@ -16,6 +16,22 @@ pub(crate) enum ErrorKind {
         #[source]
         source: rusqlite::Error,
     },
+    #[error("PostgreSQL event store: {context}")]
+    Postgres {
+        context: &'static str,
+        #[source]
+        source: postgres::Error,
+    },
+    #[error("cannot connect to PostgreSQL at {host}")]
+    PostgresConnect {
+        host: String,
+        #[source]
+        source: postgres::Error,
+    },
+    #[error("bulk sink {endpoint}: {reason}")]
+    Bulk { endpoint: String, reason: String },
+    #[error("the PostgreSQL connection to {host} is closed")]
+    PostgresClosed { host: String },
     #[error("{context} {}", path.display())]
     Io {
         context: &'static str,

@@ -10,7 +10,9 @@
 //!   queue is full or a sink fails, and counting anything lost.
 //! * Sinks behind [`BatchSink`]: [`SqliteStore`] (WAL, versioned migrations,
 //!   retention), [`JsonLinesSink`] (ECS documents, see [`ecs`]) and
-//!   [`SyslogSink`] (RFC 5424 over UDP or TCP).
+//!   [`SyslogSink`] (RFC 5424 over UDP or TCP), [`PostgresStore`] (several
+//!   gateways, one store) and [`BulkSink`] (Elasticsearch/OpenSearch `_bulk`).
+//! * [`StateTable`] — the monitor's persisted baselines, kept in the same store.
 //! * Queries for `palisade events tail|search|stats`: [`EventReader`],
 //!   [`EventFilter`], [`TailFollower`], and the renderers in [`render`].
 //! * [`escape_text`] — log-injection escaping for every text output.
@@ -30,27 +32,33 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod bulk;
 pub mod ecs;
 mod error;
 mod escape;
 mod pipeline;
+mod postgres_store;
 mod query;
 pub mod render;
 mod sink;
 mod spool;
 mod sqlite;
+mod state_table;
 pub mod syslog;
 
+pub use bulk::{BulkSink, BulkSinkConfig};
 pub use error::EventsError;
 pub use escape::escape_text;
 pub use pipeline::{
     DropReason, EventPipeline, PipelineConfig, PipelineCounters, PipelineStats, SPOOL_DIR,
 };
+pub use postgres_store::{POSTGRES_SCHEMA_VERSION, PostgresStore};
 pub use query::{
     CountedValue, DEFAULT_LIMIT, EventFilter, EventReader, EventStats, MAX_LIMIT, StoredEvent,
     TailFollower, now_ms,
 };
 pub use render::{OutputFormat, render_events, render_json, render_stats, render_table};
-pub use sink::{BatchSink, JsonLinesSink};
+pub use sink::{BatchSink, EventTap, JsonLinesSink};
 pub use sqlite::{DEFAULT_DB_FILE, Retention, SCHEMA_VERSION, SqliteStore};
+pub use state_table::{PostgresStateTable, SqliteStateTable, StateTable};
 pub use syslog::{SyslogHeader, SyslogSink, SyslogTransport};

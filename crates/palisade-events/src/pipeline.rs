@@ -44,7 +44,7 @@ use palisade_core::{EventOutcome, EventSink, SecurityEvent, Severity};
 
 use crate::error::{ErrorKind, EventsError, Result};
 use crate::query::now_ms;
-use crate::sink::BatchSink;
+use crate::sink::{BatchSink, EventTap};
 use crate::spool::{AppendOutcome, Spool, read_segment};
 
 /// Name of the spool directory inside the data dir.
@@ -249,6 +249,15 @@ impl EventPipeline {
     /// Starts the writer thread over `sinks`. Spools left by an earlier run are
     /// replayed by the writer.
     pub fn start(config: PipelineConfig, sinks: Vec<Box<dyn BatchSink>>) -> Result<Self> {
+        Self::start_with_taps(config, sinks, Vec::new())
+    }
+
+    /// [`EventPipeline::start`] with observers of the live stream (see [`EventTap`]).
+    pub fn start_with_taps(
+        config: PipelineConfig,
+        sinks: Vec<Box<dyn BatchSink>>,
+        taps: Vec<Box<dyn EventTap>>,
+    ) -> Result<Self> {
         let mut names: Vec<&str> = sinks.iter().map(|sink| sink.name()).collect();
         names.sort_unstable();
         if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
@@ -286,6 +295,7 @@ impl EventPipeline {
             receiver,
             queue_spool: Arc::clone(&queue_spool),
             slots,
+            taps,
             counters: Arc::clone(&counters),
             dropped_reported: 0,
             last_maintenance: None,
@@ -412,6 +422,7 @@ struct Writer {
     receiver: Receiver<Message>,
     queue_spool: Arc<Mutex<Spool>>,
     slots: Vec<SinkSlot>,
+    taps: Vec<Box<dyn EventTap>>,
     counters: Arc<PipelineCounters>,
     dropped_reported: u64,
     last_maintenance: Option<Instant>,
@@ -488,6 +499,9 @@ impl Writer {
     fn deliver_counted(&mut self, batch: &[SecurityEvent], count_drops: bool) -> bool {
         if batch.is_empty() {
             return true;
+        }
+        for tap in &mut self.taps {
+            tap.observe(batch);
         }
         let mut kept_everywhere = true;
         let now = Instant::now();

@@ -32,6 +32,15 @@ pub trait BatchSink: Send + 'static {
     }
 }
 
+/// An observer of the live event stream (the anomaly monitor, alerting). The
+/// pipeline's writer thread calls it with every batch it takes from the queue
+/// (not with spool replays to a single failing sink, so each event is seen
+/// once). It must not block: hand the events to another thread.
+pub trait EventTap: Send + 'static {
+    /// Sees a batch of events.
+    fn observe(&mut self, events: &[SecurityEvent]);
+}
+
 /// Appends each event as one ECS JSON document per line (see [`crate::ecs`]).
 /// `serde_json` escapes control characters, so a hostile field cannot split a
 /// line.

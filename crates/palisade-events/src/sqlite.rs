@@ -60,6 +60,12 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (event_id, rule_id)
     ) WITHOUT ROWID;
     CREATE INDEX event_rules_rule ON event_rules (rule_id, event_id);",
+    // v2: persisted state of the anomaly monitor (baselines), one JSON value per key.
+    "CREATE TABLE monitor_state (
+        key        TEXT PRIMARY KEY,
+        value      TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL
+    );",
 ];
 
 /// The schema version this build writes and reads.
@@ -210,6 +216,10 @@ impl SqliteStore {
         &self.path
     }
 
+    pub(crate) fn into_connection(self) -> Connection {
+        self.conn
+    }
+
     /// Inserts a batch in one transaction.
     pub fn insert(&mut self, events: &[SecurityEvent]) -> Result<()> {
         let tx = self
@@ -304,12 +314,12 @@ impl SqliteStore {
 }
 
 /// A field kept in its own column: only string values are lifted.
-fn lifted_string<'a>(fields: &'a BTreeMap<String, Value>, key: &str) -> Option<&'a str> {
+pub(crate) fn lifted_string<'a>(fields: &'a BTreeMap<String, Value>, key: &str) -> Option<&'a str> {
     fields.get(key).and_then(Value::as_str)
 }
 
 /// Serializes the fields without those lifted into columns (no copy).
-struct UnliftedFields<'a>(&'a BTreeMap<String, Value>);
+pub(crate) struct UnliftedFields<'a>(pub(crate) &'a BTreeMap<String, Value>);
 
 impl serde::Serialize for UnliftedFields<'_> {
     fn serialize<S: serde::Serializer>(
@@ -353,20 +363,20 @@ pub(crate) const EVENT_COLUMNS: &str = "events.id, events.ts_ms, events.action, 
 
 /// Row data read inside a rusqlite callback; decoded outside so errors stay typed.
 pub(crate) struct RawRow {
-    id: i64,
-    ts_ms: i64,
-    action: String,
-    category: String,
-    outcome: String,
-    severity: i64,
-    request_id: Option<String>,
-    source_ip: Option<String>,
-    route: Option<String>,
-    user_name: Option<String>,
-    url_path: Option<String>,
-    message: String,
-    rule_ids: String,
-    fields: String,
+    pub(crate) id: i64,
+    pub(crate) ts_ms: i64,
+    pub(crate) action: String,
+    pub(crate) category: String,
+    pub(crate) outcome: String,
+    pub(crate) severity: i64,
+    pub(crate) request_id: Option<String>,
+    pub(crate) source_ip: Option<String>,
+    pub(crate) route: Option<String>,
+    pub(crate) user_name: Option<String>,
+    pub(crate) url_path: Option<String>,
+    pub(crate) message: String,
+    pub(crate) rule_ids: String,
+    pub(crate) fields: String,
 }
 
 pub(crate) fn read_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {

@@ -255,3 +255,30 @@ fn json_lines_sink_writes_one_parseable_ecs_line_per_event_even_for_hostile_text
     assert!(lines[0].contains(r#""event.severity":73"#));
     assert!(lines[0].contains(r#""rule.id":["942100","949110"]"#));
 }
+
+#[test]
+fn monitor_state_persists_in_the_sqlite_file() {
+    use palisade_events::{SqliteStateTable, StateTable};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(palisade_events::DEFAULT_DB_FILE);
+    let mut table = SqliteStateTable::open(&path).expect("open");
+    table
+        .save(&[("a".into(), "1".into()), ("b".into(), "2".into())], 1000)
+        .expect("save");
+    table
+        .save(&[("a".into(), "3".into())], 2000)
+        .expect("update");
+    drop(table);
+    let mut table = SqliteStateTable::open(&path).expect("reopen");
+    assert_eq!(
+        table.load_all().expect("load"),
+        [
+            ("a".to_owned(), "3".to_owned()),
+            ("b".to_owned(), "2".to_owned())
+        ]
+    );
+    assert_eq!(table.expire(1500).expect("expire"), 1);
+    // The events side of the same file still works.
+    let mut store = SqliteStore::open(&path, NO_RETENTION).expect("store");
+    store.write_batch(&corpus()).expect("insert");
+}

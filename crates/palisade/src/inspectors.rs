@@ -51,6 +51,19 @@ pub(crate) fn waf_settings(config: &Config) -> WafSettings {
             settings.rule_paths = waf.rules.iter().map(PathBuf::from).collect();
             settings.paranoia_level = Some(waf.paranoia_level);
             settings.detection_only = waf.mode == RouteMode::Detect;
+            if let Some(path) = &waf.audit_log {
+                // Relevant transactions are audited unless the rules' own SecAuditEngine
+                // says otherwise (it comes later); the configured file wins over theirs
+                // (the last SecAuditLog counts).
+                let origin = "<palisade [waf] audit_log>".to_owned();
+                settings
+                    .leading_rules
+                    .push((origin.clone(), "SecAuditEngine RelevantOnly\n".to_owned()));
+                let quoted = path.display().to_string().replace('"', "\\\"");
+                settings
+                    .extra_rules
+                    .push((origin, format!("SecAuditLog \"{quoted}\"\n")));
+            }
             waf.builtin_rules.unwrap_or(waf.rules.is_empty())
         }
         None => true,

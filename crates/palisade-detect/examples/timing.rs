@@ -3,9 +3,16 @@
 //! that a loaded shared machine does not distort the figures: `views`,
 //! `scan_all`, and every detector alone over the raw lines.
 //!
-//! `cargo run --release -p palisade-detect --example timing [-- CORPUS_KIND [ONLY]]`
-//! (`benign`, the default, or `attacks`; `ONLY` — `scan_all` or a class name
-//! such as `xss` — measures just that one, handy under `perf record`).
+//! `cargo run --release -p palisade-detect --example timing [-- CORPUS [ONLY]]`
+//! (`CORPUS`: `benign`, the default, or `attacks` — a directory of `corpus/` — or
+//! the path of a corpus file or directory such as `tests/data/sqli/benign.txt`;
+//! `ONLY` — `views`, `scan_all` or a class name such as `xss` — measures just that one,
+//! handy under `perf record`).
+//!
+//! With `ROUNDS=N` in the environment each measurement runs exactly N rounds
+//! and no time is taken: for instruction counts under
+//! `valgrind --tool=callgrind`, which are stable on a busy machine where
+//! CPU-time figures are not (instructions per byte = collected / (N × bytes)).
 use std::hint::black_box;
 
 /// User + system CPU time of this thread, in clock ticks (normally 10 ms).
@@ -33,17 +40,51 @@ fn cpu_throughput(bytes: usize, mut work: impl FnMut()) -> Option<f64> {
     }
 }
 
+/// Runs `work` exactly `rounds` times (instruction counting); always `None`.
+fn fixed_rounds(rounds: u64, mut work: impl FnMut()) -> Option<f64> {
+    for _ in 0..rounds {
+        work();
+    }
+    None
+}
+
+/// The lines of a corpus file (`## ` comment lines skipped), or of every file in a directory.
+fn corpus_lines(path: &std::path::Path) -> Vec<Vec<u8>> {
+    let mut files: Vec<std::path::PathBuf> = if path.is_dir() {
+        std::fs::read_dir(path)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .collect()
+    } else {
+        vec![path.to_owned()]
+    };
+    files.sort();
+    files
+        .iter()
+        .flat_map(|file| palisade_detect::eval::read_lines(file).unwrap_or_default())
+        .filter(|line| !line.starts_with(b"## "))
+        .collect()
+}
+
 fn main() {
     let kind = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "benign".to_owned());
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+    let named = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../corpus")
         .join(&kind);
-    let mut lines = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        lines.extend(palisade_detect::eval::read_lines(&entry.path()).unwrap_or_default());
-    }
+    let lines = corpus_lines(if named.exists() {
+        &named
+    } else {
+        std::path::Path::new(&kind)
+    });
+    let rounds: Option<u64> = std::env::var("ROUNDS").ok().and_then(|n| n.parse().ok());
+    let measure = |bytes: usize, work: &mut dyn FnMut()| match rounds {
+        Some(rounds) => fixed_rounds(rounds, work),
+        None => cpu_throughput(bytes, work),
+    };
     let bytes: usize = lines.iter().map(Vec::len).sum();
     let view_bytes: usize = lines
         .iter()
@@ -60,14 +101,15 @@ fn main() {
     );
     let only = std::env::args().nth(2);
     let wanted = |name: &str| only.as_deref().is_none_or(|only| only == name);
-    let report = |name: &str, rate: Option<f64>| match rate {
-        Some(rate) => println!("{name:<22} {rate:>8.1} MB/CPU-s"),
-        None => println!("{name:<22} SKIPPED: /proc/thread-self/stat unavailable"),
+    let report = |name: &str, rate: Option<f64>| match (rate, rounds) {
+        (Some(rate), _) => println!("{name:<22} {rate:>8.1} MB/CPU-s"),
+        (None, Some(rounds)) => println!("{name:<22} ran {rounds} rounds"),
+        (None, None) => println!("{name:<22} SKIPPED: /proc/thread-self/stat unavailable"),
     };
     if wanted("views") {
         report(
             "views",
-            cpu_throughput(bytes, || {
+            measure(bytes, &mut || {
                 for line in &lines {
                     black_box(palisade_detect::normalize::views(black_box(line)).len());
                 }
@@ -77,7 +119,7 @@ fn main() {
     if wanted("scan_all") {
         report(
             "scan_all",
-            cpu_throughput(bytes, || {
+            measure(bytes, &mut || {
                 for line in &lines {
                     black_box(palisade_detect::scan_all(black_box(line)));
                 }
@@ -91,7 +133,7 @@ fn main() {
         let detector = class.detector();
         report(
             class.name(),
-            cpu_throughput(bytes, || {
+            measure(bytes, &mut || {
                 for line in &lines {
                     black_box(detector(black_box(line)));
                 }

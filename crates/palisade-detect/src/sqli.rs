@@ -55,14 +55,23 @@ const FINGERPRINT_TOKENS: usize = 12;
 
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
-    [
-        Context::Bare,
-        Context::AfterValue,
-        Context::Quoted(b'\''),
-        Context::Quoted(b'"'),
-    ]
-    .into_iter()
-    .find_map(|context| scan_context(input, context))
+    // One frame stack serves every pass: a parser reads only the entries it pushed.
+    let mut frames = [Frame::Paren; MAX_DEPTH];
+    if let Some(found) = scan_context(input, Context::Bare, &mut frames) {
+        return Some(found);
+    }
+    if let Some(found) = scan_context(input, Context::AfterValue, &mut frames) {
+        return Some(found);
+    }
+    // A string context needs its quote in the input to close the host's string.
+    for quote in [b'\'', b'"'] {
+        if memchr::memchr(quote, input).is_some()
+            && let Some(found) = scan_context(input, Context::Quoted(quote), &mut frames)
+        {
+            return Some(found);
+        }
+    }
+    None
 }
 
 /// Where the input lands in the host query.
@@ -246,11 +255,12 @@ enum Step {
     Found(Finding),
 }
 
-struct Parser<'a> {
+struct Parser<'a, 'f> {
     src: &'a [u8],
     context: Context,
     state: State,
-    frames: [Frame; MAX_DEPTH],
+    /// The nesting stack; entries at and above `depth` are stale.
+    frames: &'f mut [Frame; MAX_DEPTH],
     depth: usize,
     breakouts: u8,
     operands: u32,
@@ -269,8 +279,12 @@ struct Parser<'a> {
     fingerprint: [u8; FINGERPRINT_TOKENS],
 }
 
-fn scan_context(input: &[u8], context: Context) -> Option<Detection> {
-    let mut parser = Parser::new(input, context);
+fn scan_context(
+    input: &[u8],
+    context: Context,
+    frames: &mut [Frame; MAX_DEPTH],
+) -> Option<Detection> {
+    let mut parser = Parser::new(input, context, frames);
     let mut lexer = match context {
         Context::Bare => Lexer::new(input, 0),
         Context::AfterValue => {
@@ -327,13 +341,13 @@ fn scan_context(input: &[u8], context: Context) -> Option<Detection> {
     Some(parser.detection(finding, end))
 }
 
-impl<'a> Parser<'a> {
-    fn new(src: &'a [u8], context: Context) -> Self {
+impl<'a, 'f> Parser<'a, 'f> {
+    fn new(src: &'a [u8], context: Context, frames: &'f mut [Frame; MAX_DEPTH]) -> Self {
         Self {
             src,
             context,
             state: State::Operand,
-            frames: [Frame::Paren; MAX_DEPTH],
+            frames,
             depth: 0,
             breakouts: 0,
             operands: 0,

@@ -51,18 +51,6 @@ const MAX_VALUE_CHARS: usize = 4096;
 /// Bytes a string-breakout probe looks ahead.
 const MAX_BREAKOUT_LOOKAHEAD: usize = 256;
 
-/// Bytes at least one of which every detectable payload contains (tag
-/// opener, quote, backtick, `$`, URL colon, call parenthesis, attribute `=`,
-/// character reference); input without any of them is returned at once.
-fn may_hold_script(input: &[u8]) -> bool {
-    input.iter().any(|b| {
-        matches!(
-            b,
-            b'<' | b'\'' | b'"' | b'`' | b'$' | b':' | b'(' | b'=' | b'&'
-        )
-    })
-}
-
 /// Which of the bytes the scans depend on occur in an input; one pass over
 /// the input decides which scans can possibly find anything.
 #[derive(Clone, Copy)]
@@ -75,25 +63,47 @@ impl Present {
     const EQUALS: u8 = 2;
     /// `(`, `` ` ``, `[`: a call or computed member, needed by every JS breakout.
     const CALL: u8 = 4;
-    /// `(`, `@`, `\`: CSS `expression(`/`url(`/`@import`, or a CSS escape of them.
-    const CSS: u8 = 8;
+    /// `@`, `\`: CSS `@import`, or a CSS escape that may spell anything.
+    const CSS_AT_OR_ESCAPE: u8 = 8;
     /// A quote, backtick or `$`: where breakout probes start.
     const QUOTE: u8 = 16;
+    /// `:` or `&` (which may encode one): a URL scheme.
+    const SCHEME: u8 = 32;
+    /// `(`: a call, or CSS `expression(` / `url(`.
+    const PAREN: u8 = 64;
+    /// `:` itself.
+    const COLON: u8 = 128;
+    /// Bytes at least one of which every detectable payload contains (tag
+    /// opener, quote, backtick, `$`, URL colon, call parenthesis, attribute
+    /// `=`, character reference); input without any of them is returned at once.
+    const ANY_PAYLOAD: u8 = Self::TAG | Self::EQUALS | Self::QUOTE | Self::SCHEME | Self::PAREN;
 
     const TABLE: [u8; 256] = {
         let mut table = [0u8; 256];
         table[b'<' as usize] = Self::TAG;
         table[b'=' as usize] = Self::EQUALS;
-        table[b'(' as usize] = Self::CALL | Self::CSS;
+        table[b'(' as usize] = Self::CALL | Self::PAREN;
+        table[b':' as usize] = Self::SCHEME | Self::COLON;
+        table[b'&' as usize] = Self::SCHEME;
         table[b'`' as usize] = Self::CALL | Self::QUOTE;
         table[b'[' as usize] = Self::CALL;
-        table[b'@' as usize] = Self::CSS;
-        table[b'\\' as usize] = Self::CSS;
+        table[b'@' as usize] = Self::CSS_AT_OR_ESCAPE;
+        table[b'\\' as usize] = Self::CSS_AT_OR_ESCAPE;
         table[b'"' as usize] = Self::QUOTE;
         table[b'\'' as usize] = Self::QUOTE;
         table[b'$' as usize] = Self::QUOTE;
         table
     };
+
+    /// Whether [`css_danger`] over the raw bytes can find anything. Without a
+    /// CSS escape every character it judges is a byte of the input, and each
+    /// of its findings needs `@` (`@import`) or a `(` with a `:` or `=`
+    /// before it (`:expression(`, `=expression(`, `url(javascript:`,
+    /// `-moz-binding:url(`, `behavior:url(`).
+    fn css_possible(self) -> bool {
+        self.has(Self::CSS_AT_OR_ESCAPE)
+            || self.has(Self::PAREN) && self.has(Self::COLON | Self::EQUALS)
+    }
 
     fn of(input: &[u8]) -> Present {
         Present(
@@ -110,26 +120,29 @@ impl Present {
 
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
-    if !may_hold_script(input) {
+    let present = Present::of(input);
+    if !present.has(Present::ANY_PAYLOAD) {
         return None;
     }
-    let present = Present::of(input);
     if present.has(Present::TAG)
         && let Some(found) = scan_markup(input, 0, 0)
     {
         return Some(found);
     }
-    if let Some(found) = scan_script_url(input) {
+    // A sink call needs a call; a script or data URL needs its colon.
+    if present.has(Present::CALL | Present::SCHEME)
+        && let Some(found) = scan_script_url(input)
+    {
         return Some(found);
     }
     // Injected attributes need an `=`; string breakouts and `${…}` need a
     // quote (or `$`) and a call.
     if (present.has(Present::EQUALS) || present.has(Present::QUOTE) && present.has(Present::CALL))
-        && let Some(found) = scan_quote_breakouts(input)
+        && let Some(found) = scan_quote_breakouts(input, present)
     {
         return Some(found);
     }
-    if !present.has(Present::CSS) {
+    if !present.css_possible() {
         return None;
     }
     css_danger(input.iter().map(|&b| u32::from(b))).map(|what| finding(what, "", 0..input.len(), 8))
@@ -159,22 +172,32 @@ fn local_name(name: &[u8]) -> &[u8] {
     name.rsplit(|&b| b == b':').next().unwrap_or(name)
 }
 
+/// `word` in ASCII lower case in `buf`; `None` when longer than `N` (then
+/// it is none of the short names this module compares against).
+fn lowercase<'b, const N: usize>(word: &[u8], buf: &'b mut [u8; N]) -> Option<&'b [u8]> {
+    let out = buf.get_mut(..word.len())?;
+    out.copy_from_slice(word);
+    out.make_ascii_lowercase();
+    Some(out)
+}
+
 /// Tags that run or embed active content by themselves (namespace prefixes,
 /// as in `<x:script xmlns:x="http://www.w3.org/1999/xhtml">`, are ignored).
 fn dangerous_tag(name: &[u8]) -> bool {
-    let name = local_name(name);
-    [
-        &b"script"[..],
-        b"iframe",
-        b"frame",
-        b"object",
-        b"embed",
-        b"applet",
-        b"portal",
-        b"vmlframe",
-    ]
-    .iter()
-    .any(|tag| name.eq_ignore_ascii_case(tag))
+    let mut buf = [0u8; 8];
+    lowercase(local_name(name), &mut buf).is_some_and(|name| {
+        matches!(
+            name,
+            b"script"
+                | b"iframe"
+                | b"frame"
+                | b"object"
+                | b"embed"
+                | b"applet"
+                | b"portal"
+                | b"vmlframe"
+        )
+    })
 }
 
 /// A frame (`<iframe>`, `<frame>`, `<portal>`) whose `src` is an ordinary
@@ -198,38 +221,40 @@ fn frame_of_plain_url(tag: &Tag<'_>) -> bool {
 
 /// Attributes whose value the browser treats as a URL to load or navigate to.
 fn url_attribute(name: &[u8]) -> bool {
-    [
-        &b"href"[..],
-        b"src",
-        b"action",
-        b"formaction",
-        b"data",
-        b"xlink:href",
-        b"background",
-        b"dynsrc",
-        b"lowsrc",
-        b"poster",
-        b"codebase",
-        b"code",
-        b"classid",
-        b"cite",
-        b"longdesc",
-        b"usemap",
-        b"profile",
-        b"values",
-        b"to",
-        b"from",
-        b"by",
-        b"srcset",
-        b"ping",
-        b"manifest",
-        b"icon",
-        b"archive",
-        b"datasrc",
-        b"folder",
-    ]
-    .iter()
-    .any(|attr| name.eq_ignore_ascii_case(attr))
+    let mut buf = [0u8; 10];
+    lowercase(name, &mut buf).is_some_and(|name| {
+        matches!(
+            name,
+            b"href"
+                | b"src"
+                | b"action"
+                | b"formaction"
+                | b"data"
+                | b"xlink:href"
+                | b"background"
+                | b"dynsrc"
+                | b"lowsrc"
+                | b"poster"
+                | b"codebase"
+                | b"code"
+                | b"classid"
+                | b"cite"
+                | b"longdesc"
+                | b"usemap"
+                | b"profile"
+                | b"values"
+                | b"to"
+                | b"from"
+                | b"by"
+                | b"srcset"
+                | b"ping"
+                | b"manifest"
+                | b"icon"
+                | b"archive"
+                | b"datasrc"
+                | b"folder"
+        )
+    })
 }
 
 /// `on` followed by at least three letters: an event-handler attribute.
@@ -253,7 +278,10 @@ enum UrlKind {
 
 /// Classifies a URL the way a browser reads its scheme: leading controls and
 /// blanks dropped, tab/CR/LF removed anywhere, case folded.
+/// Reading stops as soon as the characters read cannot begin any of these
+/// schemes, so an ordinary URL or word costs a character or two.
 fn classify_url(chars: impl Iterator<Item = u32>) -> UrlKind {
+    const SCHEMES: [&[u8]; 4] = [b"javascript:", b"vbscript:", b"livescript:", b"data:"];
     let mut buf = [0u8; 40];
     let mut len = 0;
     for code in chars {
@@ -265,6 +293,14 @@ fn classify_url(chars: impl Iterator<Item = u32>) -> UrlKind {
         }
         buf[len] = u8::try_from(code).map_or(0xff, |b| b.to_ascii_lowercase());
         len += 1;
+        if len <= SCHEMES[0].len()
+            && !SCHEMES.iter().any(|scheme| {
+                let common = len.min(scheme.len());
+                scheme[..common] == buf[..common]
+            })
+        {
+            return UrlKind::Plain;
+        }
     }
     let url = &buf[..len];
     if url.starts_with(b"javascript:")
@@ -320,7 +356,8 @@ fn looks_like_js(chars: impl Iterator<Item = u32>) -> bool {
 }
 
 /// The last significant characters of a CSS stream, as a ring buffer (no
-/// shifting per character; the order is rebuilt only when a `(` or `:` asks).
+/// shifting per character; suffixes are compared in place, newest first, so
+/// most comparisons end at their first character).
 struct CssWindow {
     ring: [u8; 32],
     written: usize,
@@ -332,14 +369,13 @@ impl CssWindow {
         self.written += 1;
     }
 
-    /// The window in order, oldest first (fewer bytes at the stream start).
-    fn ordered(&self) -> ([u8; 32], usize) {
+    /// Whether the window without its newest `skip` characters ends with `pattern`.
+    fn ends_with(&self, skip: usize, pattern: &[u8]) -> bool {
         let len = self.written.min(self.ring.len());
-        let mut out = [0u8; 32];
-        for (i, slot) in out.iter_mut().take(len).enumerate() {
-            *slot = self.ring[(self.written - len + i) % self.ring.len()];
-        }
-        (out, len)
+        pattern.len() + skip <= len
+            && pattern.iter().rev().enumerate().all(|(i, &byte)| {
+                self.ring[(self.written - 1 - skip - i) % self.ring.len()] == byte
+            })
     }
 }
 
@@ -401,35 +437,26 @@ fn css_danger(chars: impl Iterator<Item = u32>) -> Option<&'static str> {
         }
         let byte = u8::try_from(code).map_or(0xff, |b| b.to_ascii_lowercase());
         window.push(byte);
-        if matches!(byte, b'\'' | b'"' | b'(') {
-            let (ordered, len) = window.ordered();
-            let recent = &ordered[..len];
-            if recent[..len - 1].ends_with(b"@import") || recent.ends_with(b"@importurl(") {
-                return Some("css-import");
-            }
+        if matches!(byte, b'\'' | b'"' | b'(')
+            && (window.ends_with(1, b"@import") || window.ends_with(0, b"@importurl("))
+        {
+            return Some("css-import");
         }
-        if byte != b'(' && byte != b':' {
-            continue;
-        }
-        let (ordered, len) = window.ordered();
-        let recent = &ordered[..len];
         if byte == b'(' {
-            if recent.ends_with(b":expression(") || recent.ends_with(b"=expression(") {
+            if window.ends_with(0, b":expression(") || window.ends_with(0, b"=expression(") {
                 return Some("css-expression");
             }
-            if recent.ends_with(b"-moz-binding:url(") || recent.ends_with(b"behavior:url(") {
+            if window.ends_with(0, b"-moz-binding:url(") || window.ends_with(0, b"behavior:url(") {
                 return Some("css-binding");
             }
-        } else {
-            let before = recent
-                .strip_suffix(b"javascript:")
-                .or_else(|| recent.strip_suffix(b"vbscript:"));
-            if let Some(before) = before {
-                let before = before
-                    .strip_suffix(b"'")
-                    .or_else(|| before.strip_suffix(b"\""))
-                    .unwrap_or(before);
-                if before.ends_with(b"url(") {
+        } else if byte == b':' {
+            for scheme in [&b"javascript:"[..], b"vbscript:"] {
+                if !window.ends_with(0, scheme) {
+                    continue;
+                }
+                let quoted =
+                    window.ends_with(scheme.len(), b"'") || window.ends_with(scheme.len(), b"\"");
+                if window.ends_with(scheme.len() + usize::from(quoted), b"url(") {
                     return Some("css-url-script");
                 }
             }
@@ -563,17 +590,25 @@ fn scan_script_url(input: &[u8]) -> Option<Detection> {
 }
 
 /// Probes after every quote (and at the start, for unquoted attribute
-/// values): injected attributes, and JavaScript string breakouts.
-fn scan_quote_breakouts(input: &[u8]) -> Option<Detection> {
-    if let Some(found) = injected_attributes(input, 0) {
+/// values): injected attributes, and JavaScript string breakouts. `present`
+/// skips the probes that cannot fire: an injected attribute needs an `=`, a
+/// breakout or `${…}` needs a call.
+fn scan_quote_breakouts(input: &[u8], present: Present) -> Option<Detection> {
+    let attributes = present.has(Present::EQUALS);
+    let calls = present.has(Present::CALL);
+    if attributes && let Some(found) = injected_attributes(input, 0) {
         return Some(found);
     }
     let mut from = 0;
-    while let Some(index) = input[from..]
-        .iter()
-        .position(|&b| matches!(b, b'"' | b'\'' | b'`' | b'$'))
-    {
-        let at = from + index;
+    loop {
+        let index = if calls {
+            input[from..]
+                .iter()
+                .position(|&b| matches!(b, b'"' | b'\'' | b'`' | b'$'))
+        } else {
+            memchr::memchr2(b'"', b'\'', &input[from..])
+        };
+        let at = from + index?;
         from = at + 1;
         if input[at] == b'$' {
             if input.get(at + 1) == Some(&b'{') && js_call_at(input, at + 2) {
@@ -586,12 +621,13 @@ fn scan_quote_breakouts(input: &[u8]) -> Option<Detection> {
             }
             continue;
         }
-        if input[at] != b'`'
+        if attributes
+            && input[at] != b'`'
             && let Some(found) = injected_attributes(input, at + 1)
         {
             return Some(found);
         }
-        if js_string_breakout(input, at + 1) {
+        if calls && js_string_breakout(input, at + 1) {
             return Some(finding(
                 "js-breakout",
                 "",
@@ -600,7 +636,6 @@ fn scan_quote_breakouts(input: &[u8]) -> Option<Detection> {
             ));
         }
     }
-    None
 }
 
 /// Attribute text starting at `start` that carries a dangerous attribute.

@@ -323,10 +323,16 @@ fn lookup<'m, T>(
         return Some(v);
     }
     let method = method?;
-    let mut key = String::with_capacity(7 + method.len());
-    key.push_str("method:");
-    key.push_str(method);
-    map.get(&key)
+    // Keys are `method:NAME`; look up without allocating.
+    let mut buf = [0u8; 96];
+    let key_len = 7 + method.len();
+    if key_len > buf.len() {
+        return None;
+    }
+    buf[..7].copy_from_slice(b"method:");
+    buf[7..key_len].copy_from_slice(method.as_bytes());
+    let key = std::str::from_utf8(&buf[..key_len]).ok()?;
+    map.get(key)
 }
 
 /// `a.b.c` → `a.b.c`, `a.b`, `a`.

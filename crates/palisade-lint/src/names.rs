@@ -77,6 +77,13 @@ impl ImportMap {
         }
     }
 
+    /// Whether any import binds a name from this module (`flask` for `from flask import request`).
+    pub fn imports_from(&self, module: &str) -> bool {
+        self.bound
+            .values()
+            .any(|full| is_dotted_prefix(module, full))
+    }
+
     /// The qualified name a local name is bound to by an import.
     pub fn resolve(&self, local: &str) -> Option<&str> {
         self.bound.get(local).map(String::as_str)
@@ -116,6 +123,12 @@ impl ImportMap {
         }
         Some(Qualified { name, imported })
     }
+}
+
+/// `a.b` is a dotted prefix of `a.b` and `a.b.c`, not of `a.bc`.
+pub(crate) fn is_dotted_prefix(prefix: &str, name: &str) -> bool {
+    name.starts_with(prefix)
+        && (name.len() == prefix.len() || name.as_bytes()[prefix.len()] == b'.')
 }
 
 /// A resolved dotted name.

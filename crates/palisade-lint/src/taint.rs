@@ -36,6 +36,11 @@ use crate::names::ImportMap;
 pub const MAX_ROUNDS: usize = 6;
 const MAX_DEPTH: usize = 64;
 const MAX_PARAMS: usize = 64;
+/// More same-named definitions than this make a call ambiguous.
+const MAX_CANDIDATES: usize = 4;
+/// Expression evaluations per function analysis; beyond it the rest of the function is
+/// treated as clean (bounded work on generated or pathological code).
+const EVAL_BUDGET: usize = 200_000;
 
 /// Where a taint came from: (module index, range).
 pub type Origin = (usize, TextRange);
@@ -179,20 +184,31 @@ pub fn analyze(modules: &[ModuleUnit<'_>], models: &Models) -> Vec<Flow> {
         models,
     };
     let mut summaries = vec![Summary::default(); functions.len()];
-    for _ in 0..MAX_ROUNDS {
-        let mut changed = false;
+    // Worklist rounds: after the first, a function is re-analysed only when a function it
+    // calls changed its summary in the previous round.
+    let mut callees: Vec<Vec<usize>> = vec![Vec::new(); functions.len()];
+    let mut changed_last: Vec<bool> = vec![true; functions.len()];
+    for round in 0..MAX_ROUNDS {
+        let mut changed_now = vec![false; functions.len()];
+        let mut any = false;
         for i in 0..functions.len() {
+            if round > 0 && !callees[i].iter().any(|&c| changed_last[c]) {
+                continue;
+            }
             let mut analyzer = Analyzer::new(&program, &summaries, functions[i].module, Some(i));
             analyzer.run_function(true);
-            let summary = analyzer.into_summary();
+            let (summary, called) = analyzer.into_summary();
+            callees[i] = called;
             if summary != summaries[i] {
                 summaries[i] = summary;
-                changed = true;
+                changed_now[i] = true;
+                any = true;
             }
         }
-        if !changed {
+        if !any {
             break;
         }
+        changed_last = changed_now;
     }
     let mut flows = Vec::new();
     for (i, function) in functions.iter().enumerate() {
@@ -251,8 +267,9 @@ fn collect_functions<'a>(
                     matches!(target, Expr::Attribute(a)
                         if models.route_decorators.iter().any(|r| r == a.attr.as_str()))
                 });
-                let django_view = params.first().is_some_and(|p| p == "request")
-                    || (in_class && params.get(1).is_some_and(|p| p == "request"));
+                // Returning a string from a Flask view sends it as HTML; Django views return
+                // response objects (HttpResponse is a sink of its own) and FastAPI serialises JSON.
+                let flask_view = is_route && module.imports.imports_from("flask");
                 let mut source_params = vec![false; params.len()];
                 if is_route {
                     let all: Vec<&ast::ParameterWithDefault> = def
@@ -276,14 +293,13 @@ fn collect_functions<'a>(
                         source_params[i] = !excluded;
                     }
                 }
-                let _ = module;
                 out.push(FunctionUnit {
                     module: index,
                     def,
                     is_method: in_class,
                     params,
                     source_params,
-                    is_view: is_route || django_view,
+                    is_view: flask_view,
                 });
                 collect_functions(module, index, models, &def.body, false, out);
             }
@@ -357,10 +373,7 @@ impl Env {
 
     fn set(&mut self, key: String, taint: Taint) {
         // A strong update of `x` also replaces `x.attr` and `x['k']` entries.
-        let dotted = format!("{key}.");
-        let indexed = format!("{key}[");
-        self.vars
-            .retain(|k, _| !(k.starts_with(&dotted) || k.starts_with(&indexed)));
+        self.vars.retain(|k, _| !is_member_of(k, &key));
         self.consts.remove(&key);
         self.vars.insert(key, taint);
     }
@@ -368,10 +381,8 @@ impl Env {
     fn get_whole(&self, key: &str) -> Taint {
         let mut t = self.vars.get(key).copied().unwrap_or(Taint::CLEAN);
         if self.vars.len() > 1 {
-            let dotted = format!("{key}.");
-            let indexed = format!("{key}[");
             for (k, v) in &self.vars {
-                if k.starts_with(&dotted) || k.starts_with(&indexed) {
+                if is_member_of(k, key) {
                     t = t.union(*v);
                 }
             }
@@ -391,6 +402,9 @@ struct Analyzer<'s, 'p, 'a> {
     flows: Vec<Flow>,
     param_sinks: Vec<ParamSink>,
     depth: usize,
+    budget: usize,
+    /// Project functions whose summaries this analysis used.
+    called: Vec<usize>,
 }
 
 impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
@@ -410,6 +424,8 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
             flows: Vec::new(),
             param_sinks: Vec::new(),
             depth: 0,
+            budget: EVAL_BUDGET,
+            called: Vec::new(),
         }
     }
 
@@ -444,13 +460,17 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
         self.block(&f.def.body, &mut env);
     }
 
-    fn into_summary(self) -> Summary {
+    /// The summary and the project functions the analysis consulted.
+    fn into_summary(self) -> (Summary, Vec<usize>) {
         let mut ret = self.ret;
         ret.origin = None;
         let mut param_sinks = self.param_sinks;
         param_sinks.sort_by_key(|p| (p.at.0, p.at.1.start(), p.category, p.params));
         param_sinks.dedup();
-        Summary { ret, param_sinks }
+        let mut called = self.called;
+        called.sort_unstable();
+        called.dedup();
+        (Summary { ret, param_sinks }, called)
     }
 
     // ------------------------------------------------------------------ statements
@@ -835,9 +855,10 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
     // ------------------------------------------------------------------ expressions
 
     fn eval(&mut self, expr: &'a Expr, env: &mut Env) -> Taint {
-        if self.depth > MAX_DEPTH {
+        if self.depth > MAX_DEPTH || self.budget == 0 {
             return Taint::CLEAN;
         }
+        self.budget -= 1;
         self.depth += 1;
         let t = self.eval_inner(expr, env);
         self.depth -= 1;
@@ -1004,6 +1025,11 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
             Expr::Attribute(a) => (Some(&a.value), Some(a.attr.as_str())),
             _ => (None, None),
         };
+        // The receiver is evaluated once: chained calls must not multiply work.
+        let receiver_taint = match receiver {
+            Some(r) => self.eval(r, env),
+            None => Taint::CLEAN,
+        };
         // `method:` models apply when the receiver is not a module (or imported object).
         let method_model = if qualified.as_ref().is_some_and(|q| q.imported) {
             None
@@ -1028,7 +1054,8 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
         }
 
         // Project functions.
-        if let Some(result) = self.call_project_function(call, qname, &args, &kwargs, receiver, env)
+        if let Some(result) =
+            self.call_project_function(call, qname, &args, &kwargs, receiver, receiver_taint)
         {
             return result;
         }
@@ -1038,7 +1065,7 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
             && (!sanitizer.when_literal_args || call.arguments.args.iter().all(is_literal))
         {
             let base = match receiver {
-                Some(r) if method_model.is_some() => self.eval(r, env).union(all_args),
+                Some(_) if method_model.is_some() => receiver_taint.union(all_args),
                 _ => all_args,
             };
             return base.without(sanitizer.removes);
@@ -1087,7 +1114,7 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
 
         // Default propagation: receiver and arguments flow into the result.
         match receiver {
-            Some(r) if method_model.is_some() => self.eval(r, env).union(all_args),
+            Some(_) if method_model.is_some() => receiver_taint.union(all_args),
             _ => all_args,
         }
     }
@@ -1187,6 +1214,22 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
         }
     }
 
+    fn push_flow(&mut self, flow: Flow) {
+        if !self
+            .flows
+            .iter()
+            .any(|f| f.at == flow.at && f.category == flow.category)
+        {
+            self.flows.push(flow);
+        }
+    }
+
+    fn push_param_sink(&mut self, sink: ParamSink) {
+        if !self.param_sinks.contains(&sink) && self.param_sinks.len() < 1024 {
+            self.param_sinks.push(sink);
+        }
+    }
+
     /// Reports when the value is still dangerous for this category.
     fn report_if(&mut self, category: usize, t: Taint, range: TextRange, what: &str) {
         let bit = 1u32.checked_shl(category as u32).unwrap_or(0);
@@ -1198,7 +1241,7 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
     fn report(&mut self, category: usize, t: Taint, range: TextRange, what: &str) {
         let at = (self.module, range);
         if t.params != 0 && self.summarizing {
-            self.param_sinks.push(ParamSink {
+            self.push_param_sink(ParamSink {
                 params: t.params,
                 mask: t.mask,
                 category,
@@ -1206,7 +1249,7 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
             });
         }
         if t.source && !self.summarizing {
-            self.flows.push(Flow {
+            self.push_flow(Flow {
                 category,
                 at,
                 origin: t.origin,
@@ -1222,7 +1265,7 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
         args: &[Taint],
         kwargs: &[(Option<&'a str>, Taint)],
         receiver: Option<&'a Expr>,
-        env: &mut Env,
+        receiver_taint: Taint,
     ) -> Option<Taint> {
         let name = match &*call.func {
             Expr::Name(n) => n.id.as_str(),
@@ -1266,12 +1309,33 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
                 return None;
             }
         }
-        let receiver_taint = match receiver {
-            Some(r) => self.eval(r, env),
-            None => Taint::CLEAN,
-        };
+        // `obj.method()` on an object of unknown type: trust the name only when one definition
+        // exists in the whole program; `self.method()` resolves within the module.
+        let self_call = receiver
+            .is_some_and(|r| matches!(r, Expr::Name(n) if matches!(n.id.as_str(), "self" | "cls")));
+        let receiver_is_module = qualified_module.is_some_and(|m| self.imports().imports_from(m));
+        if receiver.is_some() && !receiver_is_module {
+            if self_call {
+                chosen.retain(|&i| self.program.functions[i].module == self.module);
+            } else if chosen.len() > 1 {
+                return None;
+            }
+            if chosen.is_empty() {
+                return None;
+            }
+        }
+        if chosen.len() > MAX_CANDIDATES {
+            // A common method name (`get`, `save`): prefer definitions in this module; when
+            // still ambiguous the call is treated as an unknown library call.
+            chosen.retain(|&i| self.program.functions[i].module == self.module);
+            if chosen.is_empty() || chosen.len() > MAX_CANDIDATES {
+                return None;
+            }
+        }
         let mut result = Taint::CLEAN;
+        let mut new_param_sinks = Vec::new();
         for index in chosen {
+            self.called.push(index);
             let f = &self.program.functions[index];
             let summary = &self.summaries[index];
             let shift = usize::from(f.is_method && receiver.is_some());
@@ -1326,7 +1390,7 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
                     continue;
                 }
                 if t.params != 0 && self.summarizing {
-                    self.param_sinks.push(ParamSink {
+                    new_param_sinks.push(ParamSink {
                         params: t.params,
                         mask: t.mask,
                         category: sink.category,
@@ -1335,7 +1399,7 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
                 }
                 if t.source && !self.summarizing {
                     let callee = f.def.name.as_str().to_owned();
-                    self.flows.push(Flow {
+                    self.push_flow(Flow {
                         category: sink.category,
                         at: sink.at,
                         origin: t.origin,
@@ -1346,6 +1410,9 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
                     });
                 }
             }
+        }
+        for sink in new_param_sinks {
+            self.push_param_sink(sink);
         }
         Some(result)
     }
@@ -1464,6 +1531,13 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
             _ => None,
         }
     }
+}
+
+/// `x.attr` and `x[...]` are members of `x`.
+fn is_member_of(path: &str, base: &str) -> bool {
+    path.len() > base.len()
+        && path.starts_with(base)
+        && matches!(path.as_bytes()[base.len()], b'.' | b'[')
 }
 
 fn truthy(c: &Const) -> bool {

@@ -272,7 +272,9 @@ pub(crate) fn compile(config: &Config, base_dir: &Path) -> Result<Program, WafEr
     let mut removed_ids: Vec<IdRange> = Vec::new();
     let mut removed_tags: Vec<regex::Regex> = Vec::new();
     let mut removed_msgs: Vec<regex::Regex> = Vec::new();
-    let mut target_updates: Vec<(RuleSelector, Vec<Variable>)> = Vec::new();
+    // (selector, targets added, targets they replace: the optional third argument)
+    type TargetUpdate = (RuleSelector, Vec<Variable>, Option<Vec<Variable>>);
+    let mut target_updates: Vec<TargetUpdate> = Vec::new();
     let mut action_updates: Vec<(u64, Vec<Action>)> = Vec::new();
     let text_regex = |pattern: &str| {
         regex::Regex::new(pattern)
@@ -321,9 +323,11 @@ pub(crate) fn compile(config: &Config, base_dir: &Path) -> Result<Program, WafEr
             Directive::RemoveByTag(tag) => removed_tags.push(text_regex(tag)?),
             Directive::RemoveByMsg(msg) => removed_msgs.push(text_regex(msg)?),
             Directive::UpdateTarget {
-                selector, targets, ..
+                selector,
+                targets,
+                replaced,
             } => {
-                target_updates.push((selector.clone(), targets.clone()));
+                target_updates.push((selector.clone(), targets.clone(), replaced.clone()));
             }
             Directive::UpdateAction { id, actions } => action_updates.push((*id, actions.clone())),
             Directive::Setting(setting) => apply_setting(&mut settings, setting),
@@ -365,7 +369,8 @@ pub(crate) fn compile(config: &Config, base_dir: &Path) -> Result<Program, WafEr
                     continue;
                 }
                 let mut extra_targets = Vec::new();
-                for (selector, targets) in &target_updates {
+                let mut replaced_targets = Vec::new();
+                for (selector, targets, replaced) in &target_updates {
                     let selected = match selector {
                         RuleSelector::Ids(ranges) => in_ranges(ranges, id),
                         RuleSelector::Tag(tag) => {
@@ -379,9 +384,17 @@ pub(crate) fn compile(config: &Config, base_dir: &Path) -> Result<Program, WafEr
                     };
                     if selected {
                         extra_targets.extend(targets.iter().cloned());
+                        replaced_targets.extend(replaced.iter().flatten().cloned());
                     }
                 }
-                let phase = phase_of(&head.item.actions, 2);
+                if !replaced_targets.is_empty() {
+                    // `SecRuleUpdateTargetById ID NEW OLD`: NEW takes the place of OLD.
+                    rule.links[0]
+                        .item
+                        .variables
+                        .retain(|variable| !replaced_targets.contains(variable));
+                }
+                let phase = phase_of(&rule.links[0].item.actions, 2);
                 let compiled =
                     compile_chain(&rule, 0, id, phase, &extra_targets, base_dir, &mut report)?;
                 phases[usize::from(phase - 1)].push(Step::Rule(Arc::new(compiled)));

@@ -289,9 +289,17 @@ impl Parser {
                 let [id, actions] = args.as_slice() else {
                     return Err(syntax("SecRuleUpdateActionById needs an id and actions"));
                 };
-                let id_text = id.text.split(':').next().unwrap_or_default();
+                if id.text.contains(':') {
+                    // ModSecurity 2's ID:OFFSET (a rule inside a chain): applying it to the
+                    // chain's first rule instead would change a different rule.
+                    return Err(syntax(
+                        "SecRuleUpdateActionById: chain offsets (ID:OFFSET) are not supported",
+                    )
+                    .at(id.location.clone()));
+                }
                 Directive::UpdateAction {
-                    id: id_text
+                    id: id
+                        .text
                         .parse()
                         .map_err(|_| invalid("rule id", &id.text).at(id.location.clone()))?,
                     actions: with_location(rule_parts::parse_actions(&actions.text), actions)?,

@@ -1,7 +1,8 @@
 //! The WAF's JSON audit log end to end: requests through the real gateway (WAF
 //! inspector, blocking route) to the albedo backend; the blocked one is written
 //! to the `SecAuditLog` file in ModSecurity v3's JSON form, credentials
-//! redacted; a clean one is not (`SecAuditEngine RelevantOnly`).
+//! redacted; a clean one is not (`SecAuditEngine RelevantOnly`), nor one a rule
+//! excluded with `ctl:auditEngine=Off`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -52,6 +53,7 @@ SecRule ARGS "@contains attack" \
     msg:'Attack keyword',\
     logdata:'Matched Data: %{{MATCHED_VAR}} found within %{{MATCHED_VAR_NAME}}',\
     tag:'attack-test',severity:'CRITICAL',ver:'test/1.0',rev:'2',maturity:'9',accuracy:'8'"
+SecRule REQUEST_FILENAME "@streq /health" "id:1002,phase:1,pass,nolog,ctl:auditEngine=Off"
 "#,
         audit_log.display()
     )
@@ -134,6 +136,13 @@ async fn blocked_requests_are_audited_as_modsecurity_json_without_secrets() {
         .await
         .expect("clean request answered");
     assert_eq!(response.status, 200);
+
+    // ctl:auditEngine=Off: blocked, not audited.
+    let health = b"GET /health?q=attack HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    let response = exchange(target, health, false, Duration::from_secs(10))
+        .await
+        .expect("health request answered");
+    assert_eq!(response.status, 403);
 
     let body = "q=attack+now";
     let attack = format!(

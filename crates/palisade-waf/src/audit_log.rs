@@ -8,7 +8,8 @@
 //! after the user's rules overrides theirs). `SecAuditLogParts` chooses the sections: `B` request
 //! headers, `C` request body, `F` response headers, `H` messages and producer (`A` and `Z` are
 //! implied; other parts have no JSON section here). The format is JSON whatever
-//! `SecAuditLogFormat` says.
+//! `SecAuditLogFormat` says. `ctl:auditEngine` changes the mode for one transaction (it cannot
+//! turn on an audit log that `SecAuditEngine Off` left without a file).
 //!
 //! Secrets never reach the log: the values of credential headers (`Authorization`, `Cookie`,
 //! `Set-Cookie`, …) are replaced by `[redacted]`. Each rule's static facts (file, line, `ver`,
@@ -106,16 +107,11 @@ impl AuditLog {
             };
             match setting {
                 Setting::AuditEngine(value) => {
-                    engine = match value.to_ascii_lowercase().as_str() {
-                        "on" => AuditEngine::On,
-                        "off" => AuditEngine::Off,
-                        "relevantonly" => AuditEngine::RelevantOnly,
-                        other => {
-                            return Err(WafError::invalid(format!(
-                                "SecAuditEngine {other:?}: expected On, Off or RelevantOnly"
-                            )));
-                        }
-                    }
+                    engine = parse_engine(value).ok_or_else(|| {
+                        WafError::invalid(format!(
+                            "SecAuditEngine {value:?}: expected On, Off or RelevantOnly"
+                        ))
+                    })?;
                 }
                 Setting::AuditLog(value) => path = Some(PathBuf::from(value)),
                 Setting::AuditLogParts(value) => parts = value.to_ascii_uppercase(),
@@ -151,9 +147,17 @@ impl AuditLog {
         self.parts.contains(part)
     }
 
-    /// Whether a transaction with this outcome is audited.
-    pub(crate) fn wants(&self, disrupted: bool, matched: &[MatchedRule], status: u16) -> bool {
-        match self.engine {
+    /// Whether a transaction with this outcome is audited; `ctl_engine` is the mode a rule
+    /// chose for it with `ctl:auditEngine` (On, Off or RelevantOnly), if any.
+    pub(crate) fn wants(
+        &self,
+        ctl_engine: Option<&str>,
+        disrupted: bool,
+        matched: &[MatchedRule],
+        status: u16,
+    ) -> bool {
+        let engine = ctl_engine.and_then(parse_engine).unwrap_or(self.engine);
+        match engine {
             AuditEngine::Off => false,
             AuditEngine::On => true,
             AuditEngine::RelevantOnly => {
@@ -283,6 +287,15 @@ impl AuditLog {
                 })
             })
             .collect()
+    }
+}
+
+fn parse_engine(value: &str) -> Option<AuditEngine> {
+    match value.to_ascii_lowercase().as_str() {
+        "on" => Some(AuditEngine::On),
+        "off" => Some(AuditEngine::Off),
+        "relevantonly" => Some(AuditEngine::RelevantOnly),
+        _ => None,
     }
 }
 

@@ -195,6 +195,7 @@ impl Inspection for WafInspection {
         if let Some(audit) = &self.audit
             && let Some(log) = &audit.waf.audit
             && log.wants(
+                self.transaction.audit_engine(),
                 intervention.is_some() || summary.blocked,
                 matched,
                 summary.status.as_u16(),

@@ -292,6 +292,8 @@ pub struct Transaction {
     engine: EngineMode,
     request_body_access: bool,
     body_processor: Option<String>,
+    /// `ctl:auditEngine` of this transaction (overrides `SecAuditEngine`).
+    audit_engine: Option<String>,
     // Ordered maps: a few dozen keys compare faster than they hash.
     scalars: BTreeMap<VariableName, Vec<u8>>,
     collections: BTreeMap<VariableName, Pairs>,
@@ -358,6 +360,7 @@ impl Transaction {
             engine,
             request_body_access,
             body_processor: None,
+            audit_engine: None,
             scalars: BTreeMap::new(),
             collections: BTreeMap::new(),
             tx: HashMap::new(),
@@ -399,6 +402,11 @@ impl Transaction {
     fn set_body_processor(&mut self, processor: &str) {
         self.body_processor = Some(processor.to_owned());
         self.set(VariableName::ReqbodyProcessor, processor);
+    }
+
+    /// The audit engine mode a rule chose for this transaction (`ctl:auditEngine`).
+    pub(crate) fn audit_engine(&self) -> Option<&str> {
+        self.audit_engine.as_deref()
     }
 
     fn load_request(&mut self, meta: &RequestMeta) {
@@ -1280,6 +1288,7 @@ impl Transaction {
             }
             Ctl::RequestBodyProcessor(processor) => self.set_body_processor(processor),
             Ctl::RequestBodyAccess(on) => self.request_body_access = *on,
+            Ctl::AuditEngine(mode) => self.audit_engine = Some(mode.clone()),
             _ => {}
         }
     }

@@ -28,7 +28,7 @@ use crate::body::{
 use crate::h1_guard::ConnActivity;
 use crate::headers::{self as hdr, ForwardFacts, X_REQUEST_ID};
 use crate::pages;
-use crate::runtime::{RouteRt, Runtime, UpstreamRt};
+use crate::runtime::{RouteMeter, RouteRt, Runtime, UpstreamRt};
 use crate::server::{ConnInfo, Shared};
 use crate::upstream_pool::UpstreamError;
 
@@ -118,7 +118,7 @@ struct Exchange {
     path: String,
     client_ip: IpAddr,
     site: Option<usize>,
-    route_name: Option<Arc<str>>,
+    route: Option<Arc<RouteMeter>>,
     verdict: VerdictLabel,
     head: Option<RequestHead>,
     inspections: Vec<Box<dyn Inspection>>,
@@ -172,7 +172,7 @@ impl Exchange {
             started,
             client_ip,
             site: None,
-            route_name: None,
+            route: None,
             verdict: VerdictLabel::Allow,
             head: None,
             inspections: Vec::new(),
@@ -252,7 +252,7 @@ impl Exchange {
             let response = self.error_page(StatusCode::NOT_FOUND);
             return self.finish(response);
         };
-        self.route_name = Some(route.name.clone());
+        self.route = Some(route.meter.clone());
         let trusted = &runtime.config.trusted_proxies.networks;
         let peer_trusted = !trusted.is_empty() && hdr::is_trusted(trusted, self.conn.client.ip());
         if peer_trusted {
@@ -722,7 +722,7 @@ impl Exchange {
             client_ip: self.client_ip,
             method: self.method,
             path: self.path,
-            route: self.route_name,
+            route: self.route,
             access_log: self.runtime.config.log.access_log,
             head: self.head,
             inspections: self.inspections,
@@ -747,7 +747,7 @@ struct ExchangeRecord {
     client_ip: IpAddr,
     method: Method,
     path: String,
-    route: Option<Arc<str>>,
+    route: Option<Arc<RouteMeter>>,
     access_log: bool,
     head: Option<RequestHead>,
     inspections: Vec<Box<dyn Inspection>>,
@@ -775,7 +775,7 @@ impl OnComplete for ExchangeRecord {
                         .get_or_insert_with(|| record.request_id.clone());
                     event.source_ip.get_or_insert(record.client_ip);
                     if event.route.is_none() {
-                        event.route = record.route.as_ref().map(|r| r.to_string());
+                        event.route = record.route.as_ref().map(|r| r.name.to_string());
                     }
                     record.shared.events.record(event);
                 }
@@ -789,7 +789,7 @@ impl OnComplete for ExchangeRecord {
             bytes_sent,
             duration,
             request_id: &record.request_id,
-            route: record.route.as_ref(),
+            route: record.route.as_deref(),
             verdict: record.verdict,
         }
         .emit(record.access_log);
@@ -805,7 +805,7 @@ struct AccessLine<'a> {
     bytes_sent: u64,
     duration: std::time::Duration,
     request_id: &'a str,
-    route: Option<&'a Arc<str>>,
+    route: Option<&'a RouteMeter>,
     verdict: VerdictLabel,
 }
 
@@ -823,25 +823,42 @@ impl AccessLine<'_> {
                 http.response.body.bytes = self.bytes_sent,
                 event.duration = u64::try_from(self.duration.as_nanos()).unwrap_or(u64::MAX),
                 request.id = self.request_id,
-                route = self.route.map_or("-", |route| &**route),
+                route = self.route.map_or("-", |route| &*route.name),
                 verdict = self.verdict.as_str(),
                 "request"
             );
         }
-        // Labels without copying: the route name is shared, common statuses are static.
-        let route_label = match self.route {
-            Some(name) => metrics::SharedString::from(name.clone()),
-            None => metrics::SharedString::const_str("-"),
-        };
-        metrics::counter!(
-            "palisade_requests_total",
-            "route" => route_label.clone(),
-            "status" => status_label(self.status),
-            "verdict" => self.verdict.as_str()
-        )
-        .increment(1);
-        metrics::histogram!("palisade_request_duration_seconds", "route" => route_label)
-            .record(self.duration.as_secs_f64());
+        let seconds = self.duration.as_secs_f64();
+        match self.route {
+            // The common case through handles registered with the route (no key built or looked up).
+            Some(route)
+                if self.status == StatusCode::OK && matches!(self.verdict, VerdictLabel::Allow) =>
+            {
+                route.allowed_ok.increment(1);
+                route.duration.record(seconds);
+            }
+            Some(route) => {
+                metrics::counter!(
+                    "palisade_requests_total",
+                    "route" => metrics::SharedString::from(route.name.clone()),
+                    "status" => status_label(self.status),
+                    "verdict" => self.verdict.as_str()
+                )
+                .increment(1);
+                route.duration.record(seconds);
+            }
+            None => {
+                metrics::counter!(
+                    "palisade_requests_total",
+                    "route" => "-",
+                    "status" => status_label(self.status),
+                    "verdict" => self.verdict.as_str()
+                )
+                .increment(1);
+                metrics::histogram!("palisade_request_duration_seconds", "route" => "-")
+                    .record(seconds);
+            }
+        }
     }
 }
 

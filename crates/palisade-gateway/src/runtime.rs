@@ -43,11 +43,37 @@ pub(crate) struct SiteRt {
 
 pub(crate) struct RouteRt {
     pub(crate) name: Arc<str>,
+    /// The route's request metrics.
+    pub(crate) meter: Arc<RouteMeter>,
     pub(crate) prefix: String,
     pub(crate) upstream: usize,
     pub(crate) mode: Mode,
     pub(crate) inspect: bool,
     pub(crate) block_status: StatusCode,
+}
+
+/// A route's metric handles, registered once per configuration: `palisade_requests_total` for
+/// allowed 200 answers (the common case) and `palisade_request_duration_seconds`.
+pub(crate) struct RouteMeter {
+    pub(crate) name: Arc<str>,
+    pub(crate) allowed_ok: metrics::Counter,
+    pub(crate) duration: metrics::Histogram,
+}
+
+impl RouteMeter {
+    fn register(name: &Arc<str>) -> Self {
+        let label = metrics::SharedString::from(name.clone());
+        RouteMeter {
+            name: name.clone(),
+            allowed_ok: metrics::counter!(
+                "palisade_requests_total",
+                "route" => label.clone(),
+                "status" => "200",
+                "verdict" => "allow"
+            ),
+            duration: metrics::histogram!("palisade_request_duration_seconds", "route" => label),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -272,9 +298,10 @@ impl Runtime {
                         route.block_status
                     ))
                 })?;
-                let route_name = site.route_name(route);
+                let route_name: Arc<str> = Arc::from(site.route_name(route));
                 routes.push(RouteRt {
-                    name: Arc::from(route_name),
+                    meter: Arc::new(RouteMeter::register(&route_name)),
+                    name: route_name,
                     prefix: route.path.clone(),
                     upstream,
                     mode: route_mode(route.mode),

@@ -94,7 +94,7 @@ fn requests_errors_and_connections_are_counted_and_reloads_are_not() {
     assert_eq!(
         count(
             "palisade_requests_total",
-            &[("status", "200"), ("verdict", "allow")]
+            &[("route", "*/"), ("status", "200"), ("verdict", "allow")]
         ),
         Some(2.0),
         "{rendered}"
@@ -129,6 +129,15 @@ fn requests_errors_and_connections_are_counted_and_reloads_are_not() {
             &[("route", "down")]
         ),
         Some(1.0),
+        "{rendered}"
+    );
+    // Every route's series for allowed 200 answers exists from the start (registered handles).
+    assert_eq!(
+        count(
+            "palisade_requests_total",
+            &[("route", "down"), ("status", "200"), ("verdict", "allow")]
+        ),
+        Some(0.0),
         "{rendered}"
     );
     // Reloads are counted once, by the caller (the binary), not by the gateway.

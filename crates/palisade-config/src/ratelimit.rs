@@ -49,7 +49,10 @@ pub struct State {
     #[serde(default)]
     pub fail_modes: StateFailModes,
     /// Time allowed for one Redis operation (default 250ms).
-    #[serde(default = "default_op_timeout", with = "crate::model::humantime_serde_compat")]
+    #[serde(
+        default = "default_op_timeout",
+        with = "crate::model::humantime_serde_compat"
+    )]
     pub op_timeout: Duration,
 }
 
@@ -215,7 +218,10 @@ mod tests {
                 period: Duration::from_secs(60)
             })
         );
-        assert_eq!(parse_rate("10/s").map(|r| r.period), Some(Duration::from_secs(1)));
+        assert_eq!(
+            parse_rate("10/s").map(|r| r.period),
+            Some(Duration::from_secs(1))
+        );
         assert_eq!(
             parse_rate("5/10s").map(|r| r.period),
             Some(Duration::from_secs(10))

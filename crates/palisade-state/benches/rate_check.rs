@@ -16,7 +16,7 @@ fn rate_check(c: &mut Criterion) {
     c.bench_function("rate_check/memory", |b| {
         b.iter(|| {
             n += 1;
-            let key = if n % 2 == 0 {
+            let key = if n.is_multiple_of(2) {
                 "ip:203.0.113.7"
             } else {
                 "ip:198.51.100.1"

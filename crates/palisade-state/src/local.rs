@@ -573,7 +573,7 @@ impl<V: Expires> Shards<V> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         shard.ops = shard.ops.wrapping_add(1);
-        if shard.ops % SWEEP_EVERY == 0 {
+        if shard.ops.is_multiple_of(SWEEP_EVERY) {
             shard.map.retain(|_, value| !value.expired(now_us));
         }
         f(&mut shard.map)

@@ -376,8 +376,7 @@ async fn losing_redis_mid_test_falls_back_as_configured_and_recovers() {
         events
             .lock()
             .expect("events")
-            .iter()
-            .any(|e| *e == BackendEvent::Recovered)
+            .contains(&BackendEvent::Recovered)
     );
     // Back on Redis: the lock set before the outage is visible again, quotas charge.
     assert!(

@@ -31,10 +31,22 @@ pub(crate) const DEFAULT_RULESET: (&str, &str) = (
     include_str!("../../../rules/palisade-default.conf"),
 );
 
-/// Builds the inspectors for `config`, in the order the gateway runs them.
+/// Builds the inspectors for `config`, in the order the gateway runs them: bans first (one
+/// in-memory lookup), then the WAF, then per-route rate limits and quotas (after access control,
+/// whose identity they count by).
 pub(crate) fn build(config: &Config) -> anyhow::Result<Vec<Arc<dyn Inspector>>> {
+    let state = palisade_limits::open_store(&config.state, &config.data_dir)
+        .context("cannot open the state store")?;
     let waf = Arc::new(load_waf(config)?);
-    Ok(vec![Arc::new(PerRouteWaf::new(config, waf)?)])
+    let mut inspectors: Vec<Arc<dyn Inspector>> = vec![
+        Arc::new(palisade_limits::BanInspector::new(state.clone())),
+        Arc::new(PerRouteWaf::new(config, waf)?),
+    ];
+    let limits = palisade_limits::LimitsInspector::new(config, state);
+    if !limits.is_empty() {
+        inspectors.push(Arc::new(limits));
+    }
+    Ok(inspectors)
 }
 
 /// The WAF settings a configuration asks for.

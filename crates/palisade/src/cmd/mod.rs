@@ -1,5 +1,6 @@
 //! The subcommands. Each returns the process exit code; errors become exit 1.
 
+mod bans;
 mod completions;
 mod config;
 mod demo;
@@ -28,6 +29,8 @@ pub(crate) enum Command {
     Detect(detect::DetectCommand),
     /// Query the security event store (tail, search, stats).
     Events(events::EventsArgs),
+    /// Manage IP and network bans (list, add, remove) the gateway enforces.
+    Bans(bans::BansArgs),
     /// Print a shell completion script to standard output.
     Completions(completions::CompletionsArgs),
 }
@@ -40,6 +43,7 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Waf(command) => waf::run(command),
         Command::Detect(command) => detect::run(command),
         Command::Events(args) => events::run(args),
+        Command::Bans(args) => bans::run(args),
         Command::Completions(args) => completions::run(args),
     }
 }

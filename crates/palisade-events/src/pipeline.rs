@@ -29,6 +29,10 @@
 //!   memory (queue, current batch, or the queue spool's write buffer, which the
 //!   writer flushes every `flush_interval`). A committed batch survives (SQLite
 //!   WAL). Events already in the spool survive and are replayed on next start.
+//! * Taps ([`EventTap`], given to [`EventPipeline::start_with_taps`]) see every
+//!   batch the writer takes from the queue or the queue spool, before the sinks;
+//!   the anomaly monitor and alerting observe the stream this way. A tap must
+//!   hand events off without blocking.
 //! * Shutdown (`shutdown()` or drop) closes the queue, writes what is queued,
 //!   flushes the spools and joins the writer. Events recorded afterwards go to the
 //!   queue spool and are delivered by the next pipeline on the same data dir.

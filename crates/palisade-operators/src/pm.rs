@@ -80,6 +80,9 @@ impl PhraseMatcher {
     }
 
     pub(crate) fn matches(&self, input: &[u8], captures: Option<&mut Captures>) -> bool {
+        if input.len() < self.automaton.min_pattern_len() {
+            return false;
+        }
         match captures {
             None => self.automaton.is_match(input),
             Some(captures) => match self.automaton.find(input) {

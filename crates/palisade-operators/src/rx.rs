@@ -50,6 +50,9 @@ enum Engine {
 pub(crate) struct Rx {
     engine: Engine,
     prefilter: Option<AhoCorasick>,
+    /// Every match of the (linear) pattern is at least this long: shorter inputs are
+    /// rejected without running anything.
+    min_len: usize,
 }
 
 impl Rx {
@@ -84,12 +87,22 @@ impl Rx {
                 .map_err(|error| invalid(error.to_string()))?;
             Engine::Linear(regex)
         };
-        let prefilter = if translation.needs_backtracking {
-            None
+        let (prefilter, min_len) = if translation.needs_backtracking {
+            (None, 0)
         } else {
-            build_prefilter(&translation.pattern)
+            match parse_hir(&translation.pattern) {
+                Some(hir) => (
+                    build_prefilter(&hir),
+                    hir.properties().minimum_len().unwrap_or(0),
+                ),
+                None => (None, 0),
+            }
         };
-        Ok(Self { engine, prefilter })
+        Ok(Self {
+            engine,
+            prefilter,
+            min_len,
+        })
     }
 
     pub(crate) fn is_backtracking(&self) -> bool {
@@ -108,7 +121,7 @@ impl Rx {
     }
 
     pub(crate) fn matches(&self, input: &[u8], captures: Option<&mut Captures>) -> bool {
-        if self.rejected_by_prefilter(input) {
+        if input.len() < self.min_len || self.rejected_by_prefilter(input) {
             return false;
         }
         self.matches_unfiltered(input, captures)
@@ -187,16 +200,20 @@ struct Facts {
     required: Option<Vec<Vec<u8>>>,
 }
 
-fn build_prefilter(pattern: &str) -> Option<AhoCorasick> {
-    let hir = regex_syntax::ParserBuilder::new()
+/// The pattern as the linear engine compiles it (same flags).
+fn parse_hir(pattern: &str) -> Option<Hir> {
+    regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
         .dot_matches_new_line(true)
         .multi_line(true)
         .build()
         .parse(pattern)
-        .ok()?;
-    let facts = facts(&hir);
+        .ok()
+}
+
+fn build_prefilter(hir: &Hir) -> Option<AhoCorasick> {
+    let facts = facts(hir);
     let literals = best(facts.required, facts.exact)?;
     if literals
         .iter()
@@ -434,5 +451,16 @@ mod tests {
                 "{pattern}"
             );
         }
+    }
+
+    #[test]
+    fn inputs_shorter_than_any_match_are_rejected_up_front() {
+        let rx = Rx::compile("rx", "(?i)union\\s+select").expect("compiles");
+        assert_eq!(rx.min_len, 12);
+        assert!(!rx.matches(b"union selec", None));
+        assert!(rx.matches(b"UNION  SELECT", None));
+        // Anchors and empty alternatives make no minimum.
+        assert_eq!(Rx::compile("rx", "^$").expect("compiles").min_len, 0);
+        assert_eq!(Rx::compile("rx", "abc|").expect("compiles").min_len, 0);
     }
 }

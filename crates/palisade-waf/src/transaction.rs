@@ -19,7 +19,9 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use palisade_body::BodyLimits;
-use palisade_seclang::{AllowScope, Ctl, Disruptive, EngineMode, IdRange, SetVarOp, VariableName};
+use palisade_seclang::{
+    AllowScope, Ctl, Disruptive, EngineMode, IdRange, SetVar, SetVarOp, VariableName,
+};
 use palisade_transform::Transformation;
 
 use crate::Waf;
@@ -92,12 +94,20 @@ enum ValueName<'a> {
     /// `PREFIX:key` of an element of `Transaction::collections`: its value stays at
     /// the same address, unchanged, until the phase ends.
     Element(&'a str, &'a [u8]),
+    /// The name of a value of `Transaction::scalars`: stable like an element.
+    Scalar(&'a str),
 }
 
 impl ValueName<'_> {
+    /// True when the value stays at the same address, unchanged, until the phase ends
+    /// (so its transformation results can be cached by address).
+    fn is_stable(self) -> bool {
+        matches!(self, ValueName::Element(..) | ValueName::Scalar(_))
+    }
+
     fn render(self) -> String {
         match self {
-            ValueName::Rendered(name) => name.to_owned(),
+            ValueName::Rendered(name) | ValueName::Scalar(name) => name.to_owned(),
             ValueName::Keyed(prefix, key) | ValueName::Element(prefix, key) => {
                 format!("{prefix}:{}", String::from_utf8_lossy(key))
             }
@@ -150,15 +160,30 @@ const TRANSFORMATION_CACHE_MIN_LEN: usize = 128;
 /// Most entries the transformation cache holds per transaction.
 const TRANSFORMATION_CACHE_ENTRIES: usize = 100_000;
 
+/// Most bytes of transformed stable values kept per phase.
+const TRANSFORMATION_ARENA_BYTES: usize = 16 << 20;
+
+/// Where the transformation result of a stable value is (see [`ValueName::is_stable`]).
+#[derive(Clone, Copy)]
+enum CachedStage {
+    /// The chain leaves the value as it is.
+    Unchanged,
+    /// `arena[start..end]`.
+    Arena(usize, usize),
+}
+
 /// Transformation results of one transaction: per interned chain id, value → result.
 /// Lookups borrow the value; only a miss copies it.
 #[derive(Default)]
 struct TransformationCache {
     by_chain: HashMap<usize, HashMap<Vec<u8>, Arc<[u8]>>>,
-    /// Results for collection elements of the running phase, keyed by
-    /// `(chain id, address, length)`: no hashing or copying of the value. Cleared
-    /// when a phase starts (collections change only between phases).
-    by_location: HashMap<(usize, usize, usize), Arc<[u8]>, BuildLocationHasher>,
+    /// Results for stable values of the running phase (collection elements and
+    /// request scalars), keyed by `(chain id, address, length)`: no hashing or copying
+    /// of the value. Cleared when a phase starts (they change only between phases).
+    by_location: HashMap<(usize, usize, usize), CachedStage, BuildLocationHasher>,
+    /// The changed results of `by_location`, back to back: one buffer, not one
+    /// allocation per result.
+    arena: Vec<u8>,
     entries: usize,
 }
 
@@ -166,24 +191,45 @@ impl TransformationCache {
     /// Forgets element addresses (called when a phase starts).
     fn start_phase(&mut self) {
         self.by_location.clear();
+        self.arena.clear();
     }
 
-    /// The result of `chain` on a collection element (see [`ValueName::Element`]).
-    fn apply_to_element(
+    /// The result of `chain` on a stable value: `Ok` with where it is cached, or `Err`
+    /// with the result when the cache is full.
+    fn stage_of_stable<'v>(
         &mut self,
         chain_id: usize,
         chain: &[Transformation],
-        value: &[u8],
-    ) -> Arc<[u8]> {
+        value: &'v [u8],
+    ) -> Result<CachedStage, Cow<'v, [u8]>> {
         let key = (chain_id, value.as_ptr() as usize, value.len());
         if let Some(cached) = self.by_location.get(&key) {
-            return Arc::clone(cached);
+            return Ok(*cached);
         }
-        let result: Arc<[u8]> = Arc::from(&*apply_chain(chain, value));
-        if self.by_location.len() < TRANSFORMATION_CACHE_ENTRIES {
-            self.by_location.insert(key, Arc::clone(&result));
+        let result = apply_chain(chain, value);
+        if self.by_location.len() >= TRANSFORMATION_CACHE_ENTRIES
+            || self.arena.len() + result.len() > TRANSFORMATION_ARENA_BYTES
+        {
+            return Err(result);
         }
-        result
+        let stage = match result {
+            Cow::Borrowed(_) => CachedStage::Unchanged,
+            Cow::Owned(changed) => {
+                let start = self.arena.len();
+                self.arena.extend_from_slice(&changed);
+                CachedStage::Arena(start, self.arena.len())
+            }
+        };
+        self.by_location.insert(key, stage);
+        Ok(stage)
+    }
+
+    /// The bytes of a cached stage of `value`.
+    fn resolve<'s>(&'s self, stage: CachedStage, value: &'s [u8]) -> &'s [u8] {
+        match stage {
+            CachedStage::Unchanged => value,
+            CachedStage::Arena(start, end) => &self.arena[start..end],
+        }
     }
 
     /// The result of `chain` (interned as `chain_id`) on `value`.
@@ -220,9 +266,14 @@ fn apply_chain<'a>(chain: &[Transformation], value: &'a [u8]) -> Cow<'a, [u8]> {
 
 /// The state of one rule link's scan over its values.
 struct LinkScan<'a> {
+    cache: &'a mut TransformationCache,
+    outcome: LinkOutcome<'a>,
+}
+
+/// What a rule link's scan found so far.
+struct LinkOutcome<'a> {
     rule: &'a CompiledRule,
     expanded_argument: Option<&'a str>,
-    cache: &'a mut TransformationCache,
     captures: Captures,
     found: Vec<LinkMatch>,
 }
@@ -231,35 +282,44 @@ impl LinkScan<'_> {
     /// Transforms one value (cached per chain and value) and runs the operator on the
     /// result, or on every stage (raw value first) with `multiMatch`.
     fn check(&mut self, name: ValueName<'_>, value: &[u8]) {
-        let rule = self.rule;
+        let rule = self.outcome.rule;
         if rule.transformations.is_empty() {
-            self.test(name, value);
+            self.outcome.test(name, value);
         } else if rule.multi_match {
-            self.test(name, value);
-            let mut current: Vec<u8> = value.to_vec();
+            self.outcome.test(name, value);
+            let mut current = Cow::Borrowed(value);
             for transformation in &rule.transformations {
-                let next = transformation.apply(&current).into_owned();
-                if next != current {
-                    self.test(name, &next);
+                let next = match transformation.apply(&current) {
+                    // A borrowed result of the same length is the input itself.
+                    Cow::Borrowed(same) if same.len() == current.len() => continue,
+                    next => next.into_owned(),
+                };
+                if next != *current {
+                    self.outcome.test(name, &next);
                 }
-                current = next;
+                current = Cow::Owned(next);
             }
-        } else if let ValueName::Element(..) = name {
-            let result = self
+        } else if name.is_stable() {
+            match self
                 .cache
-                .apply_to_element(rule.chain_id, &rule.transformations, value);
-            self.test(name, &result);
+                .stage_of_stable(rule.chain_id, &rule.transformations, value)
+            {
+                Ok(stage) => self.outcome.test(name, self.cache.resolve(stage, value)),
+                Err(result) => self.outcome.test(name, &result),
+            }
         } else if value.len() < TRANSFORMATION_CACHE_MIN_LEN {
             let result = apply_chain(&rule.transformations, value);
-            self.test(name, &result);
+            self.outcome.test(name, &result);
         } else {
             let result = self
                 .cache
                 .apply(rule.chain_id, &rule.transformations, value);
-            self.test(name, &result);
+            self.outcome.test(name, &result);
         }
     }
+}
 
+impl LinkOutcome<'_> {
     fn test(&mut self, name: ValueName<'_>, stage: &[u8]) {
         let rule = self.rule;
         let slots = if rule.capture {
@@ -861,7 +921,7 @@ impl Transaction {
         let message = rule
             .msg
             .as_deref()
-            .map(|m| self.expand(m, rule))
+            .map(|m| self.expand(m, rule).into_owned())
             .unwrap_or_default();
         match disruptive {
             Disruptive::Pass | Disruptive::Block => false,
@@ -875,7 +935,7 @@ impl Transaction {
                 true
             }
             Disruptive::Redirect(location) => {
-                let location = self.expand(location, rule);
+                let location = self.expand(location, rule).into_owned();
                 self.intervention = Some(Intervention {
                     status: rule
                         .status
@@ -902,12 +962,12 @@ impl Transaction {
         let message = rule
             .msg
             .as_deref()
-            .map(|m| self.expand(m, rule))
+            .map(|m| self.expand(m, rule).into_owned())
             .unwrap_or_default();
         let logdata = rule
             .logdata
             .as_deref()
-            .map(|m| self.expand(m, rule))
+            .map(|m| self.expand(m, rule).into_owned())
             .unwrap_or_default();
         if rule.log
             && let Some(severity) = rule.severity
@@ -976,11 +1036,13 @@ impl Transaction {
         cache: &mut TransformationCache,
     ) -> Vec<LinkMatch> {
         let mut scan = LinkScan {
-            rule,
-            expanded_argument,
             cache,
-            captures: Captures::new(),
-            found: Vec::new(),
+            outcome: LinkOutcome {
+                rule,
+                expanded_argument,
+                captures: Captures::new(),
+                found: Vec::new(),
+            },
         };
         for target in &rule.targets {
             if target.count {
@@ -998,7 +1060,27 @@ impl Transaction {
                 });
             }
         }
-        scan.found
+        scan.outcome.found
+    }
+
+    /// False when no exclusion (the rule's own, a runtime `ctl` or the route's) can
+    /// remove values of `target` from `rule`.
+    fn may_exclude(&self, rule: &CompiledRule, target: &Target) -> bool {
+        let same_variable = |exclusion: &Target| exclusion.name == target.name;
+        rule.exclusions.iter().any(same_variable)
+            || self
+                .removed_targets_by_id
+                .iter()
+                .any(|(ranges, t)| same_variable(t) && ranges.iter().any(|r| r.contains(rule.id)))
+            || self
+                .removed_targets_by_tag
+                .iter()
+                .any(|(tag, t)| same_variable(t) && rule.tags.contains(tag))
+            || self.exclusions.as_ref().is_some_and(|e| {
+                e.targets
+                    .iter()
+                    .any(|(ids, t)| same_variable(t) && (ids.is_empty() || ids.contains(&rule.id)))
+            })
     }
 
     fn target_excluded(&self, rule: &CompiledRule, target: &Target, key: &[u8]) -> bool {
@@ -1032,6 +1114,8 @@ impl Transaction {
     ) {
         use VariableName as V;
         let prefix = target.name.as_str();
+        // Exclusions are looked at per key only when one could apply to this target.
+        let excluding_rule = rule.filter(|r| self.may_exclude(r, target));
         // `in_collection`: the pairs live in `self.collections`, which no rule changes
         // while a phase runs, so their addresses identify them within the phase.
         let mut visit_pairs = |pairs: &mut dyn Iterator<Item = (&[u8], &[u8])>,
@@ -1041,7 +1125,7 @@ impl Transaction {
                 if target.selector.as_ref().is_some_and(|s| !s.matches(key)) {
                     continue;
                 }
-                if rule.is_some_and(|r| self.target_excluded(r, target, key)) {
+                if excluding_rule.is_some_and(|r| self.target_excluded(r, target, key)) {
                     continue;
                 }
                 let value = if names_only { key } else { value };
@@ -1055,23 +1139,23 @@ impl Transaction {
         };
         let pairs_of =
             |name: VariableName| self.collections.get(&name).map_or(&[][..], Vec::as_slice);
-        let args_get = pairs_of(V::ArgsGet);
-        let args_post = pairs_of(V::ArgsPost);
+        let args_get = || pairs_of(V::ArgsGet);
+        let args_post = || pairs_of(V::ArgsPost);
         match target.name {
             V::Args => visit_pairs(
-                &mut args_get.iter().chain(args_post).map(pair_slices),
+                &mut args_get().iter().chain(args_post()).map(pair_slices),
                 false,
                 true,
             ),
             V::ArgsNames => {
                 visit_pairs(
-                    &mut args_get.iter().chain(args_post).map(pair_slices),
+                    &mut args_get().iter().chain(args_post()).map(pair_slices),
                     true,
                     true,
                 );
             }
-            V::ArgsGetNames => visit_pairs(&mut args_get.iter().map(pair_slices), true, true),
-            V::ArgsPostNames => visit_pairs(&mut args_post.iter().map(pair_slices), true, true),
+            V::ArgsGetNames => visit_pairs(&mut args_get().iter().map(pair_slices), true, true),
+            V::ArgsPostNames => visit_pairs(&mut args_post().iter().map(pair_slices), true, true),
             V::RequestHeadersNames => {
                 visit_pairs(
                     &mut pairs_of(V::RequestHeaders).iter().map(pair_slices),
@@ -1097,7 +1181,8 @@ impl Transaction {
                 if let Some(KeySelector::Key(key)) = &target.selector {
                     // Direct lookup: TX keys are stored lowercased.
                     if let Some(value) = self.tx.get(key.as_str())
-                        && !rule.is_some_and(|r| self.target_excluded(r, target, key.as_bytes()))
+                        && !excluding_rule
+                            .is_some_and(|r| self.target_excluded(r, target, key.as_bytes()))
                     {
                         visit(
                             key.as_bytes(),
@@ -1191,9 +1276,9 @@ impl Transaction {
             }
             name => {
                 if let Some(value) = self.scalars.get(&name)
-                    && !rule.is_some_and(|r| self.target_excluded(r, target, b""))
+                    && !excluding_rule.is_some_and(|r| self.target_excluded(r, target, b""))
                 {
-                    visit(b"", ValueName::Rendered(prefix), value);
+                    visit(b"", ValueName::Scalar(prefix), value);
                 }
             }
         }
@@ -1202,30 +1287,7 @@ impl Transaction {
     fn run_actions(&mut self, rule: &CompiledRule) {
         for action in &rule.actions {
             match action {
-                RunAction::SetVar(setvar) => {
-                    let name = self.expand(&setvar.name, rule).to_ascii_lowercase();
-                    let current = self.collection_value(&setvar.collection, &name);
-                    let new_value = match &setvar.op {
-                        SetVarOp::Unset => {
-                            self.collection_remove(&setvar.collection, &name);
-                            continue;
-                        }
-                        SetVarOp::Set(value) => self.expand(value, rule).into_bytes(),
-                        SetVarOp::Add(value) => {
-                            let base = current.as_deref().map_or(0, parse_number);
-                            base.saturating_add(parse_number(self.expand(value, rule).as_bytes()))
-                                .to_string()
-                                .into_bytes()
-                        }
-                        SetVarOp::Subtract(value) => {
-                            let base = current.as_deref().map_or(0, parse_number);
-                            base.saturating_sub(parse_number(self.expand(value, rule).as_bytes()))
-                                .to_string()
-                                .into_bytes()
-                        }
-                    };
-                    self.collection_set(&setvar.collection, name, new_value);
-                }
+                RunAction::SetVar(setvar) => self.run_setvar(setvar, rule),
                 RunAction::ExpireVar {
                     collection,
                     name,
@@ -1239,7 +1301,7 @@ impl Transaction {
                     self.expiries.insert((collection.clone(), name), deadline);
                 }
                 RunAction::InitCol { collection, key } => {
-                    let key = self.expand(key, rule);
+                    let key = self.expand(key, rule).into_owned();
                     let stored = self
                         .waf
                         .store
@@ -1262,9 +1324,9 @@ impl Transaction {
                     self.persistent.insert(collection.clone(), (key, stored));
                 }
                 RunAction::SetEnv { name, value } => {
-                    let name = self.expand(name, rule);
+                    let name = self.expand(name, rule).into_owned();
                     let value = self.expand(value, rule);
-                    self.env.insert(name, value.into_bytes());
+                    self.env.insert(name, value.as_bytes().to_vec());
                 }
                 RunAction::Ctl(ctl) => self.apply_ctl(ctl),
             }
@@ -1293,29 +1355,68 @@ impl Transaction {
         }
     }
 
-    fn collection_value(&self, collection: &str, name: &str) -> Option<Vec<u8>> {
+    /// `setvar`: names are expanded and lowercased; `=+` / `=-` do ModSecurity's
+    /// integer arithmetic on the current value (absent is 0).
+    fn run_setvar(&mut self, setvar: &SetVar, rule: &CompiledRule) {
+        let name = self.expand(&setvar.name, rule);
+        let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(name.to_ascii_lowercase())
+        } else {
+            name
+        };
+        let (operand, add) = match &setvar.op {
+            SetVarOp::Unset => {
+                self.collection_remove(&setvar.collection, &name);
+                return;
+            }
+            SetVarOp::Set(value) => {
+                let value = self.expand(value, rule);
+                self.collection_set(&setvar.collection, &name, value.as_bytes());
+                return;
+            }
+            SetVarOp::Add(value) => (parse_number(self.expand(value, rule).as_bytes()), true),
+            SetVarOp::Subtract(value) => (parse_number(self.expand(value, rule).as_bytes()), false),
+        };
+        let base = self
+            .collection_get(&setvar.collection, &name)
+            .map_or(0, parse_number);
+        let result = if add {
+            base.saturating_add(operand)
+        } else {
+            base.saturating_sub(operand)
+        };
+        self.collection_set(&setvar.collection, &name, result.to_string().as_bytes());
+    }
+
+    fn collection_get(&self, collection: &str, name: &str) -> Option<&[u8]> {
         match collection {
-            "tx" => self.tx.get(name).cloned(),
-            "env" => self.env.get(name).cloned(),
+            "tx" => self.tx.get(name),
+            "env" => self.env.get(name),
             other => self
                 .persistent
                 .get(other)
-                .and_then(|(_, values)| values.get(name).cloned()),
+                .and_then(|(_, values)| values.get(name)),
         }
+        .map(Vec::as_slice)
     }
 
-    fn collection_set(&mut self, collection: &str, name: String, value: Vec<u8>) {
-        match collection {
-            "tx" => {
-                self.tx.insert(name, value);
+    /// Sets a variable, reusing the existing entry's buffer.
+    fn collection_set(&mut self, collection: &str, name: &str, value: &[u8]) {
+        let values = match collection {
+            "tx" => &mut self.tx,
+            "env" => &mut self.env,
+            other => match self.persistent.get_mut(other) {
+                Some((_, values)) => values,
+                None => return,
+            },
+        };
+        match values.get_mut(name) {
+            Some(slot) => {
+                slot.clear();
+                slot.extend_from_slice(value);
             }
-            "env" => {
-                self.env.insert(name, value);
-            }
-            other => {
-                if let Some((_, values)) = self.persistent.get_mut(other) {
-                    values.insert(name, value);
-                }
+            None => {
+                values.insert(name.to_owned(), value.to_vec());
             }
         }
     }
@@ -1337,9 +1438,9 @@ impl Transaction {
     }
 
     /// Expands `%{collection.key}` / `%{VARIABLE}` macros.
-    pub(crate) fn expand(&self, text: &str, rule: &CompiledRule) -> String {
+    pub(crate) fn expand<'t>(&self, text: &'t str, rule: &CompiledRule) -> Cow<'t, str> {
         if !text.contains("%{") {
-            return text.to_owned();
+            return Cow::Borrowed(text);
         }
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
@@ -1348,14 +1449,14 @@ impl Transaction {
             let after = &rest[start + 2..];
             let Some(end) = after.find('}') else {
                 out.push_str(&rest[start..]);
-                return out;
+                return Cow::Owned(out);
             };
             let reference = &after[..end];
             out.push_str(&String::from_utf8_lossy(&self.macro_value(reference, rule)));
             rest = &after[end + 1..];
         }
         out.push_str(rest);
-        out
+        Cow::Owned(out)
     }
 
     fn macro_value(&self, reference: &str, rule: &CompiledRule) -> Vec<u8> {

@@ -106,6 +106,11 @@ test_overrides:
     reason: "ModSecurity v3 on nginx: a request with both Content-Length and Transfer-Encoding: chunked is refused with 400 before the WAF; the gateway's smuggling guard does the same (nginx-overrides.yaml 920181)"
     output:
       status: 400
+  - rule_id: 920290
+    test_ids: [4]
+    reason: "ModSecurity v3 on nginx: a request with an empty Host header is refused with 400 before the WAF, as by the gateway (nginx-overrides.yaml 920290)"
+    output:
+      status: 400
   - rule_id: 920620
     test_ids: [1]
     reason: "ModSecurity v3 on nginx: separate Content-Type headers are kept, so the rule that looks for them matches, as with the gateway (nginx-overrides.yaml 920620)"

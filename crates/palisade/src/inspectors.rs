@@ -42,6 +42,11 @@ pub(crate) fn build(config: &Config) -> anyhow::Result<Vec<Arc<dyn Inspector>>> 
         Arc::new(palisade_limits::BanInspector::new(state.clone())),
         Arc::new(PerRouteWaf::new(config, waf)?),
     ];
+    if let Some(access) =
+        palisade_access::AccessControl::new(config).context("cannot set up access control")?
+    {
+        inspectors.push(Arc::new(access));
+    }
     let limits = palisade_limits::LimitsInspector::new(config, state);
     if !limits.is_empty() {
         inspectors.push(Arc::new(limits));

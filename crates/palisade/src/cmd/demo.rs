@@ -44,15 +44,24 @@ pub(crate) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             text,
         };
         let overrides = Overrides::default();
-        let result =
-            crate::run::serve(source, overrides, |started| print_banner(started, app.addr)).await;
+        let data_dir = args.data_dir.clone();
+        let result = crate::run::serve(source, overrides, |started| {
+            print_banner(started, app.addr, &data_dir)
+        })
+        .await;
         app.shutdown().await;
         result.context("palisade demo")
     })?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// The demo's configuration: block mode on every route, pretty logs.
+/// Access control of the demo site: writes to the JSON API need an API key with the `writer`
+/// role; five wrong passwords in ten minutes lock a login name for two minutes (doubling).
+const DEMO_ACCESS: &str = "[site.access]\n\n\
+     [[site.access.rule]]\npath = \"/api/*\"\nmethods = [\"POST\", \"PUT\", \"PATCH\", \"DELETE\"]\nroles = [\"writer\"]\n\n\
+     [[site.access.login]]\npath = \"/login\"\nusername = \"form:username\"\nmax_failures = 5\nwindow = \"10m\"\nlock = \"2m\"\n";
+
+/// The demo's configuration: block mode on every route, access control, pretty logs.
 pub(crate) fn demo_config(
     listen: SocketAddr,
     admin: SocketAddr,
@@ -63,12 +72,14 @@ pub(crate) fn demo_config(
         "data_dir = {data_dir}\n\n[[listener]]\naddr = \"{listen}\"\n\n[admin]\naddr = \"{admin}\"\n\n\
          [[upstream]]\nname = \"demo-app\"\nservers = [\"http://{app}\"]\n\n\
          [[site]]\nhosts = [\"*\"]\n\n[[site.route]]\nname = \"demo\"\npath = \"/\"\nupstream = \"demo-app\"\nmode = \"block\"\n\n\
+         {DEMO_ACCESS}\n\
          [log]\nformat = \"pretty\"\nlevel = \"info\"\n",
         data_dir = toml_string(&data_dir.to_string_lossy()),
     )
 }
 
-fn print_banner(started: &Started, app: SocketAddr) {
+fn print_banner(started: &Started, app: SocketAddr, data_dir: &Path) {
+    let data_dir = crate::cmd::serve::toml_string(&data_dir.to_string_lossy());
     let Some(gateway) = started.listening.first() else {
         return;
     };
@@ -85,7 +96,11 @@ fn print_banner(started: &Started, app: SocketAddr) {
          \n  # cross-site scripting in the search parameter\n  curl -i --get '{base}/search' --data-urlencode 'q=<script>alert(1)</script>'\
          \n  # log in as demo/demo (stores the session cookie), then open the account page\n  curl -i -c /tmp/palisade-demo.cookies -d 'username=demo&password=demo' '{base}/login'\
          \n  curl -i -b /tmp/palisade-demo.cookies '{base}/account'\
-         \n  # the JSON API\n  curl -i '{base}/api/items'\n  curl -i -H 'Content-Type: application/json' -d '{{\"name\":\"Cap\"}}' '{base}/api/items'\
+         \n  # the JSON API: reading is public, writing needs an API key (401 without one)\n  curl -i '{base}/api/items'\n  curl -i -H 'Content-Type: application/json' -d '{{\"name\":\"Cap\"}}' '{base}/api/items'\
+         \n  # create a key (printed once), then write with it\n  palisade keys create --name demo-client --roles writer --data-dir {data_dir}\
+         \n  curl -i -H 'X-Api-Key: pal_…' -H 'Content-Type: application/json' -d '{{\"name\":\"Cap\"}}' '{base}/api/items'\
+         \n  # login protection: the 6th wrong password in a row is answered 429 with Retry-After\n  for i in 1 2 3 4 5 6; do curl -s -o /dev/null -w '%{{http_code}}\\n' -d 'username=demo&password=wrong' '{base}/login'; done\
+         \n  palisade accounts unlock demo --data-dir {data_dir}\
          \n  # a file upload\n  curl -i -F 'file=@/etc/hostname' '{base}/upload'\
          \n\nAttacks are answered with 403 when an inspector (the WAF) flags them; every request is logged below.\
          \nThe admin URL is for operators: liveness, readiness and Prometheus metrics. Press Ctrl-C to stop.\n"

@@ -1,11 +1,13 @@
 //! The subcommands. Each returns the process exit code; errors become exit 1.
 
+mod accounts;
 mod bans;
 mod completions;
 mod config;
 mod demo;
 mod detect;
 mod events;
+mod keys;
 mod serve;
 mod waf;
 
@@ -31,6 +33,10 @@ pub(crate) enum Command {
     Events(events::EventsArgs),
     /// Manage IP and network bans (list, add, remove) the gateway enforces.
     Bans(bans::BansArgs),
+    /// Create, list and revoke API keys for sites with access control.
+    Keys(keys::KeysArgs),
+    /// Account locks made by login protection (list, unlock).
+    Accounts(accounts::AccountsArgs),
     /// Print a shell completion script to standard output.
     Completions(completions::CompletionsArgs),
 }
@@ -44,6 +50,8 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Detect(command) => detect::run(command),
         Command::Events(args) => events::run(args),
         Command::Bans(args) => bans::run(args),
+        Command::Keys(args) => keys::run(args),
+        Command::Accounts(args) => accounts::run(args),
         Command::Completions(args) => completions::run(args),
     }
 }

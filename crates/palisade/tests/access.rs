@@ -1,0 +1,517 @@
+//! End-to-end tests of access control through the real binary: the demo's login lockout (429 with
+//! Retry-After, lifted by `palisade accounts unlock`), the demo API's key requirement (401 without a
+//! key, `palisade keys create` keys accepted, revoked keys refused), and signed identity headers
+//! reaching an upstream with client-sent copies stripped.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_palisade");
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A `palisade` child process; killed when dropped.
+struct Running {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+    gateway: SocketAddr,
+}
+
+impl Running {
+    fn start(args: &[&str], dir: &Path) -> Running {
+        let mut child = Command::new(BINARY)
+            .args(args)
+            .current_dir(dir)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("palisade starts");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (first_line_tx, first_line) = std::sync::mpsc::channel();
+        let out = BufReader::new(child.stdout.take().expect("stdout"));
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                let _ = first_line_tx.send(line);
+            }
+        });
+        let mut err = child.stderr.take().expect("stderr");
+        let collected = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                collected
+                    .lock()
+                    .expect("lock")
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let Ok(line) = first_line.recv_timeout(WAIT) else {
+            let _ = child.kill();
+            panic!(
+                "no listening line; stderr:\n{}",
+                stderr.lock().expect("lock")
+            );
+        };
+        let announced: serde_json::Value =
+            serde_json::from_str(&line).expect("JSON listening line");
+        let gateway = announced["listening"][0]
+            .as_str()
+            .expect("listening address")
+            .parse()
+            .expect("address");
+        Running {
+            child,
+            stderr,
+            gateway,
+        }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().expect("lock").clone()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A raw HTTP/1.1 exchange (Connection: close); returns the status and the whole response.
+fn exchange(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("read");
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, response)
+}
+
+fn header<'r>(response: &'r str, name: &str) -> Option<&'r str> {
+    let head = response.split("\r\n\r\n").next()?;
+    head.lines().skip(1).find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+fn eventually(running: &Running, what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        if condition() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!(
+        "timed out waiting for: {what}; stderr:\n{}",
+        running.stderr()
+    );
+}
+
+fn palisade(args: &[&str], dir: &Path) -> std::process::Output {
+    Command::new(BINARY)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("palisade runs")
+}
+
+fn start_demo(dir: &Path) -> Running {
+    Running::start(
+        &[
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin",
+            "127.0.0.1:0",
+            "--data-dir",
+            "demo-data",
+        ],
+        dir,
+    )
+}
+
+const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+const JSON: (&str, &str) = ("Content-Type", "application/json");
+
+#[test]
+fn demo_login_locks_after_repeated_failures_until_unlocked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let running = start_demo(dir.path());
+    let gateway = running.gateway;
+    for attempt in 1..=5 {
+        let (status, _) = exchange(
+            gateway,
+            "POST",
+            "/login",
+            &[FORM],
+            "username=demo&password=wrong",
+        );
+        assert_eq!(status, 401, "attempt {attempt} reaches the demo app");
+    }
+    // Locked: refused before the upstream, even with the right password and another spelling.
+    for body in [
+        "username=demo&password=wrong",
+        "username=demo&password=demo",
+        "username=%20DEMO&password=demo",
+    ] {
+        let (status, response) = exchange(gateway, "POST", "/login", &[FORM], body);
+        assert_eq!(status, 429, "{response}");
+        let retry_after: u64 = header(&response, "retry-after")
+            .expect("Retry-After")
+            .parse()
+            .expect("seconds");
+        assert!((1..=120).contains(&retry_after), "{retry_after}");
+    }
+    // Another account is not affected.
+    let (status, _) = exchange(
+        gateway,
+        "POST",
+        "/login",
+        &[FORM],
+        "username=alice&password=x",
+    );
+    assert_eq!(status, 401);
+
+    let output = palisade(
+        &[
+            "accounts",
+            "locked",
+            "--data-dir",
+            "demo-data",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let locked: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(locked[0]["account"], "demo");
+
+    let output = palisade(
+        &["accounts", "unlock", "Demo", "--data-dir", "demo-data"],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    eventually(&running, "the unlock reaches the running gateway", || {
+        let (status, _) = exchange(
+            gateway,
+            "POST",
+            "/login",
+            &[FORM],
+            "username=demo&password=demo",
+        );
+        status == 303 || status == 302
+    });
+    eventually(&running, "login events are recorded", || {
+        let output = palisade(
+            &[
+                "events",
+                "search",
+                "--data-dir",
+                "demo-data",
+                "--action",
+                "authn_login_lock",
+                "--format",
+                "json",
+            ],
+            dir.path(),
+        );
+        String::from_utf8_lossy(&output.stdout).contains("\"user.name\":\"demo\"")
+    });
+}
+
+#[test]
+fn demo_api_writes_need_an_api_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let running = start_demo(dir.path());
+    let gateway = running.gateway;
+    let (status, _) = exchange(gateway, "GET", "/api/items", &[], "");
+    assert_eq!(status, 200, "reading stays public");
+    let (status, response) = exchange(gateway, "POST", "/api/items", &[JSON], r#"{"name":"Cap"}"#);
+    assert_eq!(status, 401, "{response}");
+    assert!(
+        header(&response, "www-authenticate").is_some_and(|v| v.contains("X-Api-Key")),
+        "{response}"
+    );
+    let (status, _) = exchange(
+        gateway,
+        "POST",
+        "/api/items",
+        &[JSON, ("X-Api-Key", "pal_0123456789ab_guess")],
+        "{}",
+    );
+    assert_eq!(status, 401);
+
+    let output = palisade(
+        &[
+            "keys",
+            "create",
+            "--name",
+            "e2e",
+            "--roles",
+            "writer",
+            "--expires",
+            "1d",
+            "--json",
+            "--data-dir",
+            "demo-data",
+        ],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let created: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let key = created["key"].as_str().expect("key").to_owned();
+    let id = created["id"].as_str().expect("id").to_owned();
+    eventually(&running, "the new key is accepted", || {
+        exchange(
+            gateway,
+            "POST",
+            "/api/items",
+            &[JSON, ("X-Api-Key", &key)],
+            r#"{"name":"Cap"}"#,
+        )
+        .0 == 201
+    });
+    let bearer = format!("Bearer {key}");
+    let (status, _) = exchange(
+        gateway,
+        "POST",
+        "/api/items",
+        &[JSON, ("Authorization", &bearer)],
+        r#"{"name":"Mug"}"#,
+    );
+    assert_eq!(status, 201, "the key also works as a bearer token");
+
+    // A key without the writer role is authenticated but forbidden.
+    let output = palisade(
+        &[
+            "keys",
+            "create",
+            "--name",
+            "reader",
+            "--json",
+            "--data-dir",
+            "demo-data",
+        ],
+        dir.path(),
+    );
+    let reader: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let reader_key = reader["key"].as_str().expect("key").to_owned();
+    eventually(&running, "a key without the role is forbidden", || {
+        exchange(
+            gateway,
+            "POST",
+            "/api/items",
+            &[JSON, ("X-Api-Key", &reader_key)],
+            "{}",
+        )
+        .0 == 403
+    });
+
+    let output = palisade(
+        &[
+            "keys",
+            "list",
+            "--format",
+            "json",
+            "--data-dir",
+            "demo-data",
+        ],
+        dir.path(),
+    );
+    let listed = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        listed.contains(&id) && !listed.contains(&key),
+        "keys list never shows a key: {listed}"
+    );
+    let output = palisade(
+        &["keys", "revoke", &id, "--data-dir", "demo-data"],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    eventually(&running, "the revoked key is refused", || {
+        exchange(
+            gateway,
+            "POST",
+            "/api/items",
+            &[JSON, ("X-Api-Key", &key)],
+            "{}",
+        )
+        .0 == 401
+    });
+}
+
+/// An upstream that answers every request with its request head as the body.
+fn echo_upstream() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match stream.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                let body = String::from_utf8_lossy(&head).into_owned();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn identity_reaches_the_upstream_signed_and_forged_copies_are_stripped() {
+    let upstream = echo_upstream();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = format!(
+        r#"
+[[listener]]
+addr = "127.0.0.1:0"
+
+[admin]
+enabled = false
+
+[[upstream]]
+name = "app"
+servers = ["http://{upstream}"]
+
+[access]
+identity_secret = "shared-with-the-upstream"
+
+[[site]]
+hosts = ["*"]
+
+[[site.route]]
+upstream = "app"
+
+[site.access]
+api = true
+
+[[site.access.rule]]
+path = "/public/*"
+policy = "public"
+
+[[site.access.rule]]
+path = "/admin/*"
+roles = ["admin"]
+
+[[site.access.rule]]
+path = "/*"
+policy = "authenticated"
+"#
+    );
+    std::fs::write(dir.path().join("palisade.toml"), config).expect("write");
+    let output = palisade(
+        &[
+            "keys",
+            "create",
+            "--name",
+            "ops-bot",
+            "--roles",
+            "ops,admin",
+            "--json",
+            "--config",
+            "palisade.toml",
+        ],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let created: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let key = created["key"].as_str().expect("key").to_owned();
+    let running = Running::start(&["serve", "--config", "palisade.toml"], dir.path());
+    let gateway = running.gateway;
+
+    let forged = [
+        ("X-Palisade-User", "root"),
+        ("X-Palisade-Roles", "admin"),
+        ("X-Palisade-Signature", "t=1,v1=00"),
+    ];
+    let (status, response) = exchange(gateway, "GET", "/public/page", &forged, "");
+    assert_eq!(status, 200, "{response}");
+    assert!(
+        !response.to_ascii_lowercase().contains("x-palisade-"),
+        "forged headers reach the upstream: {response}"
+    );
+
+    let (status, _) = exchange(gateway, "GET", "/admin/panel", &forged, "");
+    assert_eq!(status, 401, "forged headers grant nothing");
+    let (status, _) = exchange(gateway, "GET", "/admin/../admin/panel", &[], "");
+    assert_eq!(status, 401);
+
+    let mut with_key = forged.to_vec();
+    with_key.push(("X-Api-Key", &key));
+    let (status, response) = exchange(gateway, "GET", "/admin/panel", &with_key, "");
+    assert_eq!(status, 200, "{response}");
+    let body = response.split("\r\n\r\n").nth(1).expect("body");
+    assert_eq!(
+        header(&format!("x\r\n{body}"), "x-palisade-user"),
+        Some("ops-bot"),
+        "{body}"
+    );
+    assert_eq!(
+        header(&format!("x\r\n{body}"), "x-palisade-roles"),
+        Some("ops,admin")
+    );
+    let signature = header(&format!("x\r\n{body}"), "x-palisade-signature").expect("signature");
+    let request_id = header(&format!("x\r\n{body}"), "x-request-id").expect("request id");
+    let t: u64 = signature
+        .strip_prefix("t=")
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|t| t.parse().ok())
+        .expect("timestamp");
+    let expected = palisade_access::identity::IdentitySigner::new(b"shared-with-the-upstream")
+        .sign("ops-bot", "ops,admin", request_id, t);
+    assert_eq!(signature, expected);
+    assert_eq!(
+        body.matches("x-palisade-user").count() + body.matches("X-Palisade-User").count(),
+        1,
+        "{body}"
+    );
+
+    // Default deny on an API site: no rule, no entry even with a key? The catch-all needs a login only.
+    let (status, _) = exchange(gateway, "GET", "/anything", &[("X-Api-Key", &key)], "");
+    assert_eq!(status, 200);
+    let (status, _) = exchange(gateway, "GET", "/anything", &[], "");
+    assert_eq!(status, 401);
+}

@@ -484,17 +484,18 @@ policy = "authenticated"
     let (status, response) = exchange(gateway, "GET", "/admin/panel", &with_key, "");
     assert_eq!(status, 200, "{response}");
     let body = response.split("\r\n\r\n").nth(1).expect("body");
+    let upstream_head = format!("x\r\n{body}");
     assert_eq!(
-        header(&format!("x\r\n{body}"), "x-palisade-user"),
+        header(&upstream_head, "x-palisade-user"),
         Some("ops-bot"),
         "{body}"
     );
     assert_eq!(
-        header(&format!("x\r\n{body}"), "x-palisade-roles"),
+        header(&upstream_head, "x-palisade-roles"),
         Some("ops,admin")
     );
-    let signature = header(&format!("x\r\n{body}"), "x-palisade-signature").expect("signature");
-    let request_id = header(&format!("x\r\n{body}"), "x-request-id").expect("request id");
+    let signature = header(&upstream_head, "x-palisade-signature").expect("signature");
+    let request_id = header(&upstream_head, "x-request-id").expect("request id");
     let t: u64 = signature
         .strip_prefix("t=")
         .and_then(|rest| rest.split(',').next())

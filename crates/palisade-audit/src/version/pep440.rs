@@ -130,6 +130,13 @@ impl FromStr for Pep440Version {
         if trimmed.is_empty() || trimmed.len() > MAX_VERSION_LEN {
             return Err(invalid());
         }
+        // numbers must fit in u64 (a longer digit run would otherwise be read as 0)
+        if trimmed
+            .split(|c: char| !c.is_ascii_digit())
+            .any(|digits| digits.len() > 19)
+        {
+            return Err(invalid());
+        }
         let lower = trimmed.to_ascii_lowercase();
         let (public, local_text) = match lower.split_once('+') {
             Some((public, local)) => (public, Some(local)),
@@ -640,6 +647,11 @@ mod tests {
         assert!("1.0.".parse::<Pep440Version>().is_err());
         assert!("1.0+".parse::<Pep440Version>().is_err());
         assert!("french toast".parse::<Pep440Version>().is_err());
+        assert!(
+            "1.0a99999999999999999999999"
+                .parse::<Pep440Version>()
+                .is_err()
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod bans;
+mod audit;
 mod completions;
 mod config;
 mod demo;
@@ -37,6 +38,8 @@ pub(crate) enum Command {
     Keys(keys::KeysArgs),
     /// Account locks made by login protection (list, unlock).
     Accounts(accounts::AccountsArgs),
+    /// Find known-vulnerable dependencies in lockfiles, SBOMs and Python environments (offline OSV data).
+    Audit(audit::AuditArgs),
     /// Print a shell completion script to standard output.
     Completions(completions::CompletionsArgs),
 }
@@ -52,6 +55,7 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Bans(args) => bans::run(args),
         Command::Keys(args) => keys::run(args),
         Command::Accounts(args) => accounts::run(args),
+        Command::Audit(args) => audit::run(args),
         Command::Completions(args) => completions::run(args),
     }
 }

@@ -621,7 +621,7 @@ impl Inspection for AccessInspection {
             let pending_body = endpoint.username.in_body();
             self.login = Some(LoginAttempt {
                 endpoint: index,
-                account: endpoint.username.from_headers(&head.headers),
+                account: endpoint.username.in_headers(&head.headers),
                 ip,
                 pending_body,
                 done: false,
@@ -651,7 +651,7 @@ impl Inspection for AccessInspection {
             login.pending_body = false;
             login.account = inner.sites[self.site].logins[login.endpoint]
                 .username
-                .from_body(body.bytes);
+                .in_body_of(body.bytes);
             return self.check_login(head);
         }
         Verdict::Allow

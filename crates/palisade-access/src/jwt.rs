@@ -208,10 +208,11 @@ impl JwtVerifier {
                     }
                 }
             }
-            if !tried && header.kid.is_some() {
-                if let Some(jwks) = &issuer.jwks {
-                    jwks.request_refresh(now_secs);
-                }
+            if !tried
+                && header.kid.is_some()
+                && let Some(jwks) = &issuer.jwks
+            {
+                jwks.request_refresh(now_secs);
             }
             worst = JwtRejection::BadSignature;
         }

@@ -61,7 +61,7 @@ impl UsernameSource {
     }
 
     /// The user name from a header.
-    pub(crate) fn from_headers(&self, headers: &http::HeaderMap) -> Option<String> {
+    pub(crate) fn in_headers(&self, headers: &http::HeaderMap) -> Option<String> {
         match self {
             UsernameSource::Header(name) => headers
                 .get(name)
@@ -73,7 +73,7 @@ impl UsernameSource {
     }
 
     /// The user name from a body.
-    pub(crate) fn from_body(&self, body: &[u8]) -> Option<String> {
+    pub(crate) fn in_body_of(&self, body: &[u8]) -> Option<String> {
         let raw = match self {
             UsernameSource::Form(field) => body
                 .split(|&b| b == b'&')
@@ -739,22 +739,22 @@ mod tests {
     fn usernames_from_form_json_and_header() {
         let form = UsernameSource::parse("form:user").expect("form");
         assert_eq!(
-            form.from_body(b"a=1&user=%20Alice%40Example.com&pw=x")
+            form.in_body_of(b"a=1&user=%20Alice%40Example.com&pw=x")
                 .as_deref(),
             Some("alice@example.com")
         );
-        assert_eq!(form.from_body(b"pw=x").as_deref(), None);
+        assert_eq!(form.in_body_of(b"pw=x").as_deref(), None);
         let json = UsernameSource::parse("json:/credentials/name").expect("json");
         assert_eq!(
-            json.from_body(br#"{"credentials":{"name":"Bob"}}"#)
+            json.in_body_of(br#"{"credentials":{"name":"Bob"}}"#)
                 .as_deref(),
             Some("bob")
         );
-        assert_eq!(json.from_body(b"not json").as_deref(), None);
+        assert_eq!(json.in_body_of(b"not json").as_deref(), None);
         let header = UsernameSource::parse("header:X-User").expect("header");
         let mut headers = http::HeaderMap::new();
         headers.insert("x-user", http::HeaderValue::from_static("Carol"));
-        assert_eq!(header.from_headers(&headers).as_deref(), Some("carol"));
+        assert_eq!(header.in_headers(&headers).as_deref(), Some("carol"));
         assert!(UsernameSource::parse("cookie:x").is_err());
         assert!(UsernameSource::parse("json:name").is_err());
     }

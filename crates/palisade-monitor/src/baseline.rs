@@ -275,6 +275,54 @@ mod tests {
     }
 
     #[test]
+    fn hour_of_week_seasonality_expects_the_morning_rush() {
+        let rule = SpikeRule {
+            min_volume: 30,
+            ..RULE
+        };
+        // 2026-11-30 is a Monday; office hours 09-17 UTC carry 100 requests a
+        // minute, the rest of the day 5.
+        let start = palisade_events::ecs::parse_timestamp("2026-11-30T00:00:00Z").expect("ts");
+        let rate = |t: i64| {
+            if (9..17).contains(&(t / 3_600_000 % 24)) {
+                100
+            } else {
+                5
+            }
+        };
+        let mut seasonal = RateSeries::new(start, true);
+        let mut flat = RateSeries::new(start, false);
+        let three_weeks = 21 * 24 * 60;
+        for minute in 0..three_weeks {
+            let t = start + minute * BUCKET_MS;
+            seasonal.add(t, rate(t), &rule);
+            flat.add(t, rate(t), &rule);
+        }
+        // Monday 09:00 of the fourth week: the last hour was quiet.
+        let monday_nine = start + three_weeks * BUCKET_MS + 9 * 3_600_000;
+        for minute in 0..9 * 60 {
+            let t = start + three_weeks * BUCKET_MS + minute * BUCKET_MS;
+            seasonal.add(t, rate(t), &rule);
+            flat.add(t, rate(t), &rule);
+        }
+        let flat_spike = flat
+            .add(monday_nine, 100, &rule)
+            .expect("without seasonality: a spike");
+        assert_eq!(flat_spike.expected, 5.0);
+        assert_eq!(
+            seasonal.add(monday_nine, 100, &rule),
+            None,
+            "the usual Monday rush"
+        );
+        // Three and a half times the usual rush is a spike against the hour-of-week baseline.
+        let spike = seasonal
+            .add(monday_nine + 1000, 250, &rule)
+            .expect("rush x3.5");
+        assert!(spike.seasonal);
+        assert!((spike.expected - 100.0).abs() < 1.0, "{spike:?}");
+    }
+
+    #[test]
     fn hour_of_week_starts_monday() {
         // 2026-11-30 is a Monday.
         let monday = palisade_events::ecs::parse_timestamp("2026-11-30T00:30:00Z").expect("ts");

@@ -51,6 +51,7 @@ pub(crate) fn build(config: &Config) -> anyhow::Result<Vec<Arc<dyn Inspector>>> 
     if !limits.is_empty() {
         inspectors.push(Arc::new(limits));
     }
+    inspectors.extend(crate::monitoring::traffic_inspector());
     Ok(inspectors)
 }
 

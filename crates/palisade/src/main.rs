@@ -11,6 +11,7 @@ mod admin;
 mod cmd;
 mod inspectors;
 mod logging;
+mod monitoring;
 mod output;
 mod reload;
 mod run;

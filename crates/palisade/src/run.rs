@@ -111,7 +111,8 @@ pub(crate) async fn serve(
         )
     })?;
     let metrics = crate::admin::install_metrics()?;
-    let pipeline = Arc::new(start_event_pipeline(&config.data_dir)?);
+    let monitoring = crate::monitoring::start(&config)?;
+    let pipeline = Arc::clone(&monitoring.pipeline);
     let events: Arc<dyn EventSink> = Arc::new(StoreAndLog {
         store: Arc::clone(&pipeline),
     });
@@ -144,6 +145,7 @@ pub(crate) async fn serve(
     if let Some(admin) = admin {
         admin.shutdown().await;
     }
+    monitoring.shutdown();
     if let Err(error) = pipeline.shutdown() {
         tracing::error!(%error, "security events could not all be stored; they stay in the spool for the next start");
     }
@@ -161,21 +163,6 @@ impl EventSink for StoreAndLog {
         palisade_core::TracingSink.record(event.clone());
         self.store.record(event);
     }
-}
-
-/// The security event pipeline: events are queued off the request path and stored in
-/// the embedded SQLite database under `data_dir` (`palisade events` reads it).
-fn start_event_pipeline(
-    data_dir: &std::path::Path,
-) -> anyhow::Result<palisade_events::EventPipeline> {
-    let store =
-        palisade_events::SqliteStore::open_in(data_dir, palisade_events::Retention::default())
-            .with_context(|| format!("cannot open the event store in {}", data_dir.display()))?;
-    palisade_events::EventPipeline::start(
-        palisade_events::PipelineConfig::new(data_dir),
-        vec![Box::new(store)],
-    )
-    .context("cannot start the security event pipeline")
 }
 
 /// Prints `{"listening":[...],"admin":...}` as one line on stdout (for scripts and tests).

@@ -1,0 +1,201 @@
+//! End to end through the real gateway: a scanner burst (404s on many paths)
+//! becomes an `anomaly_scanner_burst` finding in the event store, an alert
+//! mail in `data_dir/mail`, and a ban that refuses the scanner's next request.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use palisade_events::{EventFilter, EventReader};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_palisade");
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A `palisade serve` child; killed when dropped.
+struct Running {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+    gateway: SocketAddr,
+}
+
+impl Running {
+    fn start(config: &Path, dir: &Path) -> Running {
+        let mut child = Command::new(BINARY)
+            .args(["serve", "--config"])
+            .arg(config)
+            .current_dir(dir)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("palisade starts");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut err = child.stderr.take().expect("stderr");
+        let collected = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                collected
+                    .lock()
+                    .expect("lock")
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let (first_line_tx, first_line) = std::sync::mpsc::channel();
+        let out = BufReader::new(child.stdout.take().expect("stdout"));
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                let _ = first_line_tx.send(line);
+            }
+        });
+        let Ok(line) = first_line.recv_timeout(WAIT) else {
+            let _ = child.kill();
+            panic!(
+                "no listening line; stderr:\n{}",
+                stderr.lock().expect("lock")
+            );
+        };
+        let announced: serde_json::Value = serde_json::from_str(&line).expect("JSON line");
+        let gateway = announced["listening"][0]
+            .as_str()
+            .expect("listening address")
+            .parse()
+            .expect("address");
+        Running {
+            child,
+            stderr,
+            gateway,
+        }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().expect("lock").clone()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn get(addr: SocketAddr, path: &str) -> u16 {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    String::from_utf8_lossy(&response)
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+fn eventually(running: &Running, what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        if condition() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!(
+        "timed out waiting for: {what}; stderr:\n{}",
+        running.stderr()
+    );
+}
+
+#[test]
+fn a_scanner_burst_is_found_alerted_and_banned() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let app = runtime
+        .block_on(palisade_demo::start_demo_app(SocketAddr::from((
+            [127, 0, 0, 1],
+            0,
+        ))))
+        .expect("demo app");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let config = dir.path().join("palisade.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"data\"\n\n[[listener]]\naddr = \"127.0.0.1:0\"\n\n[admin]\nenabled = false\n\n\
+             [[upstream]]\nname = \"app\"\nservers = [\"http://{}\"]\n\n\
+             [[site]]\nhosts = [\"*\"]\n\n[[site.route]]\nname = \"app\"\npath = \"/\"\nupstream = \"app\"\n\n\
+             [log]\nformat = \"json\"\nlevel = \"warn\"\n",
+            app.addr
+        ),
+    )
+    .expect("write config");
+    let running = Running::start(&config, dir.path());
+    assert_eq!(get(running.gateway, "/"), 200, "not banned yet");
+    for i in 0..25 {
+        let status = get(running.gateway, &format!("/no-such-page-{i}"));
+        assert!(matches!(status, 404 | 403), "scan request {i}: {status}");
+    }
+    // The monitor bans asynchronously; the scanner's next request is refused.
+    eventually(&running, "the scanner is banned", || {
+        get(running.gateway, "/") == 403
+    });
+    eventually(&running, "the finding is in the event store", || {
+        EventReader::open_in(&data)
+            .and_then(|reader| {
+                reader.search(&EventFilter {
+                    action: Some("anomaly_scanner_burst".into()),
+                    ..EventFilter::default()
+                })
+            })
+            .is_ok_and(|found| found.len() == 1)
+    });
+    let reader = EventReader::open_in(&data).expect("reader");
+    let finding = &reader
+        .search(&EventFilter {
+            action: Some("anomaly_scanner_burst".into()),
+            ..EventFilter::default()
+        })
+        .expect("search")[0]
+        .event;
+    assert_eq!(finding.source_ip, Some("127.0.0.1".parse().expect("ip")));
+    assert_eq!(finding.fields["palisade.finding.observed"], "20");
+    assert_eq!(finding.fields["palisade.response"], "ban");
+    assert_eq!(
+        finding.fields["palisade.finding.evidence"]
+            .as_array()
+            .map(Vec::len),
+        Some(20)
+    );
+    eventually(&running, "the ban is an event", || {
+        reader
+            .search(&EventFilter {
+                action: Some("response_ip_banned".into()),
+                ..EventFilter::default()
+            })
+            .is_ok_and(|found| found.len() == 1)
+    });
+    eventually(&running, "an alert mail is written", || {
+        std::fs::read_dir(data.join("mail")).is_ok_and(|entries| {
+            entries.flatten().any(|entry| {
+                std::fs::read_to_string(entry.path()).is_ok_and(|mail| {
+                    mail.contains("Subject: [Palisade] MEDIUM anomaly_scanner_burst: ip:127.0.0.1")
+                })
+            })
+        })
+    });
+    runtime.block_on(app.shutdown());
+}

@@ -9,6 +9,7 @@ mod demo;
 mod detect;
 mod events;
 mod keys;
+mod lint;
 mod serve;
 mod waf;
 
@@ -34,6 +35,8 @@ pub(crate) enum Command {
     Events(events::EventsArgs),
     /// Manage IP and network bans (list, add, remove) the gateway enforces.
     Bans(bans::BansArgs),
+    /// Security static analysis of Python web applications (taint tracking, Bandit-equivalent rules).
+    Lint(lint::LintArgs),
     /// Create, list and revoke API keys for sites with access control.
     Keys(keys::KeysArgs),
     /// Account locks made by login protection (list, unlock).
@@ -53,6 +56,7 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Detect(command) => detect::run(command),
         Command::Events(args) => events::run(args),
         Command::Bans(args) => bans::run(args),
+        Command::Lint(args) => lint::run(args),
         Command::Keys(args) => keys::run(args),
         Command::Accounts(args) => accounts::run(args),
         Command::Audit(args) => audit::run(args),

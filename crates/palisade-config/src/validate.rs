@@ -290,7 +290,15 @@ pub(crate) fn validate(config: &Config, doc: &Document<'_>) -> Vec<Diagnostic> {
             for (l, rule) in route.rate_limit.iter().enumerate() {
                 if rule.burst == Some(0) {
                     c.error(
-                        &[K("site"), I(s), K("route"), I(r), K("rate_limit"), I(l), K("burst")],
+                        &[
+                            K("site"),
+                            I(s),
+                            K("route"),
+                            I(r),
+                            K("rate_limit"),
+                            I(l),
+                            K("burst"),
+                        ],
                         "burst = 0; expected at least 1 (requests allowed at once)".to_owned(),
                     );
                 }

@@ -129,10 +129,7 @@ mod tests {
         assert!(!context.set_identity(other));
         assert_eq!(context.identity(), Some(&identity));
 
-        context.insert_response_header(
-            http::header::RETRY_AFTER,
-            HeaderValue::from_static("60"),
-        );
+        context.insert_response_header(http::header::RETRY_AFTER, HeaderValue::from_static("60"));
         let taken = context.take_response_headers().expect("headers");
         assert_eq!(taken[http::header::RETRY_AFTER], "60");
         assert!(context.take_response_headers().is_none());

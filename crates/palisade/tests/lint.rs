@@ -72,7 +72,10 @@ fn a_flow_across_modules_is_reported_at_the_sink_with_its_source_and_exit_1() {
 #[test]
 fn sarif_carries_cwe_tags_and_json_is_machine_readable() {
     let dir = project();
-    let out = lint(dir.path(), &[".", "--format", "sarif", "--output", "lint.sarif"]);
+    let out = lint(
+        dir.path(),
+        &[".", "--format", "sarif", "--output", "lint.sarif"],
+    );
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let sarif: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("lint.sarif")).expect("sarif"))
@@ -80,7 +83,10 @@ fn sarif_carries_cwe_tags_and_json_is_machine_readable() {
     assert_eq!(sarif["version"], "2.1.0");
     let run = &sarif["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
-    let sqli = rules.iter().find(|r| r["id"] == "PLT089").expect("PLT089 described");
+    let sqli = rules
+        .iter()
+        .find(|r| r["id"] == "PLT089")
+        .expect("PLT089 described");
     assert!(
         sqli["properties"]["tags"]
             .as_array()
@@ -103,7 +109,12 @@ fn suppressions_and_baselines_silence_known_findings() {
     let out = lint(dir.path(), &[".", "--write-baseline", "baseline.json"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let out = lint(dir.path(), &[".", "--baseline", "baseline.json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     // An inline suppression with a reason silences the finding too.
     let suppressed = DB.replace(
         "+ term + \"'\")",

@@ -1,8 +1,8 @@
 //! The subcommands. Each returns the process exit code; errors become exit 1.
 
 mod accounts;
-mod bans;
 mod audit;
+mod bans;
 mod completions;
 mod config;
 mod demo;

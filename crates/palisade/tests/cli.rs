@@ -77,7 +77,7 @@ fn config_check_rejects_an_invalid_file_with_located_messages_and_exit_2() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
         stderr.trim_end(),
-        "palisade.toml:16:1: unknown key \"upsteam\" in [[site.route]]; expected one of: name, path, upstream, mode, inspect, block_status, remove_rule_ids, remove_targets"
+        "palisade.toml:16:1: unknown key \"upsteam\" in [[site.route]]; expected one of: name, path, upstream, mode, inspect, block_status, remove_rule_ids, remove_targets, rate_limit, quota"
     );
 
     // Semantic problems are all reported together.

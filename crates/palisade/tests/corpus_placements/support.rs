@@ -282,18 +282,19 @@ impl Gateway {
     /// Starts `binary serve` in front of `upstream`.
     pub fn start(binary: &Path, upstream: SocketAddr) -> Gateway {
         let data = tempfile::tempdir().expect("tempdir");
+        // The default ruleset alone decides: the anomaly monitor would (rightly) ban this one
+        // client for probing many distinct paths, which is not what this test measures.
+        let config = format!(
+            "data_dir = {data_dir:?}\n\n[[listener]]\naddr = \"127.0.0.1:0\"\n\n[admin]\naddr = \"127.0.0.1:0\"\n\n\
+             [[upstream]]\nname = \"app\"\nservers = [\"http://{upstream}\"]\n\n[[site]]\nhosts = [\"*\"]\n\n\
+             [[site.route]]\nupstream = \"app\"\n\n[monitor]\nenabled = false\n",
+            data_dir = data.path().display().to_string(),
+        );
+        let config_path = data.path().join("palisade.toml");
+        std::fs::write(&config_path, config).expect("write config");
         let mut child = Command::new(binary)
-            .args([
-                "serve",
-                "--upstream",
-                &format!("http://{upstream}"),
-                "--listen",
-                "127.0.0.1:0",
-                "--admin",
-                "127.0.0.1:0",
-                "--data-dir",
-            ])
-            .arg(data.path())
+            .args(["serve", "--config"])
+            .arg(&config_path)
             .current_dir(data.path())
             .env("RUST_LOG", "error")
             .stdin(Stdio::null())

@@ -755,7 +755,7 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
             Expr::List(list) => self.assign_elements(&list.elts, t, value, env),
             Expr::Starred(s) => self.assign(&s.value, t, None, env),
             Expr::Subscript(sub) => {
-                self.check_store_sink(sub, t, env);
+                self.check_store_sink(sub, t);
                 match self.access_path(target, env) {
                     Some(key) => {
                         env.vars.insert(key, t);
@@ -804,7 +804,7 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
         }
     }
 
-    fn check_store_sink(&mut self, sub: &'a ast::ExprSubscript, t: Taint, env: &Env) {
+    fn check_store_sink(&mut self, sub: &'a ast::ExprSubscript, t: Taint) {
         if !t.is_tainted() {
             return;
         }
@@ -819,7 +819,6 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
             }
             other => (self.imports().qualify(other).map(|q| q.name), None),
         };
-        let _ = env;
         if let Some(category) = self
             .models()
             .store_sink(qualified.as_deref(), method.as_deref())
@@ -1041,9 +1040,8 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
 
         // Sources.
         if let Some(q) = &qualified
-            && (q.imported || q.name.starts_with("request.") || !q.name.contains('.'))
+            && (q.imported || q.name.starts_with("request.") || q.name == "input")
             && models.is_source_call(&q.name)
-            && (q.imported || q.name.starts_with("request.") || self.is_builtin_source(&q.name))
         {
             return Taint::from_source((self.module, call.range()));
         }
@@ -1117,10 +1115,6 @@ impl<'s, 'p, 'a> Analyzer<'s, 'p, 'a> {
             Some(_) if method_model.is_some() => receiver_taint.union(all_args),
             _ => all_args,
         }
-    }
-
-    fn is_builtin_source(&self, name: &str) -> bool {
-        name == "input"
     }
 
     fn check_sink(

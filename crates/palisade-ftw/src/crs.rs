@@ -101,6 +101,16 @@ test_overrides:
     output:
       log:
         no_expect_ids: [920100]
+  - rule_id: 920100
+    test_ids: [4]
+    reason: "ModSecurity v3 on nginx: CONNECT is refused with 400 before the WAF (checked with nginx 1.22.1 + ModSecurity 3.0.9); the gateway, a reverse proxy and no tunnel, answers 400 too"
+    output:
+      status: 400
+  - rule_id: 920430
+    test_ids: [8]
+    reason: "ModSecurity v3 on nginx: a well-formed but unsupported HTTP version (HTTP/4.0) is answered 505 before the WAF, as by the gateway (nginx-overrides.yaml 920430 test 8; checked with nginx 1.22.1)"
+    output:
+      status: 505
   - rule_id: 920181
     test_ids: [1]
     reason: "ModSecurity v3 on nginx: a request with both Content-Length and Transfer-Encoding: chunked is refused with 400 before the WAF; the gateway's smuggling guard does the same (nginx-overrides.yaml 920181)"
@@ -111,6 +121,13 @@ test_overrides:
     reason: "ModSecurity v3 on nginx: a request with an empty Host header is refused with 400 before the WAF, as by the gateway (nginx-overrides.yaml 920290)"
     output:
       status: 400
+  - rule_id: 920610
+    test_ids: [2]
+    reason: "ModSecurity v3 on nginx: a #fragment in the request target is accepted and kept in REQUEST_URI_RAW, so the rule matches and the request is served, as by the gateway (nginx-overrides.yaml 920610; checked with nginx 1.22.1 + ModSecurity 3.0.9)"
+    output:
+      status: 200
+      log:
+        expect_ids: [920610]
   - rule_id: 920620
     test_ids: [1]
     reason: "ModSecurity v3 on nginx: separate Content-Type headers are kept, so the rule that looks for them matches, as with the gateway (nginx-overrides.yaml 920620)"

@@ -61,8 +61,12 @@ mod tests {
         assert_eq!(check.forwarded, head);
         assert_eq!(check.refused, None);
         assert_eq!(
-            check_request_head(b"GET /a HTTP/7.0\r\n\r\n").refused,
+            check_request_head(b"GET /a HTTP/1.x\r\n\r\n").refused,
             Some(400)
+        );
+        assert_eq!(
+            check_request_head(b"GET /a HTTP/7.0\r\n\r\n").refused,
+            Some(505)
         );
     }
 

@@ -25,6 +25,7 @@
 //! watching (hyper refuses such input itself); it also stops for upgrades and HTTP/2. Limits: a head is
 //! buffered up to the header byte limit plus 1 KiB (more → 431), a chunk-size line up to 1 KiB.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -42,7 +43,13 @@ pub(crate) struct ConnActivity {
     pub(crate) ambiguous: AtomicBool,
     in_flight: AtomicUsize,
     last_done: Mutex<Option<Instant>>,
+    /// Request targets that carried a `#fragment`, which hyper's URI parser drops: (the target as
+    /// the service will see it, the target as sent), oldest first, at most [`MAX_FRAGMENT_TARGETS`].
+    fragment_targets: Mutex<VecDeque<(String, String)>>,
 }
+
+/// Pipelined heads with a fragment remembered per connection.
+const MAX_FRAGMENT_TARGETS: usize = 8;
 
 impl ConnActivity {
     pub(crate) fn new() -> Self {
@@ -50,6 +57,32 @@ impl ConnActivity {
             ambiguous: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
             last_done: Mutex::new(None),
+            fragment_targets: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// The request target as the client sent it, when it carried a fragment that the parsed URI
+    /// (`seen`, its path and query) lost; the WAF's REQUEST_URI_RAW must show it.
+    pub(crate) fn raw_target_for(&self, seen: &str) -> Option<String> {
+        let mut targets = self.fragment_targets.lock().ok()?;
+        if targets.front().is_some_and(|(front, _)| front == seen) {
+            return targets.pop_front().map(|(_, raw)| raw);
+        }
+        None
+    }
+
+    fn remember_fragment_target(&self, raw: &str) {
+        let Ok(uri) = http::Uri::try_from(raw) else {
+            return;
+        };
+        let seen = uri
+            .path_and_query()
+            .map_or_else(|| uri.to_string(), |pq| pq.as_str().to_owned());
+        if let Ok(mut targets) = self.fragment_targets.lock() {
+            if targets.len() == MAX_FRAGMENT_TARGETS {
+                targets.pop_front();
+            }
+            targets.push_back((seen, raw.to_owned()));
         }
     }
 
@@ -432,6 +465,12 @@ impl<S> Http1Guard<S> {
                     "too many headers",
                 ));
             }
+            Err(httparse::Error::Version) if is_later_http_version(checked) => {
+                return Err((
+                    http::StatusCode::HTTP_VERSION_NOT_SUPPORTED,
+                    "unsupported HTTP version",
+                ));
+            }
             Err(httparse::Error::Version) => {
                 return Err((http::StatusCode::BAD_REQUEST, "invalid HTTP version"));
             }
@@ -448,6 +487,9 @@ impl<S> Http1Guard<S> {
         });
         if !target_ok {
             return Err((http::StatusCode::BAD_REQUEST, "invalid request target"));
+        }
+        if let Some(path) = request.path.filter(|path| path.contains('#')) {
+            self.activity.remember_fragment_target(path);
         }
         Ok((self.framing_after(&request)?, rewritten))
     }
@@ -509,6 +551,24 @@ impl<S> Http1Guard<S> {
             (false, Some(0) | None) => Framing::Head(Vec::new()),
             (false, Some(length)) => Framing::Fixed(length),
         })
+    }
+}
+
+/// Whether the request line ends in a well-formed HTTP version with a major version above 1
+/// (`HTTP/2`, `HTTP/4.0`): such a request is understood but not served over HTTP/1 (505, as nginx
+/// answers), unlike a malformed version (400).
+fn is_later_http_version(head: &[u8]) -> bool {
+    let line_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
+    let line = head[..line_end]
+        .strip_suffix(b"\r")
+        .unwrap_or(&head[..line_end]);
+    let Some(version) = line.rsplit(|&b| b == b' ').next() else {
+        return false;
+    };
+    match version.strip_prefix(b"HTTP/") {
+        Some([major]) => (b'2'..=b'9').contains(major),
+        Some([major, b'.', minor]) => (b'2'..=b'9').contains(major) && minor.is_ascii_digit(),
+        _ => false,
     }
 }
 
@@ -756,5 +816,17 @@ mod tests {
             body,
             b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
         ]));
+    }
+
+    #[test]
+    fn later_http_versions_are_told_from_malformed_ones() {
+        for later in ["HTTP/2", "HTTP/4.0", "HTTP/3.1"] {
+            let head = format!("GET / {later}\r\nHost: a\r\n\r\n");
+            assert!(is_later_http_version(head.as_bytes()), "{later}");
+        }
+        for malformed in ["HTTP/0.9", "1.1", "TEST", "HTTP/4.0x", "HTTP/", "HTTP/a.b"] {
+            let head = format!("GET / {malformed}\r\nHost: a\r\n\r\n");
+            assert!(!is_later_http_version(head.as_bytes()), "{malformed}");
+        }
     }
 }

@@ -220,7 +220,7 @@ impl Exchange {
             }
             return self.finish(response);
         }
-        let host = match request_host(&request) {
+        let host = match request_host(&request, self.conn.local) {
             Ok(host) => host,
             Err(status) => {
                 let response = self.error_page(status);
@@ -272,10 +272,13 @@ impl Exchange {
             let head = RequestHead {
                 request_id: self.request_id.clone(),
                 method: request.method().clone(),
-                raw_target: request
-                    .uri()
-                    .path_and_query()
-                    .map_or_else(|| request.uri().to_string(), |pq| pq.as_str().to_owned()),
+                raw_target: {
+                    let seen = request
+                        .uri()
+                        .path_and_query()
+                        .map_or_else(|| request.uri().to_string(), |pq| pq.as_str().to_owned());
+                    self.conn.activity.raw_target_for(&seen).unwrap_or(seen)
+                },
                 version: request.version(),
                 headers: request.headers().clone(),
                 client_addr: std::net::SocketAddr::new(self.client_ip, self.conn.client.port()),
@@ -543,8 +546,9 @@ impl Exchange {
     /// Refuses what hyper lets through but Palisade does not forward.
     fn check_protocol(&self, request: &Request<Incoming>) -> Result<(), StatusCode> {
         let headers = request.headers();
+        // A reverse proxy is no tunnel. 400, as nginx answers (and so ModSecurity v3 behind it).
         if request.method() == Method::CONNECT {
-            return Err(StatusCode::METHOD_NOT_ALLOWED);
+            return Err(StatusCode::BAD_REQUEST);
         }
         if !request.uri().path().starts_with('/') {
             return Err(StatusCode::BAD_REQUEST);
@@ -983,7 +987,12 @@ fn https_location(host: &str, https_port: Option<u16>, path_and_query: &str) -> 
 }
 
 /// The host a request is for: lower-case, without port. 400 for a missing, duplicated or invalid Host.
-fn request_host<B>(request: &Request<B>) -> Result<String, StatusCode> {
+/// HTTP/1.0 does not require Host: such a request is for the address it arrived on (as nginx
+/// serves it from the listener's default server), and the WAF still sees that Host was missing.
+fn request_host<B>(
+    request: &Request<B>,
+    local: std::net::SocketAddr,
+) -> Result<String, StatusCode> {
     let mut hosts = request.headers().get_all(header::HOST).iter();
     let header_host = hosts.next();
     if hosts.next().is_some() {
@@ -995,6 +1004,7 @@ fn request_host<B>(request: &Request<B>) -> Result<String, StatusCode> {
             .to_str()
             .map_err(|_| StatusCode::BAD_REQUEST)?
             .to_owned(),
+        (None, None) if request.version() <= Version::HTTP_10 => return Ok(local.ip().to_string()),
         (None, None) => return Err(StatusCode::BAD_REQUEST),
     };
     let authority: http::uri::Authority = raw.parse().map_err(|_| StatusCode::BAD_REQUEST)?;

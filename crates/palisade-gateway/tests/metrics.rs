@@ -70,7 +70,7 @@ fn requests_errors_and_connections_are_counted_and_reloads_are_not() {
             )
             .await;
             assert_eq!(raw_status(&answer), Some(502));
-            let answer = raw(addr, b"GET / HTTP/9.9\r\nHost: a\r\n\r\n", wait).await;
+            let answer = raw(addr, b"GET / HTTP/1.x\r\nHost: a\r\n\r\n", wait).await;
             assert_eq!(raw_status(&answer), Some(400));
             // While a connection is open the gauge shows it.
             let open = tokio::net::TcpStream::connect(addr).await.unwrap();

@@ -95,7 +95,7 @@ async fn heads_refused_by_the_guard_get_an_access_line_and_a_security_event() {
     let addr = gw.local_addrs()[0];
     let wait = std::time::Duration::from_millis(300);
     let bad_version = raw(addr, b"GET /v1/x?q=1 HTTP/9.9\r\nHost: a\r\n\r\n", wait).await;
-    assert_eq!(raw_status(&bad_version), Some(400), "{bad_version}");
+    assert_eq!(raw_status(&bad_version), Some(505), "{bad_version}");
     let too_many = raw(
         addr,
         b"POST /form HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n",
@@ -111,7 +111,7 @@ async fn heads_refused_by_the_guard_get_an_access_line_and_a_security_event() {
     let events = sink.events.lock().unwrap().clone();
     assert_eq!(events.len(), 2, "{events:?}");
     let expected = [
-        (&bad_version, "GET", "/v1/x", "400"),
+        (&bad_version, "GET", "/v1/x", "505"),
         (&too_many, "POST", "/form", "431"),
     ];
     for ((answer, method, path, status), (line, event)) in

@@ -79,6 +79,11 @@ async fn malformed_requests_are_refused_before_the_upstream() {
     )
     .await;
     assert_eq!(raw_status(&answer), Some(200));
+    // HTTP/1.0 does not require Host: such a request is served (for the listener's address).
+    let before = up.hits.load(Ordering::SeqCst);
+    let answer = raw(addr, b"GET / HTTP/1.0\r\n\r\n", Duration::from_millis(500)).await;
+    assert!(answer.starts_with("HTTP/1.0 200 "), "{answer:?}");
+    assert_eq!(up.hits.load(Ordering::SeqCst), before + 1);
     gw.shutdown().await;
 }
 

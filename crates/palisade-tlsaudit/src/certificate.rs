@@ -188,7 +188,11 @@ fn public_key(spki: &SubjectPublicKeyInfo<'_>) -> (String, u32, Option<String>) 
             ("EC".into(), point.key_size() as u32, curve)
         }
         Ok(PublicKey::DSA(y)) => ("DSA".into(), (y.len() * 8) as u32, None),
-        _ => (algorithm, (spki.subject_public_key.data.len() * 8) as u32, None),
+        _ => (
+            algorithm,
+            (spki.subject_public_key.data.len() * 8) as u32,
+            None,
+        ),
     }
 }
 
@@ -250,12 +254,11 @@ fn validate(ders: &[Vec<u8>], name: &str, trust: &TrustStore) -> (bool, Option<S
         return (false, Some("no certificate".into()));
     };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = match WebPkiServerVerifier::builder_with_provider(trust.roots.clone(), provider)
-        .build()
-    {
-        Ok(verifier) => verifier,
-        Err(e) => return (false, Some(e.to_string())),
-    };
+    let verifier =
+        match WebPkiServerVerifier::builder_with_provider(trust.roots.clone(), provider).build() {
+            Ok(verifier) => verifier,
+            Err(e) => return (false, Some(e.to_string())),
+        };
     let server_name = match ServerName::try_from(name.to_string()) {
         Ok(server_name) => server_name,
         Err(e) => return (false, Some(format!("invalid server name: {e}"))),

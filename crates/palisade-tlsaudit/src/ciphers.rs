@@ -39,8 +39,10 @@ pub(crate) fn describe(id: u16) -> CipherSuite {
                 suite.kx,
                 TlsCipherKx::Dhe | TlsCipherKx::Ecdhe | TlsCipherKx::Tls13
             ),
-            aead: matches!(suite.enc_mode, TlsCipherEncMode::Gcm | TlsCipherEncMode::Ccm)
-                || suite.enc == TlsCipherEnc::Chacha20_Poly1305,
+            aead: matches!(
+                suite.enc_mode,
+                TlsCipherEncMode::Gcm | TlsCipherEncMode::Ccm
+            ) || suite.enc == TlsCipherEnc::Chacha20_Poly1305,
             encryption_bits: suite.enc_size,
         },
         None => CipherSuite {

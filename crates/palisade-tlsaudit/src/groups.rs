@@ -20,44 +20,158 @@ pub(crate) struct GroupName {
 
 /// The groups offered and enumerated: the registry's elliptic curves and finite-field groups.
 pub(crate) const OFFERED_GROUPS: &[GroupName] = &[
-    GroupName { id: 29, name: "x25519" },
-    GroupName { id: 23, name: "secp256r1" },
-    GroupName { id: 24, name: "secp384r1" },
-    GroupName { id: 25, name: "secp521r1" },
-    GroupName { id: 30, name: "x448" },
-    GroupName { id: 26, name: "brainpoolP256r1" },
-    GroupName { id: 27, name: "brainpoolP384r1" },
-    GroupName { id: 28, name: "brainpoolP512r1" },
-    GroupName { id: 31, name: "brainpoolP256r1tls13" },
-    GroupName { id: 32, name: "brainpoolP384r1tls13" },
-    GroupName { id: 33, name: "brainpoolP512r1tls13" },
-    GroupName { id: 22, name: "secp256k1" },
-    GroupName { id: 21, name: "secp224r1" },
-    GroupName { id: 20, name: "secp224k1" },
-    GroupName { id: 19, name: "secp192r1" },
-    GroupName { id: 18, name: "secp192k1" },
-    GroupName { id: 17, name: "secp160r2" },
-    GroupName { id: 16, name: "secp160r1" },
-    GroupName { id: 15, name: "secp160k1" },
-    GroupName { id: 14, name: "sect571r1" },
-    GroupName { id: 13, name: "sect571k1" },
-    GroupName { id: 12, name: "sect409r1" },
-    GroupName { id: 11, name: "sect409k1" },
-    GroupName { id: 10, name: "sect283r1" },
-    GroupName { id: 9, name: "sect283k1" },
-    GroupName { id: 8, name: "sect239k1" },
-    GroupName { id: 7, name: "sect233r1" },
-    GroupName { id: 6, name: "sect233k1" },
-    GroupName { id: 5, name: "sect193r2" },
-    GroupName { id: 4, name: "sect193r1" },
-    GroupName { id: 3, name: "sect163r2" },
-    GroupName { id: 2, name: "sect163r1" },
-    GroupName { id: 1, name: "sect163k1" },
-    GroupName { id: 256, name: "ffdhe2048" },
-    GroupName { id: 257, name: "ffdhe3072" },
-    GroupName { id: 258, name: "ffdhe4096" },
-    GroupName { id: 259, name: "ffdhe6144" },
-    GroupName { id: 260, name: "ffdhe8192" },
+    GroupName {
+        id: 29,
+        name: "x25519",
+    },
+    GroupName {
+        id: 23,
+        name: "secp256r1",
+    },
+    GroupName {
+        id: 24,
+        name: "secp384r1",
+    },
+    GroupName {
+        id: 25,
+        name: "secp521r1",
+    },
+    GroupName {
+        id: 30,
+        name: "x448",
+    },
+    GroupName {
+        id: 26,
+        name: "brainpoolP256r1",
+    },
+    GroupName {
+        id: 27,
+        name: "brainpoolP384r1",
+    },
+    GroupName {
+        id: 28,
+        name: "brainpoolP512r1",
+    },
+    GroupName {
+        id: 31,
+        name: "brainpoolP256r1tls13",
+    },
+    GroupName {
+        id: 32,
+        name: "brainpoolP384r1tls13",
+    },
+    GroupName {
+        id: 33,
+        name: "brainpoolP512r1tls13",
+    },
+    GroupName {
+        id: 22,
+        name: "secp256k1",
+    },
+    GroupName {
+        id: 21,
+        name: "secp224r1",
+    },
+    GroupName {
+        id: 20,
+        name: "secp224k1",
+    },
+    GroupName {
+        id: 19,
+        name: "secp192r1",
+    },
+    GroupName {
+        id: 18,
+        name: "secp192k1",
+    },
+    GroupName {
+        id: 17,
+        name: "secp160r2",
+    },
+    GroupName {
+        id: 16,
+        name: "secp160r1",
+    },
+    GroupName {
+        id: 15,
+        name: "secp160k1",
+    },
+    GroupName {
+        id: 14,
+        name: "sect571r1",
+    },
+    GroupName {
+        id: 13,
+        name: "sect571k1",
+    },
+    GroupName {
+        id: 12,
+        name: "sect409r1",
+    },
+    GroupName {
+        id: 11,
+        name: "sect409k1",
+    },
+    GroupName {
+        id: 10,
+        name: "sect283r1",
+    },
+    GroupName {
+        id: 9,
+        name: "sect283k1",
+    },
+    GroupName {
+        id: 8,
+        name: "sect239k1",
+    },
+    GroupName {
+        id: 7,
+        name: "sect233r1",
+    },
+    GroupName {
+        id: 6,
+        name: "sect233k1",
+    },
+    GroupName {
+        id: 5,
+        name: "sect193r2",
+    },
+    GroupName {
+        id: 4,
+        name: "sect193r1",
+    },
+    GroupName {
+        id: 3,
+        name: "sect163r2",
+    },
+    GroupName {
+        id: 2,
+        name: "sect163r1",
+    },
+    GroupName {
+        id: 1,
+        name: "sect163k1",
+    },
+    GroupName {
+        id: 256,
+        name: "ffdhe2048",
+    },
+    GroupName {
+        id: 257,
+        name: "ffdhe3072",
+    },
+    GroupName {
+        id: 258,
+        name: "ffdhe4096",
+    },
+    GroupName {
+        id: 259,
+        name: "ffdhe6144",
+    },
+    GroupName {
+        id: 260,
+        name: "ffdhe8192",
+    },
 ];
 
 pub(crate) fn group(id: u16) -> Group {
@@ -78,10 +192,16 @@ pub(crate) fn enumerate_tls13(prober: &Prober<'_>, notes: &mut Vec<String>) -> G
         let mut spec = prober.hello(Protocol::Tls13, suites.clone());
         spec.groups = remaining.clone();
         spec.key_shares = KeyShares::Empty;
-        let Ok(answer) = prober.ask(&spec, ReadUntil::ServerHello) else { break };
-        let Some(chosen) = answer.hello.and_then(|h| h.key_share_group()) else { break };
+        let Ok(answer) = prober.ask(&spec, ReadUntil::ServerHello) else {
+            break;
+        };
+        let Some(chosen) = answer.hello.and_then(|h| h.key_share_group()) else {
+            break;
+        };
         if !remaining.contains(&chosen) {
-            notes.push(format!("TLSv1.3: server asked for group 0x{chosen:04x}, which was not offered"));
+            notes.push(format!(
+                "TLSv1.3: server asked for group 0x{chosen:04x}, which was not offered"
+            ));
             break;
         }
         found.push(group(chosen));
@@ -101,24 +221,37 @@ pub(crate) fn enumerate_ecdhe(
     notes: &mut Vec<String>,
 ) -> GroupSupport {
     // Finite-field ids mean nothing to ECDHE suites in TLS ≤ 1.2.
-    let mut remaining: Vec<u16> = OFFERED_GROUPS.iter().map(|g| g.id).filter(|id| *id < 256).collect();
+    let mut remaining: Vec<u16> = OFFERED_GROUPS
+        .iter()
+        .map(|g| g.id)
+        .filter(|id| *id < 256)
+        .collect();
     let mut found = Vec::new();
     while !remaining.is_empty() && !ecdhe_suites.is_empty() {
         let mut spec = prober.hello(protocol, ecdhe_suites.clone());
         spec.groups = remaining.clone();
-        let Ok(answer) = prober.ask(&spec, ReadUntil::HelloDone) else { break };
-        let Some(params) = answer.server_key_exchange else { break };
+        let Ok(answer) = prober.ask(&spec, ReadUntil::HelloDone) else {
+            break;
+        };
+        let Some(params) = answer.server_key_exchange else {
+            break;
+        };
         // ECParameters: curve_type named_curve (3), NamedCurve (RFC 8422 §5.4)
         let chosen = match params.as_slice() {
             [3, hi, lo, ..] => u16::from_be_bytes([*hi, *lo]),
             _ => break,
         };
         if !remaining.contains(&chosen) {
-            notes.push(format!("{protocol}: server used curve 0x{chosen:04x}, which was not offered"));
+            notes.push(format!(
+                "{protocol}: server used curve 0x{chosen:04x}, which was not offered"
+            ));
             break;
         }
         found.push(group(chosen));
         remaining.retain(|g| *g != chosen);
     }
-    GroupSupport { protocol, groups: found }
+    GroupSupport {
+        protocol,
+        groups: found,
+    }
 }

@@ -111,7 +111,8 @@ pub(crate) fn probe(
         outcome.hsts = first.head.as_ref().map(hsts_facts);
     }
     if want_early_data && first.tls13 {
-        let second = exchange(prober, &config, &server_name, &name, true).map_err(|e| e.to_string())?;
+        let second =
+            exchange(prober, &config, &server_name, &name, true).map_err(|e| e.to_string())?;
         outcome.early_data = Some(EarlyDataFacts {
             offered_by_ticket: second.early_data_offered,
             accepted: second.early_data_accepted,
@@ -137,8 +138,8 @@ fn exchange(
     let request = format!(
         "GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: palisade-tlsaudit\r\nAccept: */*\r\nConnection: close\r\n\r\n"
     );
-    let mut conn = ClientConnection::new(config.clone(), server_name.clone())
-        .map_err(io::Error::other)?;
+    let mut conn =
+        ClientConnection::new(config.clone(), server_name.clone()).map_err(io::Error::other)?;
     let mut early_data_offered = false;
     if try_early_data && let Some(mut early) = conn.early_data() {
         early_data_offered = true;
@@ -182,7 +183,12 @@ fn parse_head(bytes: &[u8]) -> Option<(u16, Vec<(String, String)>)> {
     let headers = response
         .headers
         .iter()
-        .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
+        .map(|h| {
+            (
+                h.name.to_string(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
         .collect();
     Some((status, headers))
 }

@@ -27,8 +27,8 @@ use std::time::Instant;
 pub use protocol::Protocol;
 pub use report::{
     CertificateChain, CertificateFacts, CipherSuite, EarlyDataFacts, ForwardSecrecy, Group,
-    GroupSupport, HeartbeatFacts, HstsFacts, ProfileVerdict, ProtocolCipherSuites,
-    ProtocolSupport, Severity, TlsFinding, TlsReport,
+    GroupSupport, HeartbeatFacts, HstsFacts, ProfileVerdict, ProtocolCipherSuites, ProtocolSupport,
+    Severity, TlsFinding, TlsReport,
 };
 pub use target::{TlsAuditError, TlsAuditOptions, TlsProbes, TlsTarget};
 
@@ -71,7 +71,12 @@ pub fn audit(target: &TlsTarget, options: &TlsAuditOptions) -> Result<TlsReport,
         };
         let protocol = version.support.protocol;
         if options.probes.cipher_suites {
-            cipher_suites.push(ciphers::enumerate(&prober, protocol, hello.cipher_suite, &mut notes));
+            cipher_suites.push(ciphers::enumerate(
+                &prober,
+                protocol,
+                hello.cipher_suite,
+                &mut notes,
+            ));
         } else {
             cipher_suites.push(ProtocolCipherSuites {
                 protocol,
@@ -86,7 +91,11 @@ pub fn audit(target: &TlsTarget, options: &TlsAuditOptions) -> Result<TlsReport,
         some_suites: all_suites.iter().any(|s| s.forward_secrecy),
     });
 
-    let supports = |p: Protocol| versions.iter().any(|v| v.support.protocol == p && v.support.supported);
+    let supports = |p: Protocol| {
+        versions
+            .iter()
+            .any(|v| v.support.protocol == p && v.support.supported)
+    };
     // The newest accepted version with a plaintext handshake (TLS ≤ 1.2).
     let legacy = versions
         .iter()
@@ -122,7 +131,10 @@ pub fn audit(target: &TlsTarget, options: &TlsAuditOptions) -> Result<TlsReport,
                     "heartbeat extension offered in the ClientHello; the server did not echo it, so no heartbeat request was sent".to_string(),
                 )
             } else if !options.probes.heartbleed {
-                (None, "heartbeat extension echoed; Heartbleed probe disabled".to_string())
+                (
+                    None,
+                    "heartbeat extension echoed; Heartbleed probe disabled".to_string(),
+                )
             } else {
                 let mut spec = prober.hello(protocol, ciphers::candidate_suites(protocol));
                 spec.heartbeat = true;
@@ -132,14 +144,19 @@ pub fn audit(target: &TlsTarget, options: &TlsAuditOptions) -> Result<TlsReport,
                 match prober.heartbleed(&spec) {
                     Ok(HeartbleedOutcome::Vulnerable { leaked_bytes }) => (
                         Some(true),
-                        format!("{method}; the server answered with a {leaked_bytes}-byte heartbeat response"),
+                        format!(
+                            "{method}; the server answered with a {leaked_bytes}-byte heartbeat response"
+                        ),
                     ),
                     Ok(HeartbleedOutcome::NoResponse) => {
                         (Some(false), format!("{method}; no heartbeat response"))
                     }
-                    Ok(HeartbleedOutcome::NotReached) => {
-                        (None, format!("{protocol}: server did not finish its first flight; no heartbeat sent"))
-                    }
+                    Ok(HeartbleedOutcome::NotReached) => (
+                        None,
+                        format!(
+                            "{protocol}: server did not finish its first flight; no heartbeat sent"
+                        ),
+                    ),
                     Err(e) => (None, format!("{protocol}: Heartbleed probe failed: {e}")),
                 }
             };
@@ -160,12 +177,17 @@ pub fn audit(target: &TlsTarget, options: &TlsAuditOptions) -> Result<TlsReport,
     let need_tls13_chain = options.probes.certificate
         && legacy.is_none_or(|(_, answer)| answer.certificates.is_empty());
     let https = if want_https
-        && (options.probes.hsts || options.probes.early_data || need_tls13_chain || options.probes.extensions)
+        && (options.probes.hsts
+            || options.probes.early_data
+            || need_tls13_chain
+            || options.probes.extensions)
     {
         match https::probe(&prober, options.probes.hsts, options.probes.early_data) {
             Ok(outcome) => Some(outcome),
             Err(e) => {
-                notes.push(format!("rustls connection failed (no HSTS/early-data facts): {e}"));
+                notes.push(format!(
+                    "rustls connection failed (no HSTS/early-data facts): {e}"
+                ));
                 None
             }
         }
@@ -190,10 +212,20 @@ pub fn audit(target: &TlsTarget, options: &TlsAuditOptions) -> Result<TlsReport,
             && !answer.certificates.is_empty()
         {
             let source = format!("tls-parser ({protocol} Certificate message)");
-            return Some(certificate::chain_facts(&answer.certificates, name, &source, trust));
+            return Some(certificate::chain_facts(
+                &answer.certificates,
+                name,
+                &source,
+                trust,
+            ));
         }
         let chain = https.as_ref()?.chain.as_ref()?;
-        Some(certificate::chain_facts(chain, name, "rustls (TLS handshake)", trust))
+        Some(certificate::chain_facts(
+            chain,
+            name,
+            "rustls (TLS handshake)",
+            trust,
+        ))
     });
     if options.probes.certificate && certificate.is_none() {
         notes.push("no certificate chain received".into());

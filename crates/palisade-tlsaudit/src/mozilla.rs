@@ -124,7 +124,12 @@ pub(crate) const PROFILES: [Profile; 3] = [
     },
     Profile {
         name: "old",
-        protocols: &[Protocol::Tls10, Protocol::Tls11, Protocol::Tls12, Protocol::Tls13],
+        protocols: &[
+            Protocol::Tls10,
+            Protocol::Tls11,
+            Protocol::Tls12,
+            Protocol::Tls13,
+        ],
         tls13_suites: TLS13_SUITES,
         legacy_suites: OLD_LEGACY_SUITES,
         ec_groups: EC_GROUPS,
@@ -177,7 +182,11 @@ pub(crate) fn verdict(profile: &Profile, report: &TlsReport) -> ProfileVerdict {
             }
         }
     }
-    if let Some(leaf) = report.certificate.as_ref().and_then(|c| c.certificates.first()) {
+    if let Some(leaf) = report
+        .certificate
+        .as_ref()
+        .and_then(|c| c.certificates.first())
+    {
         let rule = &profile.certificate;
         let key_ok = match leaf.key_type.as_str() {
             "RSA" => rule.min_rsa_bits.is_some_and(|min| leaf.key_bits >= min),
@@ -188,17 +197,33 @@ pub(crate) fn verdict(profile: &Profile, report: &TlsReport) -> ProfileVerdict {
             _ => false,
         };
         if !key_ok {
-            let curve = leaf.curve.as_deref().map(|c| format!(" {c}")).unwrap_or_default();
+            let curve = leaf
+                .curve
+                .as_deref()
+                .map(|c| format!(" {c}"))
+                .unwrap_or_default();
             deviations.push(format!(
                 "certificate key {} {}{curve} (profile: {}{})",
                 leaf.key_type,
                 leaf.key_bits,
-                if rule.ec_curves.is_empty() { String::new() } else { format!("EC {}", rule.ec_curves.join("/")) },
-                rule.min_rsa_bits.map(|b| format!(" or RSA >= {b}")).unwrap_or_default()
+                if rule.ec_curves.is_empty() {
+                    String::new()
+                } else {
+                    format!("EC {}", rule.ec_curves.join("/"))
+                },
+                rule.min_rsa_bits
+                    .map(|b| format!(" or RSA >= {b}"))
+                    .unwrap_or_default()
             ));
         }
-        if !rule.signature_algorithms.contains(&leaf.signature_algorithm.as_str()) {
-            deviations.push(format!("certificate signed with {}", leaf.signature_algorithm));
+        if !rule
+            .signature_algorithms
+            .contains(&leaf.signature_algorithm.as_str())
+        {
+            deviations.push(format!(
+                "certificate signed with {}",
+                leaf.signature_algorithm
+            ));
         }
         let lifetime_days = (leaf.not_after_unix - leaf.not_before_unix) / 86_400;
         if lifetime_days > rule.max_lifetime_days {
@@ -218,7 +243,10 @@ pub(crate) fn verdict(profile: &Profile, report: &TlsReport) -> ProfileVerdict {
 /// Verdicts for all profiles and the strictest one met.
 pub(crate) fn verdicts(report: &TlsReport) -> (Vec<ProfileVerdict>, Option<String>) {
     let verdicts: Vec<ProfileVerdict> = PROFILES.iter().map(|p| verdict(p, report)).collect();
-    let best = verdicts.iter().find(|v| v.compliant).map(|v| v.profile.clone());
+    let best = verdicts
+        .iter()
+        .find(|v| v.compliant)
+        .map(|v| v.profile.clone());
     (verdicts, best)
 }
 
@@ -237,7 +265,11 @@ mod tests {
                 );
             }
             for group in profile.ec_groups {
-                assert!(crate::groups::OFFERED_GROUPS.iter().any(|g| g.name == *group));
+                assert!(
+                    crate::groups::OFFERED_GROUPS
+                        .iter()
+                        .any(|g| g.name == *group)
+                );
             }
         }
     }

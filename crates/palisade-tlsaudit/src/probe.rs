@@ -51,7 +51,11 @@ impl<'a> Prober<'a> {
     }
 
     /// Send `spec` and read the answer.
-    pub fn ask(&self, spec: &ClientHelloSpec, until: ReadUntil) -> Result<ServerAnswer, AnswerError> {
+    pub fn ask(
+        &self,
+        spec: &ClientHelloSpec,
+        until: ReadUntil,
+    ) -> Result<ServerAnswer, AnswerError> {
         let mut stream = self.connect()?;
         stream.write_all(&spec.to_record())?;
         read_answer(&mut stream, until)

@@ -48,7 +48,9 @@ impl Protocol {
 
     /// The version a wire number names, if it is one of ours.
     pub fn from_wire(version: u16) -> Option<Protocol> {
-        Protocol::ALL.into_iter().find(|p| p.wire_version() == version)
+        Protocol::ALL
+            .into_iter()
+            .find(|p| p.wire_version() == version)
     }
 
     /// Display name, as sslyze and OpenSSL spell it.

@@ -293,7 +293,11 @@ impl TlsReport {
                 out,
                 "Groups ({}): {}",
                 groups.protocol.name(),
-                if names.is_empty() { "none found".to_string() } else { names.join(", ") }
+                if names.is_empty() {
+                    "none found".to_string()
+                } else {
+                    names.join(", ")
+                }
             );
         }
         if let Some(chain) = &self.certificate {
@@ -310,7 +314,11 @@ impl TlsReport {
                     "      valid    {} .. {} ({} days left)",
                     cert.not_before, cert.not_after, cert.days_left
                 );
-                let _ = writeln!(out, "      key      {key}, signed {}", cert.signature_algorithm);
+                let _ = writeln!(
+                    out,
+                    "      key      {key}, signed {}",
+                    cert.signature_algorithm
+                );
                 if !cert.dns_names.is_empty() || !cert.ip_addresses.is_empty() {
                     let mut names = cert.dns_names.clone();
                     names.extend(cert.ip_addresses.iter().cloned());
@@ -321,7 +329,11 @@ impl TlsReport {
                 out,
                 "  hostname {}: {}",
                 chain.checked_name,
-                if chain.hostname_matches { "matches" } else { "DOES NOT MATCH" }
+                if chain.hostname_matches {
+                    "matches"
+                } else {
+                    "DOES NOT MATCH"
+                }
             );
             let _ = writeln!(
                 out,
@@ -335,8 +347,16 @@ impl TlsReport {
             );
         }
         let _ = writeln!(out, "\nExtensions and features");
-        let _ = writeln!(out, "  OCSP stapling          {}", yes_no(self.ocsp_stapling));
-        let _ = writeln!(out, "  secure renegotiation   {}", yes_no(self.secure_renegotiation));
+        let _ = writeln!(
+            out,
+            "  OCSP stapling          {}",
+            yes_no(self.ocsp_stapling)
+        );
+        let _ = writeln!(
+            out,
+            "  secure renegotiation   {}",
+            yes_no(self.secure_renegotiation)
+        );
         let _ = writeln!(out, "  compression (DEFLATE)  {}", yes_no(self.compression));
         match &self.heartbeat {
             Some(hb) => {
@@ -384,14 +404,20 @@ impl TlsReport {
         let _ = writeln!(
             out,
             "\nMozilla profile: {}",
-            self.mozilla_profile.as_deref().unwrap_or("none (not even old)")
+            self.mozilla_profile
+                .as_deref()
+                .unwrap_or("none (not even old)")
         );
         for verdict in &self.mozilla_profiles {
             let _ = writeln!(
                 out,
                 "  {:<12} {}",
                 verdict.profile,
-                if verdict.compliant { "compliant".to_string() } else { format!("{} deviations", verdict.deviations.len()) }
+                if verdict.compliant {
+                    "compliant".to_string()
+                } else {
+                    format!("{} deviations", verdict.deviations.len())
+                }
             );
             for deviation in verdict.deviations.iter().take(8) {
                 let _ = writeln!(out, "      - {deviation}");

@@ -191,7 +191,10 @@ mod tests {
             TlsTarget::new("example.test", 8443)
         );
         assert_eq!(TlsTarget::parse("example.test").unwrap().port, 443);
-        assert_eq!(TlsTarget::parse("[::1]:4433").unwrap(), TlsTarget::new("::1", 4433));
+        assert_eq!(
+            TlsTarget::parse("[::1]:4433").unwrap(),
+            TlsTarget::new("::1", 4433)
+        );
         assert!(TlsTarget::parse("::1").is_err());
         assert!(TlsTarget::parse(":443").is_err());
         assert!(TlsTarget::parse("host:notaport").is_err());

@@ -22,7 +22,8 @@ fn audit_port(port: u16) -> Result<palisade_tlsaudit::TlsReport, TlsAuditError> 
 
 #[test]
 fn http_server_is_not_tls() {
-    let port = fixed_answer_server(|_| b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".to_vec());
+    let port =
+        fixed_answer_server(|_| b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".to_vec());
     assert!(matches!(audit_port(port), Err(TlsAuditError::NoTls { .. })));
 }
 
@@ -69,7 +70,12 @@ fn server_hello_with_garbage_certificate_does_not_panic() {
     let report = audit_port(port).expect("TLS 1.2 is accepted");
     let chain = report.certificate.expect("chain");
     assert_eq!(chain.unparsed, 1);
-    assert!(report.findings.iter().any(|f| f.id == "tls.cert.unreadable"));
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.id == "tls.cert.unreadable")
+    );
 }
 
 proptest! {

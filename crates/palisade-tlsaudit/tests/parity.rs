@@ -100,22 +100,57 @@ fn start_nginx(dir: &Path) -> Nginx {
     run(
         "openssl",
         &[
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", &format!("{d}/strong.key"), "-out", &format!("{d}/strong.crt"),
-            "-days", "60", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &format!("{d}/strong.key"),
+            "-out",
+            &format!("{d}/strong.crt"),
+            "-days",
+            "60",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
         ],
     );
     run(
         "openssl",
         &[
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256",
-            "-keyout", &format!("{d}/weak.key"), "-out", &format!("{d}/weak.crt"),
-            "-days", "400", "-subj", "/CN=weak.localhost", "-addext",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-sha256",
+            "-keyout",
+            &format!("{d}/weak.key"),
+            "-out",
+            &format!("{d}/weak.crt"),
+            "-days",
+            "400",
+            "-subj",
+            "/CN=weak.localhost",
+            "-addext",
             "subjectAltName=DNS:weak.localhost",
         ],
     );
     // DSA-style parameters generate in milliseconds; weak on purpose (1024 bits).
-    run("openssl", &["dhparam", "-dsaparam", "-out", &format!("{d}/dh1024.pem"), "1024"]);
+    run(
+        "openssl",
+        &[
+            "dhparam",
+            "-dsaparam",
+            "-out",
+            &format!("{d}/dh1024.pem"),
+            "1024",
+        ],
+    );
     let strong = free_port();
     let weak = free_port();
     let config = format!(
@@ -159,7 +194,14 @@ http {{
     let config_path = dir.join("nginx.conf");
     std::fs::write(&config_path, config).expect("write nginx.conf");
     let child = Command::new("nginx")
-        .args(["-p", &d.to_string(), "-c", &config_path.display().to_string(), "-g", "daemon off;"])
+        .args([
+            "-p",
+            &d.to_string(),
+            "-c",
+            &config_path.display().to_string(),
+            "-g",
+            "daemon off;",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -190,7 +232,10 @@ impl Facts {
         self.rows.push((key.into(), value.into()));
     }
     fn get(&self, key: &str) -> Option<&str> {
-        self.rows.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.rows
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -221,7 +266,10 @@ fn iana_group(openssl_name: &str) -> String {
 fn palisade_facts(report: &TlsReport) -> Facts {
     let mut facts = Facts::default();
     for protocol in Protocol::ALL {
-        facts.push(format!("{protocol} accepted"), report.supports(protocol).to_string());
+        facts.push(
+            format!("{protocol} accepted"),
+            report.supports(protocol).to_string(),
+        );
         facts.push(
             format!("{protocol} suites"),
             set(report.suites(protocol).iter().map(|s| s.name.clone())),
@@ -230,15 +278,32 @@ fn palisade_facts(report: &TlsReport) -> Facts {
     if let Some(groups) = &report.groups {
         facts.push(
             "EC groups",
-            set(groups.groups.iter().filter(|g| g.id < 256).map(|g| g.name.clone())),
+            set(groups
+                .groups
+                .iter()
+                .filter(|g| g.id < 256)
+                .map(|g| g.name.clone())),
         );
     }
-    if let Some(leaf) = report.certificate.as_ref().and_then(|c| c.certificates.first()) {
+    if let Some(leaf) = report
+        .certificate
+        .as_ref()
+        .and_then(|c| c.certificates.first())
+    {
         facts.push("leaf CN", leaf.common_name.clone().unwrap_or_default());
-        facts.push("leaf notAfter", leaf.not_after.get(..10).unwrap_or_default().to_string());
+        facts.push(
+            "leaf notAfter",
+            leaf.not_after.get(..10).unwrap_or_default().to_string(),
+        );
         facts.push("leaf key bits", leaf.key_bits.to_string());
         facts.push("leaf SAN DNS", set(leaf.dns_names.iter().cloned()));
-        facts.push("leaf serial", leaf.serial.replace(':', "").trim_start_matches('0').to_ascii_lowercase());
+        facts.push(
+            "leaf serial",
+            leaf.serial
+                .replace(':', "")
+                .trim_start_matches('0')
+                .to_ascii_lowercase(),
+        );
     }
     // sslyze says "false" where a feature cannot apply (no TLS 1.3: no early data).
     let flag = |v: Option<bool>| v.unwrap_or(false).to_string();
@@ -246,9 +311,17 @@ fn palisade_facts(report: &TlsReport) -> Facts {
     facts.push("secure renegotiation", flag(report.secure_renegotiation));
     facts.push(
         "heartbleed",
-        flag(report.heartbeat.as_ref().and_then(|h| h.heartbleed_vulnerable)),
+        flag(
+            report
+                .heartbeat
+                .as_ref()
+                .and_then(|h| h.heartbleed_vulnerable),
+        ),
     );
-    facts.push("early data", flag(report.early_data.as_ref().map(|e| e.accepted)));
+    facts.push(
+        "early data",
+        flag(report.early_data.as_ref().map(|e| e.accepted)),
+    );
     facts
 }
 
@@ -266,19 +339,36 @@ fn sslyze_facts(json: &Value) -> Facts {
                     .collect()
             })
             .unwrap_or_default();
-        facts.push(format!("{protocol} accepted"), (!accepted.is_empty()).to_string());
+        let rejected = result["rejected_cipher_suites"]
+            .as_array()
+            .into_iter()
+            .flatten();
+        let tested = accepted
+            .iter()
+            .cloned()
+            .chain(rejected.filter_map(|s| s["cipher_suite"]["name"].as_str().map(str::to_string)));
+        facts.push(format!("{protocol} tested"), set(tested));
+        facts.push(
+            format!("{protocol} accepted"),
+            (!accepted.is_empty()).to_string(),
+        );
         facts.push(format!("{protocol} suites"), set(accepted));
     }
     if let Some(curves) = scan["elliptic_curves"]["result"]["supported_curves"].as_array() {
         facts.push(
             "EC groups",
-            set(curves.iter().filter_map(|c| c["name"].as_str()).map(iana_group)),
+            set(curves
+                .iter()
+                .filter_map(|c| c["name"].as_str())
+                .map(iana_group)),
         );
     }
     let deployment = &scan["certificate_info"]["result"]["certificate_deployments"][0];
     let leaf = &deployment["received_certificate_chain"][0];
     if leaf.is_object() {
-        let subject = leaf["subject"]["rfc4514_string"].as_str().unwrap_or_default();
+        let subject = leaf["subject"]["rfc4514_string"]
+            .as_str()
+            .unwrap_or_default();
         let cn = subject
             .split(',')
             .find_map(|rdn| rdn.trim().strip_prefix("CN="))
@@ -286,13 +376,22 @@ fn sslyze_facts(json: &Value) -> Facts {
         facts.push("leaf CN", cn);
         facts.push(
             "leaf notAfter",
-            leaf["not_valid_after"].as_str().unwrap_or_default().get(..10).unwrap_or_default(),
+            leaf["not_valid_after"]
+                .as_str()
+                .unwrap_or_default()
+                .get(..10)
+                .unwrap_or_default(),
         );
         facts.push("leaf key bits", leaf["public_key"]["key_size"].to_string());
         let dns = leaf["subject_alternative_name"]["dns_names"]
             .as_array()
             .or_else(|| leaf["subject_alternative_name"]["dns"].as_array())
-            .map(|names| names.iter().filter_map(|n| n.as_str().map(str::to_string)).collect::<Vec<_>>())
+            .map(|names| {
+                names
+                    .iter()
+                    .filter_map(|n| n.as_str().map(str::to_string))
+                    .collect::<Vec<_>>()
+            })
             .unwrap_or_default();
         facts.push("leaf SAN DNS", set(dns));
         let serial = match &leaf["serial_number"] {
@@ -302,20 +401,37 @@ fn sslyze_facts(json: &Value) -> Facts {
         };
         facts.push("leaf serial", decimal_to_hex(&serial));
     }
-    let flag = |v: &Value| v.as_bool().map(|b| b.to_string()).unwrap_or_else(|| "n/a".into());
-    facts.push("compression", flag(&scan["tls_compression"]["result"]["supports_compression"]));
+    let flag = |v: &Value| {
+        v.as_bool()
+            .map(|b| b.to_string())
+            .unwrap_or_else(|| "n/a".into())
+    };
+    facts.push(
+        "compression",
+        flag(&scan["tls_compression"]["result"]["supports_compression"]),
+    );
     facts.push(
         "secure renegotiation",
         flag(&scan["session_renegotiation"]["result"]["supports_secure_renegotiation"]),
     );
-    facts.push("heartbleed", flag(&scan["heartbleed"]["result"]["is_vulnerable_to_heartbleed"]));
-    facts.push("early data", flag(&scan["tls_1_3_early_data"]["result"]["supports_early_data"]));
+    facts.push(
+        "heartbleed",
+        flag(&scan["heartbleed"]["result"]["is_vulnerable_to_heartbleed"]),
+    );
+    facts.push(
+        "early data",
+        flag(&scan["tls_1_3_early_data"]["result"]["supports_early_data"]),
+    );
     facts
 }
 
 /// sslyze prints serials in decimal; ours are hex. Convert (arbitrary length).
 fn decimal_to_hex(decimal: &str) -> String {
-    let mut digits: Vec<u32> = decimal.bytes().filter(u8::is_ascii_digit).map(|b| u32::from(b - b'0')).collect();
+    let mut digits: Vec<u32> = decimal
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| u32::from(b - b'0'))
+        .collect();
     let mut hex = Vec::new();
     while digits.iter().any(|d| *d != 0) {
         let mut remainder = 0;
@@ -334,22 +450,106 @@ fn run_sslyze(dir: &Path, name: &str, server_name: &str, port: u16) -> (Value, D
     let started = Instant::now();
     let output = Command::new(sslyze_python())
         .args([
-            "-m", "sslyze", "--quiet", &format!("--json_out={}", out.display()),
-            "--sslv3", "--tlsv1", "--tlsv1_1", "--tlsv1_2", "--tlsv1_3", "--certinfo",
-            "--elliptic_curves", "--compression", "--reneg", "--heartbleed", "--early_data",
+            "-m",
+            "sslyze",
+            "--quiet",
+            &format!("--json_out={}", out.display()),
+            "--sslv3",
+            "--tlsv1",
+            "--tlsv1_1",
+            "--tlsv1_2",
+            "--tlsv1_3",
+            "--certinfo",
+            "--elliptic_curves",
+            "--compression",
+            "--reneg",
+            "--heartbleed",
+            "--early_data",
             "--mozilla_config=disable",
             &format!("{server_name}:{port}{{127.0.0.1}}"),
         ])
         .output()
         .expect("run sslyze");
     let elapsed = started.elapsed();
-    let text = std::fs::read_to_string(&out).unwrap_or_else(|e| {
-        panic!(
-            "sslyze wrote no JSON ({e}): {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    (serde_json::from_str(&text).expect("sslyze JSON"), elapsed)
+    assert!(
+        out.exists(),
+        "sslyze wrote no JSON: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // sslyze writes RSA moduli and serials as bare integers beyond f64; turn every integer
+    // past 2^53 into a decimal string before serde_json reads it.
+    const BIG_INTS_AS_STRINGS: &str = r#"
+import json, sys
+def fix(o):
+    if isinstance(o, bool): return o
+    if isinstance(o, int) and abs(o) > 2**53: return str(o)
+    if isinstance(o, list): return [fix(v) for v in o]
+    if isinstance(o, dict): return {k: fix(v) for k, v in o.items()}
+    return o
+print(json.dumps(fix(json.load(open(sys.argv[1])))))
+"#;
+    let converted = Command::new(sslyze_python())
+        .args(["-c", BIG_INTS_AS_STRINGS, &out.display().to_string()])
+        .output()
+        .expect("python");
+    assert!(
+        converted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&converted.stderr)
+    );
+    (
+        serde_json::from_slice(&converted.stdout).expect("sslyze JSON"),
+        elapsed,
+    )
+}
+
+/// Whether `openssl s_client` completes a handshake with exactly `suite` (IANA name).
+fn openssl_accepts(server_name: &str, port: u16, protocol: Protocol, suite: &str) -> bool {
+    let names = Command::new("openssl")
+        .args(["ciphers", "-stdname", "ALL:COMPLEMENTOFALL:@SECLEVEL=0"])
+        .output()
+        .expect("openssl ciphers");
+    let names = String::from_utf8_lossy(&names.stdout);
+    let Some(openssl_name) = names.lines().find_map(|line| {
+        let mut fields = line.split_whitespace();
+        (fields.next() == Some(suite))
+            .then(|| fields.nth(1))
+            .flatten()
+    }) else {
+        return false;
+    };
+    let version_flag = match protocol {
+        Protocol::Ssl3 => "-ssl3",
+        Protocol::Tls10 => "-tls1",
+        Protocol::Tls11 => "-tls1_1",
+        Protocol::Tls12 => "-tls1_2",
+        Protocol::Tls13 => "-tls1_3",
+    };
+    let cipher_flag = if protocol == Protocol::Tls13 {
+        "-ciphersuites"
+    } else {
+        "-cipher"
+    };
+    let cipher = if protocol == Protocol::Tls13 {
+        openssl_name.to_string()
+    } else {
+        format!("{openssl_name}:@SECLEVEL=0")
+    };
+    let output = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-servername",
+            server_name,
+            version_flag,
+            cipher_flag,
+            &cipher,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("openssl s_client");
+    String::from_utf8_lossy(&output.stdout).contains(&format!("Cipher is {openssl_name}"))
 }
 
 /// Audit and compare one endpoint; returns the keys on which the tools disagree.
@@ -360,9 +560,45 @@ fn compare(dir: &Path, name: &str, server_name: &str, port: u16) -> Vec<String> 
     let report = audit(&target, &TlsAuditOptions::default()).expect("palisade audit");
     let ours_time = started.elapsed();
     let (json, sslyze_time) = run_sslyze(dir, name, server_name, port);
-    let ours = palisade_facts(&report);
+    let mut ours = palisade_facts(&report);
     let theirs = sslyze_facts(&json);
     let mut disagreements = Vec::new();
+    // Suites sslyze never offers cannot be compared with it; each one Palisade found accepted
+    // is confirmed with an `openssl s_client` handshake instead.
+    let mut beyond_sslyze = Vec::new();
+    for protocol in Protocol::ALL {
+        let tested: BTreeSet<&str> = theirs
+            .get(&format!("{protocol} tested"))
+            .unwrap_or_default()
+            .split(' ')
+            .collect();
+        let key = format!("{protocol} suites");
+        let Some(row) = ours.rows.iter_mut().find(|(k, _)| *k == key) else {
+            continue;
+        };
+        let (compared, extra): (Vec<&str>, Vec<&str>) = row
+            .1
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .partition(|s| tested.contains(s));
+        for suite in extra {
+            let confirmed = openssl_accepts(server_name, port, protocol, suite);
+            if !confirmed {
+                disagreements.push(format!(
+                    "{protocol} {suite} (not confirmed by openssl s_client)"
+                ));
+            }
+            beyond_sslyze.push(format!(
+                "{protocol} {suite}: {}",
+                if confirmed {
+                    "confirmed by openssl s_client"
+                } else {
+                    "NOT confirmed by openssl s_client"
+                }
+            ));
+        }
+        row.1 = compared.join(" ");
+    }
     println!("\n=== {name} ({server_name}:{port}) ===");
     println!(
         "palisade {:>6} ms ({} connections)   sslyze {:>6} ms",
@@ -370,23 +606,40 @@ fn compare(dir: &Path, name: &str, server_name: &str, port: u16) -> Vec<String> 
         report.connections,
         sslyze_time.as_millis()
     );
-    println!("{:<22} {:<5} {:<50} {}", "fact", "same", "palisade", "sslyze");
+    println!("{:<22} {:<5} {:<44} sslyze", "fact", "same", "palisade");
     for (key, value) in &ours.rows {
         let other = theirs.get(key).unwrap_or("(absent)");
-        let same = value == other;
-        if !same {
+        let shown = if value.is_empty() {
+            "-"
+        } else {
+            value.as_str()
+        };
+        if value == other {
+            println!("{key:<22} {:<5} {shown:<44} =", "yes");
+        } else {
             disagreements.push(key.clone());
+            println!("{key:<22} {:<5} {shown:<44} {other}", "NO");
+            let ours_set: BTreeSet<&str> = value.split(' ').collect();
+            let theirs_set: BTreeSet<&str> = other.split(' ').collect();
+            let only = |a: &BTreeSet<&str>, b: &BTreeSet<&str>| {
+                a.difference(b).copied().collect::<Vec<_>>().join(" ")
+            };
+            println!("    only palisade: {}", only(&ours_set, &theirs_set));
+            println!("    only sslyze:   {}", only(&theirs_set, &ours_set));
         }
-        println!(
-            "{key:<22} {:<5} {:<50} {other}",
-            if same { "yes" } else { "NO" },
-            if value.is_empty() { "-" } else { value.as_str() }
-        );
+    }
+    for line in &beyond_sslyze {
+        println!("accepted, not in sslyze's suite list: {line}");
     }
     println!(
         "palisade verdict: Mozilla {}; findings: {}",
         report.mozilla_profile.as_deref().unwrap_or("none"),
-        report.findings.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", ")
+        report
+            .findings
+            .iter()
+            .map(|f| f.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     disagreements
 }
@@ -407,7 +660,10 @@ fn palisade_agrees_with_sslyze_on_nginx_and_rustls() {
         false,
     );
     let rustls = compare(dir.path(), "rustls", "localhost", rustls_server.port);
-    assert!(strong.is_empty(), "nginx strong: tools disagree on {strong:?}");
+    assert!(
+        strong.is_empty(),
+        "nginx strong: tools disagree on {strong:?}"
+    );
     assert!(weak.is_empty(), "nginx weak: tools disagree on {weak:?}");
     assert!(rustls.is_empty(), "rustls: tools disagree on {rustls:?}");
 }

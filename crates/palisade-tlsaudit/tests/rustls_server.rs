@@ -74,7 +74,11 @@ fn rustls_server_facts_findings_and_intermediate_verdict() {
     assert_eq!(groups, vec!["x25519", "secp256r1", "secp384r1"]);
 
     let chain = report.certificate.as_ref().expect("certificate");
-    assert!(chain.source.starts_with("tls-parser (TLSv1.2"), "{}", chain.source);
+    assert!(
+        chain.source.starts_with("tls-parser (TLSv1.2"),
+        "{}",
+        chain.source
+    );
     let leaf = &chain.certificates[0];
     assert_eq!(leaf.common_name.as_deref(), Some("localhost"));
     assert_eq!((leaf.key_type.as_str(), leaf.key_bits), ("EC", 256));
@@ -122,7 +126,11 @@ fn untrusted_wrong_name_no_hsts_and_early_data_are_findings() {
     }
     let early = report.early_data.as_ref().expect("early data");
     assert!(early.offered_by_ticket && early.accepted);
-    let untrusted = report.findings.iter().find(|f| f.id == "tls.cert.untrusted").expect("finding");
+    let untrusted = report
+        .findings
+        .iter()
+        .find(|f| f.id == "tls.cert.untrusted")
+        .expect("finding");
     assert_eq!(untrusted.cwe, 295);
     assert!(report.render_table().contains("DOES NOT MATCH"));
 }

@@ -46,7 +46,10 @@ pub(super) fn check(report: &TlsReport, options: &TlsAuditOptions) -> Vec<TlsFin
             "Certificate expires soon",
             Severity::Medium,
             298,
-            format!("{} expires {} ({} days left)", leaf.subject, leaf.not_after, leaf.days_left),
+            format!(
+                "{} expires {} ({} days left)",
+                leaf.subject, leaf.not_after, leaf.days_left
+            ),
             "Renew the certificate and automate renewal (ACME).",
         ));
     }
@@ -85,7 +88,10 @@ pub(super) fn check(report: &TlsReport, options: &TlsAuditOptions) -> Vec<TlsFin
             format!(
                 "validation against {} failed: {}",
                 chain.trust_store,
-                chain.validation_error.as_deref().unwrap_or("unknown reason")
+                chain
+                    .validation_error
+                    .as_deref()
+                    .unwrap_or("unknown reason")
             ),
             "Serve a certificate from a publicly trusted CA with its full intermediate chain.",
         ));

@@ -76,7 +76,9 @@ const CLASSES: &[WeakClass] = &[
         title: "CBC-mode cipher suites accepted",
         severity: Severity::Low,
         cwe: 327,
-        matches: |s| s.name.contains("_CBC_") && !s.name.contains("3DES") && !s.name.contains("_DES"),
+        matches: |s| {
+            s.name.contains("_CBC_") && !s.name.contains("3DES") && !s.name.contains("_DES")
+        },
         fix: "Prefer AEAD-only suites (AES-GCM, ChaCha20-Poly1305) as in Mozilla's intermediate profile.",
     },
     WeakClass {
@@ -84,7 +86,9 @@ const CLASSES: &[WeakClass] = &[
         title: "Cipher suites without forward secrecy accepted",
         severity: Severity::Medium,
         cwe: 327,
-        matches: |s| !s.forward_secrecy && !s.name.contains("_anon_") && !s.name.contains("_WITH_NULL_"),
+        matches: |s| {
+            !s.forward_secrecy && !s.name.contains("_anon_") && !s.name.contains("_WITH_NULL_")
+        },
         fix: "Accept only ECDHE/DHE key exchange (OpenSSL cipher string: drop kRSA, kDH, kECDH, PSK).",
     },
 ];
@@ -107,7 +111,11 @@ pub(super) fn check(report: &TlsReport, _options: &TlsAuditOptions) -> Vec<TlsFi
                 class.title,
                 class.severity,
                 class.cwe,
-                format!("{} accepted: {}", hits.len(), list(hits.iter().map(String::as_str), 6)),
+                format!(
+                    "{} accepted: {}",
+                    hits.len(),
+                    list(hits.iter().map(String::as_str), 6)
+                ),
                 class.fix,
             ));
         }

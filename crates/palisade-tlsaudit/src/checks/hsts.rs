@@ -25,7 +25,10 @@ pub(super) fn check(report: &TlsReport, _options: &TlsAuditOptions) -> Vec<TlsFi
             "Strict-Transport-Security header missing",
             Severity::Medium,
             319,
-            format!("GET / answered HTTP {} without Strict-Transport-Security", hsts.http_status),
+            format!(
+                "GET / answered HTTP {} without Strict-Transport-Security",
+                hsts.http_status
+            ),
             fix,
         )],
         (Some(header), max_age) if max_age.unwrap_or(0) < MIN_MAX_AGE => vec![finding(

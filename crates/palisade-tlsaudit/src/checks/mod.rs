@@ -33,7 +33,10 @@ const CHECKS: &[fn(&TlsReport, &TlsAuditOptions) -> Vec<TlsFinding>] = &[
 
 /// Run all checks; findings sorted by severity (highest first), then id.
 pub(crate) fn run(report: &TlsReport, options: &TlsAuditOptions) -> Vec<TlsFinding> {
-    let mut findings: Vec<TlsFinding> = CHECKS.iter().flat_map(|check| check(report, options)).collect();
+    let mut findings: Vec<TlsFinding> = CHECKS
+        .iter()
+        .flat_map(|check| check(report, options))
+        .collect();
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
     findings
 }
@@ -60,7 +63,12 @@ pub(crate) fn finding(
 /// "a, b, c" of at most `limit` items, with "(+N more)".
 pub(crate) fn list<'a>(items: impl IntoIterator<Item = &'a str>, limit: usize) -> String {
     let items: Vec<&str> = items.into_iter().collect();
-    let mut text = items.iter().take(limit).copied().collect::<Vec<_>>().join(", ");
+    let mut text = items
+        .iter()
+        .take(limit)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
     if items.len() > limit {
         text.push_str(&format!(" (+{} more)", items.len() - limit));
     }

@@ -11,7 +11,10 @@ use crate::report::{Severity, TlsFinding, TlsReport};
 use crate::target::TlsAuditOptions;
 
 pub(super) fn check(report: &TlsReport, _options: &TlsAuditOptions) -> Vec<TlsFinding> {
-    let Some(intermediate) = report.mozilla_profiles.iter().find(|v| v.profile == "intermediate")
+    let Some(intermediate) = report
+        .mozilla_profiles
+        .iter()
+        .find(|v| v.profile == "intermediate")
     else {
         return Vec::new();
     };

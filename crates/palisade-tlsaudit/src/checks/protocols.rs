@@ -15,12 +15,31 @@ use crate::target::TlsAuditOptions;
 pub(super) fn check(report: &TlsReport, _options: &TlsAuditOptions) -> Vec<TlsFinding> {
     let mut findings = Vec::new();
     let legacy = [
-        (Protocol::Ssl3, "tls.protocol.sslv3", "SSLv3 accepted (POODLE)", Severity::High),
-        (Protocol::Tls10, "tls.protocol.tls10", "TLS 1.0 accepted (deprecated, RFC 8996)", Severity::Medium),
-        (Protocol::Tls11, "tls.protocol.tls11", "TLS 1.1 accepted (deprecated, RFC 8996)", Severity::Medium),
+        (
+            Protocol::Ssl3,
+            "tls.protocol.sslv3",
+            "SSLv3 accepted (POODLE)",
+            Severity::High,
+        ),
+        (
+            Protocol::Tls10,
+            "tls.protocol.tls10",
+            "TLS 1.0 accepted (deprecated, RFC 8996)",
+            Severity::Medium,
+        ),
+        (
+            Protocol::Tls11,
+            "tls.protocol.tls11",
+            "TLS 1.1 accepted (deprecated, RFC 8996)",
+            Severity::Medium,
+        ),
     ];
     for (protocol, id, title, severity) in legacy {
-        if let Some(support) = report.protocols.iter().find(|p| p.protocol == protocol && p.supported) {
+        if let Some(support) = report
+            .protocols
+            .iter()
+            .find(|p| p.protocol == protocol && p.supported)
+        {
             findings.push(finding(
                 id,
                 title,

@@ -210,8 +210,7 @@ pub(crate) fn read_answer(
         };
         match record.0 {
             CONTENT_ALERT => {
-                let (Some(&level), Some(&description)) = (record.2.first(), record.2.get(1))
-                else {
+                let (Some(&level), Some(&description)) = (record.2.first(), record.2.get(1)) else {
                     return Err(AnswerError::NotTls("short alert".into()));
                 };
                 answer.alert = Some(Alert { level, description });
@@ -260,7 +259,8 @@ fn drain_handshake_messages(
         let Some(header) = buffer.get(..4) else {
             return Ok(false);
         };
-        let len = (usize::from(header[1]) << 16) | (usize::from(header[2]) << 8) | usize::from(header[3]);
+        let len =
+            (usize::from(header[1]) << 16) | (usize::from(header[2]) << 8) | usize::from(header[3]);
         if len > MAX_HANDSHAKE_MESSAGE {
             return Err(AnswerError::Limit("handshake message length"));
         }

@@ -45,8 +45,8 @@ const P256_GENERATOR: [u8; 65] = [
 /// Signature schemes offered in TLS 1.2 and 1.3 hellos (ECDSA, RSA-PSS, RSA PKCS#1, EdDSA, and
 /// the SHA-1 forms older servers need).
 const SIGNATURE_SCHEMES: [u16; 16] = [
-    0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806, 0x0809, 0x080a, 0x080b, 0x0807, 0x0808,
-    0x0401, 0x0501, 0x0601, 0x0203, 0x0201,
+    0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806, 0x0809, 0x080a, 0x080b, 0x0807, 0x0808, 0x0401,
+    0x0501, 0x0601, 0x0203, 0x0201,
 ];
 
 /// Which key shares a TLS 1.3 hello carries.
@@ -102,7 +102,11 @@ impl ClientHelloSpec {
         let mut record = Vec::with_capacity(handshake.len() + 5);
         record.push(0x16); // handshake
         // The record layer says TLS 1.0 for every hello above SSLv3, as browsers do.
-        let record_version: u16 = if self.protocol == Protocol::Ssl3 { 0x0300 } else { 0x0301 };
+        let record_version: u16 = if self.protocol == Protocol::Ssl3 {
+            0x0300
+        } else {
+            0x0301
+        };
         record.extend_from_slice(&record_version.to_be_bytes());
         push_u16(&mut record, handshake.len());
         record.extend_from_slice(&handshake);
@@ -247,7 +251,11 @@ mod tests {
         assert_eq!(suites, vec![0xc02f, 0x009c]);
         let extensions = hello.ext.expect("extensions");
         let (_, parsed) = tls_parser::parse_tls_client_hello_extensions(extensions).expect("ext");
-        assert!(parsed.iter().any(|e| matches!(e, tls_parser::TlsExtension::SNI(_))));
+        assert!(
+            parsed
+                .iter()
+                .any(|e| matches!(e, tls_parser::TlsExtension::SNI(_)))
+        );
     }
 
     #[test]

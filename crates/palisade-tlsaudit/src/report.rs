@@ -243,6 +243,22 @@ impl TlsReport {
             Some(false) => "no",
             None => "not tested",
         };
+        let legacy = [
+            Protocol::Ssl3,
+            Protocol::Tls10,
+            Protocol::Tls11,
+            Protocol::Tls12,
+        ]
+        .iter()
+        .any(|p| self.supports(*p));
+        // Renegotiation, compression and heartbeat do not exist in TLS 1.3.
+        let legacy_only = |v: Option<bool>| {
+            if v.is_none() && !legacy {
+                "n/a (no TLS <= 1.2)"
+            } else {
+                yes_no(v)
+            }
+        };
         let _ = writeln!(
             out,
             "TLS audit of {} (SNI {}, {}) — {} connections, {} ms",
@@ -355,9 +371,13 @@ impl TlsReport {
         let _ = writeln!(
             out,
             "  secure renegotiation   {}",
-            yes_no(self.secure_renegotiation)
+            legacy_only(self.secure_renegotiation)
         );
-        let _ = writeln!(out, "  compression (DEFLATE)  {}", yes_no(self.compression));
+        let _ = writeln!(
+            out,
+            "  compression (DEFLATE)  {}",
+            legacy_only(self.compression)
+        );
         match &self.heartbeat {
             Some(hb) => {
                 let _ = writeln!(
@@ -372,7 +392,7 @@ impl TlsReport {
                 );
             }
             None => {
-                let _ = writeln!(out, "  heartbeat extension    not tested");
+                let _ = writeln!(out, "  heartbeat extension    {}", legacy_only(None));
             }
         }
         match &self.hsts {
@@ -385,7 +405,12 @@ impl TlsReport {
                 );
             }
             None => {
-                let _ = writeln!(out, "  HSTS                   not tested");
+                let reason = if self.supports(Protocol::Tls12) || self.supports(Protocol::Tls13) {
+                    "not tested"
+                } else {
+                    "not tested (needs TLS 1.2 or 1.3)"
+                };
+                let _ = writeln!(out, "  HSTS                   {reason}");
             }
         }
         match &self.early_data {
@@ -398,7 +423,12 @@ impl TlsReport {
                 );
             }
             None => {
-                let _ = writeln!(out, "  TLS 1.3 early data     not tested");
+                let reason = if self.supports(Protocol::Tls13) {
+                    "not tested"
+                } else {
+                    "n/a (no TLS 1.3)"
+                };
+                let _ = writeln!(out, "  TLS 1.3 early data     {reason}");
             }
         }
         let _ = writeln!(

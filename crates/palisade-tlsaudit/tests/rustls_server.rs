@@ -134,3 +134,35 @@ fn untrusted_wrong_name_no_hsts_and_early_data_are_findings() {
     assert_eq!(untrusted.cwe, 295);
     assert!(report.render_table().contains("DOES NOT MATCH"));
 }
+
+#[test]
+fn tls13_only_server_chain_comes_from_the_rustls_handshake() {
+    let pki = TestPki::new(80);
+    let server =
+        RustlsServer::start_with_versions(&pki, HSTS_RESPONSE, false, &[&rustls::version::TLS13]);
+    let (options, _ca) = options_with_ca(&pki);
+    let report = audit(&target(server.port), &options).expect("audit");
+    assert!(report.supports(Protocol::Tls13));
+    assert!(!report.supports(Protocol::Tls12));
+    let chain = report.certificate.as_ref().expect("certificate");
+    assert!(chain.source.starts_with("rustls"), "{}", chain.source);
+    assert!(chain.chain_trusted, "{:?}", chain.validation_error);
+    // No TLS <= 1.2: renegotiation, compression and heartbeat do not apply.
+    assert_eq!(report.secure_renegotiation, None);
+    assert_eq!(report.compression, None);
+    assert!(report.render_table().contains("n/a (no TLS <= 1.2)"));
+    assert_eq!(
+        report.hsts.as_ref().and_then(|h| h.max_age),
+        Some(63_072_000)
+    );
+    let groups = report.groups.as_ref().expect("groups");
+    assert_eq!(groups.protocol, Protocol::Tls13);
+    assert_eq!(groups.groups.len(), 3);
+    // TLS 1.3 only, ECDSA P-256 signed with SHA-256, 81-day lifetime: modern.
+    assert_eq!(
+        report.mozilla_profile.as_deref(),
+        Some("modern"),
+        "{:#?}",
+        report.mozilla_profiles
+    );
+}

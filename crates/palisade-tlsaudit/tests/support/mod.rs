@@ -69,10 +69,25 @@ pub struct RustlsServer {
 }
 
 impl RustlsServer {
+    /// TLS 1.2 and 1.3.
     pub fn start(pki: &TestPki, response: &'static str, early_data: bool) -> Self {
+        Self::start_with_versions(
+            pki,
+            response,
+            early_data,
+            &[&rustls::version::TLS13, &rustls::version::TLS12],
+        )
+    }
+
+    pub fn start_with_versions(
+        pki: &TestPki,
+        response: &'static str,
+        early_data: bool,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> Self {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = ServerConfig::builder_with_provider(provider)
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .with_protocol_versions(versions)
             .expect("versions")
             .with_no_client_auth()
             .with_single_cert(

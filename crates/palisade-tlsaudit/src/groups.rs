@@ -1,4 +1,4 @@
-//! Key-exchange group enumeration.
+//! Key-exchange group enumeration and the size of finite-field DHE parameters.
 //!
 //! TLS 1.3: a hello with an empty key_share list makes the server name, in a HelloRetryRequest,
 //! the group it prefers among `supported_groups`; remove it and ask again. TLS ≤ 1.2: offer only
@@ -253,5 +253,43 @@ pub(crate) fn enumerate_ecdhe(
     GroupSupport {
         protocol,
         groups: found,
+    }
+}
+
+/// Size in bits of the DH prime the server uses with the (TLS ≤ 1.2) DHE suites `dhe_suites`,
+/// read from the ServerKeyExchange's ServerDHParams (RFC 5246 §7.4.3: dh_p is the first field).
+pub(crate) fn dhe_prime_bits(
+    prober: &Prober<'_>,
+    protocol: Protocol,
+    dhe_suites: Vec<u16>,
+) -> Option<u32> {
+    let spec = prober.hello(protocol, dhe_suites);
+    let answer = prober.ask(&spec, ReadUntil::HelloDone).ok()?;
+    prime_bits(&answer.server_key_exchange?)
+}
+
+/// Bits of the big-endian `dh_p` at the start of ServerDHParams.
+fn prime_bits(params: &[u8]) -> Option<u32> {
+    let (len, rest) = params.split_first_chunk::<2>()?;
+    let prime = rest.get(..usize::from(u16::from_be_bytes(*len)))?;
+    let start = prime.iter().position(|b| *b != 0)?;
+    let significant = &prime[start..];
+    let leading_zero_bits = significant.first().map_or(0, |b| b.leading_zeros());
+    Some(u32::try_from(significant.len()).ok()? * 8 - leading_zero_bits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prime_bits_skips_leading_zeros() {
+        let mut params = vec![0, 129, 0];
+        params.extend([0xff; 128]);
+        params.extend([0, 1, 2]); // dh_g
+        assert_eq!(prime_bits(&params), Some(1024));
+        assert_eq!(prime_bits(&[0, 2, 0x01, 0x00]), Some(9));
+        assert_eq!(prime_bits(&[0, 5, 1]), None, "truncated");
+        assert_eq!(prime_bits(&[]), None);
     }
 }

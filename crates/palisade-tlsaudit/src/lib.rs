@@ -120,6 +120,24 @@ pub fn audit(target: &TlsTarget, options: &TlsAuditOptions) -> Result<TlsReport,
         None
     };
 
+    let dhe_prime_bits = match legacy {
+        Some((protocol, _)) if options.probes.groups => {
+            let dhe: Vec<u16> = cipher_suites
+                .iter()
+                .filter(|c| c.protocol == protocol)
+                .flat_map(|c| &c.accepted)
+                .filter(|s| s.name.starts_with("TLS_DHE_") || s.name.starts_with("TLS_DH_anon_"))
+                .map(|s| s.id)
+                .collect();
+            if dhe.is_empty() {
+                None
+            } else {
+                groups::dhe_prime_bits(&prober, protocol, dhe)
+            }
+        }
+        _ => None,
+    };
+
     let legacy_hello = legacy.and_then(|(_, answer)| answer.hello.as_ref());
     let (secure_renegotiation, compression, heartbeat) = match (options.probes.extensions, legacy) {
         (true, Some((protocol, _))) => {
@@ -246,6 +264,7 @@ pub fn audit(target: &TlsTarget, options: &TlsAuditOptions) -> Result<TlsReport,
         cipher_suites,
         forward_secrecy,
         groups,
+        dhe_prime_bits,
         certificate,
         ocsp_stapling,
         secure_renegotiation,

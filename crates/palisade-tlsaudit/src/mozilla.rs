@@ -2,7 +2,8 @@
 //! report against each.
 //!
 //! The requirements restate Mozilla's published Server Side TLS guidelines (version 5.7):
-//! allowed protocol versions, cipher suites (IANA names), key-exchange groups, certificate key
+//! allowed protocol versions, cipher suites (IANA names), key-exchange groups, DHE prime size,
+//! certificate key
 //! types and sizes, certificate signature algorithms and the longest certificate lifetime.
 //! A server complies with a profile when everything it accepts is allowed by the profile and it
 //! offers the profile's newest protocol. Recommendations that are not about what the server
@@ -33,6 +34,9 @@ pub(crate) struct Profile {
     pub legacy_suites: &'static [&'static str],
     /// Elliptic-curve groups (finite-field groups are governed by the DHE suites).
     pub ec_groups: &'static [&'static str],
+    /// Smallest finite-field DHE prime (modern has no DHE suite, so any DHE is already a suite
+    /// deviation there).
+    pub min_dhe_bits: u32,
     pub certificate: CertificateRule,
 }
 
@@ -102,6 +106,7 @@ pub(crate) const PROFILES: [Profile; 3] = [
         tls13_suites: TLS13_SUITES,
         legacy_suites: &[],
         ec_groups: EC_GROUPS,
+        min_dhe_bits: 2048,
         certificate: CertificateRule {
             ec_curves: &["secp256r1"],
             min_rsa_bits: None,
@@ -115,6 +120,7 @@ pub(crate) const PROFILES: [Profile; 3] = [
         tls13_suites: TLS13_SUITES,
         legacy_suites: INTERMEDIATE_LEGACY_SUITES,
         ec_groups: EC_GROUPS,
+        min_dhe_bits: 2048,
         certificate: CertificateRule {
             ec_curves: &["secp256r1", "secp384r1"],
             min_rsa_bits: Some(2048),
@@ -133,6 +139,7 @@ pub(crate) const PROFILES: [Profile; 3] = [
         tls13_suites: TLS13_SUITES,
         legacy_suites: OLD_LEGACY_SUITES,
         ec_groups: EC_GROUPS,
+        min_dhe_bits: 1024,
         certificate: CertificateRule {
             ec_curves: &["secp256r1", "secp384r1"],
             min_rsa_bits: Some(2048),
@@ -181,6 +188,14 @@ pub(crate) fn verdict(profile: &Profile, report: &TlsReport) -> ProfileVerdict {
                 deviations.push(format!("accepts group {}", group.name));
             }
         }
+    }
+    if let Some(bits) = report.dhe_prime_bits
+        && bits < profile.min_dhe_bits
+    {
+        deviations.push(format!(
+            "DHE prime {bits} bits (profile: at least {})",
+            profile.min_dhe_bits
+        ));
     }
     if let Some(leaf) = report
         .certificate

@@ -196,6 +196,8 @@ pub struct TlsReport {
     pub cipher_suites: Vec<ProtocolCipherSuites>,
     pub forward_secrecy: Option<ForwardSecrecy>,
     pub groups: Option<GroupSupport>,
+    /// Bits of the finite-field DH prime used with DHE suites (TLS ≤ 1.2), when any is accepted.
+    pub dhe_prime_bits: Option<u32>,
     pub certificate: Option<CertificateChain>,
     /// A stapled OCSP response was sent for status_request.
     pub ocsp_stapling: Option<bool>,
@@ -315,6 +317,9 @@ impl TlsReport {
                     names.join(", ")
                 }
             );
+        }
+        if let Some(bits) = self.dhe_prime_bits {
+            let _ = writeln!(out, "DHE parameters: {bits}-bit prime");
         }
         if let Some(chain) = &self.certificate {
             let _ = writeln!(out, "\nCertificate chain (from {})", chain.source);

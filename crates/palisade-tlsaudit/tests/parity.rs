@@ -285,6 +285,13 @@ fn palisade_facts(report: &TlsReport) -> Facts {
                 .map(|g| g.name.clone())),
         );
     }
+    facts.push(
+        "DHE prime bits",
+        report
+            .dhe_prime_bits
+            .map(|b| b.to_string())
+            .unwrap_or_default(),
+    );
     if let Some(leaf) = report
         .certificate
         .as_ref()
@@ -363,6 +370,23 @@ fn sslyze_facts(json: &Value) -> Facts {
                 .map(iana_group)),
         );
     }
+    // Size of the DH prime of the first accepted DHE suite of the newest protocol below 1.3.
+    let dhe_bits = SSLYZE_VERSIONS
+        .iter()
+        .rev()
+        .filter(|(protocol, _)| *protocol != Protocol::Tls13)
+        .find_map(|(_, key)| {
+            scan[key]["result"]["accepted_cipher_suites"]
+                .as_array()?
+                .iter()
+                .find(|s| s["ephemeral_key"]["type_name"] == "DH")
+                .map(|s| match &s["ephemeral_key"]["size"] {
+                    Value::String(size) => size.clone(),
+                    other => other.to_string(),
+                })
+        })
+        .unwrap_or_default();
+    facts.push("DHE prime bits", dhe_bits);
     let deployment = &scan["certificate_info"]["result"]["certificate_deployments"][0];
     let leaf = &deployment["received_certificate_chain"][0];
     if leaf.is_object() {
@@ -552,8 +576,9 @@ fn openssl_accepts(server_name: &str, port: u16, protocol: Protocol, suite: &str
     String::from_utf8_lossy(&output.stdout).contains(&format!("Cipher is {openssl_name}"))
 }
 
-/// Audit and compare one endpoint; returns the keys on which the tools disagree.
-fn compare(dir: &Path, name: &str, server_name: &str, port: u16) -> Vec<String> {
+/// Audit and compare one endpoint; returns Palisade's finding ids and the keys on which the
+/// tools disagree.
+fn compare(dir: &Path, name: &str, server_name: &str, port: u16) -> (Vec<String>, Vec<String>) {
     let mut target = TlsTarget::new("127.0.0.1", port);
     target.sni = Some(server_name.to_string());
     let started = Instant::now();
@@ -641,7 +666,8 @@ fn compare(dir: &Path, name: &str, server_name: &str, port: u16) -> Vec<String> 
             .collect::<Vec<_>>()
             .join(", ")
     );
-    disagreements
+    let finding_ids = report.findings.iter().map(|f| f.id.clone()).collect();
+    (finding_ids, disagreements)
 }
 
 #[test]
@@ -651,19 +677,39 @@ fn palisade_agrees_with_sslyze_on_nginx_and_rustls() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let nginx = start_nginx(dir.path());
-    let strong = compare(dir.path(), "nginx-strong", "localhost", nginx.strong);
-    let weak = compare(dir.path(), "nginx-weak", "weak.localhost", nginx.weak);
+    let (strong_findings, strong) = compare(dir.path(), "nginx-strong", "localhost", nginx.strong);
+    let (weak_findings, weak) = compare(dir.path(), "nginx-weak", "weak.localhost", nginx.weak);
     let pki = support::TestPki::new(80);
     let rustls_server = support::RustlsServer::start(
         &pki,
         "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
         false,
     );
-    let rustls = compare(dir.path(), "rustls", "localhost", rustls_server.port);
+    let (_, rustls) = compare(dir.path(), "rustls", "localhost", rustls_server.port);
     assert!(
         strong.is_empty(),
         "nginx strong: tools disagree on {strong:?}"
     );
     assert!(weak.is_empty(), "nginx weak: tools disagree on {weak:?}");
     assert!(rustls.is_empty(), "rustls: tools disagree on {rustls:?}");
+    // What each configuration is built to show (self-signed certificates are untrusted).
+    assert_eq!(
+        strong_findings,
+        ["tls.cert.untrusted", "tls.ocsp.not_stapled"]
+    );
+    for id in [
+        "tls.protocol.tls10",
+        "tls.protocol.tls11",
+        "tls.cipher.anonymous",
+        "tls.cipher.no_forward_secrecy",
+        "tls.cipher.cbc",
+        "tls.dh.weak",
+        "tls.hsts.missing",
+        "tls.mozilla.intermediate",
+    ] {
+        assert!(
+            weak_findings.iter().any(|f| f == id),
+            "weak nginx: no {id} in {weak_findings:?}"
+        );
+    }
 }

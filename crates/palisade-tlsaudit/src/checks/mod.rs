@@ -7,6 +7,7 @@ use crate::target::TlsAuditOptions;
 mod certificate;
 mod cipher_suites;
 mod compression;
+mod dh_parameters;
 mod early_data;
 mod groups;
 mod heartbleed;
@@ -21,6 +22,7 @@ const CHECKS: &[fn(&TlsReport, &TlsAuditOptions) -> Vec<TlsFinding>] = &[
     protocols::check,
     cipher_suites::check,
     groups::check,
+    dh_parameters::check,
     certificate::check,
     renegotiation::check,
     compression::check,

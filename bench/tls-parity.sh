@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Parity and speed of Palisade's TLS audit against sslyze on local servers: nginx (Debian) with a
-# strong configuration (TLS 1.2 + 1.3, AEAD ECDSA suites only) and a deliberately weak one
+# strong configuration (TLS 1.2 + 1.3, AEAD ECDSA suites only, 0-RTT on) and a deliberately weak one
 # (TLS 1.0/1.1/1.2, "ALL:@SECLEVEL=0", 1024-bit DH), and an in-process rustls server. Prints, per
 # server, a side-by-side table of protocols, accepted cipher suites per protocol, EC groups,
 # certificate facts, compression / secure renegotiation / Heartbleed / early data, and both tools'

@@ -11,7 +11,7 @@ use tls_parser::{TlsCipherEnc, TlsCipherEncMode, TlsCipherKx, TlsCipherSuite};
 use crate::probe::Prober;
 use crate::protocol::Protocol;
 use crate::report::{CipherSuite, ProtocolCipherSuites, ProtocolSupport};
-use crate::wire::answer::{ReadUntil, ServerAnswer};
+use crate::wire::answer::{AnswerError, ReadUntil, ServerAnswer};
 
 /// Upper bound on enumeration rounds for one protocol (the registry has fewer suites).
 const MAX_ROUNDS: usize = 512;
@@ -104,11 +104,24 @@ pub(crate) fn probe_version(prober: &Prober<'_>, protocol: Protocol) -> VersionP
 }
 
 /// The suite a server picks from `offered` for `protocol`, if it accepts any.
-fn chosen_suite(prober: &Prober<'_>, protocol: Protocol, offered: &[u16]) -> Option<u16> {
+/// `Err` when the answer was lost to a timeout or an I/O error rather than refused: the server
+/// may have accepted something, so an enumeration that stops there says so.
+fn chosen_suite(
+    prober: &Prober<'_>,
+    protocol: Protocol,
+    offered: &[u16],
+) -> Result<Option<u16>, AnswerError> {
     let spec = prober.hello(protocol, offered.to_vec());
-    let answer = prober.ask(&spec, ReadUntil::ServerHello).ok()?;
-    let hello = answer.hello?;
-    (hello.version == protocol.wire_version()).then_some(hello.cipher_suite)
+    let answer = match prober.ask(&spec, ReadUntil::ServerHello) {
+        Ok(answer) => answer,
+        Err(e @ (AnswerError::Timeout | AnswerError::Io(_))) => return Err(e),
+        // An alert, a close or a non-TLS answer: the server refuses what was offered.
+        Err(_) => return Ok(None),
+    };
+    Ok(answer
+        .hello
+        .filter(|hello| hello.version == protocol.wire_version())
+        .map(|hello| hello.cipher_suite))
 }
 
 /// Enumerate the suites `protocol` accepts. `first` is the suite the version probe negotiated.
@@ -125,8 +138,16 @@ pub(crate) fn enumerate(
         if remaining.is_empty() {
             break;
         }
-        let Some(chosen) = chosen_suite(prober, protocol, &remaining) else {
-            break;
+        let chosen = match chosen_suite(prober, protocol, &remaining) {
+            Ok(Some(chosen)) => chosen,
+            Ok(None) => break,
+            Err(e) => {
+                notes.push(format!(
+                    "{protocol}: cipher-suite enumeration stopped after {} suites: {e}",
+                    accepted.len()
+                ));
+                break;
+            }
         };
         if !remaining.contains(&chosen) {
             notes.push(format!(
@@ -143,8 +164,8 @@ pub(crate) fn enumerate(
         let mut reversed = accepted.clone();
         reversed.reverse();
         match (
-            chosen_suite(prober, protocol, &accepted),
-            chosen_suite(prober, protocol, &reversed),
+            chosen_suite(prober, protocol, &accepted).ok().flatten(),
+            chosen_suite(prober, protocol, &reversed).ok().flatten(),
         ) {
             (Some(a), Some(b)) => Some(a == b),
             _ => None,

@@ -84,12 +84,31 @@ fn run(program: &str, args: &[&str]) {
 /// nginx with a strong and a weak server; stopped on drop.
 struct Nginx {
     child: Child,
+    prefix: PathBuf,
     strong: u16,
     weak: u16,
 }
 
 impl Drop for Nginx {
+    /// `nginx -s stop` (SIGTERM to the master, which stops its worker); SIGKILL would leave
+    /// the worker running without its master.
     fn drop(&mut self) {
+        let config = self.prefix.join("nginx.conf");
+        let _ = Command::new("nginx")
+            .arg("-p")
+            .arg(&self.prefix)
+            .arg("-c")
+            .arg(&config)
+            .args(["-s", "stop"])
+            .stderr(Stdio::null())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -209,6 +228,7 @@ http {{
         .expect("start nginx");
     let nginx = Nginx {
         child,
+        prefix: dir.to_path_buf(),
         strong,
         weak,
     };

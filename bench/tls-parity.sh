@@ -13,7 +13,7 @@
 # Usage: bash bench/tls-parity.sh
 # Needs: nginx and openssl (apt-get install nginx openssl), sslyze in a venv:
 #   python3 -m venv $HOME/.cache/palisade-sslyze-venv
-#   $HOME/.cache/palisade-sslyze-venv/bin/pip install sslyze
+#   $HOME/.cache/palisade-sslyze-venv/bin/pip install sslyze==6.3.1
 # (or PALISADE_SSLYZE_PYTHON=/path/to/python with sslyze importable).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

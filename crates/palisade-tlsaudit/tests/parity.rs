@@ -46,7 +46,7 @@ fn missing_tool() -> Option<String> {
     let python = sslyze_python();
     if !runs(&python, &["-c", "import sslyze"]) {
         return Some(format!(
-            "sslyze not importable with {} (python3 -m venv $HOME/.cache/palisade-sslyze-venv && $HOME/.cache/palisade-sslyze-venv/bin/pip install sslyze)",
+            "sslyze not importable with {} (python3 -m venv $HOME/.cache/palisade-sslyze-venv && $HOME/.cache/palisade-sslyze-venv/bin/pip install sslyze==6.3.1)",
             python.display()
         ));
     }

@@ -101,6 +101,6 @@ set +e
     --output "$WORK/python.json" 2>/dev/null
 set -e
 end=$(date +%s%N)
-python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(f"500-package poetry.lock: {r[\"packages_audited\"]} audited, {len(r[\"packages\"])} vulnerable, {sum(len(p[\"findings\"]) for p in r[\"packages\"])} findings", end="")' "$WORK/python.json"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("500-package poetry.lock: %d audited, %d vulnerable, %d findings" % (r["packages_audited"], len(r["packages"]), sum(len(p["findings"]) for p in r["packages"])), end="")' "$WORK/python.json"
 echo " — wall $(( (end - start) / 1000000 )) ms"
 exit $status

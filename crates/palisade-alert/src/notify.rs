@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use lettre::message::{Mailbox, Message, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{SmtpTransport, Transport};
 use palisade_core::Severity;
 
@@ -272,6 +272,9 @@ pub struct SmtpSettings {
     pub credentials: Option<(String, String)>,
     /// Timeout of each SMTP command.
     pub timeout: Duration,
+    /// A PEM file of CA certificates trusted for the server's certificate, besides the public
+    /// (webpki) roots: for a server with a private CA.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for SmtpSettings {
@@ -282,6 +285,7 @@ impl std::fmt::Debug for SmtpSettings {
             .field("security", &self.security)
             .field("user", &self.credentials.as_ref().map(|(user, _)| user))
             .field("timeout", &self.timeout)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -313,8 +317,25 @@ impl SmtpNotifier {
         for to in &addresses.to {
             mailbox(to)?;
         }
-        let tls = || {
-            TlsParameters::new(settings.host.clone())
+        let extra_roots = match &settings.ca_file {
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    AlertError::invalid("SMTP ca_file", format!("{}: {e}", path.display()))
+                })?;
+                let certificate = Certificate::from_pem(&pem).map_err(|e| {
+                    AlertError::invalid("SMTP ca_file", format!("{}: {e}", path.display()))
+                })?;
+                Some(certificate)
+            }
+            None => None,
+        };
+        let tls = move || {
+            let mut builder = TlsParameters::builder(settings.host.clone());
+            if let Some(root) = extra_roots {
+                builder = builder.add_root_certificate(root);
+            }
+            builder
+                .build()
                 .map_err(|e| AlertError::invalid("SMTP TLS settings", e.to_string()))
         };
         let security = match settings.security {

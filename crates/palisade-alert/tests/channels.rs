@@ -1,12 +1,11 @@
 //! Alert channels end to end: mail files in a directory, webhooks (JSON and
 //! Slack) to a local receiver with retries, and SMTP with authentication to a
-//! real SMTP server on loopback (Python's aiosmtpd: set
-//! `PALISADE_AIOSMTPD_PYTHON` to a Python that has it; otherwise that test is
-//! skipped with a notice, and fails when `CI=true`).
+//! real SMTP server on loopback — plain, STARTTLS and implicit TLS with a private
+//! CA (Python's aiosmtpd: set `PALISADE_AIOSMTPD_PYTHON` to a Python that has
+//! it; otherwise those tests are skipped with a notice, and fail when `CI=true`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,6 +15,7 @@ use palisade_alert::{
     SmtpSettings, WebhookFormat, WebhookNotifier,
 };
 use palisade_core::{EventSink, SecurityEvent, Severity};
+use palisade_testkit::{SmtpMode, SmtpServer, TestPki};
 use serde_json::Value;
 
 #[derive(Clone, Default)]
@@ -35,6 +35,11 @@ impl Collect {
             .iter()
             .map(|e| e.action.clone())
             .collect()
+    }
+
+    fn messages(&self) -> Vec<String> {
+        let events = self.0.lock().expect("collect");
+        events.iter().map(|e| e.message.clone()).collect()
     }
 }
 
@@ -288,89 +293,9 @@ fn an_unreachable_webhook_is_a_failure_event() {
     );
 }
 
-/// aiosmtpd on loopback, saving each message (with the AUTH user) into a directory.
-struct SmtpServer {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-const SMTP_SERVER: &str = r#"
-import os, sys
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
-out, port = sys.argv[1], int(sys.argv[2])
-class Save:
-    async def handle_DATA(self, server, session, envelope):
-        user = session.auth_data.decode() if isinstance(session.auth_data, bytes) else ""
-        n = len(os.listdir(out))
-        tmp = os.path.join(out, "%d.tmp" % n)
-        with open(tmp, "wb") as f:
-            f.write(("X-Test-Auth-User: %s\r\nX-Test-Rcpt: %s\r\n" % (user, ",".join(envelope.rcpt_tos))).encode())
-            f.write(envelope.content)
-        os.rename(tmp, os.path.join(out, "%d.eml" % n))
-        return "250 OK"
-def check(server, session, envelope, mechanism, auth_data):
-    ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"palisade" and auth_data.password == b"s3cret"
-    return AuthResult(success=ok, auth_data=auth_data.login if ok else None)
-c = Controller(Save(), hostname="127.0.0.1", port=port, authenticator=check, auth_require_tls=False)
-c.start()
-print("ready", flush=True)
-sys.stdin.read()
-c.stop()
-"#;
-
-fn start_smtp() -> Option<SmtpServer> {
-    let python = std::env::var("PALISADE_AIOSMTPD_PYTHON").unwrap_or_else(|_| "python3".into());
-    let usable = Command::new(&python)
-        .args(["-c", "import aiosmtpd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !usable {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{python} has no aiosmtpd and CI=true; set PALISADE_AIOSMTPD_PYTHON");
-        }
-        eprintln!(
-            "SKIPPED smtp test: {python} cannot import aiosmtpd; set PALISADE_AIOSMTPD_PYTHON to a Python with aiosmtpd installed"
-        );
-        return None;
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let mut child = Command::new(&python)
-        .args([
-            "-c",
-            SMTP_SERVER,
-            &dir.path().display().to_string(),
-            &port.to_string(),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start aiosmtpd");
-    let mut ready = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut ready)
-        .expect("ready line");
-    assert_eq!(ready.trim(), "ready");
-    Some(SmtpServer { child, port, dir })
-}
-
 #[test]
 fn smtp_delivers_an_authenticated_mail_to_a_real_server() {
-    let Some(server) = start_smtp() else {
+    let Some(server) = SmtpServer::start(SmtpMode::Plain, None) else {
         return;
     };
     let settings = SmtpSettings {
@@ -379,6 +304,7 @@ fn smtp_delivers_an_authenticated_mail_to_a_real_server() {
         security: SmtpSecurity::Plain,
         credentials: Some(("palisade".into(), "s3cret".into())),
         timeout: Duration::from_secs(5),
+        ca_file: None,
     };
     let output = Collect::default();
     let alerter = start(
@@ -390,7 +316,7 @@ fn smtp_delivers_an_authenticated_mail_to_a_real_server() {
     alerter.observe(&finding("192.0.2.9"));
     alerter.flush();
     assert_eq!(output.actions(), ["alert_delivered"]);
-    let mail = std::fs::read_to_string(server.dir.path().join("0.eml")).expect("mail saved");
+    let mail = std::fs::read_to_string(server.dir().join("0.eml")).expect("mail saved");
     assert!(
         mail.starts_with("X-Test-Auth-User: palisade\r\nX-Test-Rcpt: secops@example.test\r\n"),
         "{mail}"
@@ -415,4 +341,70 @@ fn smtp_delivers_an_authenticated_mail_to_a_real_server() {
     alerter.observe(&finding("192.0.2.9"));
     alerter.flush();
     assert_eq!(output.actions(), ["alert_delivery_failed"]);
+}
+
+/// STARTTLS and implicit TLS against a server with a private CA: delivered (encrypted, authenticated)
+/// when `ca_file` names that CA, refused as a failed delivery (an event) when it does not.
+#[test]
+fn smtp_over_starttls_and_implicit_tls_verifies_the_server_certificate() {
+    let pki = TestPki::new(30);
+    let ca_dir = tempfile::tempdir().expect("temp dir");
+    let ca_file = pki.write_to(ca_dir.path()).ca;
+    for (mode, security) in [
+        (SmtpMode::StartTls, SmtpSecurity::StartTls),
+        (SmtpMode::ImplicitTls, SmtpSecurity::ImplicitTls),
+    ] {
+        let Some(server) = SmtpServer::start(mode, Some(&pki)) else {
+            return;
+        };
+        let settings = SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: server.port,
+            security,
+            credentials: Some(("palisade".into(), "s3cret".into())),
+            timeout: Duration::from_secs(5),
+            ca_file: Some(ca_file.clone()),
+        };
+        let output = Collect::default();
+        let alerter = start(
+            vec![Box::new(
+                SmtpNotifier::new(&settings, addresses(), Severity::Medium).expect("smtp"),
+            )],
+            &output,
+        );
+        alerter.observe(&finding("192.0.2.9"));
+        alerter.flush();
+        assert_eq!(
+            output.actions(),
+            ["alert_delivered"],
+            "{mode:?}: {:?}",
+            output.messages()
+        );
+        let messages = server.messages();
+        assert_eq!(messages.len(), 1, "{mode:?}");
+        assert!(
+            messages[0].starts_with(
+                "X-Test-Auth-User: palisade\r\nX-Test-Rcpt: secops@example.test\r\nX-Test-TLS: yes\r\n"
+            ),
+            "{mode:?}: {}",
+            messages[0]
+        );
+
+        // Without the private CA the certificate is not trusted: nothing is sent.
+        let untrusted = SmtpSettings {
+            ca_file: None,
+            ..settings
+        };
+        let output = Collect::default();
+        let alerter = start(
+            vec![Box::new(
+                SmtpNotifier::new(&untrusted, addresses(), Severity::Medium).expect("smtp"),
+            )],
+            &output,
+        );
+        alerter.observe(&finding("192.0.2.9"));
+        alerter.flush();
+        assert_eq!(output.actions(), ["alert_delivery_failed"], "{mode:?}");
+        assert_eq!(server.messages().len(), 1, "{mode:?}");
+    }
 }

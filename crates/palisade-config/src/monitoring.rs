@@ -32,6 +32,7 @@
 //! security = "starttls"
 //! username = "palisade"
 //! password = "env:SMTP_PASSWORD"
+//! ca_file = "/etc/palisade/smtp-ca.pem"   # a private CA for the server certificate
 //! ```
 
 use std::collections::BTreeMap;
@@ -296,6 +297,9 @@ pub struct Smtp {
     /// AUTH password; a secret reference.
     #[serde(default)]
     pub password: Option<Secret>,
+    /// PEM file of CA certificates trusted for the server's certificate besides the public roots.
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
     /// Channel threshold (default: `[alert] min_severity`).
     #[serde(default)]
     pub min_severity: Option<AlertSeverity>,

@@ -247,6 +247,7 @@ fn notifiers(config: &Config) -> anyhow::Result<Vec<Box<dyn Notifier>>> {
                 (user, password)
             }),
             timeout: Duration::from_secs(15),
+            ca_file: smtp.ca_file.clone(),
         };
         notifiers.push(Box::new(
             SmtpNotifier::new(

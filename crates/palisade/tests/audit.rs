@@ -338,3 +338,150 @@ fn db_update_downloads_and_imports_an_archive() {
 fn zip_writer(buffer: &mut Vec<u8>) -> zip::ZipWriter<std::io::Cursor<&mut Vec<u8>>> {
     zip::ZipWriter::new(std::io::Cursor::new(buffer))
 }
+
+/// `(package, version, advisory id)` triples, vulnerabilities and informational warnings apart.
+type Findings = std::collections::BTreeSet<(String, String, String)>;
+
+/// The RustSec advisories cargo-audit reports for `lock` from the native advisory database `db`
+/// (yanked-crate warnings need the crates.io index and are left out).
+fn cargo_audit_findings(cargo_audit: &Path, db: &Path, lock: &Path) -> (Findings, Findings) {
+    let output = Command::new(cargo_audit)
+        .arg("audit")
+        .arg("--db")
+        .arg(db)
+        .args(["--no-fetch", "--stale", "--json", "-f"])
+        .arg(lock)
+        .output()
+        .expect("cargo-audit runs");
+    assert!(
+        output.status.code().is_some_and(|code| code <= 1),
+        "cargo-audit failed: {}",
+        text(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let triple = |item: &serde_json::Value| {
+        (
+            item["package"]["name"].as_str().expect("name").to_owned(),
+            item["package"]["version"]
+                .as_str()
+                .expect("version")
+                .to_owned(),
+            item["advisory"]["id"].as_str().expect("id").to_owned(),
+        )
+    };
+    let vulnerabilities = report["vulnerabilities"]["list"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(triple)
+        .collect();
+    let warnings = report["warnings"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(kind, _)| kind.as_str() != "yanked")
+        .flat_map(|(_, items)| items.as_array().into_iter().flatten())
+        .filter(|item| !item["advisory"].is_null())
+        .map(triple)
+        .collect();
+    (vulnerabilities, warnings)
+}
+
+/// The RustSec advisories `palisade audit` reports for `lock` (ids and RUSTSEC aliases).
+fn palisade_findings(data_dir: &Path, lock: &Path) -> (Findings, Findings) {
+    let output = palisade(
+        &[
+            "audit",
+            lock.to_str().expect("utf-8"),
+            "--data-dir",
+            data_dir.to_str().expect("utf-8"),
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--max-age",
+            "100000d",
+        ],
+        data_dir,
+    );
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let (mut vulnerabilities, mut warnings) = (Findings::new(), Findings::new());
+    for package in report["packages"].as_array().expect("packages") {
+        for finding in package["findings"].as_array().expect("findings") {
+            let aliases = finding["aliases"].as_array().into_iter().flatten();
+            let ids = std::iter::once(&finding["id"])
+                .chain(aliases)
+                .filter_map(serde_json::Value::as_str)
+                .filter(|id| id.starts_with("RUSTSEC-"));
+            for id in ids {
+                let triple = (
+                    package["name"].as_str().expect("name").to_owned(),
+                    package["version"].as_str().expect("version").to_owned(),
+                    id.to_owned(),
+                );
+                if finding["informational"].as_bool() == Some(true) {
+                    warnings.insert(triple);
+                } else {
+                    vulnerabilities.insert(triple);
+                }
+            }
+        }
+    }
+    (vulnerabilities, warnings)
+}
+
+/// Parity with cargo-audit on this repository's own lockfiles, both reading the same RustSec data
+/// (cargo-audit the native database, Palisade its OSV export). Needs cargo-audit (`cargo install
+/// cargo-audit --locked`; `PALISADE_CARGO_AUDIT` names the binary) and the advisory data
+/// (`PALISADE_ADVISORIES_DIR`); skipped with a notice without them, failed when `CI=true`.
+/// `bash bench/audit-parity.sh` runs the same comparison over more lockfiles, with timings.
+#[test]
+fn same_rustsec_findings_as_cargo_audit() {
+    let in_ci = std::env::var("CI").is_ok_and(|value| value == "true");
+    let advisories = std::env::var_os("PALISADE_ADVISORIES_DIR").map(PathBuf::from);
+    let cargo_audit = std::env::var_os("PALISADE_CARGO_AUDIT")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let home = std::env::var_os("CARGO_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))?;
+            Some(home.join("bin/cargo-audit")).filter(|path| path.is_file())
+        });
+    let (Some(advisories), Some(cargo_audit)) = (advisories, cargo_audit) else {
+        assert!(
+            !in_ci,
+            "CI=true needs PALISADE_ADVISORIES_DIR and cargo-audit (PALISADE_CARGO_AUDIT)"
+        );
+        eprintln!(
+            "SKIPPED cargo-audit parity: set PALISADE_ADVISORIES_DIR and install cargo-audit (cargo install cargo-audit --locked)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let osv = advisories.join("rustsec-osv/crates");
+    let output = palisade(
+        &[
+            "audit",
+            "db",
+            "import",
+            osv.to_str().expect("utf-8"),
+            "--data-dir",
+            dir.path().to_str().expect("utf-8"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut compared = 0;
+    for lock in ["Cargo.lock", "fuzz/Cargo.lock"] {
+        let lock = repository.join(lock);
+        let expected = cargo_audit_findings(&cargo_audit, &advisories.join("rustsec"), &lock);
+        let found = palisade_findings(dir.path(), &lock);
+        assert_eq!(found.0, expected.0, "vulnerabilities in {}", lock.display());
+        assert_eq!(found.1, expected.1, "warnings in {}", lock.display());
+        compared += expected.0.len() + expected.1.len();
+    }
+    // The comparison means something only if there is something to compare.
+    assert!(compared > 0, "cargo-audit found nothing to compare");
+}

@@ -1,6 +1,8 @@
 //! End to end through the real gateway: a scanner burst (404s on many paths)
 //! becomes an `anomaly_scanner_burst` finding in the event store, an alert
-//! mail in `data_dir/mail`, and a ban that refuses the scanner's next request.
+//! mail in `data_dir/mail`, and a ban that refuses the scanner's next request;
+//! a burst of failed logins becomes a lockout event, an alert mail delivered
+//! over STARTTLS to a real SMTP server (aiosmtpd), and a ban.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
@@ -197,5 +199,169 @@ fn a_scanner_burst_is_found_alerted_and_banned() {
             })
         })
     });
+    runtime.block_on(app.shutdown());
+}
+
+fn post_login(addr: SocketAddr, user: &str, password: &str) -> u16 {
+    let body = format!("username={user}&password={password}");
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    String::from_utf8_lossy(&response)
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+fn count_events(data: &Path, action: &str) -> usize {
+    EventReader::open_in(data)
+        .and_then(|reader| {
+            reader.search(&EventFilter {
+                action: Some(action.into()),
+                ..EventFilter::default()
+            })
+        })
+        .map_or(0, |found| found.len())
+}
+
+#[test]
+fn a_burst_of_failed_logins_is_locked_alerted_by_mail_and_banned() {
+    let pki = palisade_testkit::TestPki::new(30);
+    let Some(smtp) =
+        palisade_testkit::SmtpServer::start(palisade_testkit::SmtpMode::StartTls, Some(&pki))
+    else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let app = runtime
+        .block_on(palisade_demo::start_demo_app(SocketAddr::from((
+            [127, 0, 0, 1],
+            0,
+        ))))
+        .expect("demo app");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let ca = pki.write_to(dir.path()).ca;
+    let password = dir.path().join("smtp-password");
+    std::fs::write(&password, "s3cret\n").expect("write password");
+    let config = dir.path().join("palisade.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"data_dir = "data"
+
+[[listener]]
+addr = "127.0.0.1:0"
+
+[admin]
+enabled = false
+
+[[upstream]]
+name = "app"
+servers = ["http://{app}"]
+
+[[site]]
+hosts = ["*"]
+
+[[site.route]]
+name = "app"
+path = "/"
+upstream = "app"
+
+[[site.access.login]]
+path = "/login"
+username = "form:username"
+max_failures = 5
+window = "10m"
+lock = "15m"
+
+[monitor.responses]
+brute_force_account = "ban"
+
+[alert]
+min_severity = "medium"
+mail_files = false
+from = "Palisade <palisade@example.test>"
+to = ["secops@example.test"]
+
+[alert.smtp]
+host = "127.0.0.1"
+port = {port}
+security = "starttls"
+username = "palisade"
+password = "file:{password}"
+ca_file = "{ca}"
+
+[log]
+format = "json"
+level = "warn"
+"#,
+            app = app.addr,
+            port = smtp.port,
+            ca = ca.display(),
+            password = password.display(),
+        ),
+    )
+    .expect("write config");
+    let running = Running::start(&config, dir.path());
+    assert_eq!(get(running.gateway, "/"), 200, "not banned yet");
+    for attempt in 0..5 {
+        assert_eq!(
+            post_login(running.gateway, "alice", "wrong"),
+            401,
+            "failed login {attempt} reaches the application"
+        );
+    }
+    // The account is locked: the next attempt never reaches the application.
+    let locked = post_login(running.gateway, "alice", "wrong");
+    assert!(matches!(locked, 429 | 403), "locked attempt: {locked}");
+    eventually(&running, "the lockout is an event", || {
+        count_events(&data, "authn_login_fail_max") == 1
+    });
+    eventually(&running, "the finding is an event", || {
+        count_events(&data, "anomaly_brute_force_account") == 1
+    });
+    // The monitor's ban refuses every later request from that address.
+    eventually(&running, "the client is banned", || {
+        get(running.gateway, "/") == 403
+    });
+    eventually(&running, "the ban is an event", || {
+        count_events(&data, "response_ip_banned") == 1
+    });
+    eventually(&running, "an alert mail reaches the SMTP server", || {
+        smtp.messages()
+            .iter()
+            .any(|mail| mail.contains("Subject: [Palisade] MEDIUM anomaly_brute_force_account"))
+    });
+    let mail = smtp
+        .messages()
+        .into_iter()
+        .find(|mail| mail.contains("anomaly_brute_force_account"))
+        .expect("mail");
+    assert!(
+        mail.starts_with(
+            "X-Test-Auth-User: palisade\r\nX-Test-Rcpt: secops@example.test\r\nX-Test-TLS: yes\r\n"
+        ),
+        "{mail}"
+    );
+    assert!(
+        !mail.contains("s3cret"),
+        "the SMTP password leaked into the mail"
+    );
+    eventually(&running, "the delivery is an event", || {
+        count_events(&data, "alert_delivered") >= 1
+    });
+    drop(running);
     runtime.block_on(app.shutdown());
 }

@@ -5,63 +5,12 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rustls::ServerConfig;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-/// A CA and a leaf for `localhost` / 127.0.0.1 valid from yesterday for `days` days.
-pub struct TestPki {
-    pub ca_pem: String,
-    pub leaf_der: Vec<u8>,
-    pub leaf_pem: String,
-    pub leaf_key_der: Vec<u8>,
-    pub leaf_key_pem: String,
-}
-
-impl TestPki {
-    pub fn new(days: u64) -> Self {
-        let base = rcgen::date_time_ymd(2020, 1, 1);
-        let since_base = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("clock")
-            .as_secs()
-            - 1_577_836_800;
-        let not_before = base + Duration::from_secs(since_base - 86_400);
-        let not_after = base + Duration::from_secs(since_base + days * 86_400);
-
-        let ca_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("ca key");
-        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("ca params");
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "Palisade Test CA");
-        ca_params.not_before = not_before;
-        ca_params.not_after = not_after;
-        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).expect("ca");
-
-        let leaf_key =
-            rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("leaf key");
-        let mut leaf_params =
-            rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("leaf params");
-        leaf_params
-            .subject_alt_names
-            .push(rcgen::SanType::IpAddress("127.0.0.1".parse().expect("ip")));
-        leaf_params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "localhost");
-        leaf_params.not_before = not_before;
-        leaf_params.not_after = not_after;
-        let leaf = leaf_params.signed_by(&leaf_key, &ca).expect("leaf");
-        Self {
-            ca_pem: ca.pem(),
-            leaf_der: leaf.der().to_vec(),
-            leaf_pem: leaf.pem(),
-            leaf_key_der: leaf_key.serialize_der(),
-            leaf_key_pem: leaf_key.serialize_pem(),
-        }
-    }
-}
+pub use palisade_testkit::TestPki;
 
 /// A blocking rustls HTTPS server on 127.0.0.1 answering every request with `response`.
 pub struct RustlsServer {

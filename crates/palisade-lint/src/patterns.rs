@@ -135,7 +135,17 @@ impl Checker<'_> {
         }
     }
 
+    /// An import of `full` (a module, or `module.name` for `from module import name`).
     fn import(&mut self, full: &str, range: TextRange) {
+        self.import_matching(range, |m| crate::names::is_dotted_prefix(m, full));
+    }
+
+    /// A use of exactly a blacklisted import name (a call of `wsgiref.handlers.CGIHandler`).
+    fn import_exact(&mut self, full: &str, range: TextRange) {
+        self.import_matching(range, |m| m == full);
+    }
+
+    fn import_matching(&mut self, range: TextRange, matches: impl Fn(&str) -> bool) {
         let rules: Vec<&'static str> = self
             .import_rules
             .iter()
@@ -143,9 +153,7 @@ impl Checker<'_> {
                 let Matcher::Import { modules } = &r.matcher else {
                     return false;
                 };
-                modules
-                    .iter()
-                    .any(|m| full == m || full.starts_with(&format!("{m}.")))
+                modules.iter().any(|m| matches(m))
             })
             .map(|r| r.id.as_str())
             .collect();
@@ -159,21 +167,14 @@ impl Checker<'_> {
     fn call(&mut self, call: &ExprCall) {
         let q = self.qualify(&call.func);
         let name = q.as_ref().map(|q| q.name.as_str()).unwrap_or("");
-        let imported = q.as_ref().is_some_and(|q| q.imported);
+        // Bandit's `call_function_name`: the called attribute whatever the receiver is.
         let method = match &*call.func {
-            Expr::Attribute(a) if !imported => Some(a.attr.as_str()),
+            Expr::Attribute(a) => Some(a.attr.as_str()),
             _ => None,
         };
+        // Names match as written (import aliases resolved), imported or not, as Bandit's do.
         let mut candidates: Vec<&'static rules::Rule> = Vec::new();
-        // Builtins (`eval`) match only when not shadowed by an import.
-        let lookup_name = if imported || !name.contains('.') {
-            Some(name)
-        } else {
-            None
-        };
-        if let Some(n) = lookup_name
-            && let Some(r) = self.call_rules.get(n)
-        {
+        if let Some(r) = self.call_rules.get(name) {
             candidates.extend(r);
         }
         if let Some(m) = method
@@ -182,24 +183,6 @@ impl Checker<'_> {
             candidates.extend(r);
         }
         for rule in candidates {
-            let Matcher::Call {
-                kwarg_true,
-                kwarg_not_true,
-                ..
-            } = &rule.matcher
-            else {
-                continue;
-            };
-            if let Some(k) = kwarg_true
-                && !kwarg_is_true(call, k)
-            {
-                continue;
-            }
-            if let Some(k) = kwarg_not_true
-                && kwarg_is_true(call, k)
-            {
-                continue;
-            }
             if self.selection.enabled(&rule.id) {
                 self.hits.push(Hit {
                     rule: rule.id.as_str(),
@@ -207,21 +190,78 @@ impl Checker<'_> {
                 });
             }
         }
-        self.call_checks(call, name, imported, method);
+        self.dynamic_import(call, name);
+        self.call_checks(call, name, method);
     }
 
-    fn call_checks(&mut self, call: &ExprCall, name: &str, imported: bool, method: Option<&str>) {
+    /// `__import__("pickle")`, `importlib.import_module("pickle")` and calls of a blacklisted
+    /// import name itself (`wsgiref.handlers.CGIHandler()`) count as imports, as in Bandit.
+    fn dynamic_import(&mut self, call: &ExprCall, name: &str) {
+        let imported_module = match name {
+            "__import__" | "importlib.import_module" | "importlib.__import__" => call
+                .arguments
+                .args
+                .first()
+                .or_else(|| kwarg(call, "name"))
+                .and_then(str_literal),
+            _ => None,
+        };
+        if let Some(module) = imported_module {
+            self.import(module, call.range());
+        } else if !name.is_empty() {
+            self.import_exact(name, call.range());
+        }
+    }
+
+    fn call_checks(&mut self, call: &ExprCall, name: &str, method: Option<&str>) {
         let range = call.range();
         let args = &call.arguments.args;
-        match name {
-            "os.chmod" | "os.fchmod" | "os.lchmod" => {
-                let mode = args.get(1).or_else(|| kwarg(call, "mode"));
-                if let Some(m) = mode.and_then(int_literal)
-                    && (m & 0o002 != 0 || m & 0o010 != 0)
-                {
-                    self.hit_check("bad_file_permissions", range);
-                }
+        let last = name.rsplit('.').next().unwrap_or("");
+        let in_name = |segment: &str| name.split('.').any(|s| s == segment);
+        // Any `*chmod*` call: group/other write or execute bits (S_IWOTH|S_IWGRP|S_IXGRP|S_IXOTH).
+        if last.contains("chmod") {
+            let mode = args.get(1).or_else(|| kwarg(call, "mode"));
+            if mode.and_then(int_literal).is_some_and(|m| m & 0o033 != 0) {
+                self.hit_check("bad_file_permissions", range);
             }
+        }
+        if in_name("crypt") && matches!(last, "crypt" | "mksalt") {
+            let method = if last == "crypt" {
+                args.get(1).or_else(|| kwarg(call, "salt"))
+            } else {
+                args.first().or_else(|| kwarg(call, "method"))
+            };
+            if method
+                .and_then(attribute_or_name)
+                .is_some_and(|m| matches!(m, "METHOD_CRYPT" | "METHOD_MD5" | "METHOD_BLOWFISH"))
+            {
+                self.hit_check("weak_hash", range);
+            }
+        }
+        if in_name("jinja2") && last == "Environment" {
+            let safe = kwarg(call, "autoescape").is_some_and(|v| match v {
+                Expr::BooleanLiteral(b) => b.value,
+                Expr::Call(c) => match &*c.func {
+                    Expr::Attribute(a) => a.attr.as_str() == "select_autoescape",
+                    Expr::Name(n) => n.id.as_str() == "select_autoescape",
+                    _ => false,
+                },
+                _ => false,
+            });
+            if !safe {
+                self.hit_check("jinja2_autoescape", range);
+            }
+        }
+        if name.starts_with("django.utils.safestring.")
+            && matches!(
+                last,
+                "mark_safe" | "SafeText" | "SafeUnicode" | "SafeString" | "SafeBytes"
+            )
+            && args.first().is_some_and(|a| !is_literal_str(a))
+        {
+            self.hit_check("mark_safe_nonliteral", range);
+        }
+        match name {
             "hashlib.md5" | "hashlib.sha1" | "hashlib.md4" | "hashlib.md2"
                 if !kwarg_is_false(call, "usedforsecurity") =>
             {
@@ -239,14 +279,6 @@ impl Checker<'_> {
                     self.hit_check("weak_hash", range);
                 }
             }
-            "Crypto.Hash.MD5.new"
-            | "Crypto.Hash.MD4.new"
-            | "Crypto.Hash.MD2.new"
-            | "Crypto.Hash.SHA.new"
-            | "Cryptodome.Hash.MD5.new"
-            | "Cryptodome.Hash.SHA.new"
-            | "cryptography.hazmat.primitives.hashes.MD5"
-            | "cryptography.hazmat.primitives.hashes.SHA1" => self.hit_check("weak_hash", range),
             "ssl.wrap_socket" if kwarg(call, "ssl_version").is_none() => {
                 self.hit_check("ssl_no_version", range);
             }
@@ -265,20 +297,6 @@ impl Checker<'_> {
             }
             "torch.load" if !kwarg_is_true(call, "weights_only") => {
                 self.hit_check("torch_load", range);
-            }
-            "jinja2.Environment" | "jinja2.environment.Environment" => {
-                match kwarg(call, "autoescape") {
-                    None => self.hit_check("jinja2_autoescape", range),
-                    Some(Expr::BooleanLiteral(b)) if !b.value => {
-                        self.hit_check("jinja2_autoescape", range)
-                    }
-                    _ => {}
-                }
-            }
-            "django.utils.safestring.mark_safe"
-                if args.first().is_some_and(|a| !is_literal_str(a)) =>
-            {
-                self.hit_check("mark_safe_nonliteral", range);
             }
             "markupsafe.Markup" | "flask.Markup" | "jinja2.Markup"
                 if args.first().is_some_and(|a| !is_literal_str(a)) =>
@@ -316,7 +334,8 @@ impl Checker<'_> {
             "cryptography.hazmat.primitives.asymmetric.dsa.generate_private_key"
             | "Crypto.PublicKey.RSA.generate"
             | "Crypto.PublicKey.DSA.generate"
-            | "Cryptodome.PublicKey.RSA.generate" => {
+            | "Cryptodome.PublicKey.RSA.generate"
+            | "Cryptodome.PublicKey.DSA.generate" => {
                 let size = kwarg(call, "key_size")
                     .or_else(|| kwarg(call, "bits"))
                     .or_else(|| args.first());
@@ -336,26 +355,25 @@ impl Checker<'_> {
             }
             _ => {}
         }
-        let http_client = ["requests.", "httpx."].iter().any(|p| name.starts_with(p))
-            && matches!(
-                name.rsplit('.').next(),
-                Some(
-                    "get"
-                        | "post"
-                        | "put"
-                        | "delete"
-                        | "patch"
-                        | "head"
-                        | "options"
-                        | "request"
-                        | "stream"
-                )
-            );
-        if http_client && imported {
-            if kwarg_is_false(call, "verify") {
-                self.hit_check("no_cert_validation", range);
+        let root = name.split('.').next().unwrap_or("");
+        let verb = matches!(
+            last,
+            "get" | "post" | "put" | "delete" | "patch" | "head" | "options"
+        );
+        let requests_call = root == "requests" && (verb || matches!(last, "request" | "stream"));
+        let httpx_call = root == "httpx"
+            && (verb || matches!(last, "request" | "stream" | "Client" | "AsyncClient"));
+        if requests_call || httpx_call {
+            if let Some(v) = kwarg(call, "verify")
+                && matches!(v, Expr::BooleanLiteral(b) if !b.value)
+            {
+                self.hit_check("no_cert_validation", v.range());
             }
-            if name.starts_with("requests.") && kwarg(call, "timeout").is_none() {
+            // `requests` without a timeout, or either library with `timeout=None`.
+            let timeout = kwarg(call, "timeout");
+            if (requests_call && timeout.is_none())
+                || timeout.is_some_and(|t| matches!(t, Expr::NoneLiteral(_)))
+            {
                 self.hit_check("request_without_timeout", range);
             }
         }
@@ -366,22 +384,16 @@ impl Checker<'_> {
         {
             self.hit_check("ssl_bad_version", range);
         }
-        let is_process = name.starts_with("subprocess.")
-            || name.starts_with("os.exec")
-            || name.starts_with("os.spawn")
-            || matches!(name, "os.system" | "os.popen" | "os.startfile");
-        if is_process && imported {
-            self.process_checks(call, name);
-        }
-        if kwarg_is_true(call, "shell") && !name.starts_with("subprocess.") {
-            self.hit_check("other_shell_true", range);
-        }
+        self.process_checks(call, name);
         match method {
             Some("run") if kwarg_is_true(call, "debug") => {
                 self.hit_check("flask_debug_true", range)
             }
-            Some("extractall")
-                if kwarg(call, "filter").is_none() && kwarg(call, "members").is_none() =>
+            // Unless `filter="data"` (members= lists are flagged too: they need review).
+            Some(m)
+                if m.contains("extractall")
+                    && self.imports.imports_from("tarfile")
+                    && kwarg(call, "filter").and_then(str_literal) != Some("data") =>
             {
                 self.hit_check("tarfile_unsafe_members", range)
             }
@@ -400,11 +412,6 @@ impl Checker<'_> {
                 if !kwarg_is_true(call, "httponly") {
                     self.hit_check("cookie_without_httponly", range);
                 }
-            }
-            Some("from_pretrained") | Some("hf_hub_download") | Some("snapshot_download")
-                if kwarg(call, "revision").is_none() =>
-            {
-                self.hit_check("huggingface_unpinned", range);
             }
             Some("setFeature") => {
                 let feature = args.first().map(|a| self.source(a.range())).unwrap_or("");
@@ -426,40 +433,88 @@ impl Checker<'_> {
             }
             _ => {}
         }
-        for k in &call.arguments.keywords {
-            if let Some(arg) = &k.arg
-                && is_password_name(arg.as_str())
+        if matches!(
+            last,
+            "from_pretrained"
+                | "load_dataset"
+                | "hf_hub_download"
+                | "snapshot_download"
+                | "repository_id"
+        ) && !huggingface_pinned(call)
+        {
+            self.hit_check("huggingface_unpinned", range);
+        }
+        if method == Some("extra") && django_extra_is_unsafe(call) {
+            self.hit_check("django_extra", range);
+        }
+        // Reported at the call, as Bandit does.
+        if call.arguments.keywords.iter().any(|k| {
+            k.arg
+                .as_ref()
+                .is_some_and(|arg| is_password_name(arg.as_str()))
                 && is_nonempty_str(&k.value)
-            {
-                self.hit_check("hardcoded_password_funcarg", k.range());
-            }
+        }) {
+            self.hit_check("hardcoded_password_funcarg", range);
         }
     }
 
+    /// Bandit's process checks (B602–B607, B609). The shell and no-shell process functions are
+    /// the names of rules B605 and B606; shell-related findings are reported on the `shell=`
+    /// argument's line when there is one, as Bandit does.
     fn process_checks(&mut self, call: &ExprCall, name: &str) {
-        let first = call.arguments.args.first();
-        let program = match first {
-            Some(Expr::List(l)) => l.elts.first().and_then(str_literal),
-            Some(Expr::Tuple(l)) => l.elts.first().and_then(str_literal),
-            Some(e) => str_literal(e),
-            None => None,
-        };
-        if let Some(p) = program {
-            let word = p.split_whitespace().next().unwrap_or("");
-            let absolute = word.starts_with('/')
-                || word.starts_with('\\')
-                || word.get(1..3).is_some_and(|s| s == ":\\");
-            if !word.is_empty() && !absolute && !name.starts_with("os.exec") {
-                self.hit_check("partial_path_process", call.range());
+        let args = &call.arguments.args;
+        let subprocess = SUBPROCESS_CALLS.contains(&name);
+        let via_shell = call_rule_names("B605").iter().any(|n| n == name);
+        let without_shell = call_rule_names("B606").iter().any(|n| n == name);
+        let shell = kwarg(call, "shell");
+        let shell_on = shell.is_some_and(shell_is_true);
+        let shell_range = shell.map_or(call.range(), Ranged::range);
+        if subprocess {
+            if !shell_on {
+                self.hit_check("subprocess_without_shell", shell_range);
+            } else if !args.is_empty() {
+                self.hit_check("subprocess_shell_true", shell_range);
             }
-            let shell = kwarg_is_true(call, "shell") || matches!(name, "os.system" | "os.popen");
-            if shell
-                && p.contains('*')
+        } else if shell_on {
+            self.hit_check("other_shell_true", shell_range);
+        }
+        let Some(first) = args.first() else { return };
+        if subprocess || via_shell || without_shell {
+            let program = match first {
+                Expr::List(l) => l.elts.first().unwrap_or(first),
+                _ => first,
+            };
+            // Bandit's full path: a drive letter (`C:`) or a leading `/`, `\` or `.`.
+            if let Some(p) = str_literal(program) {
+                let mut chars = p.chars();
+                let full = match (chars.next(), chars.next()) {
+                    (Some('/' | '\\' | '.'), _) => true,
+                    (Some(c), Some(':')) => c.is_ascii_alphabetic(),
+                    _ => false,
+                };
+                if !full {
+                    self.hit_check("partial_path_process", call.range());
+                }
+            }
+        }
+        let literally_shell =
+            shell.is_some_and(|s| matches!(s, Expr::BooleanLiteral(b) if b.value));
+        if via_shell || (subprocess && literally_shell) {
+            let command = match first {
+                Expr::List(l) => l
+                    .elts
+                    .iter()
+                    .filter_map(str_literal)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                e => str_literal(e).unwrap_or("").to_owned(),
+            };
+            if command.contains('*')
                 && ["chown", "chmod", "tar", "rsync"]
                     .iter()
-                    .any(|c| p.contains(c))
+                    .any(|c| command.contains(c))
             {
-                self.hit_check("wildcard_injection", call.range());
+                self.hit_check("wildcard_injection", shell_range);
             }
         }
     }
@@ -546,21 +601,36 @@ impl Checker<'_> {
             Expr::FString(f) => {
                 let mut lit = String::new();
                 let mut dynamic = false;
-                for part in f.value.elements() {
+                // Implicit concatenation mixes plain literals and f-strings.
+                for part in f.value.iter() {
                     match part {
-                        ast::InterpolatedStringElement::Literal(l) => lit.push_str(&l.value),
-                        ast::InterpolatedStringElement::Interpolation(_) => dynamic = true,
+                        ast::FStringPart::Literal(l) => lit.push_str(&l.value),
+                        ast::FStringPart::FString(f) => {
+                            for element in &f.elements {
+                                match element {
+                                    ast::InterpolatedStringElement::Literal(l) => {
+                                        lit.push_str(&l.value)
+                                    }
+                                    ast::InterpolatedStringElement::Interpolation(_) => {
+                                        dynamic = true
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
                 (lit, dynamic)
             }
             Expr::Call(c) => match &*c.func {
-                Expr::Attribute(a) if a.attr.as_str() == "format" => match &*a.value {
-                    Expr::StringLiteral(s) => {
-                        (s.value.to_str().to_owned(), !c.arguments.is_empty())
+                // `"… {}".format(x)` and `"… [VALUE]".replace("[VALUE]", x)`.
+                Expr::Attribute(a) if matches!(a.attr.as_str(), "format" | "replace") => {
+                    match &*a.value {
+                        Expr::StringLiteral(s) => {
+                            (s.value.to_str().to_owned(), !c.arguments.is_empty())
+                        }
+                        _ => return,
                     }
-                    _ => return,
-                },
+                }
                 _ => return,
             },
             _ => return,
@@ -602,23 +672,19 @@ impl<'a> Visitor<'a> for Checker<'_> {
         match stmt {
             Stmt::Import(import) => {
                 for alias in &import.names {
-                    self.import(alias.name.as_str(), alias.range());
+                    self.import(alias.name.as_str(), import.range());
                 }
             }
             Stmt::ImportFrom(import) => {
+                // Relative imports count too (`from .. import subprocess`), as in Bandit.
                 let module = import.module.as_ref().map(|m| m.as_str()).unwrap_or("");
-                if import.level == 0 {
-                    self.import(module, import.range());
-                    for alias in &import.names {
-                        let full = format!("{module}.{}", alias.name.as_str());
-                        if self
-                            .import_rules
-                            .iter()
-                            .any(|r| matches!(&r.matcher, Matcher::Import { modules } if modules.iter().any(|m| m == &full)))
-                        {
-                            self.import(&full, alias.range());
-                        }
-                    }
+                for alias in &import.names {
+                    let full = if module.is_empty() {
+                        alias.name.as_str().to_owned()
+                    } else {
+                        format!("{module}.{}", alias.name.as_str())
+                    };
+                    self.import(&full, import.range());
                 }
             }
             Stmt::Assert(a) if !self.is_test_file => {
@@ -706,12 +772,17 @@ impl<'a> Visitor<'a> for Checker<'_> {
                     self.hit_check("hardcoded_tmp_directory", s.range());
                 }
             }
+            // `password == "…"` / `obj.password == ""`: reported at the string, as Bandit does.
             Expr::Compare(c) => {
-                if let Expr::Name(n) = &*c.left
-                    && is_password_name(n.id.as_str())
-                    && c.comparators.iter().any(is_nonempty_str)
+                let left = match &*c.left {
+                    Expr::Name(n) => Some(n.id.as_str()),
+                    Expr::Attribute(a) => Some(a.attr.as_str()),
+                    _ => None,
+                };
+                if left.is_some_and(is_password_name)
+                    && let Some(string) = c.comparators.first().filter(|e| is_literal_str(e))
                 {
-                    self.hit_check("hardcoded_password_string", c.range());
+                    self.hit_check("hardcoded_password_string", string.range());
                 }
             }
             _ => {}
@@ -793,4 +864,87 @@ fn is_literal_str(expr: &Expr) -> bool {
 
 fn is_nonempty_str(expr: &Expr) -> bool {
     str_literal(expr).is_some_and(|s| !s.is_empty())
+}
+
+/// A Hugging Face download pinned to a commit (a `revision`/`commit_id` of 7+ hex digits), or
+/// a local path (`./`, `/`, `../`).
+fn huggingface_pinned(call: &ExprCall) -> bool {
+    let revision = kwarg(call, "revision")
+        .or_else(|| kwarg(call, "commit_id"))
+        .and_then(str_literal);
+    let commit = revision.is_some_and(|r| r.len() >= 7 && r.bytes().all(|b| b.is_ascii_hexdigit()));
+    let local = call
+        .arguments
+        .args
+        .first()
+        .and_then(str_literal)
+        .is_some_and(|p| p.starts_with("./") || p.starts_with('/') || p.starts_with("../"));
+    commit || local
+}
+
+/// `QuerySet.extra(select, where, params, tables, …)`: unsafe unless `where`/`tables` are
+/// lists of string literals and `select` is a dict of string literals (Bandit's B610).
+fn django_extra_is_unsafe(call: &ExprCall) -> bool {
+    let part = |position: usize, keyword: &str| {
+        call.arguments
+            .args
+            .get(position)
+            .or_else(|| kwarg(call, keyword))
+    };
+    let literal_list = |e: &Expr| matches!(e, Expr::List(l) if l.elts.iter().all(is_literal_str));
+    let unsafe_list = [part(1, "where"), part(3, "tables")]
+        .into_iter()
+        .flatten()
+        .any(|e| !literal_list(e));
+    let unsafe_select = part(0, "select").is_some_and(|e| match e {
+        Expr::Dict(d) => !d.items.iter().all(|item| {
+            item.key.as_ref().is_some_and(is_literal_str) && is_literal_str(&item.value)
+        }),
+        _ => true,
+    });
+    unsafe_list || unsafe_select
+}
+
+/// The name Bandit sees for an argument: an attribute's last name or a bare name
+/// (`crypt.METHOD_MD5` → `METHOD_MD5`).
+fn attribute_or_name(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Attribute(a) => Some(a.attr.as_str()),
+        Expr::Name(n) => Some(n.id.as_str()),
+        _ => None,
+    }
+}
+
+/// The `subprocess` functions Bandit's B602/B603 look at.
+const SUBPROCESS_CALLS: &[&str] = &[
+    "subprocess.Popen",
+    "subprocess.call",
+    "subprocess.check_call",
+    "subprocess.check_output",
+    "subprocess.run",
+];
+
+/// The names of a built-in `kind = "call"` rule.
+fn call_rule_names(id: &str) -> &'static [String] {
+    match rules::by_id(id).map(|r| &r.matcher) {
+        Some(Matcher::Call { names }) => names,
+        _ => &[],
+    }
+}
+
+/// Bandit's truth of `shell=`: numbers by value, lists and dicts by emptiness, `False`/`None`
+/// false, anything else (a variable, a call) possibly true.
+fn shell_is_true(value: &Expr) -> bool {
+    match value {
+        Expr::BooleanLiteral(b) => b.value,
+        Expr::NoneLiteral(_) => false,
+        Expr::NumberLiteral(n) => match &n.value {
+            Number::Int(i) => i.as_u64() != Some(0),
+            Number::Float(f) => *f != 0.0,
+            Number::Complex { real, imag } => *real != 0.0 || *imag != 0.0,
+        },
+        Expr::List(l) => !l.elts.is_empty(),
+        Expr::Dict(d) => !d.items.is_empty(),
+        _ => true,
+    }
 }

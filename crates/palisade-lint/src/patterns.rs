@@ -948,3 +948,140 @@ fn shell_is_true(value: &Expr) -> bool {
         _ => true,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{LintOptions, Selection, lint_source};
+
+    /// `(rule, line)` of every `B` finding in `src`.
+    fn bandit_hits(src: &str) -> Vec<(String, usize)> {
+        let options = LintOptions {
+            selection: Selection {
+                select: vec!["B".into()],
+                ignore: Vec::new(),
+            },
+            ..LintOptions::default()
+        };
+        lint_source("app.py", src, &options)
+            .findings
+            .into_iter()
+            .map(|f| (f.rule, f.location.line))
+            .collect()
+    }
+
+    fn has(src: &str, rule: &str, line: usize) -> bool {
+        bandit_hits(src).contains(&(rule.to_owned(), line))
+    }
+
+    fn lacks(src: &str, rule: &str) -> bool {
+        !bandit_hits(src).iter().any(|(r, _)| r == rule)
+    }
+
+    #[test]
+    fn names_match_as_written_even_without_an_import() {
+        assert!(has("subprocess.call(['/bin/ls', '-l'])\n", "B603", 1));
+        assert!(has("tempfile.mktemp('x')\n", "B306", 1));
+    }
+
+    #[test]
+    fn methods_match_on_imported_receivers() {
+        let src = "from django.contrib.auth.models import User\nUser.objects.filter(a=1).extra(where=[w])\nUser.objects.extra(where=['a = 1'], select={'x': 'y'})\n";
+        assert!(has(src, "B610", 2));
+        assert_eq!(
+            bandit_hits(src).iter().filter(|(r, _)| r == "B610").count(),
+            1,
+            "extra() with only string literals is not flagged"
+        );
+    }
+
+    #[test]
+    fn shell_findings_are_on_the_shell_argument_line_and_follow_its_truth() {
+        let src = "import subprocess\nsubprocess.check_output('/bin/x',\n    shell=True)\nsubprocess.call(c, shell=[])\nsubprocess.call(c, shell=[1])\n";
+        assert!(has(src, "B602", 3));
+        assert!(has(src, "B603", 4));
+        assert!(has(src, "B602", 5));
+    }
+
+    #[test]
+    fn partial_paths_use_bandits_full_path_test() {
+        assert!(has("import os\nos.execl('ls', 'ls')\n", "B607", 2));
+        assert!(lacks("import os\nos.system('./run.sh')\n", "B607"));
+        assert!(lacks("import os\nos.system('C:/x.exe')\n", "B607"));
+    }
+
+    #[test]
+    fn dynamic_and_relative_imports_count() {
+        assert!(has("pickle = __import__('pickle')\n", "B403", 1));
+        assert!(has(
+            "import importlib\nimportlib.import_module(name='subprocess')\n",
+            "B404",
+            2
+        ));
+        assert!(has("from .. import subprocess\n", "B404", 1));
+        assert!(has(
+            "import wsgiref.handlers\nwsgiref.handlers.CGIHandler().run(app)\n",
+            "B412",
+            2
+        ));
+    }
+
+    #[test]
+    fn http_timeouts_and_verification() {
+        assert!(has(
+            "import requests\nrequests.get(u, timeout=None)\n",
+            "B113",
+            2
+        ));
+        assert!(lacks("import httpx\nhttpx.get(u)\n", "B113"));
+        assert!(has(
+            "import httpx\nhttpx.AsyncClient(timeout=None)\n",
+            "B113",
+            2
+        ));
+        assert!(has("import httpx\nhttpx.Client(verify=False)\n", "B501", 2));
+    }
+
+    #[test]
+    fn weak_hashes_are_split_as_in_bandit() {
+        let src = "from cryptography.hazmat.primitives import hashes\nimport crypt\nhashes.MD5()\ncrypt.crypt(p, crypt.METHOD_MD5)\ncrypt.mksalt(crypt.METHOD_SHA512)\n";
+        assert!(has(src, "B303", 3));
+        assert!(has(src, "B324", 4));
+        assert!(!bandit_hits(src).contains(&("B324".to_owned(), 3)));
+        assert!(!bandit_hits(src).contains(&("B324".to_owned(), 5)));
+    }
+
+    #[test]
+    fn huggingface_downloads_need_a_commit_revision() {
+        let src = "from transformers import AutoModel\nAutoModel.from_pretrained('o/m', revision='main')\nAutoModel.from_pretrained('o/m', revision='5d0f2e8a7f1b')\nAutoModel.from_pretrained('./local')\n";
+        let hits: Vec<_> = bandit_hits(src)
+            .into_iter()
+            .filter(|(r, _)| r == "B615")
+            .collect();
+        assert_eq!(hits, vec![("B615".to_owned(), 2)]);
+    }
+
+    #[test]
+    fn password_comparisons_and_sql_by_replace() {
+        assert!(has("if obj.password == '':\n    pass\n", "B105", 1));
+        assert!(has(
+            "q = \"SELECT * FROM t WHERE id = '[V]'\".replace('[V]', v)\n",
+            "B608",
+            1
+        ));
+        assert!(has(
+            "cur.execute(\"SELECT \"\n    f\"{c} \"\n    \"FROM t\")\n",
+            "B608",
+            1
+        ));
+    }
+
+    #[test]
+    fn jinja2_autoescape_must_be_true_or_select_autoescape() {
+        let src = "import jinja2\njinja2.Environment(autoescape=x)\njinja2.Environment(autoescape=jinja2.select_autoescape())\njinja2.Environment(autoescape=True)\n";
+        let hits: Vec<_> = bandit_hits(src)
+            .into_iter()
+            .filter(|(r, _)| r == "B701")
+            .collect();
+        assert_eq!(hits, vec![("B701".to_owned(), 2)]);
+    }
+}

@@ -107,9 +107,35 @@ const PASSWORD_WORDS: &[&str] = &[
     "apikey",
 ];
 
+/// A name that holds a password: one containing a [`PASSWORD_WORDS`] word, or (Bandit's
+/// candidates) one with an `_`-separated part that is `pass`, `passphrase`, `pwd`, `token`,
+/// `secret`, `secrete` or `pas+wo?r?d` (`user_pass`, `db_passwd`).
 fn is_password_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    PASSWORD_WORDS.iter().any(|w| lower.contains(w)) || lower == "pass"
+    PASSWORD_WORDS.iter().any(|w| lower.contains(w))
+        || lower.split('_').any(|part| {
+            matches!(
+                part,
+                "pass" | "passphrase" | "pwd" | "token" | "secret" | "secrete"
+            ) || is_password_word(part)
+        })
+}
+
+/// Bandit's `pas+wo?r?d`, the whole of `word`.
+fn is_password_word(word: &str) -> bool {
+    let Some(rest) = word.strip_prefix("pa") else {
+        return false;
+    };
+    let after_s = rest.trim_start_matches('s');
+    if after_s.len() == rest.len() {
+        return false;
+    }
+    let Some(rest) = after_s.strip_prefix('w') else {
+        return false;
+    };
+    let rest = rest.strip_prefix('o').unwrap_or(rest);
+    let rest = rest.strip_prefix('r').unwrap_or(rest);
+    rest == "d"
 }
 
 impl Checker<'_> {
@@ -573,20 +599,22 @@ impl Checker<'_> {
     }
 
     fn assignment(&mut self, target: &Expr, value: &Expr, range: TextRange) {
-        let key: Option<String> = match target {
-            Expr::Name(n) => Some(n.id.as_str().to_owned()),
-            Expr::Attribute(a) => Some(a.attr.as_str().to_owned()),
-            Expr::Subscript(s) => str_literal(&s.slice).map(str::to_owned),
-            _ => None,
+        // Where Bandit reports B105: the assigned string, or the subscript's key string.
+        let (key, at): (Option<String>, TextRange) = match target {
+            Expr::Name(n) => (Some(n.id.as_str().to_owned()), value.range()),
+            Expr::Attribute(a) => (Some(a.attr.as_str().to_owned()), value.range()),
+            Expr::Subscript(s) => (str_literal(&s.slice).map(str::to_owned), s.slice.range()),
+            _ => (None, range),
         };
         let Some(key) = key else { return };
         self.config_assignment(&key, value, range);
+        // Empty strings too, as Bandit does (`password = ""` is a hard-coded empty password).
         if is_password_name(&key)
-            && is_nonempty_str(value)
+            && is_literal_str(value)
             && key != "SECRET_KEY"
             && key != "secret_key"
         {
-            self.hit_check("hardcoded_password_string", range);
+            self.hit_check("hardcoded_password_string", at);
         }
     }
 
@@ -759,16 +787,26 @@ impl<'a> Visitor<'a> for Checker<'_> {
                 self.call(call);
                 self.hardcoded_sql(expr);
             }
-            Expr::BinOp(_) | Expr::FString(_) => self.hardcoded_sql(expr),
+            Expr::BinOp(_) => self.hardcoded_sql(expr),
+            Expr::FString(f) => {
+                // Bandit sees an f-string's literal parts as strings (`f"/tmp/run-{uid}"`).
+                let tmp = f.value.iter().any(|part| match part {
+                    ast::FStringPart::Literal(l) => is_tmp_path(&l.value),
+                    ast::FStringPart::FString(f) => f.elements.iter().any(|e| {
+                        matches!(e, ast::InterpolatedStringElement::Literal(l) if is_tmp_path(&l.value))
+                    }),
+                });
+                if tmp {
+                    self.hit_check("hardcoded_tmp_directory", f.range());
+                }
+                self.hardcoded_sql(expr);
+            }
             Expr::StringLiteral(s) => {
                 let v = s.value.to_str();
                 if v == "0.0.0.0" {
                     self.hit_check("bind_all_interfaces", s.range());
                 }
-                if ["/tmp", "/var/tmp", "/dev/shm"]
-                    .iter()
-                    .any(|p| v == *p || v.starts_with(&format!("{p}/")))
-                {
+                if is_tmp_path(v) {
                     self.hit_check("hardcoded_tmp_directory", s.range());
                 }
             }
@@ -949,6 +987,13 @@ fn shell_is_true(value: &Expr) -> bool {
     }
 }
 
+/// Bandit's temporary-directory prefixes (`/tmp`, `/var/tmp`, `/dev/shm`; a plain prefix test).
+fn is_tmp_path(s: &str) -> bool {
+    ["/tmp", "/var/tmp", "/dev/shm"]
+        .iter()
+        .any(|p| s.starts_with(p))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::{LintOptions, Selection, lint_source};
@@ -1073,6 +1118,16 @@ mod tests {
             "B608",
             1
         ));
+    }
+
+    #[test]
+    fn password_names_and_empty_passwords_follow_bandit() {
+        assert!(has("if user_pass == 'git':\n    pass\n", "B105", 1));
+        assert!(has("self.password = ''\n", "B105", 1));
+        assert!(has("data['name'] = data['password'] = ''\n", "B105", 1));
+        assert!(has("db_passwd = (\n    'x')\n", "B105", 2));
+        assert!(lacks("compass = 'north'\n", "B105"));
+        assert!(has("p = f'/tmp/run-{uid}'\n", "B108", 1));
     }
 
     #[test]

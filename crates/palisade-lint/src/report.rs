@@ -277,8 +277,45 @@ enum Suppression {
     Unexplained,
 }
 
+/// Where a line's comment starts: the first `#` outside a string literal (`'#nosec'` is not a
+/// comment). A string continued from an earlier line is not seen.
+fn comment_start(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut quote: Option<&[u8]> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        match quote {
+            Some(q) if rest.starts_with(q) => {
+                i += q.len();
+                quote = None;
+                continue;
+            }
+            Some(_) if rest[0] == b'\\' => i += 1,
+            Some(_) => {}
+            None => match rest[0] {
+                b'#' => return Some(i),
+                b'"' | b'\'' => {
+                    let triple: &[u8] = if rest[0] == b'"' { b"\"\"\"" } else { b"'''" };
+                    let q = if rest.starts_with(triple) {
+                        triple
+                    } else {
+                        &rest[..1]
+                    };
+                    i += q.len();
+                    quote = Some(q);
+                    continue;
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    None
+}
+
 fn suppression(line: &str, rule: &str) -> Suppression {
-    let Some(hash) = line.find('#') else {
+    let Some(hash) = comment_start(line) else {
         return Suppression::None;
     };
     let comment = &line[hash..];
@@ -507,6 +544,22 @@ mod tests {
         assert!(matches!(
             suppression("x = 1  # nosec B602", "B105"),
             Suppression::None
+        ));
+    }
+
+    #[test]
+    fn a_hash_inside_a_string_is_not_a_comment() {
+        assert!(matches!(
+            suppression("subprocess.Popen('#nosec', shell=True)", "B602"),
+            Suppression::None
+        ));
+        assert!(matches!(
+            suppression("Popen('#nosec', shell=True) # nosec B607, B101", "B602"),
+            Suppression::None
+        ));
+        assert!(matches!(
+            suppression(r##"f("a\"#", '''#''', "\\") # nosec"##, "B602"),
+            Suppression::Unexplained
         ));
     }
 

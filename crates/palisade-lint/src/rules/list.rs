@@ -15,6 +15,7 @@ pub(super) const RULE_FILES: &[(&str, &str)] = &[
     ("B202", include_str!("../../rules/B202.toml")),
     ("B301", include_str!("../../rules/B301.toml")),
     ("B302", include_str!("../../rules/B302.toml")),
+    ("B303", include_str!("../../rules/B303.toml")),
     ("B304", include_str!("../../rules/B304.toml")),
     ("B305", include_str!("../../rules/B305.toml")),
     ("B306", include_str!("../../rules/B306.toml")),

@@ -1,8 +1,8 @@
 //! The rule registry: one TOML file per rule in `rules/` with fixed doc sections (what, why,
 //! example, fix, CWE, references) and a `[match]` table saying how the rule is detected:
 //!
-//! * `kind = "call"` — calls of the listed qualified names, optionally only with a keyword
-//!   argument literally true (`kwarg_true = "shell"`) or not (`kwarg_not_true`);
+//! * `kind = "call"` — calls of the listed qualified names (as written, import aliases resolved,
+//!   like Bandit's blacklists);
 //! * `kind = "import"` — imports of the listed modules;
 //! * `kind = "check"` — a named check in [`crate::patterns`] for what needs more than a name;
 //! * `kind = "taint"` — flows found by [`crate::taint`] into the given sink category.
@@ -56,12 +56,6 @@ pub enum Matcher {
     Call {
         /// Qualified names (`method:NAME` for methods on unknown receivers).
         names: Vec<String>,
-        /// Only when this keyword argument is literally true.
-        #[serde(default)]
-        kwarg_true: Option<String>,
-        /// Only when this keyword argument is absent or not literally true.
-        #[serde(default)]
-        kwarg_not_true: Option<String>,
     },
     /// Imports of modules (or names inside them).
     Import {

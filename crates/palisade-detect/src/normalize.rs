@@ -84,7 +84,7 @@ pub fn views(input: &[u8]) -> Views<'_> {
         None
     };
     let base64_of_raw = decode_base64_value(input);
-    let base64_of_decoded = if base64_of_raw.is_none() {
+    let base64_of_decoded = if base64_of_raw.is_none() && matches!(decoded, Cow::Owned(_)) {
         decode_base64_value(&decoded)
     } else {
         None
@@ -106,13 +106,46 @@ pub fn scan_all(input: &[u8]) -> Vec<Detection> {
     let views = views(input);
     let mut detections: Vec<Detection> = Vec::new();
     for class in AttackClass::ALL {
-        let detector = class.detector();
+        let detector = class.raw_detector();
         if let Some(detection) = views.iter().find_map(detector) {
             detections.push(detection);
         }
     }
     detections
 }
+
+/// One class's detector over every view of `input` (`CLASS` indexes
+/// [`AttackClass::ALL`]); a detection on a decoded view spans the whole input,
+/// since its offsets refer to bytes the input does not hold.
+fn in_views<const CLASS: usize>(input: &[u8]) -> Option<Detection> {
+    let detector = AttackClass::ALL[CLASS].raw_detector();
+    if let Some(found) = detector(input) {
+        return Some(found);
+    }
+    let views = views(input);
+    views.iter().skip(1).find_map(detector).map(|mut found| {
+        found.span = 0..input.len();
+        found
+    })
+}
+
+/// [`in_views`] for each class, in [`AttackClass::ALL`] order (what
+/// [`AttackClass::detector`] hands out).
+pub(crate) const IN_VIEWS: [fn(&[u8]) -> Option<Detection>; AttackClass::ALL.len()] = [
+    in_views::<0>,
+    in_views::<1>,
+    in_views::<2>,
+    in_views::<3>,
+    in_views::<4>,
+    in_views::<5>,
+    in_views::<6>,
+    in_views::<7>,
+    in_views::<8>,
+    in_views::<9>,
+    in_views::<10>,
+    in_views::<11>,
+    in_views::<12>,
+];
 
 /// The classes [`scan_all`] reports for `input` (the shape [`crate::eval::evaluate`] wants).
 pub fn classify(input: &[u8]) -> Vec<AttackClass> {
@@ -134,8 +167,11 @@ fn decode_repeatedly(input: &[u8]) -> Cow<'_, [u8]> {
     current
 }
 
+/// Bytes [`decode_round`] may change: URL and entity escapes, `+`, and the
+/// lead bytes of overlong UTF-8 (C0, C1, E0), fullwidth ASCII (EF) and the
+/// folded slashes (E2). Other UTF-8 text (accents, Cyrillic, CJK) passes untouched.
 fn needs_decoding(byte: u8) -> bool {
-    matches!(byte, b'%' | b'&' | b'+') || byte >= 0xC0
+    matches!(byte, b'%' | b'&' | b'+' | 0xC0 | 0xC1 | 0xE0 | 0xE2 | 0xEF)
 }
 
 /// One round of URL (`%XX`, `%uXXXX`, `+`), HTML entity and overlong UTF-8
@@ -471,6 +507,24 @@ mod tests {
     fn base64_value_is_decoded_only_when_whole_value_is_base64() {
         assert!(all_views(b"Y2F0IC9ldGMvcGFzc3dk").contains(&b"cat /etc/passwd".to_vec()));
         assert_eq!(all_views(b"hello world, not base64!").len(), 1);
+    }
+
+    #[test]
+    fn operator_detectors_run_their_own_class_over_the_decoded_views() {
+        for (index, class) in AttackClass::ALL.into_iter().enumerate() {
+            assert_eq!(class as usize, index, "IN_VIEWS is indexed by declaration order");
+        }
+        let encoded: [(AttackClass, &[u8]); 3] = [
+            (AttackClass::Xss, b"%253Csvg%2520onload%253Dalert(1)%253E"),
+            (AttackClass::PathTraversal, b"%252e%252e%252f%252e%252e%252fetc%252fpasswd"),
+            (AttackClass::CmdInjection, b"O2NhdCAvZXRjL3Bhc3N3ZA=="),
+        ];
+        for (class, input) in encoded {
+            assert_eq!(class.raw_detector()(input), None, "{class} raw");
+            let found = class.detector()(input).unwrap_or_else(|| panic!("{class} in views"));
+            assert_eq!(found.class, class);
+            assert_eq!(found.span, 0..input.len(), "a decoded view's finding spans the input");
+        }
     }
 
     #[test]

@@ -55,7 +55,7 @@ fn every_placement_blocks_the_sampled_attacks_and_passes_the_same_benign_inputs(
     let mut failures = Vec::new();
     let mut benign_blocked_in_query = None;
     for placement in Placement::ALL {
-        let report = support::run(gateway.addr, placement, &attacks, &benign, 2);
+        let report = support::run(gateway.addr, placement, &attacks, &benign, 2, 5);
         println!(
             "{:<9} attacks blocked {}/{} ({:.1}%), benign blocked {}/{}",
             placement.name(),

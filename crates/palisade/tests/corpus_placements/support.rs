@@ -420,17 +420,19 @@ pub struct PlacementReport {
     pub attacks: Tally,
     /// Benign lines (blocked = false positives).
     pub benign: Tally,
-    /// Up to 5 missed attacks and 5 blocked benign lines, for tuning.
+    /// Up to `shown` missed attacks and `shown` blocked benign lines (see [`run`]), for tuning.
     pub examples: Vec<String>,
 }
 
-/// Sends every value in `placement` over `threads` keep-alive connections.
+/// Sends every value in `placement` over `threads` keep-alive connections;
+/// keeps up to `shown` missed attacks and `shown` blocked benign lines as examples.
 pub fn run(
     gateway: SocketAddr,
     placement: Placement,
     attacks: &[Vec<u8>],
     benign: &[Vec<u8>],
     threads: usize,
+    shown: usize,
 ) -> PlacementReport {
     let mut report = PlacementReport::default();
     for (lines, is_attack) in [(attacks, true), (benign, false)] {
@@ -457,7 +459,7 @@ pub fn run(
         } else {
             &mut report.benign
         };
-        let mut shown = 0;
+        let mut kept = 0;
         for (line, status) in results {
             tally.total += 1;
             let blocked = matches!(status, 400 | 403);
@@ -466,12 +468,12 @@ pub fn run(
             } else if status != 200 {
                 tally.other += 1;
             }
-            if blocked != is_attack && shown < 5 {
-                shown += 1;
+            if blocked != is_attack && kept < shown {
+                kept += 1;
                 report.examples.push(format!(
                     "{} {status} {}",
                     if is_attack { "MISSED " } else { "BLOCKED" },
-                    String::from_utf8_lossy(&line)
+                    String::from_utf8_lossy(&line).escape_debug()
                 ));
             }
         }

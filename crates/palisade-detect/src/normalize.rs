@@ -180,8 +180,55 @@ pub fn decode_once(input: &[u8]) -> Cow<'_, [u8]> {
     decode_round(input, true)
 }
 
+/// One decoding round: URL-level decoding over the whole input first, then
+/// HTML entities over its result. The layers are undone in the order they
+/// were applied outside in: `&#x3c%3B` (an entity whose `;` was URL-encoded,
+/// as in a cookie) decodes to `<`, not `<;`.
 fn decode_round(input: &[u8], plus_is_space: bool) -> Cow<'_, [u8]> {
-    let Some(first) = input.iter().position(|&byte| needs_decoding(byte)) else {
+    match decode_url_layer(input, plus_is_space) {
+        Cow::Borrowed(input) => decode_entity_layer(input),
+        Cow::Owned(url_decoded) => match decode_entity_layer(&url_decoded) {
+            Cow::Borrowed(_) => Cow::Owned(url_decoded),
+            Cow::Owned(decoded) => Cow::Owned(decoded),
+        },
+    }
+}
+
+/// HTML entities (numeric and [`NAMED_ENTITIES`]). Borrowed when nothing changed.
+fn decode_entity_layer(input: &[u8]) -> Cow<'_, [u8]> {
+    let Some(first) = memchr::memchr(b'&', input) else {
+        return Cow::Borrowed(input);
+    };
+    let mut out = Vec::with_capacity(input.len());
+    out.extend_from_slice(&input[..first]);
+    let mut i = first;
+    while let Some(offset) = memchr::memchr(b'&', &input[i..]) {
+        out.extend_from_slice(&input[i..i + offset]);
+        i += offset;
+        let (consumed, value) = html_entity(&input[i..]);
+        if consumed > 0 {
+            push_code_point(&mut out, value);
+            i += consumed;
+        } else {
+            out.push(b'&');
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&input[i..]);
+    if out.as_slice() == input {
+        Cow::Borrowed(input)
+    } else {
+        Cow::Owned(out)
+    }
+}
+
+/// URL (`%XX`, `%uXXXX`, `+`), overlong UTF-8, fullwidth ASCII and slash
+/// folding. Borrowed when nothing changed.
+fn decode_url_layer(input: &[u8], plus_is_space: bool) -> Cow<'_, [u8]> {
+    let Some(first) = input
+        .iter()
+        .position(|&byte| byte != b'&' && needs_decoding(byte))
+    else {
         return Cow::Borrowed(input);
     };
     let mut out = Vec::with_capacity(input.len());
@@ -209,16 +256,6 @@ fn decode_round(input: &[u8], plus_is_space: bool) -> Cow<'_, [u8]> {
             b'+' => {
                 out.push(if plus_is_space { b' ' } else { b'+' });
                 i += 1;
-            }
-            b'&' => {
-                let (consumed, value) = html_entity(&input[i..]);
-                if consumed > 0 {
-                    push_code_point(&mut out, value);
-                    i += consumed;
-                } else {
-                    out.push(byte);
-                    i += 1;
-                }
             }
             0xC0 | 0xC1 if input.get(i + 1).is_some_and(|&next| next & 0xC0 == 0x80) => {
                 // Overlong two-byte encoding of an ASCII byte (e.g. C0 AE = '.').
@@ -497,6 +534,14 @@ mod tests {
     }
 
     #[test]
+    fn url_layer_is_undone_before_entities() {
+        assert_eq!(
+            decode_repeatedly(b"&#x3c%3B&#x73%3Bvg&#x3e%3B").as_ref(),
+            b"<svg>"
+        );
+    }
+
+    #[test]
     fn js_and_css_escapes_get_their_own_view() {
         let views = all_views(b"\\x3cscript\\u003e\\3c img");
         assert!(views.contains(&b"<script><img".to_vec()), "{views:?}");
@@ -512,18 +557,28 @@ mod tests {
     #[test]
     fn operator_detectors_run_their_own_class_over_the_decoded_views() {
         for (index, class) in AttackClass::ALL.into_iter().enumerate() {
-            assert_eq!(class as usize, index, "IN_VIEWS is indexed by declaration order");
+            assert_eq!(
+                class as usize, index,
+                "IN_VIEWS is indexed by declaration order"
+            );
         }
         let encoded: [(AttackClass, &[u8]); 3] = [
             (AttackClass::Xss, b"%253Csvg%2520onload%253Dalert(1)%253E"),
-            (AttackClass::PathTraversal, b"%252e%252e%252f%252e%252e%252fetc%252fpasswd"),
+            (
+                AttackClass::PathTraversal,
+                b"%252e%252e%252f%252e%252e%252fetc%252fpasswd",
+            ),
             (AttackClass::CmdInjection, b"O2NhdCAvZXRjL3Bhc3N3ZA=="),
         ];
         for (class, input) in encoded {
             assert_eq!(class.raw_detector()(input), None, "{class} raw");
             let found = class.detector()(input).unwrap_or_else(|| panic!("{class} in views"));
             assert_eq!(found.class, class);
-            assert_eq!(found.span, 0..input.len(), "a decoded view's finding spans the input");
+            assert_eq!(
+                found.span,
+                0..input.len(),
+                "a decoded view's finding spans the input"
+            );
         }
     }
 

@@ -208,13 +208,13 @@ fn dangerous_tag(name: &[u8]) -> bool {
 /// asked: event handlers, `srcdoc`, `javascript:`/`vbscript:` and `data:`
 /// sources. A frame without `src` stays suspicious (it is only useful with
 /// one of those, or as injected markup waiting for one).
-fn frame_of_plain_url(tag: &Tag<'_>) -> bool {
+fn frame_of_plain_url(tag: &Tag<'_>, mode: AttributeMode) -> bool {
     let name = local_name(tag.name);
     let is_frame = [&b"iframe"[..], b"frame", b"portal"]
         .iter()
         .any(|frame| name.eq_ignore_ascii_case(frame));
     is_frame
-        && attribute_value(tag, b"src").is_some_and(|src| {
+        && attribute_value(tag, b"src", mode).is_some_and(|src| {
             !src.trim_ascii().is_empty() && classify_url(Decoded::new(src)) == UrlKind::Plain
         })
 }
@@ -494,8 +494,8 @@ fn attribute_danger(
     None
 }
 
-fn attribute_value<'a>(tag: &Tag<'a>, wanted: &[u8]) -> Option<&'a [u8]> {
-    Attributes::new(tag.attributes, AttributeMode::InTag)
+fn attribute_value<'a>(tag: &Tag<'a>, wanted: &[u8], mode: AttributeMode) -> Option<&'a [u8]> {
+    Attributes::new(tag.attributes, mode)
         .find(|attribute| attribute.name.eq_ignore_ascii_case(wanted))
         .map(|attribute| attribute.value.unwrap_or_default())
 }
@@ -506,15 +506,47 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
-/// Judges one start tag by its name and its attributes.
+/// Judges one start tag by its name and its attributes, read as HTML5 reads
+/// them and, when a `/` runs into an unquoted value that holds another `=`
+/// (`<img/src=x/onerror=alert(1)>`), read again with `/` as a separator.
 fn tag_danger(tag: &Tag<'_>, offset: usize, nesting: u8) -> Option<Detection> {
+    judge_tag(tag, offset, nesting, AttributeMode::InTag).or_else(|| {
+        slash_runs_into_unquoted_value(tag)
+            .then(|| judge_tag(tag, offset, nesting, AttributeMode::SlashSeparated))
+            .flatten()
+    })
+}
+
+/// An unquoted attribute value holding `/` and, after it, `=`: attribute text
+/// glued on with `/`, the separator HTML5 accepts only between attributes.
+fn slash_runs_into_unquoted_value(tag: &Tag<'_>) -> bool {
+    Attributes::new(tag.attributes, AttributeMode::InTag).any(|attribute| {
+        let Some(value) = attribute.value else {
+            return false;
+        };
+        let quoted = attribute
+            .value_start
+            .checked_sub(1)
+            .and_then(|before| tag.attributes.get(before))
+            .is_some_and(|&byte| matches!(byte, b'"' | b'\''));
+        !quoted
+            && memchr::memchr(b'/', value)
+                .is_some_and(|slash| memchr::memchr(b'=', &value[slash..]).is_some())
+    })
+}
+
+/// [`tag_danger`] for one way of reading the attributes. In the
+/// slash-separated reading an event handler must also carry script, as in
+/// injected attribute text, and nested markup is not scanned again.
+fn judge_tag(tag: &Tag<'_>, offset: usize, nesting: u8, mode: AttributeMode) -> Option<Detection> {
     let span = offset + tag.start..offset + tag.end;
-    for attribute in Attributes::new(tag.attributes, AttributeMode::InTag) {
+    let in_tag = mode == AttributeMode::InTag;
+    for attribute in Attributes::new(tag.attributes, mode) {
         let value = attribute.value.unwrap_or_default();
-        if let Some((kind, score)) = attribute_danger(tag.name, attribute.name, value, true) {
+        if let Some((kind, score)) = attribute_danger(tag.name, attribute.name, value, in_tag) {
             return Some(finding(kind, &lossy(attribute.name), span, score));
         }
-        if nesting < MAX_NESTING && value.contains(&b'<') {
+        if in_tag && nesting < MAX_NESTING && value.contains(&b'<') {
             // Character references are not decoded here on purpose: only
             // literal markup in a value can turn into markup later.
             let value_offset = offset + tag.attributes_start + attribute.value_start;
@@ -524,7 +556,7 @@ fn tag_danger(tag: &Tag<'_>, offset: usize, nesting: u8) -> Option<Detection> {
         }
     }
     let name = tag.name;
-    if dangerous_tag(name) && !frame_of_plain_url(tag) {
+    if dangerous_tag(name) && !frame_of_plain_url(tag, mode) {
         return Some(finding(
             "tag",
             &lossy(name),
@@ -536,17 +568,18 @@ fn tag_danger(tag: &Tag<'_>, offset: usize, nesting: u8) -> Option<Detection> {
             },
         ));
     }
-    if name.eq_ignore_ascii_case(b"base") && attribute_value(tag, b"href").is_some() {
+    if name.eq_ignore_ascii_case(b"base") && attribute_value(tag, b"href", mode).is_some() {
         return Some(finding("tag", "base-href", span, 7));
     }
     if name.eq_ignore_ascii_case(b"meta")
-        && let Some(equiv) = attribute_value(tag, b"http-equiv")
+        && let Some(equiv) = attribute_value(tag, b"http-equiv", mode)
         && (equiv.eq_ignore_ascii_case(b"refresh") || equiv.eq_ignore_ascii_case(b"set-cookie"))
     {
         return Some(finding("tag", "meta-http-equiv", span, 7));
     }
     if name.eq_ignore_ascii_case(b"link")
-        && attribute_value(tag, b"rel").is_some_and(|rel| contains_ignore_case(rel, b"import"))
+        && attribute_value(tag, b"rel", mode)
+            .is_some_and(|rel| contains_ignore_case(rel, b"import"))
     {
         return Some(finding("tag", "link-import", span, 7));
     }
@@ -754,6 +787,30 @@ mod tests {
             "<a href=\"https://x\">x</a>",
             "<3 a < b",
             "javascript: the good parts",
+        ] {
+            assert_eq!(fingerprint(benign), None, "{benign}");
+        }
+    }
+
+    #[test]
+    fn slash_glued_attributes_are_read_as_separate_attributes() {
+        for (attack, expected) in [
+            ("<img/src=x/onerror=alert(1)>", "attr:onerror"),
+            (
+                "<img/src=x:alert(alt)/onerror=eval(src)/alt=0>",
+                "attr:onerror",
+            ),
+            (
+                "<meta/http-equiv=refresh/content=\"0;url=javascript:alert(1)\">",
+                "tag:meta-http-equiv",
+            ),
+        ] {
+            assert_eq!(fingerprint(attack).as_deref(), Some(expected), "{attack}");
+        }
+        for benign in [
+            "<a href=/docs/setup?step=2>setup</a>",
+            "<img src=/img/a.png?w=200 alt=x>",
+            "<a href=https://example.com/onload=yes>x</a>",
         ] {
             assert_eq!(fingerprint(benign), None, "{benign}");
         }

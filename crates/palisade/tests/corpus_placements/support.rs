@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use base64::Engine as _;
+
 /// Where a value travels in the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Placement {
@@ -23,9 +25,13 @@ pub enum Placement {
     Form,
     /// `POST` `multipart/form-data` field `q` (raw bytes).
     Multipart,
-    /// `POST` `application/json` body `{"q": VALUE}`.
+    /// `POST` `application/json` body `{"q": VALUE}`. A value that is not
+    /// UTF-8 (a binary serialized object) cannot be a JSON string: it travels
+    /// base64-encoded, as clients send binary in JSON.
     Json,
-    /// `POST` `application/xml` body `<root><q>VALUE</q></root>` (escaped text).
+    /// `POST` `application/xml` body `<root><q>VALUE</q></root>` (escaped
+    /// text). A value XML 1.0 cannot carry (not UTF-8, or control characters
+    /// other than tab, LF and CR) travels base64-encoded, as in JSON.
     Xml,
     /// The `User-Agent` header. Bytes HTTP forbids there are percent-encoded
     /// (the rules URL-decode header values once, as an application would);
@@ -117,12 +123,18 @@ impl Placement {
                 );
             }
             Placement::Json => {
-                let text = String::from_utf8_lossy(value);
+                let text = match std::str::from_utf8(value) {
+                    Ok(text) => text.to_owned(),
+                    Err(_) => base64::engine::general_purpose::STANDARD.encode(value),
+                };
                 let body = serde_json::json!({ "q": text }).to_string();
                 post(&mut request, "application/json", body.as_bytes());
             }
             Placement::Xml => {
-                let text = String::from_utf8_lossy(value);
+                let text = match std::str::from_utf8(value) {
+                    Ok(text) if text.chars().all(xml_char) => text.to_owned(),
+                    _ => base64::engine::general_purpose::STANDARD.encode(value),
+                };
                 let body = format!(
                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?><root><q>{}</q></root>",
                     xml_escape(&text)
@@ -168,6 +180,11 @@ fn percent_encode(value: &[u8], encode: impl Fn(u8) -> bool) -> Vec<u8> {
     out
 }
 
+/// A character XML 1.0 can carry in text.
+fn xml_char(ch: char) -> bool {
+    matches!(ch, '\t' | '\n' | '\r') || !(ch < ' ' || ch == '\u{FFFE}' || ch == '\u{FFFF}')
+}
+
 fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     for ch in text.chars() {
@@ -176,9 +193,6 @@ fn xml_escape(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            // Characters XML 1.0 cannot carry at all become a space.
-            '\t' | '\n' | '\r' => out.push(ch),
-            ch if (ch as u32) < 0x20 || ch == '\u{FFFE}' || ch == '\u{FFFF}' => out.push(' '),
             ch => out.push(ch),
         }
     }

@@ -40,7 +40,7 @@
 
 mod html;
 
-use html::{AttributeMode, Attributes, Decoded, Tag, Tokenizer};
+use html::{Attribute, AttributeMode, Attributes, Decoded, Tag, Tokenizer};
 
 use crate::{AttackClass, Detection};
 
@@ -142,7 +142,9 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
     {
         return Some(found);
     }
-    if !present.css_possible() {
+    if !present.css_possible()
+        || !present.has(Present::CSS_AT_OR_ESCAPE) && !css_call_possible(input)
+    {
         return None;
     }
     css_danger(input.iter().map(|&b| u32::from(b))).map(|what| finding(what, "", 0..input.len(), 8))
@@ -184,6 +186,10 @@ fn lowercase<'b, const N: usize>(word: &[u8], buf: &'b mut [u8; N]) -> Option<&'
 /// Tags that run or embed active content by themselves (namespace prefixes,
 /// as in `<x:script xmlns:x="http://www.w3.org/1999/xhtml">`, are ignored).
 fn dangerous_tag(name: &[u8]) -> bool {
+    // Every name below has 5 to 8 letters; most markup (`a`, `p`, `b`, `img`, `span`) has fewer.
+    if !(5..=8).contains(&name.len()) && !name.contains(&b':') {
+        return false;
+    }
     let mut buf = [0u8; 8];
     lowercase(local_name(name), &mut buf).is_some_and(|name| {
         matches!(
@@ -379,6 +385,31 @@ impl CssWindow {
     }
 }
 
+/// Bytes a CSS reader skips between a function name and its `(`.
+fn css_blank(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | 0x0c | 0x00)
+}
+
+/// Whether some `(` in `input` (which holds no CSS escape and no `@`) can
+/// end a call [`css_danger`] reports: every one of them is `expression(` or
+/// `url(`, possibly split by comments, so the `(` is preceded, blanks
+/// skipped, by `expression`, `url` or a comment's `*/` close by. Each
+/// look-back is bounded; a run of blanks longer than the bound counts as possible.
+fn css_call_possible(input: &[u8]) -> bool {
+    const LOOK_BACK: usize = 64;
+    memchr::memchr_iter(b'(', input).any(|paren| {
+        let before = &input[paren.saturating_sub(LOOK_BACK)..paren];
+        let Some(last) = before.iter().rposition(|&byte| !css_blank(byte)) else {
+            return before.len() == LOOK_BACK;
+        };
+        let word = &before[..=last];
+        let tail = &word[word.len().saturating_sub(16)..];
+        word.len() >= 3 && word[word.len() - 3..].eq_ignore_ascii_case(b"url")
+            || word.len() >= 10 && word[word.len() - 10..].eq_ignore_ascii_case(b"expression")
+            || memchr::memmem::find(tail, b"*/").is_some()
+    })
+}
+
 /// CSS that runs script or pulls in foreign style: `expression(`,
 /// `url(javascript:`, `-moz-binding:url(`, `behavior:url(`, `@import '…'`.
 /// Comments, blanks and escapes are removed first.
@@ -489,7 +520,14 @@ fn attribute_danger(
         return Some(("attr", 8));
     }
     if name.eq_ignore_ascii_case(b"style") {
-        return css_danger(decoded()).map(|what| (what, 8));
+        // Every CSS finding needs a `(` or an `@`, which only a CSS escape or a
+        // character reference can hide: plain `color:red` is not decoded at all.
+        let possible = value
+            .iter()
+            .any(|byte| matches!(byte, b'(' | b'@' | b'\\' | b'&'));
+        return possible
+            .then(|| css_danger(decoded()).map(|what| (what, 8)))
+            .flatten();
     }
     None
 }
@@ -510,41 +548,59 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
 /// them and, when a `/` runs into an unquoted value that holds another `=`
 /// (`<img/src=x/onerror=alert(1)>`), read again with `/` as a separator.
 fn tag_danger(tag: &Tag<'_>, offset: usize, nesting: u8) -> Option<Detection> {
-    judge_tag(tag, offset, nesting, AttributeMode::InTag).or_else(|| {
-        slash_runs_into_unquoted_value(tag)
-            .then(|| judge_tag(tag, offset, nesting, AttributeMode::SlashSeparated))
-            .flatten()
-    })
+    let mut slash_glued = false;
+    if let Some(found) = judge_tag(tag, offset, nesting, AttributeMode::InTag, &mut slash_glued) {
+        return Some(found);
+    }
+    if slash_glued {
+        return judge_tag(
+            tag,
+            offset,
+            nesting,
+            AttributeMode::SlashSeparated,
+            &mut false,
+        );
+    }
+    None
 }
 
 /// An unquoted attribute value holding `/` and, after it, `=`: attribute text
 /// glued on with `/`, the separator HTML5 accepts only between attributes.
-fn slash_runs_into_unquoted_value(tag: &Tag<'_>) -> bool {
-    Attributes::new(tag.attributes, AttributeMode::InTag).any(|attribute| {
-        let Some(value) = attribute.value else {
-            return false;
-        };
-        let quoted = attribute
-            .value_start
-            .checked_sub(1)
-            .and_then(|before| tag.attributes.get(before))
-            .is_some_and(|&byte| matches!(byte, b'"' | b'\''));
-        !quoted
-            && memchr::memchr(b'/', value)
-                .is_some_and(|slash| memchr::memchr(b'=', &value[slash..]).is_some())
-    })
+fn slash_glued_value(attributes: &[u8], attribute: &Attribute<'_>) -> bool {
+    let Some(value) = attribute.value else {
+        return false;
+    };
+    let quoted = attribute
+        .value_start
+        .checked_sub(1)
+        .and_then(|before| attributes.get(before))
+        .is_some_and(|&byte| matches!(byte, b'"' | b'\''));
+    !quoted
+        && memchr::memchr(b'/', value)
+            .is_some_and(|slash| memchr::memchr(b'=', &value[slash..]).is_some())
 }
 
 /// [`tag_danger`] for one way of reading the attributes. In the
 /// slash-separated reading an event handler must also carry script, as in
-/// injected attribute text, and nested markup is not scanned again.
-fn judge_tag(tag: &Tag<'_>, offset: usize, nesting: u8, mode: AttributeMode) -> Option<Detection> {
+/// injected attribute text, and nested markup is not scanned again. The
+/// HTML5 reading also notes in `slash_glued` whether a value calls for the
+/// slash-separated one ([`slash_glued_value`]).
+fn judge_tag(
+    tag: &Tag<'_>,
+    offset: usize,
+    nesting: u8,
+    mode: AttributeMode,
+    slash_glued: &mut bool,
+) -> Option<Detection> {
     let span = offset + tag.start..offset + tag.end;
     let in_tag = mode == AttributeMode::InTag;
     for attribute in Attributes::new(tag.attributes, mode) {
         let value = attribute.value.unwrap_or_default();
         if let Some((kind, score)) = attribute_danger(tag.name, attribute.name, value, in_tag) {
             return Some(finding(kind, &lossy(attribute.name), span, score));
+        }
+        if in_tag && !*slash_glued {
+            *slash_glued = slash_glued_value(tag.attributes, &attribute);
         }
         if in_tag && nesting < MAX_NESTING && value.contains(&b'<') {
             // Character references are not decoded here on purpose: only
@@ -674,6 +730,14 @@ fn scan_quote_breakouts(input: &[u8], present: Present) -> Option<Detection> {
 /// Attribute text starting at `start` that carries a dangerous attribute.
 fn injected_attributes(input: &[u8], start: usize) -> Option<Detection> {
     let text = input.get(start..)?;
+    // Injected attribute text ends at a quote, `<` or `>` that is not a value
+    // delimiter; without an `=` before the first of them it holds no value.
+    let equals = text
+        .iter()
+        .position(|&byte| matches!(byte, b'=' | b'"' | b'\'' | b'<' | b'>'))?;
+    if text[equals] != b'=' {
+        return None;
+    }
     for attribute in Attributes::new(text, AttributeMode::Injected) {
         let Some(value) = attribute.value else {
             continue;

@@ -116,13 +116,13 @@ impl AttackClass {
     /// unescaped, base64), so a rule needs no transformation chain to see
     /// through encodings. The first view that fires wins; a detection made on
     /// a decoded view has the whole input as its span.
-    pub fn detector(self) -> fn(&[u8]) -> Option<Detection> {
+    pub fn detector(self) -> Detector {
         normalize::IN_VIEWS[self as usize]
     }
 
     /// The detector for this class over the bytes exactly as given (no
     /// decoding): what [`scan_all`] runs over each view it built once.
-    pub fn raw_detector(self) -> fn(&[u8]) -> Option<Detection> {
+    pub fn raw_detector(self) -> Detector {
         match self {
             AttackClass::Sqli => sqli::detect,
             AttackClass::Xss => xss::detect,
@@ -146,6 +146,9 @@ impl std::fmt::Display for AttackClass {
         f.write_str(self.name())
     }
 }
+
+/// A detector: bytes in, at most one detection out.
+pub type Detector = fn(&[u8]) -> Option<Detection>;
 
 /// One detection.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -26,7 +26,7 @@ use std::borrow::Cow;
 
 use base64::Engine as _;
 
-use crate::{AttackClass, Detection};
+use crate::{AttackClass, Detection, Detector};
 
 /// Maximum decoding rounds for the decoded view (double/triple encoding).
 pub const MAX_DECODE_ROUNDS: usize = 4;
@@ -131,7 +131,7 @@ fn in_views<const CLASS: usize>(input: &[u8]) -> Option<Detection> {
 
 /// [`in_views`] for each class, in [`AttackClass::ALL`] order (what
 /// [`AttackClass::detector`] hands out).
-pub(crate) const IN_VIEWS: [fn(&[u8]) -> Option<Detection>; AttackClass::ALL.len()] = [
+pub(crate) const IN_VIEWS: [Detector; AttackClass::ALL.len()] = [
     in_views::<0>,
     in_views::<1>,
     in_views::<2>,

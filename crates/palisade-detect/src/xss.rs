@@ -142,9 +142,7 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
     {
         return Some(found);
     }
-    if !present.css_possible()
-        || !present.has(Present::CSS_AT_OR_ESCAPE) && !css_call_possible(input)
-    {
+    if !present.css_possible() || !css_finding_possible(input, present) {
         return None;
     }
     css_danger(input.iter().map(|&b| u32::from(b))).map(|what| finding(what, "", 0..input.len(), 8))
@@ -390,7 +388,28 @@ fn css_blank(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | 0x0c | 0x00)
 }
 
-/// Whether some `(` in `input` (which holds no CSS escape and no `@`) can
+/// Whether [`css_danger`] over the whole input can find anything: always
+/// with a CSS escape (`\`, which may spell any character); otherwise only
+/// with a literal `@import` or a `(` that can end a dangerous call
+/// ([`css_call_possible`]).
+fn css_finding_possible(input: &[u8], present: Present) -> bool {
+    if present.has(Present::CSS_AT_OR_ESCAPE) {
+        if memchr::memchr(b'\\', input).is_some() {
+            return true;
+        }
+        let at_import = memchr::memchr_iter(b'@', input).any(|at| {
+            input
+                .get(at + 1..at + 7)
+                .is_some_and(|word| word.eq_ignore_ascii_case(b"import"))
+        });
+        if at_import {
+            return true;
+        }
+    }
+    css_call_possible(input)
+}
+
+/// Whether some `(` in `input` (which holds no CSS escape) can
 /// end a call [`css_danger`] reports: every one of them is `expression(` or
 /// `url(`, possibly split by comments, so the `(` is preceded, blanks
 /// skipped, by `expression`, `url` or a comment's `*/` close by. Each
@@ -851,6 +870,29 @@ mod tests {
             "<a href=\"https://x\">x</a>",
             "<3 a < b",
             "javascript: the good parts",
+        ] {
+            assert_eq!(fingerprint(benign), None, "{benign}");
+        }
+    }
+
+    #[test]
+    fn css_context_payloads_pass_the_cheap_gates() {
+        for (attack, expected) in [
+            ("x{width:expression(alert(1))}", "css-expression"),
+            ("x{width:exp/**/ression(alert(1))}", "css-expression"),
+            ("a{background:url( javascript:alert(1))}", "css-url-script"),
+            ("@IMPORT 'https://evil.example/x.css';", "css-import"),
+            ("x{width:\\65 xpression(alert(1))}", "css-expression"),
+            (
+                "<p style=\"width:expression&#40;alert(1))\">",
+                "css-expression:style",
+            ),
+        ] {
+            assert_eq!(fingerprint(attack).as_deref(), Some(expected), "{attack}");
+        }
+        for benign in [
+            "regular expression(s) at user@example.com",
+            "<p style=\"color:red; margin:0 auto\">(see below)</p>",
         ] {
             assert_eq!(fingerprint(benign), None, "{benign}");
         }

@@ -130,7 +130,7 @@ fn main() {
         if !wanted(class.name()) {
             continue;
         }
-        let detector = class.detector();
+        let detector = class.raw_detector();
         report(
             class.name(),
             measure(bytes, &mut || {

@@ -110,8 +110,19 @@ impl AttackClass {
             .find(|class| class.name() == name)
     }
 
-    /// The detector function for this class.
-    pub fn detector(self) -> fn(&[u8]) -> Option<Detection> {
+    /// The detector for this class as the `@detectXxx` operators run it: the
+    /// class's detector over every decoded view of the input
+    /// ([`normalize::views`]: raw, URL/entity-decoded until stable, JS/CSS
+    /// unescaped, base64), so a rule needs no transformation chain to see
+    /// through encodings. The first view that fires wins; a detection made on
+    /// a decoded view has the whole input as its span.
+    pub fn detector(self) -> Detector {
+        normalize::IN_VIEWS[self as usize]
+    }
+
+    /// The detector for this class over the bytes exactly as given (no
+    /// decoding): what [`scan_all`] runs over each view it built once.
+    pub fn raw_detector(self) -> Detector {
         match self {
             AttackClass::Sqli => sqli::detect,
             AttackClass::Xss => xss::detect,
@@ -135,6 +146,9 @@ impl std::fmt::Display for AttackClass {
         f.write_str(self.name())
     }
 }
+
+/// A detector: bytes in, at most one detection out.
+pub type Detector = fn(&[u8]) -> Option<Detection>;
 
 /// One detection.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -26,7 +26,7 @@ use std::borrow::Cow;
 
 use base64::Engine as _;
 
-use crate::{AttackClass, Detection};
+use crate::{AttackClass, Detection, Detector};
 
 /// Maximum decoding rounds for the decoded view (double/triple encoding).
 pub const MAX_DECODE_ROUNDS: usize = 4;
@@ -84,7 +84,7 @@ pub fn views(input: &[u8]) -> Views<'_> {
         None
     };
     let base64_of_raw = decode_base64_value(input);
-    let base64_of_decoded = if base64_of_raw.is_none() {
+    let base64_of_decoded = if base64_of_raw.is_none() && matches!(decoded, Cow::Owned(_)) {
         decode_base64_value(&decoded)
     } else {
         None
@@ -106,13 +106,46 @@ pub fn scan_all(input: &[u8]) -> Vec<Detection> {
     let views = views(input);
     let mut detections: Vec<Detection> = Vec::new();
     for class in AttackClass::ALL {
-        let detector = class.detector();
+        let detector = class.raw_detector();
         if let Some(detection) = views.iter().find_map(detector) {
             detections.push(detection);
         }
     }
     detections
 }
+
+/// One class's detector over every view of `input` (`CLASS` indexes
+/// [`AttackClass::ALL`]); a detection on a decoded view spans the whole input,
+/// since its offsets refer to bytes the input does not hold.
+fn in_views<const CLASS: usize>(input: &[u8]) -> Option<Detection> {
+    let detector = AttackClass::ALL[CLASS].raw_detector();
+    if let Some(found) = detector(input) {
+        return Some(found);
+    }
+    let views = views(input);
+    views.iter().skip(1).find_map(detector).map(|mut found| {
+        found.span = 0..input.len();
+        found
+    })
+}
+
+/// [`in_views`] for each class, in [`AttackClass::ALL`] order (what
+/// [`AttackClass::detector`] hands out).
+pub(crate) const IN_VIEWS: [Detector; AttackClass::ALL.len()] = [
+    in_views::<0>,
+    in_views::<1>,
+    in_views::<2>,
+    in_views::<3>,
+    in_views::<4>,
+    in_views::<5>,
+    in_views::<6>,
+    in_views::<7>,
+    in_views::<8>,
+    in_views::<9>,
+    in_views::<10>,
+    in_views::<11>,
+    in_views::<12>,
+];
 
 /// The classes [`scan_all`] reports for `input` (the shape [`crate::eval::evaluate`] wants).
 pub fn classify(input: &[u8]) -> Vec<AttackClass> {
@@ -134,8 +167,11 @@ fn decode_repeatedly(input: &[u8]) -> Cow<'_, [u8]> {
     current
 }
 
+/// Bytes [`decode_round`] may change: URL and entity escapes, `+`, and the
+/// lead bytes of overlong UTF-8 (C0, C1, E0), fullwidth ASCII (EF) and the
+/// folded slashes (E2). Other UTF-8 text (accents, Cyrillic, CJK) passes untouched.
 fn needs_decoding(byte: u8) -> bool {
-    matches!(byte, b'%' | b'&' | b'+') || byte >= 0xC0
+    matches!(byte, b'%' | b'&' | b'+' | 0xC0 | 0xC1 | 0xE0 | 0xE2 | 0xEF)
 }
 
 /// One round of URL (`%XX`, `%uXXXX`, `+`), HTML entity and overlong UTF-8
@@ -144,8 +180,55 @@ pub fn decode_once(input: &[u8]) -> Cow<'_, [u8]> {
     decode_round(input, true)
 }
 
+/// One decoding round: URL-level decoding over the whole input first, then
+/// HTML entities over its result. The layers are undone in the order they
+/// were applied outside in: `&#x3c%3B` (an entity whose `;` was URL-encoded,
+/// as in a cookie) decodes to `<`, not `<;`.
 fn decode_round(input: &[u8], plus_is_space: bool) -> Cow<'_, [u8]> {
-    let Some(first) = input.iter().position(|&byte| needs_decoding(byte)) else {
+    match decode_url_layer(input, plus_is_space) {
+        Cow::Borrowed(input) => decode_entity_layer(input),
+        Cow::Owned(url_decoded) => match decode_entity_layer(&url_decoded) {
+            Cow::Borrowed(_) => Cow::Owned(url_decoded),
+            Cow::Owned(decoded) => Cow::Owned(decoded),
+        },
+    }
+}
+
+/// HTML entities (numeric and [`NAMED_ENTITIES`]). Borrowed when nothing changed.
+fn decode_entity_layer(input: &[u8]) -> Cow<'_, [u8]> {
+    let Some(first) = memchr::memchr(b'&', input) else {
+        return Cow::Borrowed(input);
+    };
+    let mut out = Vec::with_capacity(input.len());
+    out.extend_from_slice(&input[..first]);
+    let mut i = first;
+    while let Some(offset) = memchr::memchr(b'&', &input[i..]) {
+        out.extend_from_slice(&input[i..i + offset]);
+        i += offset;
+        let (consumed, value) = html_entity(&input[i..]);
+        if consumed > 0 {
+            push_code_point(&mut out, value);
+            i += consumed;
+        } else {
+            out.push(b'&');
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&input[i..]);
+    if out.as_slice() == input {
+        Cow::Borrowed(input)
+    } else {
+        Cow::Owned(out)
+    }
+}
+
+/// URL (`%XX`, `%uXXXX`, `+`), overlong UTF-8, fullwidth ASCII and slash
+/// folding. Borrowed when nothing changed.
+fn decode_url_layer(input: &[u8], plus_is_space: bool) -> Cow<'_, [u8]> {
+    let Some(first) = input
+        .iter()
+        .position(|&byte| byte != b'&' && needs_decoding(byte))
+    else {
         return Cow::Borrowed(input);
     };
     let mut out = Vec::with_capacity(input.len());
@@ -173,16 +256,6 @@ fn decode_round(input: &[u8], plus_is_space: bool) -> Cow<'_, [u8]> {
             b'+' => {
                 out.push(if plus_is_space { b' ' } else { b'+' });
                 i += 1;
-            }
-            b'&' => {
-                let (consumed, value) = html_entity(&input[i..]);
-                if consumed > 0 {
-                    push_code_point(&mut out, value);
-                    i += consumed;
-                } else {
-                    out.push(byte);
-                    i += 1;
-                }
             }
             0xC0 | 0xC1 if input.get(i + 1).is_some_and(|&next| next & 0xC0 == 0x80) => {
                 // Overlong two-byte encoding of an ASCII byte (e.g. C0 AE = '.').
@@ -461,6 +534,14 @@ mod tests {
     }
 
     #[test]
+    fn url_layer_is_undone_before_entities() {
+        assert_eq!(
+            decode_repeatedly(b"&#x3c%3B&#x73%3Bvg&#x3e%3B").as_ref(),
+            b"<svg>"
+        );
+    }
+
+    #[test]
     fn js_and_css_escapes_get_their_own_view() {
         let views = all_views(b"\\x3cscript\\u003e\\3c img");
         assert!(views.contains(&b"<script><img".to_vec()), "{views:?}");
@@ -471,6 +552,34 @@ mod tests {
     fn base64_value_is_decoded_only_when_whole_value_is_base64() {
         assert!(all_views(b"Y2F0IC9ldGMvcGFzc3dk").contains(&b"cat /etc/passwd".to_vec()));
         assert_eq!(all_views(b"hello world, not base64!").len(), 1);
+    }
+
+    #[test]
+    fn operator_detectors_run_their_own_class_over_the_decoded_views() {
+        for (index, class) in AttackClass::ALL.into_iter().enumerate() {
+            assert_eq!(
+                class as usize, index,
+                "IN_VIEWS is indexed by declaration order"
+            );
+        }
+        let encoded: [(AttackClass, &[u8]); 3] = [
+            (AttackClass::Xss, b"%253Csvg%2520onload%253Dalert(1)%253E"),
+            (
+                AttackClass::PathTraversal,
+                b"%252e%252e%252f%252e%252e%252fetc%252fpasswd",
+            ),
+            (AttackClass::CmdInjection, b"O2NhdCAvZXRjL3Bhc3N3ZA=="),
+        ];
+        for (class, input) in encoded {
+            assert_eq!(class.raw_detector()(input), None, "{class} raw");
+            let found = class.detector()(input).unwrap_or_else(|| panic!("{class} in views"));
+            assert_eq!(found.class, class);
+            assert_eq!(
+                found.span,
+                0..input.len(),
+                "a decoded view's finding spans the input"
+            );
+        }
     }
 
     #[test]

@@ -129,6 +129,20 @@ static SUSPICIOUS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
     ])
 });
 
+/// Two hex digits encoding an ASCII byte that is neither a letter nor a digit
+/// (`22` is `"`, `20` a space): what follows `%` in URL-encoded text.
+fn url_escaped_punctuation(digits: Option<&[u8]>) -> bool {
+    let Some(&[high, low]) = digits else {
+        return false;
+    };
+    let (Some(high), Some(low)) = (char::from(high).to_digit(16), char::from(low).to_digit(16))
+    else {
+        return false;
+    };
+    let byte = high * 16 + low;
+    byte < 0x80 && !char::from_u32(byte).is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
     if let Some(detection) = log4j_lookup(input) {
@@ -152,6 +166,12 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
         i = at + 1;
         let (open_len, close): (usize, &[u8]) = match (input.get(at), input.get(at + 1)) {
             (Some(b'{'), Some(b'{')) => (2, b"}}"),
+            // `{%22`, `{%20`: a URL-encoded quote or blank after a brace (a JSON
+            // object in a raw cookie or query), not a statement tag, which
+            // opens with a blank, `-`, `+` or a keyword.
+            (Some(b'{'), Some(b'%')) if url_escaped_punctuation(input.get(at + 2..at + 4)) => {
+                continue;
+            }
             (Some(b'{'), Some(b'%')) => (2, b"%}"),
             (Some(b'{'), _)
                 if at > 0 && matches!(input[at - 1], b'$' | b'#' | b'*' | b'@' | b'~') =>
@@ -352,6 +372,7 @@ mod tests {
             "#{first_name} in ruby",
             "<%= @user.email %>",
             "I scored 7*7 points",
+            "q={%22id%22:%2014%2C%20%22tags%22:%20[%22echo%22]%2C%20%22filter%22:%20{%22q%22:%20%22select%22}}",
         ] {
             assert_eq!(detect(text.as_bytes()), None, "false positive on {text:?}");
         }

@@ -40,7 +40,7 @@
 
 mod html;
 
-use html::{AttributeMode, Attributes, Decoded, Tag, Tokenizer};
+use html::{Attribute, AttributeMode, Attributes, Decoded, Tag, Tokenizer};
 
 use crate::{AttackClass, Detection};
 
@@ -142,7 +142,7 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
     {
         return Some(found);
     }
-    if !present.css_possible() {
+    if !present.css_possible() || !css_finding_possible(input, present) {
         return None;
     }
     css_danger(input.iter().map(|&b| u32::from(b))).map(|what| finding(what, "", 0..input.len(), 8))
@@ -184,6 +184,10 @@ fn lowercase<'b, const N: usize>(word: &[u8], buf: &'b mut [u8; N]) -> Option<&'
 /// Tags that run or embed active content by themselves (namespace prefixes,
 /// as in `<x:script xmlns:x="http://www.w3.org/1999/xhtml">`, are ignored).
 fn dangerous_tag(name: &[u8]) -> bool {
+    // Every name below has 5 to 8 letters; most markup (`a`, `p`, `b`, `img`, `span`) has fewer.
+    if !(5..=8).contains(&name.len()) && !name.contains(&b':') {
+        return false;
+    }
     let mut buf = [0u8; 8];
     lowercase(local_name(name), &mut buf).is_some_and(|name| {
         matches!(
@@ -208,13 +212,13 @@ fn dangerous_tag(name: &[u8]) -> bool {
 /// asked: event handlers, `srcdoc`, `javascript:`/`vbscript:` and `data:`
 /// sources. A frame without `src` stays suspicious (it is only useful with
 /// one of those, or as injected markup waiting for one).
-fn frame_of_plain_url(tag: &Tag<'_>) -> bool {
+fn frame_of_plain_url(tag: &Tag<'_>, mode: AttributeMode) -> bool {
     let name = local_name(tag.name);
     let is_frame = [&b"iframe"[..], b"frame", b"portal"]
         .iter()
         .any(|frame| name.eq_ignore_ascii_case(frame));
     is_frame
-        && attribute_value(tag, b"src").is_some_and(|src| {
+        && attribute_value(tag, b"src", mode).is_some_and(|src| {
             !src.trim_ascii().is_empty() && classify_url(Decoded::new(src)) == UrlKind::Plain
         })
 }
@@ -379,6 +383,52 @@ impl CssWindow {
     }
 }
 
+/// Bytes a CSS reader skips between a function name and its `(`.
+fn css_blank(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | 0x0c | 0x00)
+}
+
+/// Whether [`css_danger`] over the whole input can find anything: always
+/// with a CSS escape (`\`, which may spell any character); otherwise only
+/// with a literal `@import` or a `(` that can end a dangerous call
+/// ([`css_call_possible`]).
+fn css_finding_possible(input: &[u8], present: Present) -> bool {
+    if present.has(Present::CSS_AT_OR_ESCAPE) {
+        if memchr::memchr(b'\\', input).is_some() {
+            return true;
+        }
+        let at_import = memchr::memchr_iter(b'@', input).any(|at| {
+            input
+                .get(at + 1..at + 7)
+                .is_some_and(|word| word.eq_ignore_ascii_case(b"import"))
+        });
+        if at_import {
+            return true;
+        }
+    }
+    css_call_possible(input)
+}
+
+/// Whether some `(` in `input` (which holds no CSS escape) can
+/// end a call [`css_danger`] reports: every one of them is `expression(` or
+/// `url(`, possibly split by comments, so the `(` is preceded, blanks
+/// skipped, by `expression`, `url` or a comment's `*/` close by. Each
+/// look-back is bounded; a run of blanks longer than the bound counts as possible.
+fn css_call_possible(input: &[u8]) -> bool {
+    const LOOK_BACK: usize = 64;
+    memchr::memchr_iter(b'(', input).any(|paren| {
+        let before = &input[paren.saturating_sub(LOOK_BACK)..paren];
+        let Some(last) = before.iter().rposition(|&byte| !css_blank(byte)) else {
+            return before.len() == LOOK_BACK;
+        };
+        let word = &before[..=last];
+        let tail = &word[word.len().saturating_sub(16)..];
+        word.len() >= 3 && word[word.len() - 3..].eq_ignore_ascii_case(b"url")
+            || word.len() >= 10 && word[word.len() - 10..].eq_ignore_ascii_case(b"expression")
+            || memchr::memmem::find(tail, b"*/").is_some()
+    })
+}
+
 /// CSS that runs script or pulls in foreign style: `expression(`,
 /// `url(javascript:`, `-moz-binding:url(`, `behavior:url(`, `@import '…'`.
 /// Comments, blanks and escapes are removed first.
@@ -489,13 +539,20 @@ fn attribute_danger(
         return Some(("attr", 8));
     }
     if name.eq_ignore_ascii_case(b"style") {
-        return css_danger(decoded()).map(|what| (what, 8));
+        // Every CSS finding needs a `(` or an `@`, which only a CSS escape or a
+        // character reference can hide: plain `color:red` is not decoded at all.
+        let possible = value
+            .iter()
+            .any(|byte| matches!(byte, b'(' | b'@' | b'\\' | b'&'));
+        return possible
+            .then(|| css_danger(decoded()).map(|what| (what, 8)))
+            .flatten();
     }
     None
 }
 
-fn attribute_value<'a>(tag: &Tag<'a>, wanted: &[u8]) -> Option<&'a [u8]> {
-    Attributes::new(tag.attributes, AttributeMode::InTag)
+fn attribute_value<'a>(tag: &Tag<'a>, wanted: &[u8], mode: AttributeMode) -> Option<&'a [u8]> {
+    Attributes::new(tag.attributes, mode)
         .find(|attribute| attribute.name.eq_ignore_ascii_case(wanted))
         .map(|attribute| attribute.value.unwrap_or_default())
 }
@@ -506,15 +563,65 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
-/// Judges one start tag by its name and its attributes.
+/// Judges one start tag by its name and its attributes, read as HTML5 reads
+/// them and, when a `/` runs into an unquoted value that holds another `=`
+/// (`<img/src=x/onerror=alert(1)>`), read again with `/` as a separator.
 fn tag_danger(tag: &Tag<'_>, offset: usize, nesting: u8) -> Option<Detection> {
+    let mut slash_glued = false;
+    if let Some(found) = judge_tag(tag, offset, nesting, AttributeMode::InTag, &mut slash_glued) {
+        return Some(found);
+    }
+    if slash_glued {
+        return judge_tag(
+            tag,
+            offset,
+            nesting,
+            AttributeMode::SlashSeparated,
+            &mut false,
+        );
+    }
+    None
+}
+
+/// An unquoted attribute value holding `/` and, after it, `=`: attribute text
+/// glued on with `/`, the separator HTML5 accepts only between attributes.
+fn slash_glued_value(attributes: &[u8], attribute: &Attribute<'_>) -> bool {
+    let Some(value) = attribute.value else {
+        return false;
+    };
+    let quoted = attribute
+        .value_start
+        .checked_sub(1)
+        .and_then(|before| attributes.get(before))
+        .is_some_and(|&byte| matches!(byte, b'"' | b'\''));
+    !quoted
+        && memchr::memchr(b'/', value)
+            .is_some_and(|slash| memchr::memchr(b'=', &value[slash..]).is_some())
+}
+
+/// [`tag_danger`] for one way of reading the attributes. In the
+/// slash-separated reading an event handler must also carry script, as in
+/// injected attribute text, and nested markup is not scanned again. The
+/// HTML5 reading also notes in `slash_glued` whether a value calls for the
+/// slash-separated one ([`slash_glued_value`]).
+fn judge_tag(
+    tag: &Tag<'_>,
+    offset: usize,
+    nesting: u8,
+    mode: AttributeMode,
+    slash_glued: &mut bool,
+) -> Option<Detection> {
     let span = offset + tag.start..offset + tag.end;
-    for attribute in Attributes::new(tag.attributes, AttributeMode::InTag) {
+    let in_tag = mode == AttributeMode::InTag;
+    for attribute in Attributes::new(tag.attributes, mode) {
         let value = attribute.value.unwrap_or_default();
-        if let Some((kind, score)) = attribute_danger(tag.name, attribute.name, value, true) {
+        if let Some((kind, score)) = attribute_danger(tag.name, attribute.name, value, in_tag) {
             return Some(finding(kind, &lossy(attribute.name), span, score));
         }
-        if nesting < MAX_NESTING && value.contains(&b'<') {
+        if in_tag && !*slash_glued {
+            *slash_glued = slash_glued_value(tag.attributes, &attribute);
+        }
+        if in_tag && nesting < MAX_NESTING && value.contains(&b'<') {
             // Character references are not decoded here on purpose: only
             // literal markup in a value can turn into markup later.
             let value_offset = offset + tag.attributes_start + attribute.value_start;
@@ -524,7 +631,7 @@ fn tag_danger(tag: &Tag<'_>, offset: usize, nesting: u8) -> Option<Detection> {
         }
     }
     let name = tag.name;
-    if dangerous_tag(name) && !frame_of_plain_url(tag) {
+    if dangerous_tag(name) && !frame_of_plain_url(tag, mode) {
         return Some(finding(
             "tag",
             &lossy(name),
@@ -536,17 +643,18 @@ fn tag_danger(tag: &Tag<'_>, offset: usize, nesting: u8) -> Option<Detection> {
             },
         ));
     }
-    if name.eq_ignore_ascii_case(b"base") && attribute_value(tag, b"href").is_some() {
+    if name.eq_ignore_ascii_case(b"base") && attribute_value(tag, b"href", mode).is_some() {
         return Some(finding("tag", "base-href", span, 7));
     }
     if name.eq_ignore_ascii_case(b"meta")
-        && let Some(equiv) = attribute_value(tag, b"http-equiv")
+        && let Some(equiv) = attribute_value(tag, b"http-equiv", mode)
         && (equiv.eq_ignore_ascii_case(b"refresh") || equiv.eq_ignore_ascii_case(b"set-cookie"))
     {
         return Some(finding("tag", "meta-http-equiv", span, 7));
     }
     if name.eq_ignore_ascii_case(b"link")
-        && attribute_value(tag, b"rel").is_some_and(|rel| contains_ignore_case(rel, b"import"))
+        && attribute_value(tag, b"rel", mode)
+            .is_some_and(|rel| contains_ignore_case(rel, b"import"))
     {
         return Some(finding("tag", "link-import", span, 7));
     }
@@ -641,6 +749,14 @@ fn scan_quote_breakouts(input: &[u8], present: Present) -> Option<Detection> {
 /// Attribute text starting at `start` that carries a dangerous attribute.
 fn injected_attributes(input: &[u8], start: usize) -> Option<Detection> {
     let text = input.get(start..)?;
+    // Injected attribute text ends at a quote, `<` or `>` that is not a value
+    // delimiter; without an `=` before the first of them it holds no value.
+    let equals = text
+        .iter()
+        .position(|&byte| matches!(byte, b'=' | b'"' | b'\'' | b'<' | b'>'))?;
+    if text[equals] != b'=' {
+        return None;
+    }
     for attribute in Attributes::new(text, AttributeMode::Injected) {
         let Some(value) = attribute.value else {
             continue;
@@ -754,6 +870,53 @@ mod tests {
             "<a href=\"https://x\">x</a>",
             "<3 a < b",
             "javascript: the good parts",
+        ] {
+            assert_eq!(fingerprint(benign), None, "{benign}");
+        }
+    }
+
+    #[test]
+    fn css_context_payloads_pass_the_cheap_gates() {
+        for (attack, expected) in [
+            ("x{width:expression(alert(1))}", "css-expression"),
+            ("x{width:exp/**/ression(alert(1))}", "css-expression"),
+            ("a{background:url( javascript:alert(1))}", "css-url-script"),
+            ("@IMPORT 'https://evil.example/x.css';", "css-import"),
+            ("x{width:\\65 xpression(alert(1))}", "css-expression"),
+            (
+                "<p style=\"width:expression&#40;alert(1))\">",
+                "css-expression:style",
+            ),
+        ] {
+            assert_eq!(fingerprint(attack).as_deref(), Some(expected), "{attack}");
+        }
+        for benign in [
+            "regular expression(s) at user@example.com",
+            "<p style=\"color:red; margin:0 auto\">(see below)</p>",
+        ] {
+            assert_eq!(fingerprint(benign), None, "{benign}");
+        }
+    }
+
+    #[test]
+    fn slash_glued_attributes_are_read_as_separate_attributes() {
+        for (attack, expected) in [
+            ("<img/src=x/onerror=alert(1)>", "attr:onerror"),
+            (
+                "<img/src=x:alert(alt)/onerror=eval(src)/alt=0>",
+                "attr:onerror",
+            ),
+            (
+                "<meta/http-equiv=refresh/content=\"0;url=javascript:alert(1)\">",
+                "tag:meta-http-equiv",
+            ),
+        ] {
+            assert_eq!(fingerprint(attack).as_deref(), Some(expected), "{attack}");
+        }
+        for benign in [
+            "<a href=/docs/setup?step=2>setup</a>",
+            "<img src=/img/a.png?w=200 alt=x>",
+            "<a href=https://example.com/onload=yes>x</a>",
         ] {
             assert_eq!(fingerprint(benign), None, "{benign}");
         }

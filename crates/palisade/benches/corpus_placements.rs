@@ -7,6 +7,8 @@
 //!
 //! Run: `cargo bench -p palisade --bench corpus_placements` (add
 //! `-- PLACEMENT…` to run only some placements, e.g. `-- json xml`).
+//! Examples of missed attacks (per class) and blocked benign lines go to
+//! standard error: `PALISADE_CORPUS_SHOW=N` keeps N of each (default 5).
 
 #[path = "../tests/corpus_placements/support.rs"]
 mod support;
@@ -23,6 +25,10 @@ fn main() {
         .into_iter()
         .flat_map(|(_, lines)| lines)
         .collect();
+    let shown: usize = std::env::var("PALISADE_CORPUS_SHOW")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(5);
     let upstream = Upstream::start();
     let gateway = Gateway::start(
         std::path::Path::new(env!("CARGO_BIN_EXE_palisade")),
@@ -39,14 +45,17 @@ fn main() {
     let mut totals = Vec::new();
     for &placement in &placements {
         let mut attack_tally = support::Tally::default();
-        for ((_, lines), (_, row)) in attacks.iter().zip(class_rows.iter_mut()) {
-            let report = support::run(gateway.addr, placement, lines, &[], 4);
+        for ((class, lines), (_, row)) in attacks.iter().zip(class_rows.iter_mut()) {
+            let report = support::run(gateway.addr, placement, lines, &[], 4, shown);
+            for example in &report.examples {
+                eprintln!("{:<9} {class:<19} {example}", placement.name());
+            }
             row.push(report.attacks.percent());
             attack_tally.total += report.attacks.total;
             attack_tally.blocked += report.attacks.blocked;
             attack_tally.other += report.attacks.other;
         }
-        let report = support::run(gateway.addr, placement, &[], &benign, 4);
+        let report = support::run(gateway.addr, placement, &[], &benign, 4, shown);
         for example in &report.examples {
             eprintln!("{:<9} {example}", placement.name());
         }

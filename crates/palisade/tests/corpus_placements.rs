@@ -2,7 +2,7 @@
 //! `palisade serve` with the default ruleset in every placement — query,
 //! form, multipart, JSON, XML, header, cookie, path — is blocked and passed
 //! the same way in each: the sampled attacks blocked (at most one miss per
-//! value placement, the 97% target on this sample size) and no benign input
+//! placement, the 97% target on this sample size) and no benign input
 //! blocked in one placement that the query placement lets through. The full
 //! corpus is the benchmark `benches/corpus_placements.rs`.
 
@@ -27,18 +27,6 @@ fn sample(kind: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Placements whose value reaches the rules as a whole value (a parameter,
-/// a body field, a header or a cookie).
-const VALUE_PLACEMENTS: [Placement; 7] = [
-    Placement::Query,
-    Placement::Form,
-    Placement::Multipart,
-    Placement::Json,
-    Placement::Xml,
-    Placement::Header,
-    Placement::Cookie,
-];
-
 #[test]
 fn every_placement_blocks_the_sampled_attacks_and_passes_the_same_benign_inputs() {
     let attacks = sample("attacks");
@@ -55,7 +43,7 @@ fn every_placement_blocks_the_sampled_attacks_and_passes_the_same_benign_inputs(
     let mut failures = Vec::new();
     let mut benign_blocked_in_query = None;
     for placement in Placement::ALL {
-        let report = support::run(gateway.addr, placement, &attacks, &benign, 2);
+        let report = support::run(gateway.addr, placement, &attacks, &benign, 2, 5);
         println!(
             "{:<9} attacks blocked {}/{} ({:.1}%), benign blocked {}/{}",
             placement.name(),
@@ -66,14 +54,9 @@ fn every_placement_blocks_the_sampled_attacks_and_passes_the_same_benign_inputs(
             report.benign.total
         );
         let missed = report.attacks.total - report.attacks.blocked;
-        // A value placement misses at most one sampled attack (>= 97% of 39);
-        // the path is inspected whole (`/item/VALUE`), which hides the context
-        // some detectors rely on: a known gap, bounded here so it cannot grow.
-        let allowed_misses = if VALUE_PLACEMENTS.contains(&placement) {
-            1
-        } else {
-            6
-        };
+        // At most one sampled attack missed (>= 97% of 39) in every placement,
+        // the path included (its last segment is inspected as a value).
+        let allowed_misses = 1;
         let benign_ok = match benign_blocked_in_query {
             None => {
                 benign_blocked_in_query = Some(report.benign.blocked);

@@ -56,6 +56,10 @@ fn is_blank(byte: u8) -> bool {
 pub(crate) enum AttributeMode {
     /// Inside a real tag: HTML5 rules.
     InTag,
+    /// Inside a real tag, with `/` also ending an unquoted value: how a
+    /// filter-evasion such as `<img/src=x/onerror=alert(1)>` is meant to be
+    /// read (HTML5 makes `x/onerror=alert(1)` the value of `src`).
+    SlashSeparated,
     /// Attribute-looking text injected after a quote: a quote that is not a
     /// value delimiter, `<` or `>` ends the run, as do quotes in unquoted
     /// values; at most a few attributes are read.
@@ -89,6 +93,7 @@ impl<'a> Attributes<'a> {
         is_blank(byte)
             || byte == b'>'
             || self.mode == AttributeMode::Injected && matches!(byte, b'"' | b'\'' | b'<')
+            || self.mode == AttributeMode::SlashSeparated && byte == b'/'
     }
 }
 

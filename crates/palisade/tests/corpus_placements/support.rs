@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use base64::Engine as _;
+
 /// Where a value travels in the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Placement {
@@ -23,9 +25,13 @@ pub enum Placement {
     Form,
     /// `POST` `multipart/form-data` field `q` (raw bytes).
     Multipart,
-    /// `POST` `application/json` body `{"q": VALUE}`.
+    /// `POST` `application/json` body `{"q": VALUE}`. A value that is not
+    /// UTF-8 (a binary serialized object) cannot be a JSON string: it travels
+    /// base64-encoded, as clients send binary in JSON.
     Json,
-    /// `POST` `application/xml` body `<root><q>VALUE</q></root>` (escaped text).
+    /// `POST` `application/xml` body `<root><q>VALUE</q></root>` (escaped
+    /// text). A value XML 1.0 cannot carry (not UTF-8, or control characters
+    /// other than tab, LF and CR) travels base64-encoded, as in JSON.
     Xml,
     /// The `User-Agent` header. Bytes HTTP forbids there are percent-encoded
     /// (the rules URL-decode header values once, as an application would);
@@ -117,12 +123,18 @@ impl Placement {
                 );
             }
             Placement::Json => {
-                let text = String::from_utf8_lossy(value);
+                let text = match std::str::from_utf8(value) {
+                    Ok(text) => text.to_owned(),
+                    Err(_) => base64::engine::general_purpose::STANDARD.encode(value),
+                };
                 let body = serde_json::json!({ "q": text }).to_string();
                 post(&mut request, "application/json", body.as_bytes());
             }
             Placement::Xml => {
-                let text = String::from_utf8_lossy(value);
+                let text = match std::str::from_utf8(value) {
+                    Ok(text) if text.chars().all(xml_char) => text.to_owned(),
+                    _ => base64::engine::general_purpose::STANDARD.encode(value),
+                };
                 let body = format!(
                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?><root><q>{}</q></root>",
                     xml_escape(&text)
@@ -168,6 +180,11 @@ fn percent_encode(value: &[u8], encode: impl Fn(u8) -> bool) -> Vec<u8> {
     out
 }
 
+/// A character XML 1.0 can carry in text.
+fn xml_char(ch: char) -> bool {
+    matches!(ch, '\t' | '\n' | '\r') || !(ch < ' ' || ch == '\u{FFFE}' || ch == '\u{FFFF}')
+}
+
 fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     for ch in text.chars() {
@@ -176,9 +193,6 @@ fn xml_escape(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            // Characters XML 1.0 cannot carry at all become a space.
-            '\t' | '\n' | '\r' => out.push(ch),
-            ch if (ch as u32) < 0x20 || ch == '\u{FFFE}' || ch == '\u{FFFF}' => out.push(' '),
             ch => out.push(ch),
         }
     }
@@ -420,17 +434,19 @@ pub struct PlacementReport {
     pub attacks: Tally,
     /// Benign lines (blocked = false positives).
     pub benign: Tally,
-    /// Up to 5 missed attacks and 5 blocked benign lines, for tuning.
+    /// Up to `shown` missed attacks and `shown` blocked benign lines (see [`run`]), for tuning.
     pub examples: Vec<String>,
 }
 
-/// Sends every value in `placement` over `threads` keep-alive connections.
+/// Sends every value in `placement` over `threads` keep-alive connections;
+/// keeps up to `shown` missed attacks and `shown` blocked benign lines as examples.
 pub fn run(
     gateway: SocketAddr,
     placement: Placement,
     attacks: &[Vec<u8>],
     benign: &[Vec<u8>],
     threads: usize,
+    shown: usize,
 ) -> PlacementReport {
     let mut report = PlacementReport::default();
     for (lines, is_attack) in [(attacks, true), (benign, false)] {
@@ -457,7 +473,7 @@ pub fn run(
         } else {
             &mut report.benign
         };
-        let mut shown = 0;
+        let mut kept = 0;
         for (line, status) in results {
             tally.total += 1;
             let blocked = matches!(status, 400 | 403);
@@ -466,12 +482,12 @@ pub fn run(
             } else if status != 200 {
                 tally.other += 1;
             }
-            if blocked != is_attack && shown < 5 {
-                shown += 1;
+            if blocked != is_attack && kept < shown {
+                kept += 1;
                 report.examples.push(format!(
                     "{} {status} {}",
                     if is_attack { "MISSED " } else { "BLOCKED" },
-                    String::from_utf8_lossy(&line)
+                    String::from_utf8_lossy(&line).escape_debug()
                 ));
             }
         }

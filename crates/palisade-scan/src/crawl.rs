@@ -176,7 +176,6 @@ pub fn crawl(
     result
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

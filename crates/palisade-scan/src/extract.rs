@@ -174,10 +174,7 @@ fn form_target(base: &Url, form: ElementRef<'_>) -> Option<Target> {
         };
         let tag = element.name();
         let kind = match tag {
-            "input" => element
-                .attr("type")
-                .unwrap_or("text")
-                .to_ascii_lowercase(),
+            "input" => element.attr("type").unwrap_or("text").to_ascii_lowercase(),
             other => other.to_owned(),
         };
         if matches!(kind.as_str(), "file" | "image" | "reset") {
@@ -287,7 +284,10 @@ mod tests {
     fn sitemap_locations() {
         let base = url("http://h/");
         let body = "<urlset><url><loc> http://h/a </loc></url><url><loc>/b</loc></url></urlset>";
-        let urls: Vec<String> = sitemap(&base, body).iter().map(ToString::to_string).collect();
+        let urls: Vec<String> = sitemap(&base, body)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(urls, ["http://h/a", "http://h/b"]);
     }
 }

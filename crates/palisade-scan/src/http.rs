@@ -105,7 +105,10 @@ impl Exchange {
     }
 
     /// Every header named `name` (case-insensitive), in order.
-    pub fn headers_named<'a, 'n>(&'a self, name: &'n str) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
+    pub fn headers_named<'a, 'n>(
+        &'a self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
         self.headers
             .iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
@@ -146,7 +149,12 @@ impl Exchange {
             Some(at) => {
                 let start = floor_char_boundary(body, at.saturating_sub(160));
                 let end = floor_char_boundary(body, (at + needle.len() + 160).min(body.len()));
-                format!("…{}…", &body[start..end])
+                format!(
+                    "{}{}{}",
+                    if start > 0 { "…" } else { "" },
+                    &body[start..end],
+                    if end < body.len() { "…" } else { "" }
+                )
             }
             None => shorten(body, 320),
         };
@@ -214,7 +222,10 @@ impl Client {
             // Cookie and bearer parts are secrets on their own too, wherever they are echoed.
             for part in value.split([';', ' ', ',']) {
                 let token = part.split_once('=').map_or(part, |(_, v)| v).trim();
-                if token.len() >= 6 {
+                let scheme = ["bearer", "basic", "digest", "token", "negotiate"]
+                    .iter()
+                    .any(|s| token.eq_ignore_ascii_case(s));
+                if token.len() >= 6 && !scheme {
                     secrets.push(token.to_owned());
                 }
             }
@@ -330,10 +341,20 @@ impl Client {
         *next = (*next).max(until);
     }
 
+    /// Takes one request from the budget (atomically: concurrent workers never overspend).
+    fn reserve_request(&self) -> Result<(), ScanError> {
+        self.sent
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |sent| {
+                (sent < self.config.max_requests).then_some(sent + 1)
+            })
+            .map(|_| ())
+            .map_err(|_| ScanError::budget_exhausted())
+    }
+
     fn send_once(&self, request: &Request) -> Result<Exchange, ScanError> {
         self.check_limits()?;
         self.wait_for_slot(&request.url);
-        self.sent.fetch_add(1, Ordering::Relaxed);
+        self.reserve_request()?;
         let mut builder = http::Request::builder()
             .method(request.method.as_str())
             .uri(request.url.as_str());
@@ -348,10 +369,9 @@ impl Client {
             .body(body)
             .map_err(|e| ScanError::invalid_url(format!("{}: {e}", request.url)))?;
         let start = Instant::now();
-        let mut response = self
-            .agent
-            .run(http_request)
-            .map_err(|e| ScanError::transport(format!("{} {}: {e}", request.method, request.url)))?;
+        let mut response = self.agent.run(http_request).map_err(|e| {
+            ScanError::transport(format!("{} {}: {e}", request.method, request.url))
+        })?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -424,8 +444,9 @@ mod tests {
             ],
             ..HttpConfig::default()
         });
-        let text = "echo: abcdef123456 and tok_0987654321 and theme";
+        let text = "echo: abcdef123456 and tok_0987654321 and theme, Bearer";
         let redacted = client.redact(text);
+        assert!(redacted.ends_with("Bearer"), "{redacted}");
         assert!(!redacted.contains("abcdef123456"), "{redacted}");
         assert!(!redacted.contains("tok_0987654321"), "{redacted}");
         assert!(redacted.contains("theme"));
@@ -459,6 +480,9 @@ mod tests {
             elapsed: Duration::ZERO,
         };
         let excerpt = exchange.excerpt("NEEDLE");
-        assert!(excerpt.contains("NEEDLE") && excerpt.len() < 400, "{excerpt}");
+        assert!(
+            excerpt.contains("NEEDLE") && excerpt.len() < 400,
+            "{excerpt}"
+        );
     }
 }

@@ -34,12 +34,22 @@ pub struct ScanOptions {
 const SKIPPED_KINDS: [&str; 2] = ["submit", "button"];
 
 /// Runs the scan; `progress` receives one-line status messages.
-pub fn scan(client: &Client, options: &ScanOptions, progress: &(dyn Fn(&str) + Sync)) -> ScanReport {
+pub fn scan(
+    client: &Client,
+    options: &ScanOptions,
+    progress: &(dyn Fn(&str) + Sync),
+) -> ScanReport {
     let wanted = |name: &str| options.only.is_empty() || options.only.iter().any(|o| o == name);
     progress(&format!("crawling {}", options.start));
-    let crawled = crawl(client, &options.start, &options.scope, options.crawl, &|pages, queued| {
-        progress(&format!("crawl: {pages} pages, {queued} links queued"));
-    });
+    let crawled = crawl(
+        client,
+        &options.start,
+        &options.scope,
+        options.crawl,
+        &|pages, queued| {
+            progress(&format!("crawl: {pages} pages, {queued} links queued"));
+        },
+    );
     let mut report = ScanReport {
         target: options.start.to_string(),
         pages: crawled.pages.len(),
@@ -69,7 +79,13 @@ pub fn scan(client: &Client, options: &ScanOptions, progress: &(dyn Fn(&str) + S
             .filter(|c| wanted(c.name))
             .collect();
         if !param_checks.is_empty() && !report.stopped_early {
-            findings.extend(probe_parameters(client, &crawled.targets, &param_checks, &mut report, progress));
+            findings.extend(probe_parameters(
+                client,
+                &crawled.targets,
+                &param_checks,
+                &mut report,
+                progress,
+            ));
         }
     }
     let mut seen = std::collections::HashSet::new();

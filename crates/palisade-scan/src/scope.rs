@@ -40,7 +40,11 @@ impl Scope {
             return false;
         }
         let path = url.path();
-        if !self.path_prefixes.iter().any(|p| path.starts_with(p.as_str())) {
+        if !self
+            .path_prefixes
+            .iter()
+            .any(|p| path.starts_with(p.as_str()))
+        {
             return false;
         }
         let text = url.as_str();

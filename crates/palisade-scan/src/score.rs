@@ -52,8 +52,8 @@ impl Labels {
     /// Reads a TOML label file (`[[case]]` tables).
     pub fn load(path: &Path) -> Result<Self, ScanError> {
         let text = std::fs::read_to_string(path).map_err(|e| ScanError::io(path, &e))?;
-        let labels: Labels =
-            toml::from_str(&text).map_err(|e| ScanError::labels(format!("{}: {e}", path.display())))?;
+        let labels: Labels = toml::from_str(&text)
+            .map_err(|e| ScanError::labels(format!("{}: {e}", path.display())))?;
         if labels.cases.len() > MAX_CASES {
             return Err(ScanError::labels(format!("more than {MAX_CASES} cases")));
         }
@@ -79,11 +79,19 @@ pub struct Counts {
 impl Counts {
     /// True-positive rate (recall); 1 when there is nothing to find.
     pub fn tpr(&self) -> f64 {
-        ratio(self.true_positives, self.true_positives + self.false_negatives, 1.0)
+        ratio(
+            self.true_positives,
+            self.true_positives + self.false_negatives,
+            1.0,
+        )
     }
     /// False-positive rate; 0 when there is no safe case.
     pub fn fpr(&self) -> f64 {
-        ratio(self.false_positives, self.false_positives + self.true_negatives, 0.0)
+        ratio(
+            self.false_positives,
+            self.false_positives + self.true_negatives,
+            0.0,
+        )
     }
 }
 
@@ -264,7 +272,13 @@ mod tests {
         let score = score(&labels, &findings);
         let sqli = score.categories["sqli"];
         assert_eq!(
-            (sqli.true_positives, sqli.false_negatives, sqli.false_positives, sqli.true_negatives, sqli.unlabeled),
+            (
+                sqli.true_positives,
+                sqli.false_negatives,
+                sqli.false_positives,
+                sqli.true_negatives,
+                sqli.unlabeled
+            ),
             (1, 1, 1, 1, 1)
         );
         assert!((sqli.tpr() - 0.5).abs() < 1e-9 && (sqli.fpr() - 0.5).abs() < 1e-9);

@@ -22,7 +22,13 @@ fn renderings(value: &str) -> [String; 5] {
         .replace('\'', "&#x27;");
     let url_encoded = url::form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>();
     let percent20 = url_encoded.replace('+', "%20");
-    [value.to_owned(), html_numeric, html_named, url_encoded, percent20]
+    [
+        value.to_owned(),
+        html_numeric,
+        html_named,
+        url_encoded,
+        percent20,
+    ]
 }
 
 /// `body` with echoes of `injected` replaced by `original` and whitespace collapsed.
@@ -58,7 +64,11 @@ mod tests {
 
     #[test]
     fn echoes_are_neutralised() {
-        let a = normalise("Results for 1&#39; AND &#39;5&#39;=&#39;5:  alice", "1' AND '5'='5", "1");
+        let a = normalise(
+            "Results for 1&#39; AND &#39;5&#39;=&#39;5:  alice",
+            "1' AND '5'='5",
+            "1",
+        );
         assert_eq!(a, "Results for 1: alice");
         let b = normalise("Results for 1' AND '5'='6: ", "1' AND '5'='6", "1");
         assert_eq!(b, "Results for 1:");

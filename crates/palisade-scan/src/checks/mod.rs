@@ -32,7 +32,7 @@ pub struct Info {
 }
 
 impl Info {
-    /// A finding about `exchange`; `needle` centres the response excerpt.
+    /// A finding about the endpoint of `exchange`; `needle` centres the response excerpt.
     pub fn finding(
         &self,
         client: &Client,
@@ -41,10 +41,9 @@ impl Info {
         needle: &str,
         detail: String,
     ) -> Finding {
+        // The URL names the endpoint; the payload is in the evidence's request.
         let mut url = exchange.request.url.clone();
-        if parameter.is_none() {
-            url.set_query(None);
-        }
+        url.set_query(None);
         self.finding_at(
             client,
             url.as_str(),
@@ -143,7 +142,13 @@ impl Probe<'_> {
     }
 
     /// A finding on this parameter.
-    pub fn finding(&self, info: &Info, exchange: &Exchange, needle: &str, detail: String) -> Finding {
+    pub fn finding(
+        &self,
+        info: &Info,
+        exchange: &Exchange,
+        needle: &str,
+        detail: String,
+    ) -> Finding {
         info.finding(self.client, exchange, Some(self.name()), needle, detail)
     }
 }

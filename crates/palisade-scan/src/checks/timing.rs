@@ -100,7 +100,14 @@ mod tests {
 
     #[test]
     fn a_real_delay_passes() {
-        let samples = [(2, 2.05), (0, 0.01), (1, 1.02), (3, 3.01), (0, 0.02), (2, 2.0)];
+        let samples = [
+            (2, 2.05),
+            (0, 0.01),
+            (1, 1.02),
+            (3, 3.01),
+            (0, 0.02),
+            (2, 2.0),
+        ];
         let (r, slope) = evaluate(&samples).unwrap_or_else(|| panic!("not confirmed"));
         assert!(r > 0.99 && (slope - 1.0).abs() < 0.05);
     }

@@ -16,7 +16,11 @@ pub(super) fn render(report: &ScanReport) -> String {
         report.targets,
         report.requests,
         report.elapsed_ms as f64 / 1000.0,
-        if report.stopped_early { " · stopped early" } else { "" },
+        if report.stopped_early {
+            " · stopped early"
+        } else {
+            ""
+        },
     );
     for (i, f) in report.findings.iter().enumerate() {
         out.push_str(&format!(

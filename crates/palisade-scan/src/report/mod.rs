@@ -97,18 +97,20 @@ impl ScanReport {
     /// Removes findings whose fingerprints the baseline file lists.
     pub fn apply_baseline(&mut self, path: &Path) -> Result<(), ScanError> {
         let text = std::fs::read_to_string(path).map_err(|e| ScanError::io(path, &e))?;
-        let baseline: Baseline =
-            serde_json::from_str(&text).map_err(|e| ScanError::baseline(format!("{}: {e}", path.display())))?;
+        let baseline: Baseline = serde_json::from_str(&text)
+            .map_err(|e| ScanError::baseline(format!("{}: {e}", path.display())))?;
         let known: HashSet<&str> = baseline.fingerprints.iter().map(String::as_str).collect();
         let before = self.findings.len();
-        self.findings.retain(|f| !known.contains(f.fingerprint().as_str()));
+        self.findings
+            .retain(|f| !known.contains(f.fingerprint().as_str()));
         self.baselined += before - self.findings.len();
         Ok(())
     }
 
     /// Writes the current findings as a baseline file.
     pub fn write_baseline(&self, path: &Path) -> Result<(), ScanError> {
-        let mut fingerprints: Vec<String> = self.findings.iter().map(Finding::fingerprint).collect();
+        let mut fingerprints: Vec<String> =
+            self.findings.iter().map(Finding::fingerprint).collect();
         fingerprints.sort();
         fingerprints.dedup();
         let text = serde_json::to_string_pretty(&Baseline {
@@ -131,13 +133,26 @@ impl ScanReport {
                 f.id,
                 format!("CWE-{}", f.cwe),
                 f.parameter.as_deref().unwrap_or("-"),
-                f.method.as_deref().map(|m| format!("{m} ")).unwrap_or_default(),
+                f.method
+                    .as_deref()
+                    .map(|m| format!("{m} "))
+                    .unwrap_or_default(),
                 f.url
             ));
         }
         let mut counts: Vec<String> = Vec::new();
-        for severity in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info] {
-            let n = self.findings.iter().filter(|f| f.severity == severity).count();
+        for severity in [
+            Severity::Critical,
+            Severity::High,
+            Severity::Medium,
+            Severity::Low,
+            Severity::Info,
+        ] {
+            let n = self
+                .findings
+                .iter()
+                .filter(|f| f.severity == severity)
+                .count();
             if n > 0 {
                 counts.push(format!("{n} {severity}"));
             }
@@ -145,14 +160,30 @@ impl ScanReport {
         out.push_str(&format!(
             "\n{} findings{} · {} pages, {} targets, {} requests in {:.1} s{}{}{}\n",
             self.findings.len(),
-            if counts.is_empty() { String::new() } else { format!(" ({})", counts.join(", ")) },
+            if counts.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", counts.join(", "))
+            },
             self.pages,
             self.targets,
             self.requests,
             self.elapsed_ms as f64 / 1000.0,
-            if self.baselined > 0 { format!(" · {} baselined", self.baselined) } else { String::new() },
-            if self.robots_skipped > 0 { format!(" · {} URLs skipped by robots.txt", self.robots_skipped) } else { String::new() },
-            if self.stopped_early { " · STOPPED EARLY (budget or time limit)" } else { "" },
+            if self.baselined > 0 {
+                format!(" · {} baselined", self.baselined)
+            } else {
+                String::new()
+            },
+            if self.robots_skipped > 0 {
+                format!(" · {} URLs skipped by robots.txt", self.robots_skipped)
+            } else {
+                String::new()
+            },
+            if self.stopped_early {
+                " · STOPPED EARLY (budget or time limit)"
+            } else {
+                ""
+            },
         ));
         out
     }
@@ -213,11 +244,16 @@ mod tests {
         assert!(report.fails(Some(Severity::High)));
         assert!(!report.fails(Some(Severity::Critical)));
         assert!(!report.fails(None));
-        let dir = std::env::temp_dir().join(format!("palisade-scan-baseline-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("palisade-scan-baseline-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
         let path = dir.join("baseline.json");
-        report.write_baseline(&path).unwrap_or_else(|e| panic!("{e}"));
-        report.apply_baseline(&path).unwrap_or_else(|e| panic!("{e}"));
+        report
+            .write_baseline(&path)
+            .unwrap_or_else(|e| panic!("{e}"));
+        report
+            .apply_baseline(&path)
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(report.findings.is_empty());
         assert_eq!(report.baselined, 1);
         let _ = std::fs::remove_dir_all(&dir);
@@ -230,7 +266,10 @@ mod tests {
             let text = report.render(format.parse().unwrap_or_else(|e| panic!("{e}")));
             assert!(text.contains("xss.reflected"), "{format}: {text}");
             if matches!(format, "junit" | "html") {
-                assert!(!text.contains("<svg onload"), "{format} must escape evidence");
+                assert!(
+                    !text.contains("<svg onload"),
+                    "{format} must escape evidence"
+                );
             }
         }
         let sarif: serde_json::Value =

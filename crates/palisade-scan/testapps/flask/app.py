@@ -101,7 +101,7 @@ def index():
 <a href="/xpath/safe?name=alice">safe</a>
 <h2>API</h2>
 <a href="/api/profile">profile</a> <a href="/api/public">public</a>
-<a href="/debug/trace?id=1">trace</a>
+<a href="/debug/trace?id=1">trace</a> <a href="/whoami?greeting=hi">whoami</a>
 <script>
   // Only referenced from JavaScript.
   fetch('/js/items?category=books').then(r => r.text());
@@ -249,6 +249,13 @@ def xss_href():
 @app.route("/xss/comment", methods=["POST"])
 def xss_comment():
     return page("<div class='comment'>" + request.form.get("comment", "") + "</div>")
+
+
+@app.route("/whoami")
+def whoami():
+    # Echoes the session cookie next to a raw reflection: the scanner's evidence must redact it.
+    return page("<p>" + request.args.get("greeting", "") + " " + html.escape(request.headers.get("Cookie", "")) + " "
+                + html.escape(request.headers.get("Authorization", "")) + "</p>")
 
 
 @app.route("/sitemap-only")

@@ -61,11 +61,17 @@ fn run(client: &Client, start: &Url, pages: &[Exchange]) -> Result<Vec<Finding>,
         let credentials = exchange
             .header("access-control-allow-credentials")
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-        let info = if credentials { &WITH_CREDENTIALS } else { &REFLECTED };
+        let info = if credentials {
+            &WITH_CREDENTIALS
+        } else {
+            &REFLECTED
+        };
         let evidence = format!(
             "{}\naccess-control-allow-credentials: {}",
             exchange.header_excerpt("access-control-allow-origin"),
-            exchange.header("access-control-allow-credentials").unwrap_or("-")
+            exchange
+                .header("access-control-allow-credentials")
+                .unwrap_or("-")
         );
         findings.push(info.finding_at(
             client,

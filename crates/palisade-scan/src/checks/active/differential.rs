@@ -47,10 +47,27 @@ pub fn confirm(
         let (true_value, false_value) = template(original, a, b);
         let true_exchange = probe.send(&true_value)?;
         let false_exchange = probe.send(&false_value)?;
-        let true_is_base = same_page(&true_exchange, &true_value, probe.baseline, original, original);
-        let false_is_base =
-            same_page(&false_exchange, &false_value, probe.baseline, original, original);
-        let pair_same = same_page(&true_exchange, &true_value, &false_exchange, &false_value, original);
+        let true_is_base = same_page(
+            &true_exchange,
+            &true_value,
+            probe.baseline,
+            original,
+            original,
+        );
+        let false_is_base = same_page(
+            &false_exchange,
+            &false_value,
+            probe.baseline,
+            original,
+            original,
+        );
+        let pair_same = same_page(
+            &true_exchange,
+            &true_value,
+            &false_exchange,
+            &false_value,
+            original,
+        );
         let passes = !pair_same
             && match form {
                 Form::And => true_is_base && !false_is_base,

@@ -30,7 +30,9 @@ const INFO: Info = Info {
 };
 
 static LDAP_ERRORS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)Bad search filter|FILTER_ERROR|javax\.naming\.directory\.InvalidSearchFilterException|LDAPException|ldap_search\(\)|Invalid DN syntax|InvalidFilterError")
+    re(
+        r"(?i)Bad search filter|FILTER_ERROR|javax\.naming\.directory\.InvalidSearchFilterException|LDAPException|ldap_search\(\)|Invalid DN syntax|InvalidFilterError",
+    )
 });
 
 fn run(probe: &Probe<'_>) -> Result<Option<Finding>, ScanError> {

@@ -44,7 +44,10 @@ pub(crate) fn error_signature(
     }
     for broken in broken_values {
         let exchange = probe.send(broken)?;
-        let Some(signature) = signatures.find(&exchange.body).map(|m| m.as_str().to_owned()) else {
+        let Some(signature) = signatures
+            .find(&exchange.body)
+            .map(|m| m.as_str().to_owned())
+        else {
             continue;
         };
         for repaired in repaired_values {

@@ -44,7 +44,12 @@ fn redirect_host(exchange: &Exchange) -> Option<String> {
         exchange.header("location")?.to_owned()
     } else {
         let refresh = exchange.header("refresh")?;
-        refresh.split_once("url=").or_else(|| refresh.split_once("URL="))?.1.trim().to_owned()
+        refresh
+            .split_once("url=")
+            .or_else(|| refresh.split_once("URL="))?
+            .1
+            .trim()
+            .to_owned()
     };
     // Browsers treat backslashes as slashes in special URLs.
     let target = target.replace('\\', "/");
@@ -65,7 +70,9 @@ fn run(probe: &Probe<'_>) -> Result<Option<Finding>, ScanError> {
             } else {
                 exchange.header_excerpt("refresh")
             };
-            return Ok(Some(redirect_finding(probe, &exchange, evidence, &value, &host)));
+            return Ok(Some(redirect_finding(
+                probe, &exchange, evidence, &value, &host,
+            )));
         }
     }
     Ok(None)

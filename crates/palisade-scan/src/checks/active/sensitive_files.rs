@@ -25,10 +25,7 @@ use crate::finding::{Finding, Severity};
 use crate::http::{Client, Exchange, Request};
 
 /// The check.
-pub const CHECK: SiteCheck = SiteCheck {
-    name: "files",
-    run,
-};
+pub const CHECK: SiteCheck = SiteCheck { name: "files", run };
 
 const VCS: Info = Info {
     id: "files.vcs",
@@ -60,8 +57,11 @@ const CONSOLE: Info = Info {
 };
 
 static ENV_LINE: LazyLock<Regex> = LazyLock::new(|| re(r"(?m)^[A-Z][A-Z0-9_]{1,60}=\S*\r?$"));
-static SQL_DUMP: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)^\s*(?:--|/\*|CREATE TABLE|INSERT INTO|DROP TABLE)[\s\S]{0,4000}(?:CREATE TABLE|INSERT INTO)"));
+static SQL_DUMP: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^\s*(?:--|/\*|CREATE TABLE|INSERT INTO|DROP TABLE)[\s\S]{0,4000}(?:CREATE TABLE|INSERT INTO)",
+    )
+});
 static HTPASSWD: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?m)^[\w.-]+:(?:\$apr1\$|\$2[aby]\$|\{SHA\}|\$6\$)"));
 
@@ -76,21 +76,45 @@ const FILES: [(&str, &Info, Recogniser); 14] = [
         let b = e.body.trim();
         b.starts_with("ref: refs/") || (b.len() == 40 && b.bytes().all(|c| c.is_ascii_hexdigit()))
     }),
-    ("/.git/config", &VCS, |e| e.body.contains("[core]") && not_html(e)),
+    ("/.git/config", &VCS, |e| {
+        e.body.contains("[core]") && not_html(e)
+    }),
     ("/.svn/entries", &VCS, |e| {
         not_html(e) && (e.body.starts_with("10\n") || e.body.starts_with("12\n"))
     }),
-    ("/.env", &SECRETS, |e| not_html(e) && ENV_LINE.find_iter(&e.body).count() >= 2),
-    ("/.htpasswd", &SECRETS, |e| not_html(e) && HTPASSWD.is_match(&e.body)),
-    ("/backup.sql", &BACKUP, |e| not_html(e) && SQL_DUMP.is_match(&e.body)),
-    ("/dump.sql", &BACKUP, |e| not_html(e) && SQL_DUMP.is_match(&e.body)),
-    ("/backup.zip", &BACKUP, |e| e.body.starts_with("PK\u{3}\u{4}")),
-    ("/backup.tar.gz", &BACKUP, |e| e.body.starts_with("\u{1f}\u{fffd}\u{8}")),
-    ("/.DS_Store", &BACKUP, |e| e.body.starts_with("\0\0\0\u{1}Bud1")),
-    ("/server-status", &CONSOLE, |e| e.body.contains("Apache Server Status for")),
-    ("/phpinfo.php", &CONSOLE, |e| e.body.contains("<title>PHP ") && e.body.contains("phpinfo()")),
-    ("/console", &CONSOLE, |e| e.body.contains("Werkzeug") && e.body.contains("console")),
-    ("/actuator/env", &CONSOLE, |e| e.body.contains("\"propertySources\"")),
+    ("/.env", &SECRETS, |e| {
+        not_html(e) && ENV_LINE.find_iter(&e.body).count() >= 2
+    }),
+    ("/.htpasswd", &SECRETS, |e| {
+        not_html(e) && HTPASSWD.is_match(&e.body)
+    }),
+    ("/backup.sql", &BACKUP, |e| {
+        not_html(e) && SQL_DUMP.is_match(&e.body)
+    }),
+    ("/dump.sql", &BACKUP, |e| {
+        not_html(e) && SQL_DUMP.is_match(&e.body)
+    }),
+    ("/backup.zip", &BACKUP, |e| {
+        e.body.starts_with("PK\u{3}\u{4}")
+    }),
+    ("/backup.tar.gz", &BACKUP, |e| {
+        e.body.starts_with("\u{1f}\u{fffd}\u{8}")
+    }),
+    ("/.DS_Store", &BACKUP, |e| {
+        e.body.starts_with("\0\0\0\u{1}Bud1")
+    }),
+    ("/server-status", &CONSOLE, |e| {
+        e.body.contains("Apache Server Status for")
+    }),
+    ("/phpinfo.php", &CONSOLE, |e| {
+        e.body.contains("<title>PHP ") && e.body.contains("phpinfo()")
+    }),
+    ("/console", &CONSOLE, |e| {
+        e.body.contains("Werkzeug") && e.body.contains("console")
+    }),
+    ("/actuator/env", &CONSOLE, |e| {
+        e.body.contains("\"propertySources\"")
+    }),
 ];
 
 fn run(client: &Client, start: &Url, _pages: &[Exchange]) -> Result<Vec<Finding>, ScanError> {

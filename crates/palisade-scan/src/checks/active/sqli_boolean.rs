@@ -33,25 +33,44 @@ type Template = fn(&str, u32, u32) -> (String, String);
 /// (form, template) in the order tried. SQL keywords are upper-case on purpose: XPath is
 /// case-sensitive, so these never confirm an XPath injection as SQL.
 const TEMPLATES: [(Form, Template); 8] = [
-    (Form::And, |v, a, b| (format!("{v} AND {a}={a}"), format!("{v} AND {a}={b}"))),
     (Form::And, |v, a, b| {
-        (format!("{v}' AND '{a}'='{a}"), format!("{v}' AND '{a}'='{b}"))
+        (format!("{v} AND {a}={a}"), format!("{v} AND {a}={b}"))
     }),
     (Form::And, |v, a, b| {
-        (format!("{v}\" AND \"{a}\"=\"{a}"), format!("{v}\" AND \"{a}\"=\"{b}"))
+        (
+            format!("{v}' AND '{a}'='{a}"),
+            format!("{v}' AND '{a}'='{b}"),
+        )
     }),
     (Form::And, |v, a, b| {
-        (format!("{v}' AND {a}={a}-- -"), format!("{v}' AND {a}={b}-- -"))
+        (
+            format!("{v}\" AND \"{a}\"=\"{a}"),
+            format!("{v}\" AND \"{a}\"=\"{b}"),
+        )
     }),
-    (Form::Or, |v, a, b| (format!("{v} OR {a}={a}"), format!("{v} OR {a}={b}"))),
+    (Form::And, |v, a, b| {
+        (
+            format!("{v}' AND {a}={a}-- -"),
+            format!("{v}' AND {a}={b}-- -"),
+        )
+    }),
+    (Form::Or, |v, a, b| {
+        (format!("{v} OR {a}={a}"), format!("{v} OR {a}={b}"))
+    }),
     (Form::Or, |v, a, b| {
         (format!("{v}' OR '{a}'='{a}"), format!("{v}' OR '{a}'='{b}"))
     }),
     (Form::Or, |v, a, b| {
-        (format!("{v}\" OR \"{a}\"=\"{a}"), format!("{v}\" OR \"{a}\"=\"{b}"))
+        (
+            format!("{v}\" OR \"{a}\"=\"{a}"),
+            format!("{v}\" OR \"{a}\"=\"{b}"),
+        )
     }),
     (Form::Or, |v, a, b| {
-        (format!("{v}' OR {a}={a}-- -"), format!("{v}' OR {a}={b}-- -"))
+        (
+            format!("{v}' OR {a}={a}-- -"),
+            format!("{v}' OR {a}={b}-- -"),
+        )
     }),
 ];
 

@@ -34,7 +34,9 @@ const INFO: Info = Info {
 
 /// Database error messages (SQLite, MySQL/MariaDB, PostgreSQL, SQL Server, Oracle).
 pub(crate) static SQL_ERRORS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r#"(?i)sqlite3?\.OperationalError|unrecognized token: |near "[^"]{0,40}": syntax error|SQLITE_ERROR|You have an error in your SQL syntax|check the manual that corresponds to your (?:MySQL|MariaDB)|mysql_fetch_|SQLSTATE\[|syntax error at or near "|unterminated quoted string at or near|pg_query\(\)|psycopg2?\.errors?\.|Unclosed quotation mark after the character string|Incorrect syntax near '|\bORA-\d{5}\b|quoted string not properly terminated"#)
+    re(
+        r#"(?i)sqlite3?\.OperationalError|unrecognized token: |near "[^"]{0,40}": syntax error|SQLITE_ERROR|You have an error in your SQL syntax|check the manual that corresponds to your (?:MySQL|MariaDB)|mysql_fetch_|SQLSTATE\[|syntax error at or near "|unterminated quoted string at or near|pg_query\(\)|psycopg2?\.errors?\.|Unclosed quotation mark after the character string|Incorrect syntax near '|\bORA-\d{5}\b|quoted string not properly terminated"#,
+    )
 });
 
 fn run(probe: &Probe<'_>) -> Result<Option<Finding>, ScanError> {

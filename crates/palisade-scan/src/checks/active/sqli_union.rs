@@ -38,7 +38,11 @@ fn run(probe: &Probe<'_>) -> Result<Option<Finding>, ScanError> {
         return Ok(None);
     }
     let v = probe.original();
-    let prefixes = [format!("-{}", random_in(100_000..999_999)), format!("{v}'"), format!("{v}\"")];
+    let prefixes = [
+        format!("-{}", random_in(100_000..999_999)),
+        format!("{v}'"),
+        format!("{v}\""),
+    ];
     for prefix in &prefixes {
         for columns in 1..=MAX_COLUMNS {
             let (a, b) = (random_in(10_007..40_000), random_in(3..9));

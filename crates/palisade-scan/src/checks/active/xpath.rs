@@ -40,7 +40,9 @@ const BOOLEAN: Info = Info {
 };
 
 static XPATH_ERRORS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)XPathEvalError|XPathSyntaxError|Invalid predicate|Invalid expression|Unfinished literal|javax\.xml\.xpath|SimpleXMLElement::xpath|XPathException|System\.Xml\.XPath")
+    re(
+        r"(?i)XPathEvalError|XPathSyntaxError|Invalid predicate|Invalid expression|Unfinished literal|javax\.xml\.xpath|SimpleXMLElement::xpath|XPathException|System\.Xml\.XPath",
+    )
 });
 
 type Template = fn(&str, u32, u32) -> (String, String);
@@ -50,12 +52,20 @@ const TEMPLATES: [(Form, Template); 4] = [
         (format!("{v}' or '{a}'='{a}"), format!("{v}' or '{a}'='{b}"))
     }),
     (Form::Or, |v, a, b| {
-        (format!("{v}\" or \"{a}\"=\"{a}"), format!("{v}\" or \"{a}\"=\"{b}"))
+        (
+            format!("{v}\" or \"{a}\"=\"{a}"),
+            format!("{v}\" or \"{a}\"=\"{b}"),
+        )
     }),
     (Form::And, |v, a, b| {
-        (format!("{v}' and '{a}'='{a}"), format!("{v}' and '{a}'='{b}"))
+        (
+            format!("{v}' and '{a}'='{a}"),
+            format!("{v}' and '{a}'='{b}"),
+        )
     }),
-    (Form::Or, |v, a, b| (format!("{v} or {a}={a}"), format!("{v} or {a}={b}"))),
+    (Form::Or, |v, a, b| {
+        (format!("{v} or {a}={a}"), format!("{v} or {a}={b}"))
+    }),
 ];
 
 fn run(probe: &Probe<'_>) -> Result<Option<Finding>, ScanError> {
@@ -66,7 +76,12 @@ fn run(probe: &Probe<'_>) -> Result<Option<Finding>, ScanError> {
     let broken = [format!("{v}'"), format!("{v}\"")];
     let repaired = [format!("{v}' or '1'='1"), format!("{v}\" or \"1\"=\"1")];
     if let Some(e) = error_signature(probe, &XPATH_ERRORS, &broken, &repaired)? {
-        return Ok(Some(probe.finding(&ERROR, &e.exchange, &e.signature, e.detail("XPath"))));
+        return Ok(Some(probe.finding(
+            &ERROR,
+            &e.exchange,
+            &e.signature,
+            e.detail("XPath"),
+        )));
     }
     for (form, template) in TEMPLATES {
         if let Some(d) = confirm(probe, form, &template)? {

@@ -6,7 +6,8 @@
 //! HTML5 parser (html5ever, as a browser would) to confirm that the payload became
 //! executable: an element with an event-handler attribute calling the canary, a
 //! `javascript:` URL calling it, or a script in which the call is code, outside any string or
-//! comment. Encoded or filtered output never parses that way, so it is never reported.
+//! comment. Encoded or filtered output never parses that way, so it is never reported; nor
+//! are redirect bodies and non-HTML responses, which browsers do not render.
 //!
 //! Why: script in the victim's page steals sessions and acts as the victim.
 //!
@@ -19,6 +20,7 @@ use scraper::Html;
 use crate::checks::{Info, ParamCheck, Probe, canary};
 use crate::error::ScanError;
 use crate::finding::{Finding, Severity};
+use crate::http::Exchange;
 
 /// The check.
 pub const CHECK: ParamCheck = ParamCheck { name: "xss", run };
@@ -57,7 +59,7 @@ fn run(probe: &Probe<'_>) -> Result<Option<Finding>, ScanError> {
         let function = canary("plsx");
         let value = payload.replace('C', &function);
         let exchange = probe.send(&value)?;
-        if !exchange.body.contains(&function) {
+        if !exchange.body.contains(&function) || !rendered_as_html(&exchange) {
             continue;
         }
         if let Some(how) = executable(&exchange.body, &function) {
@@ -70,6 +72,16 @@ fn run(probe: &Probe<'_>) -> Result<Option<Finding>, ScanError> {
         }
     }
     Ok(None)
+}
+
+/// Does a browser render this response as HTML? Not a redirect (browsers follow `Location`
+/// and never show the body) and not a non-HTML content type (JSON, text are not parsed).
+fn rendered_as_html(exchange: &Exchange) -> bool {
+    let redirect = (300..400).contains(&exchange.status) && exchange.header("location").is_some();
+    let html = exchange
+        .header("content-type")
+        .is_none_or(|t| t.to_ascii_lowercase().contains("html"));
+    !redirect && html
 }
 
 /// How `function()` became executable in `body`, if it did.
@@ -86,7 +98,10 @@ pub fn executable(body: &str, function: &str) -> Option<String> {
                 return Some(format!("<{} {name}=…> calling {call}", element.name()));
             }
             if matches!(lower.as_str(), "href" | "src" | "action" | "formaction")
-                && value.trim_start().to_ascii_lowercase().starts_with("javascript:")
+                && value
+                    .trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("javascript:")
                 && value.contains(&call)
                 && element.name() != "link"
             {
@@ -100,10 +115,18 @@ pub fn executable(body: &str, function: &str) -> Option<String> {
                 .collect();
             let mut from = 0;
             while let Some(at) = text[from..].find(&call) {
-                if is_code_at(&text, from + at) {
+                let at = from + at;
+                // A statement of its own: code, and after `;`, `{`, `}` or at the start (a call
+                // glued to a string, `''x=f()`, is a syntax error that never runs).
+                let statement_start = text[..at]
+                    .trim_end()
+                    .chars()
+                    .last()
+                    .is_none_or(|c| matches!(c, ';' | '{' | '}'));
+                if statement_start && is_code_at(&text, at) {
                     return Some(format!("a <script> in which {call} is code"));
                 }
-                from += at + call.len();
+                from = at + call.len();
             }
         }
     }
@@ -172,9 +195,17 @@ mod tests {
         assert!(executable(r#"<input value="" autofocus onfocus=plsxabc() x="">"#, f).is_some());
         assert!(executable(r#"<a href="javascript:plsxabc()">x</a>"#, f).is_some());
         assert!(executable("<script>var q = '';plsxabc();//';</script>", f).is_some());
+        // Outside the string but glued to it: a syntax error, never executed.
+        assert!(executable("<script>var q = ''svg onload=plsxabc()';</script>", f).is_none());
         // Encoded, inside a quoted attribute, inside RCDATA, inside a JS string: no.
         assert!(executable("<p>&lt;svg onload=plsxabc()&gt;</p>", f).is_none());
-        assert!(executable(r#"<input value="&quot;&gt;&lt;svg onload=plsxabc()&gt;">"#, f).is_none());
+        assert!(
+            executable(
+                r#"<input value="&quot;&gt;&lt;svg onload=plsxabc()&gt;">"#,
+                f
+            )
+            .is_none()
+        );
         assert!(executable("<textarea><svg onload=plsxabc()></textarea>", f).is_none());
         assert!(executable(r#"<script>var q = "\';plsxabc();//";</script>"#, f).is_none());
         assert!(executable(r#"<script>var q = '\';plsxabc();//';</script>"#, f).is_none());

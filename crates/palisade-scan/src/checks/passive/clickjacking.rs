@@ -49,6 +49,9 @@ fn run(client: &Client, exchange: &Exchange) -> Vec<Finding> {
         exchange,
         None,
         exchange.header_excerpt("x-frame-options"),
-        format!("{} sends neither X-Frame-Options nor CSP frame-ancestors", exchange.request.url),
+        format!(
+            "{} sends neither X-Frame-Options nor CSP frame-ancestors",
+            exchange.request.url
+        ),
     )]
 }

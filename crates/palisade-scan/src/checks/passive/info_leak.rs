@@ -23,10 +23,7 @@ use crate::finding::{Finding, Severity};
 use crate::http::{Client, Exchange};
 
 /// The check.
-pub const CHECK: PassiveCheck = PassiveCheck {
-    name: "info",
-    run,
-};
+pub const CHECK: PassiveCheck = PassiveCheck { name: "info", run };
 
 const WERKZEUG: Info = Info {
     id: "info.werkzeug_debugger",
@@ -76,10 +73,14 @@ fn re(pattern: &str) -> Regex {
 }
 
 static TRACE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r#"Traceback \(most recent call last\)|(?m)^\s+at [\w$.]+\([\w$]+\.java:\d+\)|Exception in thread "|\.php on line \d+|(?m)^\s+at .+ in .+\.cs:line \d+"#)
+    re(
+        r#"Traceback \(most recent call last\)|(?m)^\s+at [\w$.]+\([\w$]+\.java:\d+\)|Exception in thread "|\.php on line \d+|(?m)^\s+at .+ in .+\.cs:line \d+"#,
+    )
 });
 static PRIVATE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b(10\.(?:\d{1,3}\.){2}\d{1,3}|192\.168\.\d{1,3}\.\d{1,3}|172\.(?:1[6-9]|2\d|3[01])\.\d{1,3}\.\d{1,3})\b")
+    re(
+        r"\b(10\.(?:\d{1,3}\.){2}\d{1,3}|192\.168\.\d{1,3}\.\d{1,3}|172\.(?:1[6-9]|2\d|3[01])\.\d{1,3}\.\d{1,3})\b",
+    )
 });
 static KEY: LazyLock<Regex> = LazyLock::new(|| {
     re(r"\bAKIA[0-9A-Z]{16}\b|-----BEGIN (?:RSA |EC |OPENSSH |DSA )?PRIVATE KEY-----")
@@ -95,22 +96,54 @@ fn run(client: &Client, exchange: &Exchange) -> Vec<Finding> {
         url.to_string()
     };
     let mut report = |info: &Info, needle: &str, detail: String, url: &str| {
-        findings.push(info.finding_at(client, url, exchange, None, exchange.excerpt(needle), detail));
+        findings.push(info.finding_at(
+            client,
+            url,
+            exchange,
+            None,
+            exchange.excerpt(needle),
+            detail,
+        ));
     };
     if body.contains("Werkzeug Debugger") || body.contains("__debugger__") {
-        report(&WERKZEUG, "Werkzeug", "the page embeds the Werkzeug debugger console".into(), &page);
+        report(
+            &WERKZEUG,
+            "Werkzeug",
+            "the page embeds the Werkzeug debugger console".into(),
+            &page,
+        );
     } else if body.contains("You're seeing this error because you have <code>DEBUG = True</code>") {
-        report(&DJANGO, "DEBUG = True", "Django's technical 500 page is shown".into(), &page);
+        report(
+            &DJANGO,
+            "DEBUG = True",
+            "Django's technical 500 page is shown".into(),
+            &page,
+        );
     } else if let Some(m) = TRACE.find(body) {
-        report(&STACK_TRACE, m.as_str(), format!("stack trace marker {:?}", m.as_str()), &page);
+        report(
+            &STACK_TRACE,
+            m.as_str(),
+            format!("stack trace marker {:?}", m.as_str()),
+            &page,
+        );
     }
     if let Some(m) = KEY.find(body) {
-        report(&SECRET_KEY, m.as_str(), "a key pattern (AWS access key id or private key block) appears".into(), &page);
+        report(
+            &SECRET_KEY,
+            m.as_str(),
+            "a key pattern (AWS access key id or private key block) appears".into(),
+            &page,
+        );
     }
     if let Some(m) = PRIVATE.find(body)
         && !exchange.request.url.as_str().contains(m.as_str())
     {
-        report(&PRIVATE_IP, m.as_str(), format!("private address {}", m.as_str()), &page);
+        report(
+            &PRIVATE_IP,
+            m.as_str(),
+            format!("private address {}", m.as_str()),
+            &page,
+        );
     }
     for header in ["server", "x-powered-by", "x-aspnet-version"] {
         if let Some(value) = exchange.header(header)

@@ -18,10 +18,7 @@ use crate::finding::{Finding, Severity};
 use crate::http::{Client, Exchange};
 
 /// The check.
-pub const CHECK: PassiveCheck = PassiveCheck {
-    name: "mixed",
-    run,
-};
+pub const CHECK: PassiveCheck = PassiveCheck { name: "mixed", run };
 
 const MIXED: Info = Info {
     id: "mixed.content",

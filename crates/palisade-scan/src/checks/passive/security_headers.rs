@@ -58,7 +58,10 @@ fn run(client: &Client, exchange: &Exchange) -> Vec<Finding> {
             exchange,
             None,
             format!("HTTP {} without Content-Security-Policy", exchange.status),
-            format!("{} has no Content-Security-Policy header", exchange.request.url),
+            format!(
+                "{} has no Content-Security-Policy header",
+                exchange.request.url
+            ),
         ));
     }
     if !exchange
@@ -71,7 +74,10 @@ fn run(client: &Client, exchange: &Exchange) -> Vec<Finding> {
             exchange,
             None,
             exchange.header_excerpt("x-content-type-options"),
-            format!("{} lacks X-Content-Type-Options: nosniff", exchange.request.url),
+            format!(
+                "{} lacks X-Content-Type-Options: nosniff",
+                exchange.request.url
+            ),
         ));
     }
     if exchange.request.url.scheme() == "https" && missing("strict-transport-security") {

@@ -85,23 +85,13 @@ impl Robots {
             }
         }
         let product = agent.split(['/', ' ']).next().unwrap_or(&agent).to_owned();
-        let matching: Vec<Rule> = groups
+        let named = groups.iter().any(|(agents, _)| agents.contains(&product));
+        let wanted = if named { product.as_str() } else { "*" };
+        let rules: Vec<Rule> = groups
             .iter()
-            .filter(|(agents, _)| agents.iter().any(|a| *a == product))
+            .filter(|(agents, _)| agents.iter().any(|a| a == wanted))
             .flat_map(|(_, rules)| rules.iter().cloned())
             .collect();
-        let rules = if groups
-            .iter()
-            .any(|(agents, _)| agents.iter().any(|a| *a == product))
-        {
-            matching
-        } else {
-            groups
-                .iter()
-                .filter(|(agents, _)| agents.iter().any(|a| a == "*"))
-                .flat_map(|(_, rules)| rules.iter().cloned())
-                .collect()
-        };
         Robots::Rules(rules)
     }
 

@@ -91,13 +91,16 @@ pub struct PassiveCheck {
     pub run: fn(&Client, &Exchange) -> Vec<Finding>,
 }
 
+/// A site check's function: the client, the start URL and the crawled pages.
+pub type SiteCheckFn = fn(&Client, &Url, &[Exchange]) -> Result<Vec<Finding>, ScanError>;
+
 /// A check that probes an origin (sensitive files, CORS).
 #[derive(Debug, Clone, Copy)]
 pub struct SiteCheck {
     /// Category name.
     pub name: &'static str,
     /// The check, given the start URL and the crawled pages.
-    pub run: fn(&Client, &Url, &[Exchange]) -> Result<Vec<Finding>, ScanError>,
+    pub run: SiteCheckFn,
 }
 
 /// A check of one parameter of one target.

@@ -463,6 +463,53 @@ mod tests {
         assert!(error.is_some_and(|e| e.is_limit()));
     }
 
+    /// A one-thread HTTP server answering `statuses` in turn (then 200), one per connection.
+    fn serve(statuses: Vec<u16>, total: usize) -> (Url, std::thread::JoinHandle<usize>) {
+        use std::io::{BufRead as _, BufReader, Write as _};
+        let listener =
+            std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        let handle = std::thread::spawn(move || {
+            let mut served = 0;
+            for stream in listener.incoming().take(total) {
+                let Ok(mut stream) = stream else { break };
+                let mut reader = BufReader::new(stream.try_clone().unwrap_or_else(|e| panic!("{e}")));
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let status = statuses.get(served).copied().unwrap_or(200);
+                served += 1;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\nRetry-After: 0\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+                );
+            }
+            served
+        });
+        let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap_or_else(|e| panic!("{e}"));
+        (url, handle)
+    }
+
+    #[test]
+    fn the_rate_limit_spaces_requests_and_429_is_retried() {
+        let (url, server) = serve(vec![429, 503], 5);
+        let client = Client::new(HttpConfig {
+            rate_per_host: 10.0,
+            ..HttpConfig::default()
+        });
+        let started = Instant::now();
+        let first = client.send(&Request::get(url.clone())).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(first.status, 200, "429 and 503 are retried");
+        for _ in 0..2 {
+            let _ = client.send(&Request::get(url.clone()));
+        }
+        // Five requests at 10 per second: at least four intervals of 100 ms.
+        assert!(started.elapsed() >= Duration::from_millis(400), "{:?}", started.elapsed());
+        assert_eq!(client.requests_sent(), 5);
+        assert_eq!(server.join().unwrap_or(0), 5);
+    }
+
     #[test]
     fn parallel_map_keeps_order() {
         let items: Vec<u32> = (0..50).collect();

@@ -466,14 +466,14 @@ mod tests {
     /// A one-thread HTTP server answering `statuses` in turn (then 200), one per connection.
     fn serve(statuses: Vec<u16>, total: usize) -> (Url, std::thread::JoinHandle<usize>) {
         use std::io::{BufRead as _, BufReader, Write as _};
-        let listener =
-            std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
         let handle = std::thread::spawn(move || {
             let mut served = 0;
             for stream in listener.incoming().take(total) {
                 let Ok(mut stream) = stream else { break };
-                let mut reader = BufReader::new(stream.try_clone().unwrap_or_else(|e| panic!("{e}")));
+                let mut reader =
+                    BufReader::new(stream.try_clone().unwrap_or_else(|e| panic!("{e}")));
                 let mut line = String::new();
                 while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
                     line.clear();
@@ -487,7 +487,8 @@ mod tests {
             }
             served
         });
-        let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap_or_else(|e| panic!("{e}"));
+        let url =
+            Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap_or_else(|e| panic!("{e}"));
         (url, handle)
     }
 
@@ -499,13 +500,19 @@ mod tests {
             ..HttpConfig::default()
         });
         let started = Instant::now();
-        let first = client.send(&Request::get(url.clone())).unwrap_or_else(|e| panic!("{e}"));
+        let first = client
+            .send(&Request::get(url.clone()))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(first.status, 200, "429 and 503 are retried");
         for _ in 0..2 {
             let _ = client.send(&Request::get(url.clone()));
         }
         // Five requests at 10 per second: at least four intervals of 100 ms.
-        assert!(started.elapsed() >= Duration::from_millis(400), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() >= Duration::from_millis(400),
+            "{:?}",
+            started.elapsed()
+        );
         assert_eq!(client.requests_sent(), 5);
         assert_eq!(server.join().unwrap_or(0), 5);
     }

@@ -113,7 +113,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             Err(error) => return usage(&error),
         },
     };
-    if !(args.rate > 0.0) || args.concurrency == 0 {
+    if !args.rate.is_finite() || args.rate <= 0.0 || args.concurrency == 0 {
         return usage("--rate and --concurrency must be positive");
     }
     let mut auth_headers = Vec::new();

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Measures `palisade scan` on the deliberately vulnerable Flask app
+# (crates/palisade-scan/testapps/flask) against its labels: per-category TPR/FPR, requests
+# sent and wall time; then runs Wapiti and sqlmap (--level 2 --risk 3) on the same app when
+# they are installed, scored against the same labels.
+#
+#   bench/scan.sh                      # palisade only (plus the others when installed)
+#   RATE=10 bench/scan.sh              # the polite default rate instead of 300 req/s
+#   TOOLS=palisade bench/scan.sh       # only palisade (wapiti and sqlmap take ~10 and ~20 min)
+#
+# Environment: PALISADE_SCAN_PYTHON (Python with flask + lxml; default
+# ~/.cache/palisade-scan-venv/bin/python), PALISADE_DAST_VENV (venv with wapiti3 and sqlmap;
+# default ~/.cache/palisade-dast-venv), PALISADE_BIN (default: cargo build -p palisade).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PALISADE_SCAN_PYTHON:-$HOME/.cache/palisade-scan-venv/bin/python}
+DAST=${PALISADE_DAST_VENV:-$HOME/.cache/palisade-dast-venv}
+RATE=${RATE:-300}
+CONCURRENCY=${CONCURRENCY:-8}
+APP=crates/palisade-scan/testapps/flask
+LABELS=$APP/labels.toml
+PORT=${PORT:-18931}
+URL="http://127.0.0.1:$PORT/"
+OUT=$(mktemp -d)
+TOOLS=${TOOLS:-palisade,wapiti,sqlmap}
+
+if [ -z "${PALISADE_BIN:-}" ]; then
+    cargo build -q -p palisade
+    PALISADE_BIN=${CARGO_TARGET_DIR:-target}/debug/palisade
+fi
+
+(cd "$APP" && exec "$PYTHON" app.py "$PORT") >"$OUT/app.log" 2>&1 &
+APP_PID=$!
+trap 'kill $APP_PID 2>/dev/null || true; rm -rf "$OUT"' EXIT
+for _ in $(seq 100); do
+    curl -s -o /dev/null "$URL" && break
+    sleep 0.2
+done
+
+echo "== palisade scan (rate $RATE req/s, concurrency $CONCURRENCY)"
+start=$(date +%s.%N)
+"$PALISADE_BIN" scan "$URL" --rate "$RATE" --concurrency "$CONCURRENCY" --labels "$LABELS" \
+    --format json --output "$OUT/palisade.json" --fail-on never -q
+end=$(date +%s.%N)
+echo "wall time (process): $(echo "$end - $start" | bc) s"
+
+# External tools report in their own shapes; this scorer applies score.rs's matching rule
+# (category, method, path, parameter) to them.
+score_external() {
+    "$PYTHON" - "$LABELS" "$1" "$2" <<'PY'
+import json, sys, tomllib
+labels = tomllib.load(open(sys.argv[1], "rb"))["case"]
+findings = [tuple(f) for f in json.load(open(sys.argv[2]))]
+categories = set(sys.argv[3].split(","))
+rows = {}
+for case in labels:
+    if case["category"] not in categories:
+        continue
+    key = (case["category"], case.get("method", "GET"), case["path"], case.get("param"))
+    hit = key in findings
+    c = rows.setdefault(case["category"], [0, 0, 0, 0])
+    c[{(True, True): 0, (True, False): 1, (False, True): 2, (False, False): 3}[(case["vulnerable"], hit)]] += 1
+labelled = {(c["category"], c.get("method", "GET"), c["path"], c.get("param")) for c in labels}
+unlabeled = [f for f in findings if f[0] in categories and tuple(f) not in labelled]
+print(f"{'CATEGORY':<10} {'TP':>4} {'FN':>4} {'FP':>4} {'TN':>4} {'TPR':>7} {'FPR':>7}")
+for name, (tp, fn, fp, tn) in sorted(rows.items()):
+    tpr = 100 * tp / (tp + fn) if tp + fn else 100.0
+    fpr = 100 * fp / (fp + tn) if fp + tn else 0.0
+    print(f"{name:<10} {tp:>4} {fn:>4} {fp:>4} {tn:>4} {tpr:>6.1f}% {fpr:>6.1f}%")
+for f in unlabeled:
+    print("  unlabeled", *f)
+PY
+}
+
+if [[ ,$TOOLS, != *,wapiti,* ]]; then
+    :
+elif [ -x "$DAST/bin/wapiti" ]; then
+    echo
+    echo "== $("$DAST/bin/wapiti" --version 2>/dev/null | tail -1 | sed 's/ (.*//') (modules sql,timesql,xss,exec,file,redirect)"
+    before=$(wc -l <"$OUT/app.log")
+    start=$(date +%s.%N)
+    "$DAST/bin/wapiti" -u "$URL" --flush-session --scope folder -m sql,timesql,xss,exec,file,redirect \
+        -f json -o "$OUT/wapiti.json" --max-scan-time 1200 >"$OUT/wapiti.log" 2>&1 || true
+    end=$(date +%s.%N)
+    "$PYTHON" - "$OUT/wapiti.json" >"$OUT/wapiti-findings.json" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+names = {"SQL Injection": "sqli", "Blind SQL Injection": "sqli", "Cross Site Scripting": "xss",
+         "Reflected Cross Site Scripting": "xss",
+         "Command execution": "cmdi", "Path Traversal": "traversal", "Open Redirect": "redirect"}
+out = []
+for name, vulns in report.get("vulnerabilities", {}).items():
+    for v in vulns:
+        category = names.get(name)
+        if category == "sqli" and "xpath" in v.get("info", "").lower():
+            category = "xpath"
+        if category:
+            out.append([category, v.get("method", "GET"), v.get("path"), v.get("parameter")])
+print(json.dumps(out))
+PY
+    score_external "$OUT/wapiti-findings.json" sqli,xss,cmdi,traversal,redirect,xpath
+    echo "wall time: $(echo "$end - $start" | bc) s; requests: $(tail -n +$((before + 1)) "$OUT/app.log" | grep -c ' HTTP/1\.') (app log)"
+else
+    echo "(wapiti not installed in $DAST: skipped)"
+fi
+
+if [[ ,$TOOLS, != *,sqlmap,* ]]; then
+    :
+elif [ -x "$DAST/bin/sqlmap" ]; then
+    echo
+    echo "== sqlmap --level 2 --risk 3 (one run per labeled sqli endpoint parameter)"
+    before=$(wc -l <"$OUT/app.log")
+    start=$(date +%s.%N)
+    "$PYTHON" - "$LABELS" >"$OUT/sqlmap-cases.txt" <<'PY'
+import sys, tomllib
+for c in tomllib.load(open(sys.argv[1], "rb"))["case"]:
+    if c["category"] == "sqli":
+        print(c.get("method", "GET"), c["path"], c["param"])
+PY
+    echo "[" >"$OUT/sqlmap-findings.json"
+    first=1
+    while read -r method path param; do
+        if [ "$method" = GET ]; then
+            target=(-u "${URL%/}$path?$param=1")
+        else
+            target=(-u "${URL%/}$path" --data "$param=1")
+        fi
+        if timeout 300 "$DAST/bin/sqlmap" "${target[@]}" -p "$param" --batch --level 2 --risk 3 \
+            --flush-session --output-dir "$OUT/sqlmap" 2>&1 | grep -q "identified the following injection point"; then
+            [ $first = 1 ] || echo "," >>"$OUT/sqlmap-findings.json"
+            first=0
+            echo "[\"sqli\", \"$method\", \"$path\", \"$param\"]" >>"$OUT/sqlmap-findings.json"
+        fi
+    done <"$OUT/sqlmap-cases.txt"
+    echo "]" >>"$OUT/sqlmap-findings.json"
+    end=$(date +%s.%N)
+    score_external "$OUT/sqlmap-findings.json" sqli
+    echo "wall time: $(echo "$end - $start" | bc) s; requests: $(tail -n +$((before + 1)) "$OUT/app.log" | grep -c ' HTTP/1\.') (app log)"
+else
+    echo "(sqlmap not installed in $DAST: skipped)"
+fi

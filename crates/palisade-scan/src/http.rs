@@ -1,0 +1,542 @@
+//! The HTTP layer every crawl and check request goes through: a blocking `ureq` agent with
+//! redirects off (a redirect is data to the scanner, not something to follow), a per-host
+//! rate limit shared by all worker threads, backoff on 429/503, a request budget, a scan
+//! deadline, response timing, and authentication headers that are added on the wire only and
+//! redacted from everything the scanner prints.
+
+use std::collections::HashMap;
+use std::io::Read as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use url::Url;
+
+use crate::error::ScanError;
+
+/// Retries of one request answered 429 or 503.
+const MAX_RETRIES: u32 = 3;
+/// Longest wait honoured from a `Retry-After` header.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+/// Replacement text for secrets in printed output.
+const REDACTED: &str = "[redacted]";
+
+/// How the client behaves.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Requests per second per host (polite default: 10).
+    pub rate_per_host: f64,
+    /// Requests in flight at once (worker threads).
+    pub concurrency: usize,
+    /// Most requests the whole scan may send.
+    pub max_requests: u64,
+    /// Wall-clock limit of the whole scan.
+    pub max_time: Option<Duration>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Most response body bytes read; the rest is discarded.
+    pub max_body_bytes: u64,
+    /// Headers added to every request (authentication: `Authorization`, `Cookie`, API keys).
+    /// Their values are secrets: never printed.
+    pub auth_headers: Vec<(String, String)>,
+    /// The User-Agent; robots.txt groups are matched against its first word.
+    pub user_agent: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            rate_per_host: 10.0,
+            concurrency: 4,
+            max_requests: 20_000,
+            max_time: None,
+            timeout: Duration::from_secs(30),
+            max_body_bytes: 2 * 1024 * 1024,
+            auth_headers: Vec::new(),
+            user_agent: format!("palisade-scan/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// A request to send. The body, when present, is `application/x-www-form-urlencoded`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// Absolute URL, query included.
+    pub url: Url,
+    /// Form-encoded body.
+    pub body: Option<String>,
+    /// Extra non-secret headers (e.g. `Origin` for the CORS probe).
+    pub headers: Vec<(String, String)>,
+}
+
+impl Request {
+    /// A GET of `url`.
+    pub fn get(url: Url) -> Self {
+        Self {
+            method: "GET".into(),
+            url,
+            body: None,
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// A response with the request that produced it.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// What was sent (without the authentication headers).
+    pub request: Request,
+    /// Status code.
+    pub status: u16,
+    /// Response headers in order, names lower-case.
+    pub headers: Vec<(String, String)>,
+    /// Body, decoded lossily as UTF-8 and cut at the configured limit.
+    pub body: String,
+    /// Time from sending to the end of the body.
+    pub elapsed: Duration,
+}
+
+impl Exchange {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers_named(name).next()
+    }
+
+    /// Every header named `name` (case-insensitive), in order.
+    pub fn headers_named<'a, 'n>(
+        &'a self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `true` when the response is HTML.
+    pub fn is_html(&self) -> bool {
+        self.header("content-type")
+            .is_some_and(|t| t.to_ascii_lowercase().contains("text/html"))
+    }
+
+    /// The request as text: request line, the non-secret headers, the body.
+    pub fn render_request(&self) -> String {
+        let r = &self.request;
+        let mut out = format!("{} {}", r.method, r.url);
+        for (name, value) in &r.headers {
+            out.push_str(&format!("\n{name}: {value}"));
+        }
+        if let Some(body) = &r.body {
+            out.push_str("\nContent-Type: application/x-www-form-urlencoded\n\n");
+            out.push_str(&shorten(body, 2000));
+        }
+        out
+    }
+
+    /// The status line and the lines of the body around the first occurrence of `needle`
+    /// (or the start of the body when it does not occur).
+    pub fn excerpt(&self, needle: &str) -> String {
+        let head = format!("HTTP {}", self.status);
+        let body = &self.body;
+        let at = if needle.is_empty() {
+            None
+        } else {
+            body.find(needle)
+        };
+        let snippet = match at {
+            Some(at) => {
+                let start = floor_char_boundary(body, at.saturating_sub(160));
+                let end = floor_char_boundary(body, (at + needle.len() + 160).min(body.len()));
+                format!(
+                    "{}{}{}",
+                    if start > 0 { "…" } else { "" },
+                    &body[start..end],
+                    if end < body.len() { "…" } else { "" }
+                )
+            }
+            None => shorten(body, 320),
+        };
+        format!("{head}\n{snippet}")
+    }
+
+    /// The status line and one header, for findings proven by a header.
+    pub fn header_excerpt(&self, name: &str) -> String {
+        let mut out = format!("HTTP {}", self.status);
+        for value in self.headers_named(name) {
+            out.push_str(&format!("\n{name}: {value}"));
+        }
+        out
+    }
+}
+
+/// The first `max` bytes of `text` (at a character boundary), with an ellipsis when cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        text.to_owned()
+    } else {
+        format!("{}…", &text[..floor_char_boundary(text, max)])
+    }
+}
+
+fn floor_char_boundary(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// The shared client. Cheap to share by reference across scoped threads.
+pub struct Client {
+    agent: ureq::Agent,
+    config: HttpConfig,
+    started: Instant,
+    next_slot: Mutex<HashMap<String, Instant>>,
+    sent: AtomicU64,
+    secrets: Vec<String>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("sent", &self.sent.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client with `config`; the scan clock starts now.
+    pub fn new(config: HttpConfig) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .timeout_global(Some(config.timeout))
+            .user_agent(config.user_agent.as_str())
+            .build()
+            .into();
+        let mut secrets: Vec<String> = Vec::new();
+        for (_, value) in &config.auth_headers {
+            secrets.push(value.clone());
+            // Cookie and bearer parts are secrets on their own too, wherever they are echoed.
+            for part in value.split([';', ' ', ',']) {
+                let token = part.split_once('=').map_or(part, |(_, v)| v).trim();
+                let scheme = ["bearer", "basic", "digest", "token", "negotiate"]
+                    .iter()
+                    .any(|s| token.eq_ignore_ascii_case(s));
+                if token.len() >= 6 && !scheme {
+                    secrets.push(token.to_owned());
+                }
+            }
+        }
+        secrets.retain(|s| s.len() >= 4);
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        Self {
+            agent,
+            config,
+            started: Instant::now(),
+            next_slot: Mutex::new(HashMap::new()),
+            sent: AtomicU64::new(0),
+            secrets,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+
+    /// Requests sent so far (retries included).
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    /// Time since the client was made.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// `Err` once the budget or the deadline is spent.
+    pub fn check_limits(&self) -> Result<(), ScanError> {
+        if self.sent.load(Ordering::Relaxed) >= self.config.max_requests {
+            return Err(ScanError::budget_exhausted());
+        }
+        if self
+            .config
+            .max_time
+            .is_some_and(|max| self.started.elapsed() >= max)
+        {
+            return Err(ScanError::time_up());
+        }
+        Ok(())
+    }
+
+    /// `text` with every configured secret replaced by `[redacted]`.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in &self.secrets {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+
+    /// Sends `request`, waiting for the host's rate-limit slot; retries 429/503 with backoff.
+    pub fn send(&self, request: &Request) -> Result<Exchange, ScanError> {
+        let mut attempt = 0;
+        loop {
+            let exchange = self.send_once(request)?;
+            if !matches!(exchange.status, 429 | 503) || attempt >= MAX_RETRIES {
+                return Ok(exchange);
+            }
+            attempt += 1;
+            let wait = exchange
+                .header("retry-after")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs)
+                .unwrap_or(Duration::from_millis(500 << attempt))
+                .min(MAX_RETRY_AFTER);
+            self.push_back_host(&request.url, wait);
+        }
+    }
+
+    fn host_key(url: &Url) -> String {
+        format!(
+            "{}:{}",
+            url.host_str().unwrap_or(""),
+            url.port_or_known_default().unwrap_or(0)
+        )
+    }
+
+    /// Reserves the next rate-limit slot of the URL's host and sleeps until it.
+    fn wait_for_slot(&self, url: &Url) {
+        let interval = Duration::from_secs_f64(1.0 / self.config.rate_per_host.max(0.001));
+        let slot = {
+            let mut slots = self
+                .next_slot
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let now = Instant::now();
+            let next = slots.entry(Self::host_key(url)).or_insert(now);
+            let slot = (*next).max(now);
+            *next = slot + interval;
+            slot
+        };
+        let now = Instant::now();
+        if slot > now {
+            std::thread::sleep(slot - now);
+        }
+    }
+
+    /// Makes every thread wait `wait` before the host's next request (backoff).
+    fn push_back_host(&self, url: &Url, wait: Duration) {
+        let mut slots = self
+            .next_slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let until = Instant::now() + wait;
+        let next = slots.entry(Self::host_key(url)).or_insert(until);
+        *next = (*next).max(until);
+    }
+
+    /// Takes one request from the budget (atomically: concurrent workers never overspend).
+    fn reserve_request(&self) -> Result<(), ScanError> {
+        self.sent
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |sent| {
+                (sent < self.config.max_requests).then_some(sent + 1)
+            })
+            .map(|_| ())
+            .map_err(|_| ScanError::budget_exhausted())
+    }
+
+    fn send_once(&self, request: &Request) -> Result<Exchange, ScanError> {
+        self.check_limits()?;
+        self.wait_for_slot(&request.url);
+        self.reserve_request()?;
+        let mut builder = http::Request::builder()
+            .method(request.method.as_str())
+            .uri(request.url.as_str());
+        for (name, value) in self.config.auth_headers.iter().chain(&request.headers) {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if request.body.is_some() {
+            builder = builder.header("content-type", "application/x-www-form-urlencoded");
+        }
+        let body = request.body.clone().unwrap_or_default().into_bytes();
+        let http_request = builder
+            .body(body)
+            .map_err(|e| ScanError::invalid_url(format!("{}: {e}", request.url)))?;
+        let start = Instant::now();
+        let mut response = self.agent.run(http_request).map_err(|e| {
+            ScanError::transport(format!("{} {}: {e}", request.method, request.url))
+        })?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let mut bytes = Vec::new();
+        // A body that breaks off is still evidence of what arrived.
+        let _ = response
+            .body_mut()
+            .as_reader()
+            .take(self.config.max_body_bytes)
+            .read_to_end(&mut bytes);
+        Ok(Exchange {
+            request: request.clone(),
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            elapsed: start.elapsed(),
+        })
+    }
+}
+
+/// Runs `work` on every item with at most `threads` scoped worker threads; results keep the
+/// items' order.
+pub fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    work: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..threads.clamp(1, items.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(index) else { break };
+                    let result = work(item);
+                    results
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)[index] = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_whole_and_in_parts() {
+        let client = Client::new(HttpConfig {
+            auth_headers: vec![
+                ("Cookie".into(), "session=abcdef123456; theme=dark".into()),
+                ("Authorization".into(), "Bearer tok_0987654321".into()),
+            ],
+            ..HttpConfig::default()
+        });
+        let text = "echo: abcdef123456 and tok_0987654321 and theme, Bearer";
+        let redacted = client.redact(text);
+        assert!(redacted.ends_with("Bearer"), "{redacted}");
+        assert!(!redacted.contains("abcdef123456"), "{redacted}");
+        assert!(!redacted.contains("tok_0987654321"), "{redacted}");
+        assert!(redacted.contains("theme"));
+    }
+
+    #[test]
+    fn budget_stops_requests() {
+        let client = Client::new(HttpConfig {
+            max_requests: 0,
+            ..HttpConfig::default()
+        });
+        let url = Url::parse("http://127.0.0.1:9/").unwrap_or_else(|e| panic!("{e}"));
+        let error = client.send(&Request::get(url)).err();
+        assert!(error.is_some_and(|e| e.is_limit()));
+    }
+
+    /// A one-thread HTTP server answering `statuses` in turn (then 200), one per connection.
+    fn serve(statuses: Vec<u16>, total: usize) -> (Url, std::thread::JoinHandle<usize>) {
+        use std::io::{BufRead as _, BufReader, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        let handle = std::thread::spawn(move || {
+            let mut served = 0;
+            for stream in listener.incoming().take(total) {
+                let Ok(mut stream) = stream else { break };
+                let mut reader =
+                    BufReader::new(stream.try_clone().unwrap_or_else(|e| panic!("{e}")));
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let status = statuses.get(served).copied().unwrap_or(200);
+                served += 1;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\nRetry-After: 0\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+                );
+            }
+            served
+        });
+        let url =
+            Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap_or_else(|e| panic!("{e}"));
+        (url, handle)
+    }
+
+    #[test]
+    fn the_rate_limit_spaces_requests_and_429_is_retried() {
+        let (url, server) = serve(vec![429, 503], 5);
+        let client = Client::new(HttpConfig {
+            rate_per_host: 10.0,
+            ..HttpConfig::default()
+        });
+        let started = Instant::now();
+        let first = client
+            .send(&Request::get(url.clone()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(first.status, 200, "429 and 503 are retried");
+        for _ in 0..2 {
+            let _ = client.send(&Request::get(url.clone()));
+        }
+        // Five requests at 10 per second: at least four intervals of 100 ms.
+        assert!(
+            started.elapsed() >= Duration::from_millis(400),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(client.requests_sent(), 5);
+        assert_eq!(server.join().unwrap_or(0), 5);
+    }
+
+    #[test]
+    fn parallel_map_keeps_order() {
+        let items: Vec<u32> = (0..50).collect();
+        let doubled = parallel_map(&items, 4, |x| x * 2);
+        assert_eq!(doubled, items.iter().map(|x| x * 2).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn excerpt_centers_on_the_needle() {
+        let exchange = Exchange {
+            request: Request::get(Url::parse("http://h/").unwrap_or_else(|e| panic!("{e}"))),
+            status: 200,
+            headers: vec![],
+            body: format!("{}NEEDLE{}", "a".repeat(1000), "b".repeat(1000)),
+            elapsed: Duration::ZERO,
+        };
+        let excerpt = exchange.excerpt("NEEDLE");
+        assert!(
+            excerpt.contains("NEEDLE") && excerpt.len() < 400,
+            "{excerpt}"
+        );
+    }
+}

@@ -1,0 +1,28 @@
+//! Palisade's dynamic application security scanner (`palisade scan`). Owns the HTTP layer
+//! (rate limits, budgets, redaction), the crawler (scope, robots.txt, links, forms,
+//! JavaScript URLs, sitemaps), the passive and active checks (every active finding is
+//! confirmed), the report formats (table, JSON, SARIF, JUnit, HTML, baselines) and the
+//! scorer that measures the scanner on labeled vulnerable applications.
+//!
+//! Nothing fetched is executed: pages are parsed as data with bounded parsers.
+#![forbid(unsafe_code)]
+
+pub mod checks;
+pub mod crawl;
+pub mod error;
+pub mod extract;
+pub mod finding;
+pub mod http;
+pub mod report;
+pub mod robots;
+pub mod scanner;
+pub mod scope;
+pub mod score;
+pub mod target;
+
+pub use error::ScanError;
+pub use finding::{Evidence, Finding, Severity};
+pub use http::{Client, HttpConfig};
+pub use report::{Format, ScanReport};
+pub use scanner::{ScanOptions, scan};
+pub use scope::Scope;

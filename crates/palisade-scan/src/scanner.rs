@@ -1,0 +1,185 @@
+//! One scan from start to end: crawl, passive checks over the crawled pages, site checks,
+//! then every parameter of every target through the parameter checks on the worker threads.
+//! The request budget and the time limit end the scan early; what was confirmed until then
+//! is reported.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use url::Url;
+
+use crate::checks::{self, Probe};
+use crate::crawl::{CrawlOptions, crawl};
+use crate::finding::Finding;
+use crate::http::{Client, parallel_map};
+use crate::report::ScanReport;
+use crate::scope::Scope;
+
+/// What to scan and how.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Where the crawl starts.
+    pub start: Url,
+    /// What may be requested.
+    pub scope: Scope,
+    /// Crawl options.
+    pub crawl: CrawlOptions,
+    /// Only passive checks (no probes beyond crawling).
+    pub passive_only: bool,
+    /// Run only checks of these categories (all when empty).
+    pub only: Vec<String>,
+}
+
+/// Field types never injected (they carry no application input).
+const SKIPPED_KINDS: [&str; 2] = ["submit", "button"];
+
+/// Runs the scan; `progress` receives one-line status messages.
+pub fn scan(
+    client: &Client,
+    options: &ScanOptions,
+    progress: &(dyn Fn(&str) + Sync),
+) -> ScanReport {
+    let wanted = |name: &str| options.only.is_empty() || options.only.iter().any(|o| o == name);
+    progress(&format!("crawling {}", options.start));
+    let crawled = crawl(
+        client,
+        &options.start,
+        &options.scope,
+        options.crawl,
+        &|pages, queued| {
+            progress(&format!("crawl: {pages} pages, {queued} links queued"));
+        },
+    );
+    let mut report = ScanReport {
+        target: options.start.to_string(),
+        pages: crawled.pages.len(),
+        targets: crawled.targets.len(),
+        robots_skipped: crawled.robots_skipped,
+        errors: crawled.errors.clone(),
+        stopped_early: crawled.stopped_early,
+        ..ScanReport::default()
+    };
+    let mut findings: Vec<Finding> = Vec::new();
+    for check in checks::passive_checks().iter().filter(|c| wanted(c.name)) {
+        for page in &crawled.pages {
+            findings.extend((check.run)(client, page));
+        }
+    }
+    if !options.passive_only {
+        for check in checks::site_checks().iter().filter(|c| wanted(c.name)) {
+            progress(&format!("site check: {}", check.name));
+            match (check.run)(client, &options.start, &crawled.pages) {
+                Ok(found) => findings.extend(found),
+                Err(error) if error.is_limit() => report.stopped_early = true,
+                Err(error) => report.errors.push(error.to_string()),
+            }
+        }
+        let param_checks: Vec<_> = checks::param_checks()
+            .into_iter()
+            .filter(|c| wanted(c.name))
+            .collect();
+        if !param_checks.is_empty() && !report.stopped_early {
+            findings.extend(probe_parameters(
+                client,
+                &crawled.targets,
+                &param_checks,
+                &mut report,
+                progress,
+            ));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    findings.retain(|f| seen.insert(f.fingerprint()));
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.url.cmp(&b.url))
+            .then_with(|| a.parameter.cmp(&b.parameter))
+    });
+    report.findings = findings;
+    report.requests = client.requests_sent();
+    report.elapsed_ms = client.elapsed().as_millis();
+    report
+}
+
+fn probe_parameters(
+    client: &Client,
+    targets: &[crate::target::Target],
+    param_checks: &[checks::ParamCheck],
+    report: &mut ScanReport,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Vec<Finding> {
+    let threads = client.config().concurrency;
+    let baselines = parallel_map(targets, threads, |t| client.send(&t.baseline()));
+    let units: Vec<(usize, usize)> = targets
+        .iter()
+        .enumerate()
+        .flat_map(|(ti, t)| {
+            t.params
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| !SKIPPED_KINDS.contains(&p.kind.as_str()))
+                .map(move |(pi, _)| (ti, pi))
+        })
+        .collect();
+    let done = AtomicUsize::new(0);
+    let errors: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let stopped = std::sync::atomic::AtomicBool::new(false);
+    let total = units.len();
+    let found = parallel_map(&units, threads, |&(ti, pi)| {
+        let mut out: Vec<Finding> = Vec::new();
+        let Ok(baseline) = &baselines[ti] else {
+            return out;
+        };
+        let mut confirmed: Vec<String> = Vec::new();
+        for check in param_checks {
+            if stopped.load(Ordering::Relaxed) {
+                break;
+            }
+            let probe = Probe {
+                client,
+                target: &targets[ti],
+                index: pi,
+                baseline,
+                confirmed: &confirmed,
+            };
+            match (check.run)(&probe) {
+                Ok(Some(finding)) => {
+                    confirmed.push(check.name.to_owned());
+                    out.push(finding);
+                }
+                Ok(None) => {}
+                Err(error) if error.is_limit() => stopped.store(true, Ordering::Relaxed),
+                Err(error) => errors
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(error.to_string()),
+            }
+        }
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        let target = &targets[ti];
+        progress(&format!(
+            "[{n}/{total}] {} {} {}: {} requests so far",
+            target.method,
+            target.url.path(),
+            target.params[pi].name,
+            client.requests_sent()
+        ));
+        out
+    });
+    for error in baselines.iter().filter_map(|b| b.as_ref().err()) {
+        if error.is_limit() {
+            report.stopped_early = true;
+        } else {
+            report.errors.push(error.to_string());
+        }
+    }
+    report.stopped_early |= stopped.load(Ordering::Relaxed);
+    report.errors.extend(
+        errors
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    found.into_iter().flatten().collect()
+}

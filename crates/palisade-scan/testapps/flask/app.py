@@ -1,0 +1,493 @@
+"""A deliberately vulnerable Flask application for measuring `palisade scan`.
+
+NEVER expose it: it executes shell commands, reads files and runs SQL from request
+parameters. It binds to 127.0.0.1 only. Every vulnerable endpoint has a safe look-alike that
+handles the same input correctly; labels.toml lists which is which.
+
+Usage: python app.py PORT
+"""
+
+import html
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.parse
+
+from flask import Flask, Response, redirect, render_template_string, request
+
+try:
+    from lxml import etree
+except ImportError:  # the XPath endpoints answer 501 without lxml
+    etree = None
+
+app = Flask(__name__)
+FILES = tempfile.mkdtemp(prefix="palisade-testapp-")
+with open(os.path.join(FILES, "readme.txt"), "w") as f:
+    f.write("Nothing to see here.\n")
+with open(os.path.join(FILES, "notes.txt"), "w") as f:
+    f.write("Meeting at noon.\n")
+
+USERS_XML = etree.fromstring(
+    b"<users><user><name>alice</name><role>admin</role></user>"
+    b"<user><name>bob</name><role>user</role></user>"
+    b"<user><name>carol</name><role>user</role></user></users>"
+) if etree is not None else None
+
+
+def db():
+    conn = sqlite3.connect(":memory:")
+    # Stands in for MySQL's SLEEP(): time-based blind injection needs a delay function.
+    conn.create_function("sleep", 1, lambda s: time.sleep(min(float(s), 10)) or 0)
+    conn.executescript(
+        """
+        CREATE TABLE users (id INTEGER, name TEXT, email TEXT, token TEXT);
+        INSERT INTO users VALUES (1, 'alice', 'alice@example.com', 'abc');
+        INSERT INTO users VALUES (2, 'bob', 'bob@example.com', 'def');
+        INSERT INTO users VALUES (3, 'carol', 'carol@example.com', 'ghi');
+        CREATE TABLE items (id INTEGER, category TEXT, title TEXT);
+        INSERT INTO items VALUES (1, 'books', 'Dune');
+        INSERT INTO items VALUES (2, 'books', 'Emma');
+        INSERT INTO items VALUES (3, 'music', 'Abbey Road');
+        """
+    )
+    return conn
+
+
+def page(body):
+    return "<!DOCTYPE html><html><head><title>Test app</title></head><body>" + body + "</body></html>"
+
+
+def rows_html(rows):
+    return "<ul>" + "".join("<li>" + html.escape(" ".join(map(str, r))) + "</li>" for r in rows) + "</ul>"
+
+
+@app.route("/")
+def index():
+    return page(
+        """
+<h1>Deliberately vulnerable test application</h1>
+<h2>SQL</h2>
+<a href="/sqli/error?id=1">error</a> <a href="/sqli/blind?name=alice">blind</a>
+<a href="/sqli/search?q=ali">search</a> <a href="/sqli/time?token=abc">time</a>
+<a href="/sqli/safe?id=1">safe</a> <a href="/sqli/safe_search?q=ali">safe search</a>
+<a href="/sqli/int?id=1">int</a>
+<form method="post" action="/sqli/login"><input name="user"><input type="password" name="password"><input type="submit" value="Login"></form>
+<form method="post" action="/sqli/safe_login"><input name="user"><input type="password" name="password"><input type="submit" value="Login"></form>
+<h2>XSS</h2>
+<a href="/xss/text?q=hello">text</a> <a href="/xss/attr?q=hello">attr</a>
+<a href="/xss/script?name=guest">script</a> <a href="/xss/href?url=/">href</a>
+<a href="/xss/escaped?q=hello">escaped</a> <a href="/xss/attr_escaped?q=hello">attr escaped</a>
+<a href="/xss/script_json?name=guest">script json</a> <a href="/xss/href_safe?url=/">href safe</a>
+<a href="/xss/textarea?q=hello">textarea</a>
+<form method="post" action="/xss/comment"><textarea name="comment"></textarea><input type="submit"></form>
+<h2>Commands</h2>
+<a href="/cmd/ping?host=127.0.0.1">ping</a> <a href="/cmd/blind?file=report">blind</a>
+<a href="/cmd/safe?host=127.0.0.1">safe</a>
+<h2>Files</h2>
+<a href="/file?name=readme.txt">file</a> <a href="/file/filtered?name=readme.txt">filtered</a>
+<a href="/file/safe?name=readme.txt">safe</a> <a href="/file/basename?name=readme.txt">basename</a>
+<h2>Redirects</h2>
+<a href="/redirect?next=/">redirect</a> <a href="/redirect/prefix?url=/">prefix</a>
+<a href="/redirect/safe?next=/">safe</a> <a href="/redirect/host?url=/">host</a>
+<h2>Templates</h2>
+<a href="/ssti?name=guest">ssti</a> <a href="/ssti/safe?name=guest">safe</a>
+<h2>XPath</h2>
+<a href="/xpath/user?name=alice">user</a> <a href="/xpath/blind?name=alice">blind</a>
+<a href="/xpath/safe?name=alice">safe</a>
+<h2>API</h2>
+<a href="/api/profile">profile</a> <a href="/api/public">public</a>
+<a href="/debug/trace?id=1">trace</a> <a href="/whoami?greeting=hi">whoami</a>
+<script>
+  // Only referenced from JavaScript.
+  fetch('/js/items?category=books').then(r => r.text());
+</script>
+"""
+    )
+
+
+@app.route("/robots.txt")
+def robots():
+    return Response("User-agent: *\nDisallow: /private/\n", mimetype="text/plain")
+
+
+@app.route("/sitemap.xml")
+def sitemap():
+    return Response(
+        "<?xml version='1.0'?><urlset><url><loc>/sitemap-only?q=x</loc></url>"
+        "<url><loc>/private/admin?cmd=id</loc></url></urlset>",
+        mimetype="application/xml",
+    )
+
+
+# --- SQL injection -----------------------------------------------------------------------
+
+
+@app.route("/sqli/error")
+def sqli_error():
+    try:
+        rows = db().execute("SELECT id, name FROM users WHERE id = " + request.args.get("id", "")).fetchall()
+    except Exception as e:  # the error is shown: error-based
+        return page("<pre>" + html.escape(type(e).__module__ + "." + type(e).__name__ + ": " + str(e)) + "</pre>"), 500
+    return page(rows_html(rows))
+
+
+@app.route("/sqli/blind")
+def sqli_blind():
+    name = request.args.get("name", "")
+    try:
+        rows = db().execute("SELECT id FROM users WHERE name = '" + name + "'").fetchall()
+    except Exception:
+        rows = []
+    return page("<p>User " + ("exists" if rows else "not found") + "</p>")
+
+
+@app.route("/sqli/search")
+def sqli_search():
+    q = request.args.get("q", "")
+    try:
+        rows = db().execute("SELECT name, email FROM users WHERE name LIKE '%" + q + "%'").fetchall()
+    except Exception:
+        rows = []
+    return page("<p>Results for " + html.escape(q) + "</p>" + rows_html(rows))
+
+
+@app.route("/sqli/time")
+def sqli_time():
+    token = request.args.get("token", "")
+    try:
+        db().execute("SELECT id FROM users WHERE token = '" + token + "'").fetchall()
+    except Exception:
+        pass
+    return page("<p>Token checked.</p>")
+
+
+@app.route("/sqli/login", methods=["POST"])
+def sqli_login():
+    user = request.form.get("user", "")
+    password = request.form.get("password", "")
+    try:
+        row = db().execute(
+            "SELECT name FROM users WHERE name = '" + user + "' AND token = '" + password + "'"
+        ).fetchone()
+    except Exception:
+        row = None
+    return page("<p>Welcome " + html.escape(row[0]) + "</p>" if row else "<p>Invalid login</p>")
+
+
+@app.route("/js/items")
+def js_items():
+    category = request.args.get("category", "")
+    try:
+        rows = db().execute("SELECT title FROM items WHERE category = '" + category + "'").fetchall()
+    except Exception:
+        rows = []
+    return page(rows_html(rows))
+
+
+@app.route("/sqli/safe")
+def sqli_safe():
+    value = request.args.get("id", "")
+    rows = db().execute("SELECT id, name FROM users WHERE id = ?", (value,)).fetchall()
+    return page("<p>Lookup of " + html.escape(value) + "</p>" + rows_html(rows))
+
+
+@app.route("/sqli/safe_search")
+def sqli_safe_search():
+    q = request.args.get("q", "")
+    rows = db().execute("SELECT name, email FROM users WHERE name LIKE ?", ("%" + q + "%",)).fetchall()
+    return page("<p>Results for " + html.escape(q) + "</p>" + rows_html(rows))
+
+
+@app.route("/sqli/int")
+def sqli_int():
+    try:
+        value = int(request.args.get("id", ""))
+    except ValueError:
+        return page("<p>id must be a number</p>"), 400
+    rows = db().execute("SELECT id, name FROM users WHERE id = " + str(value)).fetchall()
+    return page(rows_html(rows))
+
+
+@app.route("/sqli/safe_login", methods=["POST"])
+def sqli_safe_login():
+    row = db().execute(
+        "SELECT name FROM users WHERE name = ? AND token = ?",
+        (request.form.get("user", ""), request.form.get("password", "")),
+    ).fetchone()
+    return page("<p>Welcome " + html.escape(row[0]) + "</p>" if row else "<p>Invalid login</p>")
+
+
+# --- XSS ---------------------------------------------------------------------------------
+
+
+@app.route("/xss/text")
+def xss_text():
+    return page("<p>Results for " + request.args.get("q", "") + "</p>")
+
+
+@app.route("/xss/attr")
+def xss_attr():
+    return page('<form><input name="q" value="' + request.args.get("q", "") + '"></form>')
+
+
+@app.route("/xss/script")
+def xss_script():
+    name = request.args.get("name", "").replace("<", "").replace(">", "")
+    return page("<script>var name = '" + name + "'; document.title = name;</script>")
+
+
+@app.route("/xss/href")
+def xss_href():
+    return page('<a href="' + html.escape(request.args.get("url", "")) + '">continue</a>')
+
+
+@app.route("/xss/comment", methods=["POST"])
+def xss_comment():
+    return page("<div class='comment'>" + request.form.get("comment", "") + "</div>")
+
+
+@app.route("/whoami")
+def whoami():
+    # Echoes the session cookie next to a raw reflection: the scanner's evidence must redact it.
+    return page("<p>" + request.args.get("greeting", "") + " " + html.escape(request.headers.get("Cookie", "")) + " "
+                + html.escape(request.headers.get("Authorization", "")) + "</p>")
+
+
+@app.route("/sitemap-only")
+def sitemap_only():
+    return page("<h3>" + request.args.get("q", "") + "</h3>")
+
+
+@app.route("/xss/escaped")
+def xss_escaped():
+    return page("<p>Results for " + html.escape(request.args.get("q", "")) + "</p>")
+
+
+@app.route("/xss/attr_escaped")
+def xss_attr_escaped():
+    return page('<form><input name="q" value="' + html.escape(request.args.get("q", ""), quote=True) + '"></form>')
+
+
+@app.route("/xss/script_json")
+def xss_script_json():
+    value = json.dumps(request.args.get("name", "")).replace("<", "\\u003c").replace(">", "\\u003e")
+    return page("<script>var name = " + value + "; document.title = name;</script>")
+
+
+@app.route("/xss/href_safe")
+def xss_href_safe():
+    url = request.args.get("url", "")
+    if urllib.parse.urlparse(url).scheme not in ("", "http", "https"):
+        url = "#"
+    return page('<a href="' + html.escape(url) + '">continue</a>')
+
+
+@app.route("/xss/textarea")
+def xss_textarea():
+    return page("<textarea>" + html.escape(request.args.get("q", "")) + "</textarea>")
+
+
+# --- OS commands ---------------------------------------------------------------------------
+
+
+@app.route("/cmd/ping")
+def cmd_ping():
+    host = request.args.get("host", "")
+    out = subprocess.run("echo PING " + host, shell=True, capture_output=True, text=True, timeout=15)
+    return page("<pre>" + html.escape(out.stdout) + "</pre>")
+
+
+@app.route("/cmd/blind")
+def cmd_blind():
+    name = request.args.get("file", "")
+    subprocess.run("test -f /tmp/" + name, shell=True, capture_output=True, timeout=15)
+    return page("<p>Report queued.</p>")
+
+
+@app.route("/cmd/safe")
+def cmd_safe():
+    host = request.args.get("host", "")
+    out = subprocess.run(["echo", "PING", host], capture_output=True, text=True, timeout=15)
+    return page("<pre>" + html.escape(out.stdout) + "</pre>")
+
+
+# --- Files -------------------------------------------------------------------------------
+
+
+def read_or_404(path):
+    try:
+        with open(path, errors="replace") as f:
+            return page("<pre>" + html.escape(f.read(20000)) + "</pre>")
+    except OSError:
+        return page("<p>No such file</p>"), 404
+
+
+@app.route("/file")
+def file_plain():
+    return read_or_404(os.path.join(FILES, request.args.get("name", "")))
+
+
+@app.route("/file/filtered")
+def file_filtered():
+    return read_or_404(os.path.join(FILES, request.args.get("name", "").replace("../", "")))
+
+
+@app.route("/file/safe")
+def file_safe():
+    path = os.path.realpath(os.path.join(FILES, request.args.get("name", "")))
+    if os.path.commonpath([path, os.path.realpath(FILES)]) != os.path.realpath(FILES):
+        return page("<p>Forbidden</p>"), 403
+    return read_or_404(path)
+
+
+@app.route("/file/basename")
+def file_basename():
+    return read_or_404(os.path.join(FILES, os.path.basename(request.args.get("name", ""))))
+
+
+# --- Redirects ---------------------------------------------------------------------------
+
+
+@app.route("/redirect")
+def redirect_plain():
+    return redirect(request.args.get("next", "/"))
+
+
+@app.route("/redirect/prefix")
+def redirect_prefix():
+    url = request.args.get("url", "/")
+    return redirect(url if url.startswith("/") else "/")
+
+
+@app.route("/redirect/safe")
+def redirect_safe():
+    target = request.args.get("next", "/")
+    if not target.startswith("/") or target.startswith("//") or target.startswith("/\\"):
+        target = "/"
+    return redirect(target)
+
+
+@app.route("/redirect/host")
+def redirect_host():
+    url = request.args.get("url", "/")
+    parsed = urllib.parse.urlparse(url.replace("\\", "/"))
+    if (parsed.scheme or parsed.netloc) and not (
+        parsed.scheme in ("http", "https") and parsed.netloc == request.host
+    ):
+        url = "/"
+    return redirect(url)
+
+
+# --- Templates ---------------------------------------------------------------------------
+
+
+@app.route("/ssti")
+def ssti():
+    return render_template_string("<p>Hello " + request.args.get("name", "") + "</p>")
+
+
+@app.route("/ssti/safe")
+def ssti_safe():
+    return render_template_string("<p>Hello {{ name }}</p>", name=request.args.get("name", ""))
+
+
+# --- XPath -------------------------------------------------------------------------------
+
+
+def xpath_names(expression, **variables):
+    return [str(n) for n in USERS_XML.xpath(expression, **variables)]
+
+
+@app.route("/xpath/user")
+def xpath_user():
+    if etree is None:
+        return "lxml missing", 501
+    try:
+        names = xpath_names("//user[name='" + request.args.get("name", "") + "']/role/text()")
+    except Exception as e:
+        return page("<pre>" + html.escape(type(e).__module__ + "." + type(e).__name__ + ": " + str(e)) + "</pre>"), 500
+    return page(rows_html([[n] for n in names]))
+
+
+@app.route("/xpath/blind")
+def xpath_blind():
+    if etree is None:
+        return "lxml missing", 501
+    try:
+        names = xpath_names("//user[name='" + request.args.get("name", "") + "']/role/text()")
+    except Exception:
+        names = []
+    return page(rows_html([[n] for n in names]))
+
+
+@app.route("/xpath/safe")
+def xpath_safe():
+    if etree is None:
+        return "lxml missing", 501
+    names = xpath_names("//user[name=$name]/role/text()", name=request.args.get("name", ""))
+    return page(rows_html([[n] for n in names]))
+
+
+# --- CORS, files, leaks ------------------------------------------------------------------
+
+
+@app.route("/api/profile")
+def api_profile():
+    response = Response(json.dumps({"name": "alice"}), mimetype="application/json")
+    origin = request.headers.get("Origin")
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+    else:
+        response.headers["Access-Control-Allow-Origin"] = "https://app.example"
+    return response
+
+
+@app.route("/api/public")
+def api_public():
+    response = Response(json.dumps({"status": "ok"}), mimetype="application/json")
+    origin = request.headers.get("Origin", "")
+    response.headers["Access-Control-Allow-Origin"] = origin if origin == "https://app.example" else "https://app.example"
+    response.headers["Access-Control-Allow-Credentials"] = "true"
+    return response
+
+
+@app.route("/.git/HEAD")
+def git_head():
+    return Response("ref: refs/heads/main\n", mimetype="text/plain")
+
+
+@app.route("/.env")
+def dotenv():
+    return Response("SECRET_KEY=not-a-real-secret\nDATABASE_URL=sqlite:///app.db\n", mimetype="text/plain")
+
+
+@app.route("/debug/trace")
+def debug_trace():
+    try:
+        int(request.args.get("id", "")) / 0
+    except Exception:
+        return page("<pre>" + html.escape(traceback.format_exc()) + "</pre>"), 500
+    return page("ok")
+
+
+@app.route("/private/admin")
+def private_admin():
+    # Disallowed by robots.txt: a polite crawler never gets here.
+    out = subprocess.run("echo " + request.args.get("cmd", ""), shell=True, capture_output=True, text=True, timeout=15)
+    return page("<pre>" + html.escape(out.stdout) + "</pre>")
+
+
+@app.errorhandler(404)
+def soft_404(_error):
+    # A soft 404: status 200 for every unknown path (a classic false-positive source).
+    return page("<p>Page not found</p>"), 200
+
+
+if __name__ == "__main__":
+    app.run(host="127.0.0.1", port=int(sys.argv[1]), threaded=True, debug=False)

@@ -10,10 +10,12 @@ use palisade_seclang::{
     Action, Config, Ctl, Directive, Disruptive, EngineMode, IdRange, Located, Rule, RuleSelector,
     Selector, SetVar, Setting, Variable, VariableName,
 };
+use palisade_operators::ByteSet;
 use palisade_transform::Transformation;
 
 use crate::WafError;
 use crate::operator::CompiledOperator;
+use crate::prefilter::{ChainPrefilter, PrefilterBuilder};
 
 /// A compiled target (a positive variable or an exclusion).
 #[derive(Debug, Clone)]
@@ -73,6 +75,11 @@ pub(crate) struct CompiledRule {
     /// Interned id of `transformations` (equal chains share an id), the cheap key of
     /// the per-transaction transformation cache.
     pub chain_id: usize,
+    /// This link's slot in the literal prefilter of its chain (see `crate::prefilter`),
+    /// when its operator requires literals.
+    pub prefilter_slot: Option<u32>,
+    /// Bytes of which every value this link's operator matches contains one (`@rx`).
+    pub required_bytes: Option<ByteSet>,
     pub multi_match: bool,
     pub capture: bool,
     pub actions: Vec<RunAction>,
@@ -134,6 +141,8 @@ pub(crate) struct Program {
     pub phases: [Vec<Step>; 5],
     pub settings: EngineSettings,
     pub report: CompileReport,
+    /// Per transformation chain id, its literal prefilter (if any link has a slot).
+    pub prefilters: Vec<Option<ChainPrefilter>>,
 }
 
 /// What compilation noticed about operators.
@@ -337,6 +346,7 @@ pub(crate) fn compile(config: &Config, base_dir: &Path) -> Result<Program, WafEr
 
     let mut phases: [Vec<Step>; 5] = Default::default();
     let mut report = CompileReport::default();
+    let mut prefilter = PrefilterBuilder::default();
     let mut seen_ids: HashMap<u64, String> = HashMap::new();
     for item in pending {
         match item {
@@ -395,17 +405,39 @@ pub(crate) fn compile(config: &Config, base_dir: &Path) -> Result<Program, WafEr
                         .retain(|variable| !replaced_targets.contains(variable));
                 }
                 let phase = phase_of(&rule.links[0].item.actions, 2);
-                let compiled =
+                let mut compiled =
                     compile_chain(&rule, 0, id, phase, &extra_targets, base_dir, &mut report)?;
+                assign_prefilter_slots(&mut compiled, &mut prefilter);
                 phases[usize::from(phase - 1)].push(Step::Rule(Arc::new(compiled)));
             }
         }
     }
+    let prefilters = prefilter.build().map_err(WafError::invalid)?;
     Ok(Program {
         phases,
         settings,
         report,
+        prefilters,
     })
+}
+
+/// Gives every link of a chain whose operator requires literals (and is neither negated
+/// nor `multiMatch`, which test more than the final transformed value) a prefilter slot,
+/// and registers its required byte set.
+fn assign_prefilter_slots(rule: &mut CompiledRule, prefilter: &mut PrefilterBuilder) {
+    let mut link = Some(rule);
+    while let Some(current) = link {
+        if !current.multi_match && !current.operator.is_negated() {
+            if let Some(literals) = current.operator.required_literals() {
+                current.prefilter_slot = Some(prefilter.add(current.chain_id, literals));
+            }
+            if let Some(bytes) = current.operator.required_bytes() {
+                current.required_bytes = Some(*bytes);
+                prefilter.add_byte_set(current.chain_id);
+            }
+        }
+        link = current.chained.as_deref_mut();
+    }
 }
 
 fn update_actions(actions: &mut Vec<Action>, replacements: &[Action]) {
@@ -477,6 +509,8 @@ fn compile_chain(
         operator,
         transformations: Vec::new(),
         chain_id: 0,
+        prefilter_slot: None,
+        required_bytes: None,
         multi_match: false,
         capture: false,
         actions: Vec::new(),

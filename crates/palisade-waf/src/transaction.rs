@@ -26,6 +26,7 @@ use palisade_transform::Transformation;
 
 use crate::Waf;
 use crate::operator::parse_number;
+use crate::prefilter::{ChainPrefilter, may_match};
 use crate::program::{CompiledRule, KeySelector, RunAction, Step, Target, compile_target};
 use palisade_operators::Captures;
 
@@ -172,6 +173,14 @@ enum CachedStage {
     Arena(usize, usize),
 }
 
+/// A cached stable value: its transformation result and, when its chain has a literal
+/// prefilter, where its candidate bitset starts in `TransformationCache::candidates`.
+#[derive(Clone, Copy)]
+struct CachedValue {
+    stage: CachedStage,
+    candidates: Option<usize>,
+}
+
 /// Transformation results of one transaction: per interned chain id, value → result.
 /// Lookups borrow the value; only a miss copies it.
 #[derive(Default)]
@@ -180,7 +189,9 @@ struct TransformationCache {
     /// Results for stable values of the running phase (collection elements and
     /// request scalars), keyed by `(chain id, address, length)`: no hashing or copying
     /// of the value. Cleared when a phase starts (they change only between phases).
-    by_location: HashMap<(usize, usize, usize), CachedStage, BuildLocationHasher>,
+    by_location: HashMap<(usize, usize, usize), CachedValue, BuildLocationHasher>,
+    /// Candidate bitsets of `by_location` entries (see `crate::prefilter`), back to back.
+    candidates: Vec<u64>,
     /// The changed results of `by_location`, back to back: one buffer, not one
     /// allocation per result.
     arena: Vec<u8>,
@@ -192,16 +203,19 @@ impl TransformationCache {
     fn start_phase(&mut self) {
         self.by_location.clear();
         self.arena.clear();
+        self.candidates.clear();
     }
 
-    /// The result of `chain` on a stable value: `Ok` with where it is cached, or `Err`
-    /// with the result when the cache is full.
+    /// The result of `chain` on a stable value (with its candidate bitset when the chain
+    /// has a `prefilter`): `Ok` with where it is cached, or `Err` with the result when the
+    /// cache is full.
     fn stage_of_stable<'v>(
         &mut self,
         chain_id: usize,
         chain: &[Transformation],
+        prefilter: Option<&ChainPrefilter>,
         value: &'v [u8],
-    ) -> Result<CachedStage, Cow<'v, [u8]>> {
+    ) -> Result<CachedValue, Cow<'v, [u8]>> {
         let key = (chain_id, value.as_ptr() as usize, value.len());
         if let Some(cached) = self.by_location.get(&key) {
             return Ok(*cached);
@@ -220,8 +234,19 @@ impl TransformationCache {
                 CachedStage::Arena(start, self.arena.len())
             }
         };
-        self.by_location.insert(key, stage);
-        Ok(stage)
+        let candidates = prefilter.map(|prefilter| {
+            let start = self.candidates.len();
+            self.candidates.resize(start + prefilter.words(), 0);
+            let transformed = match stage {
+                CachedStage::Unchanged => value,
+                CachedStage::Arena(from, to) => &self.arena[from..to],
+            };
+            prefilter.mark_candidates(transformed, &mut self.candidates[start..]);
+            start
+        });
+        let cached = CachedValue { stage, candidates };
+        self.by_location.insert(key, cached);
+        Ok(cached)
     }
 
     /// The bytes of a cached stage of `value`.
@@ -267,6 +292,8 @@ fn apply_chain<'a>(chain: &[Transformation], value: &'a [u8]) -> Cow<'a, [u8]> {
 /// The state of one rule link's scan over its values.
 struct LinkScan<'a> {
     cache: &'a mut TransformationCache,
+    /// The program's literal prefilters, per chain id.
+    prefilters: &'a [Option<ChainPrefilter>],
     outcome: LinkOutcome<'a>,
 }
 
@@ -283,9 +310,7 @@ impl LinkScan<'_> {
     /// result, or on every stage (raw value first) with `multiMatch`.
     fn check(&mut self, name: ValueName<'_>, value: &[u8]) {
         let rule = self.outcome.rule;
-        if rule.transformations.is_empty() {
-            self.outcome.test(name, value);
-        } else if rule.multi_match {
+        if rule.multi_match && !rule.transformations.is_empty() {
             self.outcome.test(name, value);
             let mut current = Cow::Borrowed(value);
             for transformation in &rule.transformations {
@@ -299,14 +324,34 @@ impl LinkScan<'_> {
                 }
                 current = Cow::Owned(next);
             }
-        } else if name.is_stable() {
+        } else if name.is_stable()
+            && (!rule.transformations.is_empty()
+                || rule.prefilter_slot.is_some()
+                || rule.required_bytes.is_some())
+        {
+            let prefilter = self.prefilters.get(rule.chain_id).and_then(Option::as_ref);
             match self
                 .cache
-                .stage_of_stable(rule.chain_id, &rule.transformations, value)
+                .stage_of_stable(rule.chain_id, &rule.transformations, prefilter, value)
             {
-                Ok(stage) => self.outcome.test(name, self.cache.resolve(stage, value)),
+                Ok(cached) => {
+                    if let Some(start) = cached.candidates
+                        && !may_match(
+                            &self.cache.candidates[start..],
+                            rule.prefilter_slot,
+                            rule.required_bytes.as_ref(),
+                        )
+                    {
+                        // None of the literals the operator requires occurs: no match.
+                        return;
+                    }
+                    self.outcome
+                        .test(name, self.cache.resolve(cached.stage, value));
+                }
                 Err(result) => self.outcome.test(name, &result),
             }
+        } else if rule.transformations.is_empty() {
+            self.outcome.test(name, value);
         } else if value.len() < TRANSFORMATION_CACHE_MIN_LEN {
             let result = apply_chain(&rule.transformations, value);
             self.outcome.test(name, &result);
@@ -1037,6 +1082,7 @@ impl Transaction {
     ) -> Vec<LinkMatch> {
         let mut scan = LinkScan {
             cache,
+            prefilters: &self.waf.program.prefilters,
             outcome: LinkOutcome {
                 rule,
                 expanded_argument,

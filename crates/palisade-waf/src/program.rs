@@ -150,8 +150,30 @@ pub(crate) struct Program {
 pub(crate) struct CompileReport {
     pub unsupported_operators: Vec<String>,
     pub backtracking_patterns: Vec<String>,
-    /// Transformation chains interned at load (chain → id).
+    /// Transformation chains interned at load (chain → id), every prefix of a rule's
+    /// chain included.
     pub transformation_chains: HashMap<Vec<Transformation>, usize>,
+    /// Per chain id: `(id of the chain without its last step, last step)`; `None` for
+    /// the empty chain. Results of a chain build on those of its prefix (see
+    /// `TransformationCache` in `transaction.rs`), so shared prefixes run once per value.
+    pub chain_steps: Vec<Option<(usize, Transformation)>>,
+}
+
+impl CompileReport {
+    /// The id of `chain`, interning it and its prefixes.
+    fn intern_chain(&mut self, chain: &[Transformation]) -> usize {
+        if let Some(&id) = self.transformation_chains.get(chain) {
+            return id;
+        }
+        let step = match chain.split_last() {
+            Some((&last, prefix)) => Some((self.intern_chain(prefix), last)),
+            None => None,
+        };
+        let id = self.chain_steps.len();
+        self.chain_steps.push(step);
+        self.transformation_chains.insert(chain.to_vec(), id);
+        id
+    }
 }
 
 impl Program {
@@ -576,11 +598,7 @@ fn compile_chain(
             .ok_or_else(|| fail(format!("transformation `{name}` is not implemented")))?;
         compiled.transformations.push(transformation);
     }
-    let next_chain_id = report.transformation_chains.len();
-    compiled.chain_id = *report
-        .transformation_chains
-        .entry(compiled.transformations.clone())
-        .or_insert(next_chain_id);
+    compiled.chain_id = report.intern_chain(&compiled.transformations);
     let has_chain = link.item.actions.iter().any(|a| matches!(a, Action::Chain));
     if has_chain {
         if index + 1 >= rule.links.len() {

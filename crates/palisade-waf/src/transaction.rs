@@ -167,10 +167,26 @@ const TRANSFORMATION_ARENA_BYTES: usize = 16 << 20;
 /// Where the transformation result of a stable value is (see [`ValueName::is_stable`]).
 #[derive(Clone, Copy)]
 enum CachedStage {
-    /// The chain leaves the value as it is.
-    Unchanged,
+    /// `value[start..end]` of the value itself (the whole value when the chain leaves it
+    /// as it is; a part of it after e.g. `trim`).
+    Value(usize, usize),
     /// `arena[start..end]`.
     Arena(usize, usize),
+}
+
+impl CachedStage {
+    /// The stage of `part`, a sub-slice of `whole` (the bytes of `self`).
+    fn narrowed(self, whole: &[u8], part: &[u8]) -> CachedStage {
+        let offset = (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize);
+        match self {
+            CachedStage::Value(start, _) => {
+                CachedStage::Value(start + offset, start + offset + part.len())
+            }
+            CachedStage::Arena(start, _) => {
+                CachedStage::Arena(start + offset, start + offset + part.len())
+            }
+        }
+    }
 }
 
 /// A cached stable value: its transformation result and, when its chain has a literal
@@ -198,7 +214,46 @@ struct TransformationCache {
     entries: usize,
 }
 
+/// Most caches kept for reuse per thread.
+const CACHE_POOL_SIZE: usize = 8;
+
+/// Largest cache (in arena bytes) kept for reuse; bigger ones are dropped.
+const CACHE_POOL_MAX_ARENA: usize = 1 << 20;
+
+thread_local! {
+    /// Caches of finished transactions, kept with their allocations: a new transaction
+    /// reuses one instead of growing its maps and buffers from nothing.
+    static CACHE_POOL: std::cell::RefCell<Vec<TransformationCache>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl TransformationCache {
+    /// An empty cache, reusing the allocations of a finished transaction's when the
+    /// thread has one.
+    fn from_pool() -> Self {
+        CACHE_POOL
+            .with(|pool| pool.borrow_mut().pop())
+            .unwrap_or_default()
+    }
+
+    /// Empties the cache and keeps it for the next transaction on this thread.
+    fn return_to_pool(mut self) {
+        if self.arena.capacity() > CACHE_POOL_MAX_ARENA
+            || self.by_location.capacity() > TRANSFORMATION_CACHE_ENTRIES
+        {
+            return;
+        }
+        self.start_phase();
+        self.by_chain.clear();
+        self.entries = 0;
+        CACHE_POOL.with(|pool| {
+            let mut pool = pool.borrow_mut();
+            if pool.len() < CACHE_POOL_SIZE {
+                pool.push(self);
+            }
+        });
+    }
+
     /// Forgets element addresses (called when a phase starts).
     fn start_phase(&mut self) {
         self.by_location.clear();
@@ -206,53 +261,97 @@ impl TransformationCache {
         self.candidates.clear();
     }
 
-    /// The result of `chain` on a stable value (with its candidate bitset when the chain
-    /// has a `prefilter`): `Ok` with where it is cached, or `Err` with the result when the
+    /// The result of `chain` (interned as `chain_id`; `steps` are the program's
+    /// `chain_steps`) on a stable value, with its candidate bitset when the chain has a
+    /// `prefilter`: `Ok` with where it is cached, or `Err` with the result when the
     /// cache is full.
     fn stage_of_stable<'v>(
         &mut self,
         chain_id: usize,
         chain: &[Transformation],
+        steps: &[Option<(usize, Transformation)>],
         prefilter: Option<&ChainPrefilter>,
         value: &'v [u8],
     ) -> Result<CachedValue, Cow<'v, [u8]>> {
         let key = (chain_id, value.as_ptr() as usize, value.len());
-        if let Some(cached) = self.by_location.get(&key) {
-            return Ok(*cached);
-        }
-        let result = apply_chain(chain, value);
-        if self.by_location.len() >= TRANSFORMATION_CACHE_ENTRIES
-            || self.arena.len() + result.len() > TRANSFORMATION_ARENA_BYTES
-        {
-            return Err(result);
-        }
-        let stage = match result {
-            Cow::Borrowed(_) => CachedStage::Unchanged,
-            Cow::Owned(changed) => {
-                let start = self.arena.len();
-                self.arena.extend_from_slice(&changed);
-                CachedStage::Arena(start, self.arena.len())
+        let cached = match self.by_location.get(&key) {
+            Some(cached) if cached.candidates.is_some() || prefilter.is_none() => {
+                return Ok(*cached);
+            }
+            Some(cached) => *cached,
+            None => {
+                if self.by_location.len() + chain.len() >= TRANSFORMATION_CACHE_ENTRIES
+                    || self.arena.len() > TRANSFORMATION_ARENA_BYTES
+                {
+                    return Err(apply_chain(chain, value));
+                }
+                CachedValue {
+                    stage: self.stage_of(chain_id, steps, value),
+                    candidates: None,
+                }
             }
         };
         let candidates = prefilter.map(|prefilter| {
             let start = self.candidates.len();
             self.candidates.resize(start + prefilter.words(), 0);
-            let transformed = match stage {
-                CachedStage::Unchanged => value,
+            let transformed = match cached.stage {
+                CachedStage::Value(from, to) => &value[from..to],
                 CachedStage::Arena(from, to) => &self.arena[from..to],
             };
             prefilter.mark_candidates(transformed, &mut self.candidates[start..]);
             start
         });
-        let cached = CachedValue { stage, candidates };
+        let cached = CachedValue {
+            candidates,
+            ..cached
+        };
         self.by_location.insert(key, cached);
         Ok(cached)
+    }
+
+    /// Where the result of chain `chain_id` on a stable value is, computing (and caching)
+    /// it from the result of its prefix chain when it is not cached yet.
+    fn stage_of(
+        &mut self,
+        chain_id: usize,
+        steps: &[Option<(usize, Transformation)>],
+        value: &[u8],
+    ) -> CachedStage {
+        let key = (chain_id, value.as_ptr() as usize, value.len());
+        if let Some(cached) = self.by_location.get(&key) {
+            return cached.stage;
+        }
+        let stage = match steps.get(chain_id).copied().flatten() {
+            None => CachedStage::Value(0, value.len()),
+            Some((prefix, transformation)) => {
+                let input_stage = self.stage_of(prefix, steps, value);
+                let input = self.resolve(input_stage, value);
+                match transformation.apply(input) {
+                    // A borrowed result of the same length is the input itself.
+                    Cow::Borrowed(same) if same.len() == input.len() => input_stage,
+                    Cow::Borrowed(part) => input_stage.narrowed(input, part),
+                    Cow::Owned(changed) => {
+                        let start = self.arena.len();
+                        self.arena.extend_from_slice(&changed);
+                        CachedStage::Arena(start, self.arena.len())
+                    }
+                }
+            }
+        };
+        self.by_location.insert(
+            key,
+            CachedValue {
+                stage,
+                candidates: None,
+            },
+        );
+        stage
     }
 
     /// The bytes of a cached stage of `value`.
     fn resolve<'s>(&'s self, stage: CachedStage, value: &'s [u8]) -> &'s [u8] {
         match stage {
-            CachedStage::Unchanged => value,
+            CachedStage::Value(start, end) => &value[start..end],
             CachedStage::Arena(start, end) => &self.arena[start..end],
         }
     }
@@ -294,6 +393,8 @@ struct LinkScan<'a> {
     cache: &'a mut TransformationCache,
     /// The program's literal prefilters, per chain id.
     prefilters: &'a [Option<ChainPrefilter>],
+    /// The program's chain steps (`CompileReport::chain_steps`).
+    chain_steps: &'a [Option<(usize, Transformation)>],
     outcome: LinkOutcome<'a>,
 }
 
@@ -332,7 +433,13 @@ impl LinkScan<'_> {
             let prefilter = self.prefilters.get(rule.chain_id).and_then(Option::as_ref);
             match self
                 .cache
-                .stage_of_stable(rule.chain_id, &rule.transformations, prefilter, value)
+                .stage_of_stable(
+                    rule.chain_id,
+                    &rule.transformations,
+                    self.chain_steps,
+                    prefilter,
+                    value,
+                )
             {
                 Ok(cached) => {
                     if let Some(start) = cached.candidates
@@ -484,7 +591,7 @@ impl Transaction {
             allow_request: false,
             allow_all: false,
             highest_severity: 255,
-            transformation_cache: TransformationCache::default(),
+            transformation_cache: TransformationCache::from_pool(),
             phases_done: 0,
         };
         tx.load_request(meta);
@@ -1083,6 +1190,7 @@ impl Transaction {
         let mut scan = LinkScan {
             cache,
             prefilters: &self.waf.program.prefilters,
+            chain_steps: &self.waf.program.report.chain_steps,
             outcome: LinkOutcome {
                 rule,
                 expanded_argument,
@@ -1539,6 +1647,12 @@ impl Transaction {
                 first.unwrap_or_default()
             }
         }
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        std::mem::take(&mut self.transformation_cache).return_to_pool();
     }
 }
 

@@ -87,7 +87,8 @@ pub(crate) struct CompiledRule {
     pub status: Option<u16>,
     pub msg: Option<String>,
     pub logdata: Option<String>,
-    pub tags: Vec<String>,
+    /// Shared with every [`crate::MatchedRule`] of this rule (no copy per match).
+    pub tags: Arc<[String]>,
     pub severity: Option<u8>,
     pub log: bool,
     pub skip: u32,
@@ -150,30 +151,8 @@ pub(crate) struct Program {
 pub(crate) struct CompileReport {
     pub unsupported_operators: Vec<String>,
     pub backtracking_patterns: Vec<String>,
-    /// Transformation chains interned at load (chain → id), every prefix of a rule's
-    /// chain included.
+    /// Transformation chains interned at load (chain → id).
     pub transformation_chains: HashMap<Vec<Transformation>, usize>,
-    /// Per chain id: `(id of the chain without its last step, last step)`; `None` for
-    /// the empty chain. Results of a chain build on those of its prefix (see
-    /// `TransformationCache` in `transaction.rs`), so shared prefixes run once per value.
-    pub chain_steps: Vec<Option<(usize, Transformation)>>,
-}
-
-impl CompileReport {
-    /// The id of `chain`, interning it and its prefixes.
-    fn intern_chain(&mut self, chain: &[Transformation]) -> usize {
-        if let Some(&id) = self.transformation_chains.get(chain) {
-            return id;
-        }
-        let step = match chain.split_last() {
-            Some((&last, prefix)) => Some((self.intern_chain(prefix), last)),
-            None => None,
-        };
-        let id = self.chain_steps.len();
-        self.chain_steps.push(step);
-        self.transformation_chains.insert(chain.to_vec(), id);
-        id
-    }
 }
 
 impl Program {
@@ -540,7 +519,7 @@ fn compile_chain(
         status: None,
         msg: None,
         logdata: None,
-        tags: Vec::new(),
+        tags: Arc::from([]),
         severity: None,
         log: rule.defaults.log,
         skip: 0,
@@ -548,6 +527,7 @@ fn compile_chain(
         is_action: link.item.is_action,
         chained: None,
     };
+    let mut tags = Vec::new();
     for action in &link.item.actions {
         match action {
             Action::Transformation(name) if name == "none" => transformation_names.clear(),
@@ -584,7 +564,7 @@ fn compile_chain(
             Action::Status(status) => compiled.status = Some(*status),
             Action::Msg(msg) => compiled.msg = Some(msg.clone()),
             Action::LogData(logdata) => compiled.logdata = Some(logdata.clone()),
-            Action::Tag(tag) => compiled.tags.push(tag.clone()),
+            Action::Tag(tag) => tags.push(tag.clone()),
             Action::Severity(severity) => compiled.severity = Some(*severity),
             Action::Log => compiled.log = true,
             Action::NoLog => compiled.log = false,
@@ -593,12 +573,17 @@ fn compile_chain(
             _ => {}
         }
     }
+    compiled.tags = tags.into();
     for name in &transformation_names {
         let transformation = Transformation::from_name(name)
             .ok_or_else(|| fail(format!("transformation `{name}` is not implemented")))?;
         compiled.transformations.push(transformation);
     }
-    compiled.chain_id = report.intern_chain(&compiled.transformations);
+    let next_chain_id = report.transformation_chains.len();
+    compiled.chain_id = *report
+        .transformation_chains
+        .entry(compiled.transformations.clone())
+        .or_insert(next_chain_id);
     let has_chain = link.item.actions.iter().any(|a| matches!(a, Action::Chain));
     if has_chain {
         if index + 1 >= rule.links.len() {

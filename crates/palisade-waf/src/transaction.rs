@@ -79,8 +79,8 @@ pub struct MatchedRule {
     pub severity: Option<u8>,
     /// Whether the rule logs (`log` / not `nolog`).
     pub logged: bool,
-    /// Tags.
-    pub tags: Vec<String>,
+    /// Tags (shared with the compiled rule).
+    pub tags: Arc<[String]>,
 }
 
 type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
@@ -261,15 +261,13 @@ impl TransformationCache {
         self.candidates.clear();
     }
 
-    /// The result of `chain` (interned as `chain_id`; `steps` are the program's
-    /// `chain_steps`) on a stable value, with its candidate bitset when the chain has a
-    /// `prefilter`: `Ok` with where it is cached, or `Err` with the result when the
-    /// cache is full.
+    /// The result of `chain` (interned as `chain_id`) on a stable value, with its
+    /// candidate bitset when the chain has a `prefilter`: `Ok` with where it is cached,
+    /// or `Err` with the result when the cache is full.
     fn stage_of_stable<'v>(
         &mut self,
         chain_id: usize,
         chain: &[Transformation],
-        steps: &[Option<(usize, Transformation)>],
         prefilter: Option<&ChainPrefilter>,
         value: &'v [u8],
     ) -> Result<CachedValue, Cow<'v, [u8]>> {
@@ -280,13 +278,23 @@ impl TransformationCache {
             }
             Some(cached) => *cached,
             None => {
-                if self.by_location.len() + chain.len() >= TRANSFORMATION_CACHE_ENTRIES
+                if self.by_location.len() >= TRANSFORMATION_CACHE_ENTRIES
                     || self.arena.len() > TRANSFORMATION_ARENA_BYTES
                 {
                     return Err(apply_chain(chain, value));
                 }
+                let stage = match apply_chain(chain, value) {
+                    Cow::Borrowed(part) => {
+                        CachedStage::Value(0, value.len()).narrowed(value, part)
+                    }
+                    Cow::Owned(changed) => {
+                        let start = self.arena.len();
+                        self.arena.extend_from_slice(&changed);
+                        CachedStage::Arena(start, self.arena.len())
+                    }
+                };
                 CachedValue {
-                    stage: self.stage_of(chain_id, steps, value),
+                    stage,
                     candidates: None,
                 }
             }
@@ -307,45 +315,6 @@ impl TransformationCache {
         };
         self.by_location.insert(key, cached);
         Ok(cached)
-    }
-
-    /// Where the result of chain `chain_id` on a stable value is, computing (and caching)
-    /// it from the result of its prefix chain when it is not cached yet.
-    fn stage_of(
-        &mut self,
-        chain_id: usize,
-        steps: &[Option<(usize, Transformation)>],
-        value: &[u8],
-    ) -> CachedStage {
-        let key = (chain_id, value.as_ptr() as usize, value.len());
-        if let Some(cached) = self.by_location.get(&key) {
-            return cached.stage;
-        }
-        let stage = match steps.get(chain_id).copied().flatten() {
-            None => CachedStage::Value(0, value.len()),
-            Some((prefix, transformation)) => {
-                let input_stage = self.stage_of(prefix, steps, value);
-                let input = self.resolve(input_stage, value);
-                match transformation.apply(input) {
-                    // A borrowed result of the same length is the input itself.
-                    Cow::Borrowed(same) if same.len() == input.len() => input_stage,
-                    Cow::Borrowed(part) => input_stage.narrowed(input, part),
-                    Cow::Owned(changed) => {
-                        let start = self.arena.len();
-                        self.arena.extend_from_slice(&changed);
-                        CachedStage::Arena(start, self.arena.len())
-                    }
-                }
-            }
-        };
-        self.by_location.insert(
-            key,
-            CachedValue {
-                stage,
-                candidates: None,
-            },
-        );
-        stage
     }
 
     /// The bytes of a cached stage of `value`.
@@ -393,8 +362,6 @@ struct LinkScan<'a> {
     cache: &'a mut TransformationCache,
     /// The program's literal prefilters, per chain id.
     prefilters: &'a [Option<ChainPrefilter>],
-    /// The program's chain steps (`CompileReport::chain_steps`).
-    chain_steps: &'a [Option<(usize, Transformation)>],
     outcome: LinkOutcome<'a>,
 }
 
@@ -433,13 +400,7 @@ impl LinkScan<'_> {
             let prefilter = self.prefilters.get(rule.chain_id).and_then(Option::as_ref);
             match self
                 .cache
-                .stage_of_stable(
-                    rule.chain_id,
-                    &rule.transformations,
-                    self.chain_steps,
-                    prefilter,
-                    value,
-                )
+                .stage_of_stable(rule.chain_id, &rule.transformations, prefilter, value)
             {
                 Ok(cached) => {
                     if let Some(start) = cached.candidates
@@ -1133,7 +1094,7 @@ impl Transaction {
             logdata,
             severity: rule.severity,
             logged: rule.log,
-            tags: rule.tags.clone(),
+            tags: Arc::clone(&rule.tags),
         });
     }
 
@@ -1169,7 +1130,11 @@ impl Transaction {
             for (index, captured) in link_match.captures {
                 self.tx.insert(index.to_string(), captured);
             }
-            self.matched_var = (link_match.name.clone(), link_match.value.clone());
+            // MATCHED_VAR(_NAME) reuse their buffers.
+            self.matched_var.0.clear();
+            self.matched_var.0.push_str(&link_match.name);
+            self.matched_var.1.clear();
+            self.matched_var.1.extend_from_slice(&link_match.value);
             self.matched_vars.push((link_match.name, link_match.value));
             self.run_actions(rule);
         }
@@ -1190,7 +1155,6 @@ impl Transaction {
         let mut scan = LinkScan {
             cache,
             prefilters: &self.waf.program.prefilters,
-            chain_steps: &self.waf.program.report.chain_steps,
             outcome: LinkOutcome {
                 rule,
                 expanded_argument,
@@ -1627,10 +1591,10 @@ impl Transaction {
                 .get(&key.to_ascii_lowercase())
                 .cloned()
                 .unwrap_or_default(),
-            (VariableName::Rule, Some(key)) => rule_fields(rule)
-                .into_iter()
-                .find(|(field, _)| field.eq_ignore_ascii_case(key))
-                .map(|(_, value)| value.into_bytes())
+            (VariableName::Rule, Some(key)) => RULE_FIELDS
+                .iter()
+                .find(|field| field.eq_ignore_ascii_case(key))
+                .map(|field| rule_field(rule, field).into_bytes())
                 .unwrap_or_default(),
             (name, key) => {
                 let target = Target {
@@ -1683,18 +1647,27 @@ pub(crate) fn parse_target(text: &str) -> Result<Target, String> {
     }
 }
 
+/// The fields of the RULE collection.
+const RULE_FIELDS: [&str; 6] = ["id", "phase", "msg", "logdata", "severity", "tag"];
+
+/// One field of RULE (`field` is one of [`RULE_FIELDS`]).
+fn rule_field(rule: &CompiledRule, field: &str) -> String {
+    match field {
+        "id" => rule.id.to_string(),
+        "phase" => rule.phase.to_string(),
+        "msg" => rule.msg.clone().unwrap_or_default(),
+        "logdata" => rule.logdata.clone().unwrap_or_default(),
+        "severity" => rule.severity.map(|s| s.to_string()).unwrap_or_default(),
+        "tag" => rule.tags.first().cloned().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
 fn rule_fields(rule: &CompiledRule) -> Vec<(&'static str, String)> {
-    vec![
-        ("id", rule.id.to_string()),
-        ("phase", rule.phase.to_string()),
-        ("msg", rule.msg.clone().unwrap_or_default()),
-        ("logdata", rule.logdata.clone().unwrap_or_default()),
-        (
-            "severity",
-            rule.severity.map(|s| s.to_string()).unwrap_or_default(),
-        ),
-        ("tag", rule.tags.first().cloned().unwrap_or_default()),
-    ]
+    RULE_FIELDS
+        .iter()
+        .map(|&field| (field, rule_field(rule, field)))
+        .collect()
 }
 
 fn time_value(name: VariableName) -> String {

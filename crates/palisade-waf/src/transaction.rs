@@ -110,7 +110,12 @@ impl ValueName<'_> {
         match self {
             ValueName::Rendered(name) | ValueName::Scalar(name) => name.to_owned(),
             ValueName::Keyed(prefix, key) | ValueName::Element(prefix, key) => {
-                format!("{prefix}:{}", String::from_utf8_lossy(key))
+                let key = String::from_utf8_lossy(key);
+                let mut name = String::with_capacity(prefix.len() + 1 + key.len());
+                name.push_str(prefix);
+                name.push(':');
+                name.push_str(&key);
+                name
             }
         }
     }
@@ -1166,12 +1171,15 @@ impl Transaction {
             if target.count {
                 let mut count = 0usize;
                 self.visit_target(target, Some(rule), &mut |_, _, _| count += 1);
+                // Named `PREFIX:key` or `PREFIX`, rendered only if the count matches.
                 let name = match &target.selector {
-                    Some(KeySelector::Key(key)) => format!("{}:{key}", target.name.as_str()),
-                    _ => target.name.as_str().to_owned(),
+                    Some(KeySelector::Key(key)) => {
+                        ValueName::Keyed(target.name.as_str(), key.as_bytes())
+                    }
+                    _ => ValueName::Rendered(target.name.as_str()),
                 };
                 let count = count.to_string();
-                scan.check(ValueName::Rendered(&name), count.as_bytes());
+                scan.check(name, count.as_bytes());
             } else {
                 self.visit_target(target, Some(rule), &mut |_, name, value| {
                     scan.check(name, value);

@@ -91,8 +91,7 @@ impl Rx {
                 .map_err(|error| invalid(error.to_string()))?;
             Engine::Linear(regex)
         };
-        let ((prefilter, literals), required_bytes, min_len) = if translation.needs_backtracking
-        {
+        let ((prefilter, literals), required_bytes, min_len) = if translation.needs_backtracking {
             ((None, Vec::new()), None, 0)
         } else {
             match parse_hir(&translation.pattern) {
@@ -275,13 +274,11 @@ fn required_byte_set(hir: &Hir) -> Option<ByteSet> {
             (set != [0; 4]).then_some(set)
         }
         HirKind::Capture(capture) => required_byte_set(&capture.sub),
-        HirKind::Repetition(repetition) if repetition.min > 0 => {
-            required_byte_set(&repetition.sub)
-        }
+        HirKind::Repetition(repetition) if repetition.min > 0 => required_byte_set(&repetition.sub),
         HirKind::Repetition(_) => None,
-        HirKind::Concat(children) => children
-            .iter()
-            .fold(None, |best, child| more_selective(best, required_byte_set(child))),
+        HirKind::Concat(children) => children.iter().fold(None, |best, child| {
+            more_selective(best, required_byte_set(child))
+        }),
         HirKind::Alternation(branches) => {
             let mut union = [0; 4];
             for branch in branches {

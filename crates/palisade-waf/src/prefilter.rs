@@ -164,9 +164,7 @@ pub(crate) fn may_match(bits: &[u64], slot: Option<u32>, required_bytes: Option<
             .iter()
             .zip(&bits[..BYTE_WORDS])
             .any(|(required, present)| required & present != 0)
-    }) && slot.is_none_or(|slot| {
-        bits[BYTE_WORDS + slot as usize / 64] & (1 << (slot % 64)) != 0
-    })
+    }) && slot.is_none_or(|slot| bits[BYTE_WORDS + slot as usize / 64] & (1 << (slot % 64)) != 0)
 }
 
 #[cfg(test)]

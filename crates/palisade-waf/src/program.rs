@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use palisade_operators::ByteSet;
 use palisade_seclang::{
     Action, Config, Ctl, Directive, Disruptive, EngineMode, IdRange, Located, Rule, RuleSelector,
     Selector, SetVar, Setting, Variable, VariableName,
 };
-use palisade_operators::ByteSet;
 use palisade_transform::Transformation;
 
 use crate::WafError;

@@ -289,9 +289,7 @@ impl TransformationCache {
                     return Err(apply_chain(chain, value));
                 }
                 let stage = match apply_chain(chain, value) {
-                    Cow::Borrowed(part) => {
-                        CachedStage::Value(0, value.len()).narrowed(value, part)
-                    }
+                    Cow::Borrowed(part) => CachedStage::Value(0, value.len()).narrowed(value, part),
                     Cow::Owned(changed) => {
                         let start = self.arena.len();
                         self.arena.extend_from_slice(&changed);

@@ -36,6 +36,7 @@ use palisade_detect::AttackClass;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use rx::ByteSet;
 pub use simple::luhn_valid;
 
 /// Everything an operator may need at compile time.
@@ -413,6 +414,29 @@ impl Operator {
     pub fn prefilter_literal_count(&self) -> Option<usize> {
         match &self.matcher {
             Matcher::Rx(rx) => rx.prefilter_literal_count(),
+            _ => None,
+        }
+    }
+
+    /// Literals of which every input this operator matches contains at least one
+    /// (compared ASCII-case-insensitively): the `@rx` prefilter's literals or the `@pm`
+    /// phrases. `None` when the operator has no such set (it may match without any).
+    /// An engine may skip [`Operator::matches`] on inputs that contain none of them:
+    /// the result is `false` there.
+    pub fn required_literals(&self) -> Option<&[Vec<u8>]> {
+        match &self.matcher {
+            Matcher::Rx(rx) => rx.required_literals(),
+            Matcher::Pm(pm) => Some(pm.phrases()),
+            _ => None,
+        }
+    }
+
+    /// `@rx` only: a set of bytes (see [`ByteSet`]) of which every input this operator
+    /// matches contains at least one. `None` when not known. An engine may skip
+    /// [`Operator::matches`] on inputs without any of them: the result is `false` there.
+    pub fn required_bytes(&self) -> Option<&ByteSet> {
+        match &self.matcher {
+            Matcher::Rx(rx) => rx.required_bytes(),
             _ => None,
         }
     }

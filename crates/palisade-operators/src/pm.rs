@@ -79,6 +79,11 @@ impl PhraseMatcher {
         })
     }
 
+    /// The phrases (compare ASCII-case-insensitively): every match is one of them.
+    pub(crate) fn phrases(&self) -> &[Vec<u8>] {
+        &self.phrases
+    }
+
     pub(crate) fn matches(&self, input: &[u8], captures: Option<&mut Captures>) -> bool {
         if input.len() < self.automaton.min_pattern_len() {
             return false;

@@ -50,6 +50,10 @@ enum Engine {
 pub(crate) struct Rx {
     engine: Engine,
     prefilter: Option<AhoCorasick>,
+    /// The literals of `prefilter` (ASCII-lowercased): every match contains one of them.
+    literals: Vec<Vec<u8>>,
+    /// Every match contains at least one of these bytes (256-bit set), when known.
+    required_bytes: Option<ByteSet>,
     /// Every match of the (linear) pattern is at least this long: shorter inputs are
     /// rejected without running anything.
     min_len: usize,
@@ -87,20 +91,23 @@ impl Rx {
                 .map_err(|error| invalid(error.to_string()))?;
             Engine::Linear(regex)
         };
-        let (prefilter, min_len) = if translation.needs_backtracking {
-            (None, 0)
+        let ((prefilter, literals), required_bytes, min_len) = if translation.needs_backtracking {
+            ((None, Vec::new()), None, 0)
         } else {
             match parse_hir(&translation.pattern) {
                 Some(hir) => (
                     build_prefilter(&hir),
+                    required_byte_set(&hir),
                     hir.properties().minimum_len().unwrap_or(0),
                 ),
-                None => (None, 0),
+                None => ((None, Vec::new()), None, 0),
             }
         };
         Ok(Self {
             engine,
             prefilter,
+            literals,
+            required_bytes,
             min_len,
         })
     }
@@ -111,6 +118,17 @@ impl Rx {
 
     pub(crate) fn prefilter_literal_count(&self) -> Option<usize> {
         self.prefilter.as_ref().map(AhoCorasick::patterns_len)
+    }
+
+    /// The prefilter's literals (ASCII-lowercased; compare case-insensitively): every
+    /// match contains one of them. `None` when the pattern has no prefilter.
+    pub(crate) fn required_literals(&self) -> Option<&[Vec<u8>]> {
+        self.prefilter.as_ref().map(|_| self.literals.as_slice())
+    }
+
+    /// A byte set of which every match contains at least one byte, when known.
+    pub(crate) fn required_bytes(&self) -> Option<&ByteSet> {
+        self.required_bytes.as_ref()
     }
 
     /// True when the prefilter proves `input` cannot match.
@@ -200,6 +218,91 @@ struct Facts {
     required: Option<Vec<Vec<u8>>>,
 }
 
+/// A set of bytes as a 256-bit map (bit `b % 64` of word `b / 64`).
+pub type ByteSet = [u64; 4];
+
+fn byte_set_insert(set: &mut ByteSet, byte: u8) {
+    set[usize::from(byte / 64)] |= 1 << (byte % 64);
+}
+
+/// How common a byte set's bytes are in benign values (lower is more selective):
+/// letters and digits count 8, every other byte 1.
+fn byte_set_weight(set: &ByteSet) -> u32 {
+    (0..=255u8)
+        .filter(|&b| set[usize::from(b / 64)] & (1 << (b % 64)) != 0)
+        .map(|b| if b.is_ascii_alphanumeric() { 8 } else { 1 })
+        .sum()
+}
+
+/// A byte set of which every match of `hir` contains at least one byte — the most
+/// selective one found — or `None` when none is known (e.g. `hir` can match empty).
+/// Example: `(?i)<\?(?:php|=)|\[/?php\]` requires one of `<` `[`.
+fn required_byte_set(hir: &Hir) -> Option<ByteSet> {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => None,
+        HirKind::Literal(literal) => {
+            // Any one byte of the literal is required: take the most selective.
+            let mut best: Option<ByteSet> = None;
+            for &byte in literal.0.iter() {
+                let mut set = [0; 4];
+                byte_set_insert(&mut set, byte);
+                best = more_selective(best, Some(set));
+            }
+            best
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            let mut set = [0; 4];
+            for range in class.ranges() {
+                for byte in range.start()..=range.end() {
+                    byte_set_insert(&mut set, byte);
+                }
+            }
+            (set != [0; 4]).then_some(set)
+        }
+        HirKind::Class(Class::Unicode(class)) => {
+            let mut set = [0; 4];
+            for range in class.ranges() {
+                let (start, end) = (u32::from(range.start()), u32::from(range.end()));
+                if end > 0x7f {
+                    // Multi-byte encodings: not expressed as single bytes here.
+                    return None;
+                }
+                for code in start..=end {
+                    byte_set_insert(&mut set, u8::try_from(code).ok()?);
+                }
+            }
+            (set != [0; 4]).then_some(set)
+        }
+        HirKind::Capture(capture) => required_byte_set(&capture.sub),
+        HirKind::Repetition(repetition) if repetition.min > 0 => required_byte_set(&repetition.sub),
+        HirKind::Repetition(_) => None,
+        HirKind::Concat(children) => children.iter().fold(None, |best, child| {
+            more_selective(best, required_byte_set(child))
+        }),
+        HirKind::Alternation(branches) => {
+            let mut union = [0; 4];
+            for branch in branches {
+                let set = required_byte_set(branch)?;
+                for (word, more) in union.iter_mut().zip(set) {
+                    *word |= more;
+                }
+            }
+            Some(union)
+        }
+    }
+}
+
+fn more_selective(a: Option<ByteSet>, b: Option<ByteSet>) -> Option<ByteSet> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if byte_set_weight(&b) < byte_set_weight(&a) {
+            b
+        } else {
+            a
+        }),
+        (a, b) => a.or(b),
+    }
+}
+
 /// The pattern as the linear engine compiles it (same flags).
 fn parse_hir(pattern: &str) -> Option<Hir> {
     regex_syntax::ParserBuilder::new()
@@ -212,20 +315,26 @@ fn parse_hir(pattern: &str) -> Option<Hir> {
         .ok()
 }
 
-fn build_prefilter(hir: &Hir) -> Option<AhoCorasick> {
+/// The prefilter of a pattern and its literals (`(None, [])` when it has none).
+fn build_prefilter(hir: &Hir) -> (Option<AhoCorasick>, Vec<Vec<u8>>) {
     let facts = facts(hir);
-    let literals = best(facts.required, facts.exact)?;
+    let Some(literals) = best(facts.required, facts.exact) else {
+        return (None, Vec::new());
+    };
     if literals
         .iter()
         .any(|literal| literal.len() < MIN_PREFILTER_LITERAL)
         || literals.len() > MAX_PREFILTER_LITERALS
     {
-        return None;
+        return (None, Vec::new());
     }
-    AhoCorasick::builder()
+    match AhoCorasick::builder()
         .ascii_case_insensitive(true)
         .build(&literals)
-        .ok()
+    {
+        Ok(automaton) => (Some(automaton), literals),
+        Err(_) => (None, Vec::new()),
+    }
 }
 
 /// Score of a literal set: longer shortest literal first, then fewer literals.
@@ -451,6 +560,30 @@ mod tests {
                 "{pattern}"
             );
         }
+    }
+
+    #[test]
+    fn required_byte_sets_are_the_most_selective_necessary_bytes() {
+        let set = |pattern: &str| {
+            let rx = Rx::compile("rx", pattern).expect(pattern);
+            rx.required_bytes().map(|set| {
+                (0..=255u8)
+                    .filter(|&b| set[usize::from(b / 64)] & (1 << (b % 64)) != 0)
+                    .map(char::from)
+                    .collect::<String>()
+            })
+        };
+        assert_eq!(set(r"(?i)\x5cu[0-9a-f]{4}").as_deref(), Some("\\"));
+        assert_eq!(
+            set(r"(?i)<\?(?:php[\s\x0b]|[\s\x0b=]|$)|\[[/\x5c]?php\]|\{/?php\}").as_deref(),
+            Some("<[{")
+        );
+        // A case-insensitive letter is a two-byte class.
+        assert_eq!(set("(?i)abc").as_deref(), Some("Aa"));
+        // Optional parts and empty matches require nothing.
+        assert_eq!(set("x?"), None);
+        assert_eq!(set("^$"), None);
+        assert_eq!(set("a|b?"), None);
     }
 
     #[test]

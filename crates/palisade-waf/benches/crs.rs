@@ -1,5 +1,5 @@
 //! Criterion bench: OWASP CRS (from `PALISADE_CRS_DIR`, paranoia level 1) over a benign
-//! GET with 5 args and browser headers, a 4 KB form POST, a 16 KB JSON POST and an attack
+//! GET with 5 args and browser headers, two 4 KB form POSTs, a 16 KB JSON POST and an attack
 //! (see `requests.rs`). Before timing, prints the heap allocations (count and bytes) one
 //! request of each kind makes, counted by a global allocator wrapper.
 

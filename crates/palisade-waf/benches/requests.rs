@@ -1,7 +1,8 @@
 //! The requests of the CRS benchmark, shared by `benches/crs.rs` and
 //! `examples/crs_profile.rs`: CRS (from `PALISADE_CRS_DIR`) at paranoia level 1 in blocking
-//! mode, and a benign GET with 5 args and browser headers, a 4 KB form POST, a 16 KB JSON POST
-//! and an attack.
+//! mode, and a benign GET with 5 args and browser headers (the GET of `bench/waf.sh`), a 4 KB
+//! form POST, the 4 KiB POST of `bench/waf.sh` (`bench/post4k.lua`), a 16 KB JSON POST and an
+//! attack.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -67,11 +68,20 @@ pub fn load_crs(dir: &Path) -> Arc<Waf> {
     Arc::new(waf)
 }
 
-/// The four benchmark requests.
+/// The benchmark requests.
 pub fn requests() -> Vec<BenchRequest> {
     let form_body: String = (0..64)
         .map(|i| format!("field{i}=value+number+{i:040}&"))
         .collect();
+    // bench/post4k.lua's body: `fieldN=` + 60 `v`s, `&`-joined, cut at 4096 bytes.
+    let wrk_form_body: String = {
+        let fields: Vec<String> = (0..64)
+            .map(|i| format!("field{i}={}", "v".repeat(60)))
+            .collect();
+        let mut body = fields.join("&");
+        body.truncate(4096);
+        body
+    };
     let json_body = {
         let items: Vec<String> = (0..160)
             .map(|i| {
@@ -101,6 +111,18 @@ pub fn requests() -> Vec<BenchRequest> {
                 ],
             ),
             body: form_body.into_bytes(),
+        },
+        BenchRequest {
+            name: "wrk_post_4k",
+            meta: meta(
+                "POST",
+                "/checkout",
+                &[
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                    ("Content-Length", "4096"),
+                ],
+            ),
+            body: wrk_form_body.into_bytes(),
         },
         BenchRequest {
             name: "json_post_16k",

@@ -32,7 +32,7 @@ fn main() {
     let requests = requests::requests();
     let Some(request) = requests.iter().find(|r| r.name == name) else {
         eprintln!(
-            "unknown request {name}; one of: benign_get_5_args form_post_4k json_post_16k attack_sqli_xss"
+            "unknown request {name}; one of: benign_get_5_args form_post_4k wrk_post_4k json_post_16k attack_sqli_xss"
         );
         std::process::exit(2);
     };

@@ -280,7 +280,7 @@ impl AuditLog {
                         "severity": rule.severity.map(|s| s.to_string()).unwrap_or_else(|| "0".to_owned()),
                         "ver": text(|f| f.ver.clone()),
                         "rev": text(|f| f.rev.clone()),
-                        "tags": rule.tags,
+                        "tags": &*rule.tags,
                         "maturity": text(|f| f.maturity.to_string()),
                         "accuracy": text(|f| f.accuracy.to_string()),
                     }

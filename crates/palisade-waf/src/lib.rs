@@ -19,6 +19,7 @@
 mod audit_log;
 mod inspector;
 mod operator;
+mod prefilter;
 mod program;
 mod transaction;
 

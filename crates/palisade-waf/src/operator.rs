@@ -65,6 +65,21 @@ impl CompiledOperator {
         self.unsupported.as_deref()
     }
 
+    /// True for `!@op`.
+    pub(crate) fn is_negated(&self) -> bool {
+        self.negated
+    }
+
+    /// Literals of which every input the (non-negated) operator matches contains one.
+    pub(crate) fn required_literals(&self) -> Option<&[Vec<u8>]> {
+        self.matcher.as_ref().and_then(Matcher::required_literals)
+    }
+
+    /// Bytes of which every input the (non-negated) operator matches contains one.
+    pub(crate) fn required_bytes(&self) -> Option<&palisade_operators::ByteSet> {
+        self.matcher.as_ref().and_then(Matcher::required_bytes)
+    }
+
     /// True for an `@rx` that runs on the backtracking engine.
     pub(crate) fn uses_backtracking(&self) -> bool {
         self.matcher

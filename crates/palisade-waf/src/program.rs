@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use palisade_operators::ByteSet;
 use palisade_seclang::{
     Action, Config, Ctl, Directive, Disruptive, EngineMode, IdRange, Located, Rule, RuleSelector,
     Selector, SetVar, Setting, Variable, VariableName,
@@ -14,6 +15,7 @@ use palisade_transform::Transformation;
 
 use crate::WafError;
 use crate::operator::CompiledOperator;
+use crate::prefilter::{ChainPrefilter, PrefilterBuilder};
 
 /// A compiled target (a positive variable or an exclusion).
 #[derive(Debug, Clone)]
@@ -73,6 +75,11 @@ pub(crate) struct CompiledRule {
     /// Interned id of `transformations` (equal chains share an id), the cheap key of
     /// the per-transaction transformation cache.
     pub chain_id: usize,
+    /// This link's slot in the literal prefilter of its chain (see `crate::prefilter`),
+    /// when its operator requires literals.
+    pub prefilter_slot: Option<u32>,
+    /// Bytes of which every value this link's operator matches contains one (`@rx`).
+    pub required_bytes: Option<ByteSet>,
     pub multi_match: bool,
     pub capture: bool,
     pub actions: Vec<RunAction>,
@@ -80,7 +87,8 @@ pub(crate) struct CompiledRule {
     pub status: Option<u16>,
     pub msg: Option<String>,
     pub logdata: Option<String>,
-    pub tags: Vec<String>,
+    /// Shared with every [`crate::MatchedRule`] of this rule (no copy per match).
+    pub tags: Arc<[String]>,
     pub severity: Option<u8>,
     pub log: bool,
     pub skip: u32,
@@ -134,6 +142,8 @@ pub(crate) struct Program {
     pub phases: [Vec<Step>; 5],
     pub settings: EngineSettings,
     pub report: CompileReport,
+    /// Per transformation chain id, its literal prefilter (if any link has a slot).
+    pub prefilters: Vec<Option<ChainPrefilter>>,
 }
 
 /// What compilation noticed about operators.
@@ -337,6 +347,7 @@ pub(crate) fn compile(config: &Config, base_dir: &Path) -> Result<Program, WafEr
 
     let mut phases: [Vec<Step>; 5] = Default::default();
     let mut report = CompileReport::default();
+    let mut prefilter = PrefilterBuilder::default();
     let mut seen_ids: HashMap<u64, String> = HashMap::new();
     for item in pending {
         match item {
@@ -395,17 +406,39 @@ pub(crate) fn compile(config: &Config, base_dir: &Path) -> Result<Program, WafEr
                         .retain(|variable| !replaced_targets.contains(variable));
                 }
                 let phase = phase_of(&rule.links[0].item.actions, 2);
-                let compiled =
+                let mut compiled =
                     compile_chain(&rule, 0, id, phase, &extra_targets, base_dir, &mut report)?;
+                assign_prefilter_slots(&mut compiled, &mut prefilter);
                 phases[usize::from(phase - 1)].push(Step::Rule(Arc::new(compiled)));
             }
         }
     }
+    let prefilters = prefilter.build().map_err(WafError::invalid)?;
     Ok(Program {
         phases,
         settings,
         report,
+        prefilters,
     })
+}
+
+/// Gives every link of a chain whose operator requires literals (and is neither negated
+/// nor `multiMatch`, which test more than the final transformed value) a prefilter slot,
+/// and registers its required byte set.
+fn assign_prefilter_slots(rule: &mut CompiledRule, prefilter: &mut PrefilterBuilder) {
+    let mut link = Some(rule);
+    while let Some(current) = link {
+        if !current.multi_match && !current.operator.is_negated() {
+            if let Some(literals) = current.operator.required_literals() {
+                current.prefilter_slot = Some(prefilter.add(current.chain_id, literals));
+            }
+            if let Some(bytes) = current.operator.required_bytes() {
+                current.required_bytes = Some(*bytes);
+                prefilter.add_byte_set(current.chain_id);
+            }
+        }
+        link = current.chained.as_deref_mut();
+    }
 }
 
 fn update_actions(actions: &mut Vec<Action>, replacements: &[Action]) {
@@ -477,6 +510,8 @@ fn compile_chain(
         operator,
         transformations: Vec::new(),
         chain_id: 0,
+        prefilter_slot: None,
+        required_bytes: None,
         multi_match: false,
         capture: false,
         actions: Vec::new(),
@@ -484,7 +519,7 @@ fn compile_chain(
         status: None,
         msg: None,
         logdata: None,
-        tags: Vec::new(),
+        tags: Arc::from([]),
         severity: None,
         log: rule.defaults.log,
         skip: 0,
@@ -492,6 +527,7 @@ fn compile_chain(
         is_action: link.item.is_action,
         chained: None,
     };
+    let mut tags = Vec::new();
     for action in &link.item.actions {
         match action {
             Action::Transformation(name) if name == "none" => transformation_names.clear(),
@@ -528,7 +564,7 @@ fn compile_chain(
             Action::Status(status) => compiled.status = Some(*status),
             Action::Msg(msg) => compiled.msg = Some(msg.clone()),
             Action::LogData(logdata) => compiled.logdata = Some(logdata.clone()),
-            Action::Tag(tag) => compiled.tags.push(tag.clone()),
+            Action::Tag(tag) => tags.push(tag.clone()),
             Action::Severity(severity) => compiled.severity = Some(*severity),
             Action::Log => compiled.log = true,
             Action::NoLog => compiled.log = false,
@@ -537,6 +573,7 @@ fn compile_chain(
             _ => {}
         }
     }
+    compiled.tags = tags.into();
     for name in &transformation_names {
         let transformation = Transformation::from_name(name)
             .ok_or_else(|| fail(format!("transformation `{name}` is not implemented")))?;

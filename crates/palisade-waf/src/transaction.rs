@@ -26,6 +26,7 @@ use palisade_transform::Transformation;
 
 use crate::Waf;
 use crate::operator::parse_number;
+use crate::prefilter::{ChainPrefilter, may_match};
 use crate::program::{CompiledRule, KeySelector, RunAction, Step, Target, compile_target};
 use palisade_operators::Captures;
 
@@ -78,8 +79,8 @@ pub struct MatchedRule {
     pub severity: Option<u8>,
     /// Whether the rule logs (`log` / not `nolog`).
     pub logged: bool,
-    /// Tags.
-    pub tags: Vec<String>,
+    /// Tags (shared with the compiled rule).
+    pub tags: Arc<[String]>,
 }
 
 type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
@@ -109,7 +110,12 @@ impl ValueName<'_> {
         match self {
             ValueName::Rendered(name) | ValueName::Scalar(name) => name.to_owned(),
             ValueName::Keyed(prefix, key) | ValueName::Element(prefix, key) => {
-                format!("{prefix}:{}", String::from_utf8_lossy(key))
+                let key = String::from_utf8_lossy(key);
+                let mut name = String::with_capacity(prefix.len() + 1 + key.len());
+                name.push_str(prefix);
+                name.push(':');
+                name.push_str(&key);
+                name
             }
         }
     }
@@ -166,10 +172,34 @@ const TRANSFORMATION_ARENA_BYTES: usize = 16 << 20;
 /// Where the transformation result of a stable value is (see [`ValueName::is_stable`]).
 #[derive(Clone, Copy)]
 enum CachedStage {
-    /// The chain leaves the value as it is.
-    Unchanged,
+    /// `value[start..end]` of the value itself (the whole value when the chain leaves it
+    /// as it is; a part of it after e.g. `trim`).
+    Value(usize, usize),
     /// `arena[start..end]`.
     Arena(usize, usize),
+}
+
+impl CachedStage {
+    /// The stage of `part`, a sub-slice of `whole` (the bytes of `self`).
+    fn narrowed(self, whole: &[u8], part: &[u8]) -> CachedStage {
+        let offset = (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize);
+        match self {
+            CachedStage::Value(start, _) => {
+                CachedStage::Value(start + offset, start + offset + part.len())
+            }
+            CachedStage::Arena(start, _) => {
+                CachedStage::Arena(start + offset, start + offset + part.len())
+            }
+        }
+    }
+}
+
+/// A cached stable value: its transformation result and, when its chain has a literal
+/// prefilter, where its candidate bitset starts in `TransformationCache::candidates`.
+#[derive(Clone, Copy)]
+struct CachedValue {
+    stage: CachedStage,
+    candidates: Option<usize>,
 }
 
 /// Transformation results of one transaction: per interned chain id, value → result.
@@ -180,54 +210,120 @@ struct TransformationCache {
     /// Results for stable values of the running phase (collection elements and
     /// request scalars), keyed by `(chain id, address, length)`: no hashing or copying
     /// of the value. Cleared when a phase starts (they change only between phases).
-    by_location: HashMap<(usize, usize, usize), CachedStage, BuildLocationHasher>,
+    by_location: HashMap<(usize, usize, usize), CachedValue, BuildLocationHasher>,
+    /// Candidate bitsets of `by_location` entries (see `crate::prefilter`), back to back.
+    candidates: Vec<u64>,
     /// The changed results of `by_location`, back to back: one buffer, not one
     /// allocation per result.
     arena: Vec<u8>,
     entries: usize,
 }
 
+/// Most caches kept for reuse per thread.
+const CACHE_POOL_SIZE: usize = 8;
+
+/// Largest cache (in arena bytes) kept for reuse; bigger ones are dropped.
+const CACHE_POOL_MAX_ARENA: usize = 1 << 20;
+
+thread_local! {
+    /// Caches of finished transactions, kept with their allocations: a new transaction
+    /// reuses one instead of growing its maps and buffers from nothing.
+    static CACHE_POOL: std::cell::RefCell<Vec<TransformationCache>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl TransformationCache {
+    /// An empty cache, reusing the allocations of a finished transaction's when the
+    /// thread has one.
+    fn from_pool() -> Self {
+        CACHE_POOL
+            .with(|pool| pool.borrow_mut().pop())
+            .unwrap_or_default()
+    }
+
+    /// Empties the cache and keeps it for the next transaction on this thread.
+    fn return_to_pool(mut self) {
+        if self.arena.capacity() > CACHE_POOL_MAX_ARENA
+            || self.by_location.capacity() > TRANSFORMATION_CACHE_ENTRIES
+        {
+            return;
+        }
+        self.start_phase();
+        self.by_chain.clear();
+        self.entries = 0;
+        CACHE_POOL.with(|pool| {
+            let mut pool = pool.borrow_mut();
+            if pool.len() < CACHE_POOL_SIZE {
+                pool.push(self);
+            }
+        });
+    }
+
     /// Forgets element addresses (called when a phase starts).
     fn start_phase(&mut self) {
         self.by_location.clear();
         self.arena.clear();
+        self.candidates.clear();
     }
 
-    /// The result of `chain` on a stable value: `Ok` with where it is cached, or `Err`
-    /// with the result when the cache is full.
+    /// The result of `chain` (interned as `chain_id`) on a stable value, with its
+    /// candidate bitset when the chain has a `prefilter`: `Ok` with where it is cached,
+    /// or `Err` with the result when the cache is full.
     fn stage_of_stable<'v>(
         &mut self,
         chain_id: usize,
         chain: &[Transformation],
+        prefilter: Option<&ChainPrefilter>,
         value: &'v [u8],
-    ) -> Result<CachedStage, Cow<'v, [u8]>> {
+    ) -> Result<CachedValue, Cow<'v, [u8]>> {
         let key = (chain_id, value.as_ptr() as usize, value.len());
-        if let Some(cached) = self.by_location.get(&key) {
-            return Ok(*cached);
-        }
-        let result = apply_chain(chain, value);
-        if self.by_location.len() >= TRANSFORMATION_CACHE_ENTRIES
-            || self.arena.len() + result.len() > TRANSFORMATION_ARENA_BYTES
-        {
-            return Err(result);
-        }
-        let stage = match result {
-            Cow::Borrowed(_) => CachedStage::Unchanged,
-            Cow::Owned(changed) => {
-                let start = self.arena.len();
-                self.arena.extend_from_slice(&changed);
-                CachedStage::Arena(start, self.arena.len())
+        let cached = match self.by_location.get(&key) {
+            Some(cached) if cached.candidates.is_some() || prefilter.is_none() => {
+                return Ok(*cached);
+            }
+            Some(cached) => *cached,
+            None => {
+                if self.by_location.len() >= TRANSFORMATION_CACHE_ENTRIES
+                    || self.arena.len() > TRANSFORMATION_ARENA_BYTES
+                {
+                    return Err(apply_chain(chain, value));
+                }
+                let stage = match apply_chain(chain, value) {
+                    Cow::Borrowed(part) => CachedStage::Value(0, value.len()).narrowed(value, part),
+                    Cow::Owned(changed) => {
+                        let start = self.arena.len();
+                        self.arena.extend_from_slice(&changed);
+                        CachedStage::Arena(start, self.arena.len())
+                    }
+                };
+                CachedValue {
+                    stage,
+                    candidates: None,
+                }
             }
         };
-        self.by_location.insert(key, stage);
-        Ok(stage)
+        let candidates = prefilter.map(|prefilter| {
+            let start = self.candidates.len();
+            self.candidates.resize(start + prefilter.words(), 0);
+            let transformed = match cached.stage {
+                CachedStage::Value(from, to) => &value[from..to],
+                CachedStage::Arena(from, to) => &self.arena[from..to],
+            };
+            prefilter.mark_candidates(transformed, &mut self.candidates[start..]);
+            start
+        });
+        let cached = CachedValue {
+            candidates,
+            ..cached
+        };
+        self.by_location.insert(key, cached);
+        Ok(cached)
     }
 
     /// The bytes of a cached stage of `value`.
     fn resolve<'s>(&'s self, stage: CachedStage, value: &'s [u8]) -> &'s [u8] {
         match stage {
-            CachedStage::Unchanged => value,
+            CachedStage::Value(start, end) => &value[start..end],
             CachedStage::Arena(start, end) => &self.arena[start..end],
         }
     }
@@ -267,6 +363,8 @@ fn apply_chain<'a>(chain: &[Transformation], value: &'a [u8]) -> Cow<'a, [u8]> {
 /// The state of one rule link's scan over its values.
 struct LinkScan<'a> {
     cache: &'a mut TransformationCache,
+    /// The program's literal prefilters, per chain id.
+    prefilters: &'a [Option<ChainPrefilter>],
     outcome: LinkOutcome<'a>,
 }
 
@@ -283,9 +381,7 @@ impl LinkScan<'_> {
     /// result, or on every stage (raw value first) with `multiMatch`.
     fn check(&mut self, name: ValueName<'_>, value: &[u8]) {
         let rule = self.outcome.rule;
-        if rule.transformations.is_empty() {
-            self.outcome.test(name, value);
-        } else if rule.multi_match {
+        if rule.multi_match && !rule.transformations.is_empty() {
             self.outcome.test(name, value);
             let mut current = Cow::Borrowed(value);
             for transformation in &rule.transformations {
@@ -299,14 +395,34 @@ impl LinkScan<'_> {
                 }
                 current = Cow::Owned(next);
             }
-        } else if name.is_stable() {
+        } else if name.is_stable()
+            && (!rule.transformations.is_empty()
+                || rule.prefilter_slot.is_some()
+                || rule.required_bytes.is_some())
+        {
+            let prefilter = self.prefilters.get(rule.chain_id).and_then(Option::as_ref);
             match self
                 .cache
-                .stage_of_stable(rule.chain_id, &rule.transformations, value)
+                .stage_of_stable(rule.chain_id, &rule.transformations, prefilter, value)
             {
-                Ok(stage) => self.outcome.test(name, self.cache.resolve(stage, value)),
+                Ok(cached) => {
+                    if let Some(start) = cached.candidates
+                        && !may_match(
+                            &self.cache.candidates[start..],
+                            rule.prefilter_slot,
+                            rule.required_bytes.as_ref(),
+                        )
+                    {
+                        // None of the literals the operator requires occurs: no match.
+                        return;
+                    }
+                    self.outcome
+                        .test(name, self.cache.resolve(cached.stage, value));
+                }
                 Err(result) => self.outcome.test(name, &result),
             }
+        } else if rule.transformations.is_empty() {
+            self.outcome.test(name, value);
         } else if value.len() < TRANSFORMATION_CACHE_MIN_LEN {
             let result = apply_chain(&rule.transformations, value);
             self.outcome.test(name, &result);
@@ -439,7 +555,7 @@ impl Transaction {
             allow_request: false,
             allow_all: false,
             highest_severity: 255,
-            transformation_cache: TransformationCache::default(),
+            transformation_cache: TransformationCache::from_pool(),
             phases_done: 0,
         };
         tx.load_request(meta);
@@ -981,7 +1097,7 @@ impl Transaction {
             logdata,
             severity: rule.severity,
             logged: rule.log,
-            tags: rule.tags.clone(),
+            tags: Arc::clone(&rule.tags),
         });
     }
 
@@ -1017,7 +1133,11 @@ impl Transaction {
             for (index, captured) in link_match.captures {
                 self.tx.insert(index.to_string(), captured);
             }
-            self.matched_var = (link_match.name.clone(), link_match.value.clone());
+            // MATCHED_VAR(_NAME) reuse their buffers.
+            self.matched_var.0.clear();
+            self.matched_var.0.push_str(&link_match.name);
+            self.matched_var.1.clear();
+            self.matched_var.1.extend_from_slice(&link_match.value);
             self.matched_vars.push((link_match.name, link_match.value));
             self.run_actions(rule);
         }
@@ -1037,6 +1157,7 @@ impl Transaction {
     ) -> Vec<LinkMatch> {
         let mut scan = LinkScan {
             cache,
+            prefilters: &self.waf.program.prefilters,
             outcome: LinkOutcome {
                 rule,
                 expanded_argument,
@@ -1048,12 +1169,15 @@ impl Transaction {
             if target.count {
                 let mut count = 0usize;
                 self.visit_target(target, Some(rule), &mut |_, _, _| count += 1);
+                // Named `PREFIX:key` or `PREFIX`, rendered only if the count matches.
                 let name = match &target.selector {
-                    Some(KeySelector::Key(key)) => format!("{}:{key}", target.name.as_str()),
-                    _ => target.name.as_str().to_owned(),
+                    Some(KeySelector::Key(key)) => {
+                        ValueName::Keyed(target.name.as_str(), key.as_bytes())
+                    }
+                    _ => ValueName::Rendered(target.name.as_str()),
                 };
                 let count = count.to_string();
-                scan.check(ValueName::Rendered(&name), count.as_bytes());
+                scan.check(name, count.as_bytes());
             } else {
                 self.visit_target(target, Some(rule), &mut |_, name, value| {
                     scan.check(name, value);
@@ -1473,10 +1597,10 @@ impl Transaction {
                 .get(&key.to_ascii_lowercase())
                 .cloned()
                 .unwrap_or_default(),
-            (VariableName::Rule, Some(key)) => rule_fields(rule)
-                .into_iter()
-                .find(|(field, _)| field.eq_ignore_ascii_case(key))
-                .map(|(_, value)| value.into_bytes())
+            (VariableName::Rule, Some(key)) => RULE_FIELDS
+                .iter()
+                .find(|field| field.eq_ignore_ascii_case(key))
+                .map(|field| rule_field(rule, field).into_bytes())
                 .unwrap_or_default(),
             (name, key) => {
                 let target = Target {
@@ -1493,6 +1617,12 @@ impl Transaction {
                 first.unwrap_or_default()
             }
         }
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        std::mem::take(&mut self.transformation_cache).return_to_pool();
     }
 }
 
@@ -1523,18 +1653,27 @@ pub(crate) fn parse_target(text: &str) -> Result<Target, String> {
     }
 }
 
+/// The fields of the RULE collection.
+const RULE_FIELDS: [&str; 6] = ["id", "phase", "msg", "logdata", "severity", "tag"];
+
+/// One field of RULE (`field` is one of [`RULE_FIELDS`]).
+fn rule_field(rule: &CompiledRule, field: &str) -> String {
+    match field {
+        "id" => rule.id.to_string(),
+        "phase" => rule.phase.to_string(),
+        "msg" => rule.msg.clone().unwrap_or_default(),
+        "logdata" => rule.logdata.clone().unwrap_or_default(),
+        "severity" => rule.severity.map(|s| s.to_string()).unwrap_or_default(),
+        "tag" => rule.tags.first().cloned().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
 fn rule_fields(rule: &CompiledRule) -> Vec<(&'static str, String)> {
-    vec![
-        ("id", rule.id.to_string()),
-        ("phase", rule.phase.to_string()),
-        ("msg", rule.msg.clone().unwrap_or_default()),
-        ("logdata", rule.logdata.clone().unwrap_or_default()),
-        (
-            "severity",
-            rule.severity.map(|s| s.to_string()).unwrap_or_default(),
-        ),
-        ("tag", rule.tags.first().cloned().unwrap_or_default()),
-    ]
+    RULE_FIELDS
+        .iter()
+        .map(|&field| (field, rule_field(rule, field)))
+        .collect()
 }
 
 fn time_value(name: VariableName) -> String {

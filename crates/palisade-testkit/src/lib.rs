@@ -1,14 +1,17 @@
 //! Test fixtures shared by Palisade's test suites, so that each exists once: a throwaway PKI
 //! ([`TestPki`]: a CA and a leaf certificate for `localhost` / 127.0.0.1, made with rcgen) and a real
-//! SMTP server on loopback ([`SmtpServer`]: Python's aiosmtpd, plain, STARTTLS or implicit TLS).
+//! SMTP server on loopback ([`SmtpServer`]: Python's aiosmtpd, plain, STARTTLS or implicit TLS), and
+//! a `palisade serve` child process ([`ServeProcess`]).
 //!
 //! Only ever a dev-dependency. Fixtures that need an external program skip with a loud notice when
 //! it is missing, and panic when `CI=true` (the CI script provisions them).
 
 mod pki;
+mod serve;
 mod smtp;
 
 pub use pki::TestPki;
+pub use serve::ServeProcess;
 pub use smtp::{SmtpMode, SmtpServer};
 
 /// Whether this run is CI (`CI=true`), where a missing test dependency is a failure, not a skip.

@@ -420,7 +420,8 @@ fn palisade_findings(data_dir: &Path, lock: &Path) -> (Findings, Findings) {
                     package["version"].as_str().expect("version").to_owned(),
                     id.to_owned(),
                 );
-                if finding["informational"].as_bool() == Some(true) {
+                // `informational` is RustSec's class ("unmaintained", "unsound", "notice").
+                if !finding["informational"].is_null() {
                     warnings.insert(triple);
                 } else {
                     vulnerabilities.insert(triple);

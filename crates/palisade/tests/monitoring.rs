@@ -4,90 +4,16 @@
 //! a burst of failed logins becomes a lockout event, an alert mail delivered
 //! over STARTTLS to a real SMTP server (aiosmtpd), and a ban.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use palisade_events::{EventFilter, EventReader};
+use palisade_testkit::ServeProcess as Running;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_palisade");
 const WAIT: Duration = Duration::from_secs(30);
-
-/// A `palisade serve` child; killed when dropped.
-struct Running {
-    child: Child,
-    stderr: Arc<Mutex<String>>,
-    gateway: SocketAddr,
-}
-
-impl Running {
-    fn start(config: &Path, dir: &Path) -> Running {
-        let mut child = Command::new(BINARY)
-            .args(["serve", "--config"])
-            .arg(config)
-            .current_dir(dir)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("palisade starts");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut err = child.stderr.take().expect("stderr");
-        let collected = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = err.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                collected
-                    .lock()
-                    .expect("lock")
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        let (first_line_tx, first_line) = std::sync::mpsc::channel();
-        let out = BufReader::new(child.stdout.take().expect("stdout"));
-        std::thread::spawn(move || {
-            for line in out.lines().map_while(Result::ok) {
-                let _ = first_line_tx.send(line);
-            }
-        });
-        let Ok(line) = first_line.recv_timeout(WAIT) else {
-            let _ = child.kill();
-            panic!(
-                "no listening line; stderr:\n{}",
-                stderr.lock().expect("lock")
-            );
-        };
-        let announced: serde_json::Value = serde_json::from_str(&line).expect("JSON line");
-        let gateway = announced["listening"][0]
-            .as_str()
-            .expect("listening address")
-            .parse()
-            .expect("address");
-        Running {
-            child,
-            stderr,
-            gateway,
-        }
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().expect("lock").clone()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn get(addr: SocketAddr, path: &str) -> u16 {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
@@ -145,7 +71,7 @@ fn a_scanner_burst_is_found_alerted_and_banned() {
         ),
     )
     .expect("write config");
-    let running = Running::start(&config, dir.path());
+    let running = Running::start(BINARY, &config, dir.path());
     assert_eq!(get(running.gateway, "/"), 200, "not banned yet");
     for i in 0..25 {
         let status = get(running.gateway, &format!("/no-such-page-{i}"));
@@ -314,7 +240,7 @@ level = "warn"
         ),
     )
     .expect("write config");
-    let running = Running::start(&config, dir.path());
+    let running = Running::start(BINARY, &config, dir.path());
     assert_eq!(get(running.gateway, "/"), 200, "not banned yet");
     for attempt in 0..5 {
         assert_eq!(

@@ -229,3 +229,100 @@ fn passive_scan_formats_budget_and_usage_errors() {
     assert_eq!(scan(&["not a url"]).status.code(), Some(2));
     assert_eq!(scan(&[&url, "--fail-on", "severe"]).status.code(), Some(2));
 }
+
+/// `palisade scan --tls` audits Palisade's own TLS listener (rcgen certificate, private CA): the
+/// gateway's secure defaults (TLS 1.2+, AEAD suites with forward secrecy) leave nothing at or above
+/// medium, TLS 1.3 and the trusted chain are in the report, and a closed port is an input error.
+#[test]
+fn tls_audit_of_the_gateway_finds_nothing_medium_or_worse() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = palisade_testkit::TestPki::new(90);
+    let files = pki.write_to(dir.path());
+    // The application behind the gateway: answers every request with 200.
+    let upstream = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let upstream_addr = upstream.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for mut stream in upstream.incoming().map_while(Result::ok) {
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = std::io::Read::read(&mut stream, &mut buf) {
+                    if n == 0
+                        || std::io::Write::write_all(
+                            &mut stream,
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                        )
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let config = dir.path().join("palisade.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"data\"\n\n[[listener]]\naddr = \"127.0.0.1:0\"\ntls = true\n\n[admin]\nenabled = false\n\n\
+             [[upstream]]\nname = \"app\"\nservers = [\"http://{}\"]\n\n\
+             [[site]]\nhosts = [\"*\"]\n\n[site.tls]\ncert = \"{}\"\nkey = \"{}\"\n\n\
+             [[site.route]]\nupstream = \"app\"\n\n[log]\nlevel = \"warn\"\n",
+            upstream_addr,
+            files.cert.display(),
+            files.key.display()
+        ),
+    )
+    .expect("write config");
+    let gateway = palisade_testkit::ServeProcess::start(BINARY, &config, dir.path());
+    let target = gateway.gateway.to_string();
+    let output = scan(&[
+        "--tls",
+        &target,
+        "--tls-ca",
+        files.ca.to_str().expect("utf-8"),
+        "--format",
+        "json",
+        "--fail-on",
+        "medium",
+        "--quiet",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: ScanReport = serde_json::from_slice(&output.stdout).expect("JSON report");
+    assert_eq!(report.target, format!("tls://{target}"));
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|finding| finding.id.starts_with("tls.") && finding.url == report.target),
+        "{:?}",
+        report.findings
+    );
+    // Nothing about protocols or the chain: TLS 1.0/1.1 are refused and the chain is trusted.
+    for bad in ["tls.protocol", "tls.cert", "tls.cipher"] {
+        assert!(
+            !report
+                .findings
+                .iter()
+                .any(|finding| finding.id.starts_with(bad) && finding.severity >= palisade_scan::Severity::Medium),
+            "{bad}: {:?}",
+            report.findings
+        );
+    }
+    // Without the private CA the chain is not trusted: a finding at or above medium, exit 1.
+    let untrusted = scan(&["--tls", &target, "--format", "json", "--fail-on", "medium", "--quiet"]);
+    assert_eq!(untrusted.status.code(), Some(1), "{}", String::from_utf8_lossy(&untrusted.stdout));
+    drop(gateway);
+    // A port nobody listens on: usage/input error.
+    let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let closed_addr = closed.local_addr().expect("addr").to_string();
+    drop(closed);
+    let refused = scan(&["--tls", &closed_addr, "--quiet"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(scan(&[]).status.code(), Some(2), "neither a URL nor --tls");
+}

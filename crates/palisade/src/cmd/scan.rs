@@ -1,5 +1,6 @@
 //! `palisade scan URL`: crawl a running web application politely and test it with passive
-//! checks and confirmed active probes; report as table, JSON, SARIF, JUnit or HTML.
+//! checks and confirmed active probes, and audit the TLS of an https URL; `palisade scan --tls
+//! HOST:PORT` audits TLS alone. Report as table, JSON, SARIF, JUnit or HTML.
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -17,7 +18,19 @@ use crate::output::{EXIT_FINDINGS, EXIT_USAGE, emit};
 #[derive(Debug, clap::Args)]
 pub(crate) struct ScanArgs {
     /// The start URL (http or https). Only scan applications you own or may test.
-    url: String,
+    #[arg(required_unless_present = "tls")]
+    url: Option<String>,
+    /// Audit the TLS of HOST:PORT (protocols SSLv3 to TLS 1.3, cipher suites, certificate,
+    /// Mozilla profile). With a URL too, both run; an https URL's own TLS is audited anyway.
+    #[arg(long, value_name = "HOST:PORT")]
+    tls: Option<String>,
+    /// PEM file of CA certificates trusted for the TLS audit's chain validation (default: the
+    /// public Mozilla roots).
+    #[arg(long, value_name = "FILE")]
+    tls_ca: Option<PathBuf>,
+    /// Do not audit the TLS of an https start URL.
+    #[arg(long)]
+    no_tls: bool,
     /// Report format: table, json, sarif, junit or html.
     #[arg(long, default_value = "table")]
     format: Format,
@@ -101,11 +114,32 @@ fn usage(message: &str) -> anyhow::Result<ExitCode> {
 }
 
 pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let start = match Url::parse(&args.url) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => url,
-        Ok(_) => return usage(&format!("{} is not an http(s) URL", args.url)),
-        Err(error) => return usage(&format!("invalid URL {}: {error}", args.url)),
+    let start = match args.url.as_deref().map(Url::parse) {
+        None => None,
+        Some(Ok(url)) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            Some(url)
+        }
+        Some(Ok(url)) => return usage(&format!("{url} is not an http(s) URL")),
+        Some(Err(error)) => return usage(&format!("invalid URL: {error}")),
     };
+    let mut tls_targets = Vec::new();
+    if let Some(text) = &args.tls {
+        match palisade_tlsaudit::TlsTarget::parse(text) {
+            Ok(target) => tls_targets.push(target),
+            Err(error) => return usage(&error.to_string()),
+        }
+    }
+    if let Some(url) = start.as_ref().filter(|url| url.scheme() == "https" && !args.no_tls)
+        && let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default())
+    {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if !tls_targets
+            .iter()
+            .any(|target| target.host == host && target.port == port)
+        {
+            tls_targets.push(palisade_tlsaudit::TlsTarget::new(host, port));
+        }
+    }
     let fail_on = match args.fail_on.as_str() {
         "never" => None,
         other => match other.parse::<Severity>() {
@@ -141,6 +175,33 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         auth_headers,
         ..HttpConfig::default()
     });
+    let tls_options = palisade_tlsaudit::TlsAuditOptions {
+        ca_file: args.tls_ca.clone(),
+        ..palisade_tlsaudit::TlsAuditOptions::default()
+    };
+    let Some(start) = start else {
+        // TLS audit alone.
+        let started = std::time::Instant::now();
+        let mut report = palisade_scan::ScanReport {
+            target: tls_targets
+                .iter()
+                .map(tls_url)
+                .collect::<Vec<_>>()
+                .join(" "),
+            ..palisade_scan::ScanReport::default()
+        };
+        for target in &tls_targets {
+            if !args.quiet {
+                eprintln!("palisade: auditing TLS of {}", tls_url(target));
+            }
+            match palisade_tlsaudit::audit(target, &tls_options) {
+                Ok(audit) => report.findings.extend(tls_findings(target, &audit)),
+                Err(error) => return usage(&error.to_string()),
+            }
+        }
+        report.elapsed_ms = started.elapsed().as_millis();
+        return finish(report, &args, fail_on);
+    };
     let mut scope = Scope::for_start(&start);
     scope.hosts.extend(args.hosts.iter().cloned());
     if !args.includes.is_empty() {
@@ -177,19 +238,23 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     if terminal && !quiet {
         eprintln!();
     }
+    for target in &tls_targets {
+        progress(&format!("auditing TLS of {}", tls_url(target)));
+        match palisade_tlsaudit::audit(target, &tls_options) {
+            Ok(audit) => report.findings.extend(tls_findings(target, &audit)),
+            Err(error) => report
+                .errors
+                .push(format!("TLS audit of {}: {error}", tls_url(target))),
+        }
+    }
+    report
+        .findings
+        .sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
     for error in report.errors.iter().take(10) {
         eprintln!("palisade: warning: {}", client.redact(error));
     }
     if report.stopped_early {
         eprintln!("palisade: warning: the request budget or time limit ended the scan early");
-    }
-    if let Some(path) = &args.baseline
-        && let Err(error) = report.apply_baseline(path)
-    {
-        return usage(&error.to_string());
-    }
-    if let Some(path) = &args.write_baseline {
-        report.write_baseline(path)?;
     }
     if let Some(labels) = &labels {
         eprint!("{}", score(labels, &report.findings).render());
@@ -199,10 +264,74 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             report.elapsed_ms as f64 / 1000.0
         );
     }
+    finish(report, &args, fail_on)
+}
+
+/// Baseline, report, exit code: the same for web and TLS-only scans.
+fn finish(
+    mut report: palisade_scan::ScanReport,
+    args: &ScanArgs,
+    fail_on: Option<Severity>,
+) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.baseline
+        && let Err(error) = report.apply_baseline(path)
+    {
+        return usage(&error.to_string());
+    }
+    if let Some(path) = &args.write_baseline {
+        report.write_baseline(path)?;
+    }
     emit(&report.render(args.format), args.output.as_deref())?;
     Ok(if report.fails(fail_on) {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `tls://host:port`, the URL TLS findings are reported under.
+fn tls_url(target: &palisade_tlsaudit::TlsTarget) -> String {
+    if target.host.contains(':') {
+        format!("tls://[{}]:{}", target.host, target.port)
+    } else {
+        format!("tls://{}:{}", target.host, target.port)
+    }
+}
+
+/// The TLS audit's findings as scan findings (same report formats, baseline and exit code).
+fn tls_findings(
+    target: &palisade_tlsaudit::TlsTarget,
+    audit: &palisade_tlsaudit::TlsReport,
+) -> Vec<palisade_scan::Finding> {
+    use palisade_tlsaudit::Severity as Tls;
+    audit
+        .findings
+        .iter()
+        .map(|finding| palisade_scan::Finding {
+            id: finding.id.clone(),
+            title: finding.title.clone(),
+            cwe: finding.cwe,
+            severity: match finding.severity {
+                Tls::Info => Severity::Info,
+                Tls::Low => Severity::Low,
+                Tls::Medium => Severity::Medium,
+                Tls::High => Severity::High,
+                Tls::Critical => Severity::Critical,
+            },
+            url: tls_url(target),
+            method: None,
+            parameter: None,
+            evidence: palisade_scan::Evidence {
+                request: format!(
+                    "TLS handshake probes to {}:{} (SNI {})",
+                    target.host,
+                    target.port,
+                    target.sni.as_deref().unwrap_or(&target.host)
+                ),
+                response: finding.evidence.clone(),
+                detail: "observed in the server's handshake answers".to_owned(),
+            },
+            fix: finding.fix.clone(),
+        })
+        .collect()
 }

@@ -157,7 +157,9 @@ fn redis_store() -> Option<StateStore> {
     if store.is_available() {
         Some(store)
     } else {
-        eprintln!("NOTICE: Redis unreachable: the Redis cases are SKIPPED (set PALISADE_REDIS_URL)");
+        eprintln!(
+            "NOTICE: Redis unreachable: the Redis cases are SKIPPED (set PALISADE_REDIS_URL)"
+        );
         None
     }
 }
@@ -176,8 +178,10 @@ fn bench(c: &mut Criterion) {
             .expect("enabled");
         let limits = LimitsInspector::new(&config, state);
         assert!(!limits.is_empty());
-        for (credential, headers) in [("rs256_jwt_cached_key", &jwt), ("api_key_1001_keys", &api_key)]
-        {
+        for (credential, headers) in [
+            ("rs256_jwt_cached_key", &jwt),
+            ("api_key_1001_keys", &api_key),
+        ] {
             assert!(
                 request(&access, &limits, headers),
                 "{credential} must be allowed"

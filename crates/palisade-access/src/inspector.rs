@@ -146,7 +146,11 @@ impl AccessControl {
                 keys: Arc::downgrade(&keys),
             },
         );
-        let lock_fail_mode = match config.state.fail_modes.lock.unwrap_or(config.state.fail_mode)
+        let lock_fail_mode = match config
+            .state
+            .fail_modes
+            .lock
+            .unwrap_or(config.state.fail_mode)
         {
             palisade_config::StateFailMode::Local => "local",
             palisade_config::StateFailMode::Open => "open",

@@ -864,9 +864,15 @@ mod tests {
         );
         let locks = account_locks(&state).expect("list");
         assert_eq!(locks.len(), 1);
-        assert_eq!((locks[0].site.as_str(), locks[0].account.as_str()), ("shop", "dave"));
+        assert_eq!(
+            (locks[0].site.as_str(), locks[0].account.as_str()),
+            ("shop", "dave")
+        );
         assert_eq!(locks[0].repeat, 1);
-        assert_eq!(unlock_account(&state, " Dave", None, &[]).expect("unlock"), 1);
+        assert_eq!(
+            unlock_account(&state, " Dave", None, &[]).expect("unlock"),
+            1
+        );
         assert_eq!(guard.check("shop", Some("dave"), ip), None);
         assert!(account_locks(&state).expect("list").is_empty());
         assert_eq!(unlock_account(&state, "dave", None, &[]).expect("again"), 0);

@@ -319,7 +319,12 @@ fn a_login_lock_earned_through_one_gateway_is_enforced_by_the_other() {
     }
     // The sixth attempt, through the other gateway, never reaches the upstream.
     let (status, response) = login(b.gateway, "demo", "demo");
-    assert_eq!(status, 429, "B enforces A's lock: {response}\n{}", b.stderr());
+    assert_eq!(
+        status,
+        429,
+        "B enforces A's lock: {response}\n{}",
+        b.stderr()
+    );
     let retry_after: u64 = header(&response, "retry-after")
         .expect("Retry-After")
         .parse()

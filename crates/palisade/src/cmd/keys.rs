@@ -48,10 +48,17 @@ impl StoreArgs {
         match &self.config {
             Some(path) => {
                 let config = palisade_config::load(path)?;
-                let data_dir = self.data_dir.clone().unwrap_or(config.data_dir.clone());
+                let data_dir = self
+                    .data_dir
+                    .clone()
+                    .unwrap_or_else(|| config.data_dir.clone());
                 let store = palisade_limits::open_store(&config.state, &data_dir)
                     .context("cannot open the state store")?;
-                let sites = config.sites.iter().map(|site| site.name().to_owned()).collect();
+                let sites = config
+                    .sites
+                    .iter()
+                    .map(|site| site.name().to_owned())
+                    .collect();
                 Ok((store, sites))
             }
             None => {
@@ -59,9 +66,10 @@ impl StoreArgs {
                     .data_dir
                     .clone()
                     .unwrap_or_else(|| PathBuf::from("palisade-data"));
-                let store = palisade_state::StateStore::open_local(&data_dir).with_context(|| {
-                    format!("cannot open the state store in {}", data_dir.display())
-                })?;
+                let store =
+                    palisade_state::StateStore::open_local(&data_dir).with_context(|| {
+                        format!("cannot open the state store in {}", data_dir.display())
+                    })?;
                 Ok((store, Vec::new()))
             }
         }

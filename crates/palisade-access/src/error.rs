@@ -28,6 +28,12 @@ pub(crate) enum ErrorKind {
     Invalid(String),
     #[error("JWT issuer {issuer}: {message}")]
     JwtKey { issuer: String, message: String },
+    #[error("state store: {context}")]
+    State {
+        context: &'static str,
+        #[source]
+        source: palisade_state::StateError,
+    },
 }
 
 impl AccessError {
@@ -57,6 +63,10 @@ impl AccessError {
             path: path.to_owned(),
             source,
         })
+    }
+
+    pub(crate) fn state(context: &'static str, source: palisade_state::StateError) -> Self {
+        AccessError(ErrorKind::State { context, source })
     }
 
     pub(crate) fn jwt_key(issuer: &str, message: impl Into<String>) -> Self {

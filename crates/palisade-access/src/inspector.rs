@@ -55,7 +55,9 @@ struct Inner {
     jwt: JwtVerifier,
     cert_roles: BTreeMap<String, Vec<String>>,
     signer: Option<IdentitySigner>,
-    guard: Arc<LoginGuard>,
+    guard: LoginGuard,
+    /// The `[state]` lock fail mode, named in the event of a login judged while degraded.
+    lock_fail_mode: &'static str,
     challenge: HeaderValue,
     wants_request_body: bool,
     wants_response_body: bool,
@@ -77,10 +79,29 @@ pub struct Authenticated {
 }
 
 impl AccessControl {
-    /// The inspector for `config`, or `None` when no site has `[site.access]`. Opens the access
-    /// store in the data directory (keys and locks), fetches JWKS URLs, and starts the background
-    /// threads that keep them current.
+    /// The inspector for `config` with login protection in the local state store
+    /// (`<data_dir>/state.sqlite3`), or `None` when no site has `[site.access]`. A configuration
+    /// with `[state] backend = "redis"` needs the process's shared store: use
+    /// [`AccessControl::with_state`].
     pub fn new(config: &Config) -> Result<Option<Self>, AccessError> {
+        if config.state.backend != palisade_config::StateBackend::Local {
+            return Err(AccessError::invalid(
+                "[state] backend is not local: build access control with the shared state store (AccessControl::with_state)",
+            ));
+        }
+        let state = palisade_state::StateStore::open_local(&config.data_dir)
+            .map_err(|error| AccessError::state("open the local state store", error))?;
+        AccessControl::with_state(config, state)
+    }
+
+    /// The inspector for `config`, or `None` when no site has `[site.access]`. Failed logins and
+    /// account locks live in `state` (the process's state store: local, or Redis shared by
+    /// several gateways). Opens the access store in the data directory (API keys), fetches JWKS
+    /// URLs, and starts the background threads that keep them current.
+    pub fn with_state(
+        config: &Config,
+        state: palisade_state::StateStore,
+    ) -> Result<Option<Self>, AccessError> {
         let mut sites = Vec::new();
         let mut site_by_route = HashMap::new();
         for site in &config.sites {
@@ -119,20 +140,22 @@ impl AccessControl {
             store.list_keys()?,
             None,
         )));
-        let guard = Arc::new(LoginGuard::default());
-        let site_names: Vec<Arc<str>> = sites.iter().map(|s| Arc::clone(&s.name)).collect();
-        guard.apply_stored(&store.list_locks()?, &site_names);
-        let (writes_tx, writes_rx) = std::sync::mpsc::channel();
-        guard.set_writer(writes_tx);
         sync::start(
             store,
             sync::Synced {
                 keys: Arc::downgrade(&keys),
-                guard: Arc::downgrade(&guard),
-                sites: site_names,
             },
-            writes_rx,
         );
+        let lock_fail_mode = match config
+            .state
+            .fail_modes
+            .lock
+            .unwrap_or(config.state.fail_mode)
+        {
+            palisade_config::StateFailMode::Local => "local",
+            palisade_config::StateFailMode::Open => "open",
+            palisade_config::StateFailMode::Closed => "closed",
+        };
         let api_key_header =
             HeaderName::try_from(access.api_key_header.as_str()).map_err(|_| {
                 AccessError::invalid(format!(
@@ -173,7 +196,8 @@ impl AccessControl {
                     .identity_secret
                     .as_ref()
                     .map(|s| IdentitySigner::new(s.expose().as_bytes())),
-                guard,
+                guard: LoginGuard::new(state),
+                lock_fail_mode,
                 challenge: HeaderValue::from_str(&challenge)
                     .unwrap_or(HeaderValue::from_static("ApiKey")),
                 wants_request_body,
@@ -442,15 +466,35 @@ impl AccessInspection {
         let Some(login) = &self.login else {
             return Verdict::Allow;
         };
-        let site = Arc::clone(&self.site().name);
-        match self
-            .inner
-            .guard
-            .check(&site, login.account.as_deref(), login.ip, now_ms())
-        {
+        let inner = Arc::clone(&self.inner);
+        let site = &inner.sites[self.site].name;
+        let refusal = inner.guard.check(site, login.account.as_deref(), login.ip);
+        self.report_degraded_state(head);
+        match refusal {
             Some(refusal) => self.login_refusal(head, &refusal),
             None => Verdict::Allow,
         }
+    }
+
+    /// Records (at most every few seconds) that login locks are being decided by the
+    /// configured fail mode because the shared state store is unreachable.
+    fn report_degraded_state(&mut self, head: &RequestHead) {
+        if !self.inner.guard.report_degraded() {
+            return;
+        }
+        let mode = self.inner.lock_fail_mode;
+        let event = self.event(
+            head,
+            "authn_login_state_unavailable",
+            Severity::High,
+            format!(
+                "shared state store unreachable: login locks decided by the lock fail mode \"{mode}\""
+            ),
+        );
+        event.rule_ids.push(RULE_LOGIN.to_owned());
+        event
+            .fields
+            .insert("palisade.state.fail_mode".to_owned(), mode.into());
     }
 
     /// Counts the login's outcome.
@@ -463,19 +507,18 @@ impl AccessInspection {
         }
         login.done = true;
         let (endpoint, account, ip) = (login.endpoint, login.account.clone(), login.ip);
-        let site = Arc::clone(&self.site().name);
         let inner = Arc::clone(&self.inner);
+        let site = &inner.sites[self.site].name;
         let endpoint = &inner.sites[self.site].logins[endpoint];
         if !failed {
             if let Some(account) = &account {
-                inner.guard.record_success(&site, account);
+                inner.guard.record_success(site, account);
             }
             return;
         }
-        let findings =
-            inner
-                .guard
-                .record_failure(&site, account.as_deref(), ip, &endpoint.policy, now_ms());
+        let findings = inner
+            .guard
+            .record_failure(site, account.as_deref(), ip, &endpoint.policy);
         for finding in findings {
             let (action, severity, message) = match &finding {
                 Finding::Failed { account_failures } => (

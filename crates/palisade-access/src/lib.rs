@@ -10,12 +10,16 @@
 //!   sites ([`rules`]); 401 with `WWW-Authenticate` or 403;
 //! * login protection — failed logins per account and per IP in sliding windows, doubling account
 //!   locks, IP backoff, credential-stuffing detection; locked attempts get 429 + `Retry-After`
-//!   without reaching the upstream ([`login`]);
+//!   without reaching the upstream ([`login`]). Counters and locks live in the process's
+//!   [`palisade_state::StateStore`], so gateways sharing Redis share them;
 //! * CSRF defence — Fetch Metadata / Origin / Referer and double-submit tokens ([`csrf`]).
 //!
-//! Entry points: [`AccessControl::new`] (the inspector of a configuration) and [`AccessStore`]
-//! (the key and lock store the CLI manages). Nothing on the request path does I/O: a background
-//! thread persists locks and key use, and reloads what other processes changed.
+//! Entry points: [`AccessControl::with_state`] (the inspector of a configuration over the
+//! process's state store), [`AccessStore`] (the API key store the CLI manages), and
+//! [`account_locks`] / [`unlock_account`] (`palisade accounts`). API keys never cause I/O on
+//! the request path (a background thread persists key use and reloads what other processes
+//! changed); login protection reads and writes the state store — memory, or one Redis round
+//! trip per operation.
 #![forbid(unsafe_code)]
 
 pub mod csrf;
@@ -32,6 +36,6 @@ mod sync;
 
 pub use error::AccessError;
 pub use inspector::{AccessControl, Authenticated};
-pub use login::normalise_account;
+pub use login::{account_locks, normalise_account, unlock_account};
 pub use secret::KeyHasher;
 pub use store::{AccessStore, AccountLock, ApiKeyInfo, CreatedKey};

@@ -2,24 +2,27 @@
 //! account locks that double on repeat, per-IP throttling with exponential backoff, and
 //! credential-stuffing detection (many accounts from one IP, many IPs on one account).
 //!
+//! Counters and locks live in the process's [`StateStore`], so with `[state] backend = "redis"`
+//! a lock earned through one gateway is enforced by every gateway sharing that Redis, and
+//! `palisade accounts list | unlock` act on the shared state; with the local backend locks are
+//! persisted in `<data_dir>/state.sqlite3` and survive a restart.
+//!
 //! The gateway never learns whether an account exists: every attempt on a login endpoint takes
-//! the same path (one map lookup per account and per IP), so a refusal of a locked account takes
-//! the same time as a refusal of a name nobody registered.
+//! the same path (one lock lookup for the account and one for the IP, whether or not a name was
+//! given), so a refusal of a locked account takes the same time as a refusal of a name nobody
+//! registered.
 
-use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderName, Method, StatusCode};
+use palisade_state::{BlockTtl, Clock, Escalation, LockInfo, StateError, StateStore};
 use regex::bytes::Regex;
 
 use crate::AccessError;
 use crate::store::AccountLock;
 
-/// Most accounts and IPs tracked per map; beyond it idle entries are dropped first.
-const MAX_TRACKED: usize = 100_000;
-/// Most failure timestamps kept per account or IP.
-const MAX_FAILURES_KEPT: usize = 1_024;
 /// Longest user name kept (characters); longer names are cut.
 const MAX_ACCOUNT_CHARS: usize = 256;
 
@@ -266,115 +269,149 @@ pub(crate) enum Finding {
     StuffingOnAccount { ips: u32 },
 }
 
-#[derive(Debug, Default)]
-struct AccountState {
-    failures: VecDeque<i64>,
-    ips: VecDeque<(IpAddr, i64)>,
-    lock_until: i64,
-    repeat: u32,
-    persisted: bool,
-    stuffing_reported_until: i64,
-    last_ms: i64,
+/// The state-store keys of login protection. Every key starts with `login:` so it never meets
+/// a rate limit's or quota's; site names (host names) never contain the separator `\x1f`.
+mod keys {
+    use std::net::IpAddr;
+
+    /// Prefix of every account lock (what `palisade accounts list` reads).
+    pub(super) const LOCK_PREFIX: &str = "login:lock:";
+    pub(super) const SEPARATOR: char = '\u{1f}';
+
+    /// The lock of `account` on `site`.
+    pub(super) fn lock(site: &str, account: &str) -> String {
+        format!("{LOCK_PREFIX}{site}{SEPARATOR}{account}")
+    }
+
+    /// Failed logins of an account (sliding window).
+    pub(super) fn account_failures(site: &str, account: &str) -> String {
+        format!("login:fail:{site}{SEPARATOR}{account}")
+    }
+
+    /// Failed logins from an IP (sliding window).
+    pub(super) fn ip_failures(site: &str, ip: IpAddr) -> String {
+        format!("login:ipfail:{site}{SEPARATOR}{ip}")
+    }
+
+    /// The throttle of an IP (a lock).
+    pub(super) fn ip_throttle(site: &str, ip: IpAddr) -> String {
+        format!("login:throttle:{site}{SEPARATOR}{ip}")
+    }
+
+    /// Failures of one account from one IP: the first in a window makes a new pair.
+    pub(super) fn pair(site: &str, ip: IpAddr, account: &str) -> String {
+        format!("login:pair:{site}{SEPARATOR}{ip}{SEPARATOR}{account}")
+    }
+
+    /// New (account, IP) pairs from an IP: the accounts it tried.
+    pub(super) fn accounts_of_ip(site: &str, ip: IpAddr) -> String {
+        format!("login:ipaccounts:{site}{SEPARATOR}{ip}")
+    }
+
+    /// New (account, IP) pairs on an account: the IPs that tried it.
+    pub(super) fn ips_of_account(site: &str, account: &str) -> String {
+        format!("login:accountips:{site}{SEPARATOR}{account}")
+    }
+
+    /// Marks a credential-stuffing report (a lock lasting one window).
+    pub(super) fn reported(kind: &str, site: &str, subject: &str) -> String {
+        format!("login:reported:{kind}:{site}{SEPARATOR}{subject}")
+    }
+
+    /// Site and account of a lock key.
+    pub(super) fn parse_lock(key: &str) -> Option<(&str, &str)> {
+        key.strip_prefix(LOCK_PREFIX)?.split_once(SEPARATOR)
+    }
 }
 
-#[derive(Debug, Default)]
-struct IpState {
-    failures: VecDeque<i64>,
-    accounts: VecDeque<(String, i64)>,
-    throttle_until: i64,
-    stuffing_reported_until: i64,
-    last_ms: i64,
-}
+/// How long an account's lock count is remembered after a lock ends: a lock within a day of the
+/// previous one lasts twice as long. A successful login or `palisade accounts unlock` forgets it.
+const ESCALATION_MEMORY: Duration = Duration::from_secs(24 * 3600);
 
-type AccountKey = (Arc<str>, String);
-type IpKey = (Arc<str>, IpAddr);
+/// At most one "state unreachable" event per this interval per process.
+const DEGRADED_EVENT_EVERY_MS: i64 = 10_000;
 
-#[derive(Debug, Default)]
-struct LoginState {
-    accounts: HashMap<AccountKey, AccountState>,
-    ips: HashMap<IpKey, IpState>,
-}
-
-/// A change the background writer persists.
-#[derive(Debug)]
-pub(crate) enum LockWrite {
-    Put(AccountLock),
-    Delete { site: String, account: String },
-}
-
-/// Counters and locks of every login endpoint of a configuration.
+/// Counters and locks of every login endpoint, kept in the [`StateStore`]: in this process
+/// (locks persisted in `state.sqlite3`) or in Redis, shared by every gateway using it.
+///
+/// Store errors never refuse or hang a request: while Redis is unreachable the store answers
+/// from its local fallback or by the configured lock fail mode (`[state.fail_modes] lock`);
+/// other errors are logged and the attempt is judged without that piece of state.
 #[derive(Debug)]
 pub struct LoginGuard {
-    state: Mutex<LoginState>,
-    writes: Mutex<Option<std::sync::mpsc::Sender<LockWrite>>>,
+    state: StateStore,
+    clock: Clock,
+    degraded_reported_ms: AtomicI64,
 }
 
-impl Default for LoginGuard {
-    fn default() -> Self {
-        LoginGuard {
-            state: Mutex::new(LoginState::default()),
-            writes: Mutex::new(None),
-        }
-    }
+fn ms_since_epoch(time: SystemTime) -> i64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-fn prune(times: &mut VecDeque<i64>, since: i64) {
-    while times.front().is_some_and(|&t| t < since) {
-        times.pop_front();
-    }
-}
-
-fn push_capped<T>(queue: &mut VecDeque<T>, item: T) {
-    if queue.len() >= MAX_FAILURES_KEPT {
-        queue.pop_front();
-    }
-    queue.push_back(item);
+/// The value of a store answer, or `fallback` (logged) when the store failed.
+fn or_log<T>(result: Result<T, StateError>, what: &'static str, fallback: T) -> T {
+    result.unwrap_or_else(|error| {
+        tracing::warn!(%error, what, "login protection: state store operation failed");
+        fallback
+    })
 }
 
 impl LoginGuard {
-    pub(crate) fn set_writer(&self, sender: std::sync::mpsc::Sender<LockWrite>) {
-        *self.writes.lock().unwrap_or_else(PoisonError::into_inner) = Some(sender);
+    /// A guard keeping its counters and locks in `state`.
+    pub fn new(state: StateStore) -> Self {
+        LoginGuard::with_clock(state, Clock::system())
     }
 
-    fn write(&self, write: LockWrite) {
-        if let Some(sender) = self
-            .writes
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-        {
-            // The writer only goes away with the guard; a failed send loses persistence, not the lock.
-            let _ = sender.send(write);
+    /// A guard whose retry times are computed with `clock` (the store's clock, in tests).
+    pub(crate) fn with_clock(state: StateStore, clock: Clock) -> Self {
+        LoginGuard {
+            state,
+            clock,
+            degraded_reported_ms: AtomicI64::new(i64::MIN),
         }
+    }
+
+    /// True once per [`DEGRADED_EVENT_EVERY_MS`] while the state backend is unreachable: the
+    /// caller then records that login locks are decided by the fail mode.
+    pub(crate) fn report_degraded(&self) -> bool {
+        if self.state.is_available() {
+            return false;
+        }
+        let now = self.clock.now_ms();
+        let last = self.degraded_reported_ms.load(Ordering::Relaxed);
+        now.saturating_sub(last) >= DEGRADED_EVENT_EVERY_MS
+            && self
+                .degraded_reported_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     /// Whether an attempt for `account` (normalised) from `ip` must be refused now.
-    pub(crate) fn check(
-        &self,
-        site: &Arc<str>,
-        account: Option<&str>,
-        ip: IpAddr,
-        now_ms: i64,
-    ) -> Option<Refusal> {
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+    pub(crate) fn check(&self, site: &str, account: Option<&str>, ip: IpAddr) -> Option<Refusal> {
+        let store = self.state.blocking();
         // Both lookups always run, so the answer takes the same time for any name.
-        let ip_until = state
-            .ips
-            .get(&(Arc::clone(site), ip))
-            .map_or(0, |s| s.throttle_until);
-        let account_until = state
-            .accounts
-            .get(&(Arc::clone(site), account.unwrap_or("").to_owned()))
-            .map_or(0, |s| s.lock_until);
-        drop(state);
-        if account.is_some() && account_until > now_ms {
+        let account_lock = or_log(
+            store.locked_until(&keys::lock(site, account.unwrap_or(""))),
+            "read account lock",
+            None,
+        );
+        let ip_throttle = or_log(
+            store.locked_until(&keys::ip_throttle(site, ip)),
+            "read IP throttle",
+            None,
+        );
+        let now = self.clock.now_ms();
+        let until = |lock: Option<LockInfo>| lock.map_or(0, |lock| ms_since_epoch(lock.until));
+        let (account_until, ip_until) = (until(account_lock), until(ip_throttle));
+        if account.is_some() && account_until > now {
             return Some(Refusal::AccountLocked {
-                retry_after_ms: account_until - now_ms,
+                retry_after_ms: account_until - now,
             });
         }
-        if ip_until > now_ms {
+        if ip_until > now {
             return Some(Refusal::IpThrottled {
-                retry_after_ms: ip_until - now_ms,
+                retry_after_ms: ip_until - now,
             });
         }
         None
@@ -383,193 +420,241 @@ impl LoginGuard {
     /// Records a failed login; returns what it led to.
     pub(crate) fn record_failure(
         &self,
-        site: &Arc<str>,
+        site: &str,
         account: Option<&str>,
         ip: IpAddr,
         policy: &LoginPolicy,
-        now_ms: i64,
     ) -> Vec<Finding> {
-        let since = now_ms - policy.window_ms;
+        let store = self.state.blocking();
+        let window = Duration::from_millis(u64::try_from(policy.window_ms).unwrap_or(1).max(1));
+        let count = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
         let mut findings = Vec::new();
-        let mut persist = None;
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let state = &mut *state;
-        make_room(&mut state.ips, now_ms, |s| s.last_ms, |s| s.throttle_until);
-        make_room(
-            &mut state.accounts,
-            now_ms,
-            |s| s.last_ms,
-            |s| s.lock_until.max(if s.repeat > 0 { i64::MAX } else { 0 }),
-        );
 
-        let ip_state = state.ips.entry((Arc::clone(site), ip)).or_default();
-        ip_state.last_ms = now_ms;
-        prune(&mut ip_state.failures, since);
-        push_capped(&mut ip_state.failures, now_ms);
-        if let Some(account) = account {
-            ip_state
-                .accounts
-                .retain(|(name, at)| *at >= since && name != account);
-            push_capped(&mut ip_state.accounts, (account.to_owned(), now_ms));
-        }
-        let ip_failures = u32::try_from(ip_state.failures.len()).unwrap_or(u32::MAX);
+        let ip_failures = count(or_log(
+            store.hit(&keys::ip_failures(site, ip), window),
+            "count IP failures",
+            0,
+        ));
         if policy.ip_max_failures > 0 && ip_failures > policy.ip_max_failures {
             // 1 s, 2 s, 4 s, … per failure beyond the limit, at most the longest lock.
             let excess = (ip_failures - policy.ip_max_failures - 1).min(40);
             let backoff = 1000i64
                 .saturating_mul(1i64 << excess)
                 .min(policy.max_lock_ms);
-            ip_state.throttle_until = ip_state.throttle_until.max(now_ms + backoff);
-            findings.push(Finding::IpThrottled {
-                until_ms: ip_state.throttle_until,
-            });
+            let until_ms = self.throttle(site, ip, backoff);
+            findings.push(Finding::IpThrottled { until_ms });
         }
-        let distinct_accounts = u32::try_from(ip_state.accounts.len()).unwrap_or(u32::MAX);
-        if policy.stuffing_accounts_per_ip > 0
-            && distinct_accounts >= policy.stuffing_accounts_per_ip
-            && ip_state.stuffing_reported_until <= now_ms
-        {
-            ip_state.stuffing_reported_until = now_ms + policy.window_ms;
-            // Stop the sweep: the IP waits as long as a first account lock.
-            ip_state.throttle_until = ip_state.throttle_until.max(now_ms + policy.lock_ms);
-            findings.push(Finding::StuffingFromIp {
-                accounts: distinct_accounts,
-            });
+        // A new (account, IP) pair in the window counts once for each side's stuffing check.
+        let stuffing_checked =
+            policy.stuffing_accounts_per_ip > 0 || policy.stuffing_ips_per_account > 0;
+        let new_pair = match account {
+            Some(account) if stuffing_checked => {
+                or_log(
+                    store.hit(&keys::pair(site, ip, account), window),
+                    "count account and IP pair",
+                    0,
+                ) == 1
+            }
+            _ => false,
+        };
+        if account.is_some() && policy.stuffing_accounts_per_ip > 0 {
+            let key = keys::accounts_of_ip(site, ip);
+            let accounts = count(or_log(
+                if new_pair {
+                    store.hit(&key, window)
+                } else {
+                    store.count(&key, window)
+                },
+                "count accounts of an IP",
+                0,
+            ));
+            if accounts >= policy.stuffing_accounts_per_ip
+                && self.first_report("ip", site, &ip.to_string(), window)
+            {
+                // Stop the sweep: the IP waits as long as a first account lock.
+                self.throttle(site, ip, policy.lock_ms);
+                findings.push(Finding::StuffingFromIp { accounts });
+            }
         }
 
-        if let Some(account) = account {
-            let entry = state
-                .accounts
-                .entry((Arc::clone(site), account.to_owned()))
-                .or_default();
-            entry.last_ms = now_ms;
-            prune(&mut entry.failures, since);
-            push_capped(&mut entry.failures, now_ms);
-            entry.ips.retain(|(addr, at)| *at >= since && *addr != ip);
-            push_capped(&mut entry.ips, (ip, now_ms));
-            let failures = u32::try_from(entry.failures.len()).unwrap_or(u32::MAX);
-            findings.insert(
-                0,
-                Finding::Failed {
-                    account_failures: failures,
-                },
-            );
-            if failures >= policy.max_failures && entry.lock_until <= now_ms {
-                let factor = 1i64 << entry.repeat.min(30);
-                let duration = policy
-                    .lock_ms
-                    .saturating_mul(factor)
-                    .min(policy.max_lock_ms);
-                entry.lock_until = now_ms + duration;
-                entry.repeat = entry.repeat.saturating_add(1);
-                entry.failures.clear();
-                entry.persisted = false;
-                findings.push(Finding::AccountLocked {
-                    until_ms: entry.lock_until,
-                    repeat: entry.repeat,
-                });
-                persist = Some(AccountLock {
-                    site: site.to_string(),
-                    account: account.to_owned(),
-                    until_ms: entry.lock_until,
-                    repeat: entry.repeat,
-                });
-            }
-            let distinct_ips = u32::try_from(entry.ips.len()).unwrap_or(u32::MAX);
-            if policy.stuffing_ips_per_account > 0
-                && distinct_ips >= policy.stuffing_ips_per_account
-                && entry.stuffing_reported_until <= now_ms
-            {
-                entry.stuffing_reported_until = now_ms + policy.window_ms;
-                findings.push(Finding::StuffingOnAccount { ips: distinct_ips });
-            }
-        } else {
+        let Some(account) = account else {
             findings.insert(
                 0,
                 Finding::Failed {
                     account_failures: 0,
                 },
             );
+            return findings;
+        };
+        let failures_key = keys::account_failures(site, account);
+        let failures = count(or_log(
+            store.hit(&failures_key, window),
+            "count account failures",
+            0,
+        ));
+        findings.insert(
+            0,
+            Finding::Failed {
+                account_failures: failures,
+            },
+        );
+        if failures >= policy.max_failures {
+            let lock_key = keys::lock(site, account);
+            let now = self.clock.now_ms();
+            let locked = or_log(store.locked_until(&lock_key), "read account lock", None)
+                .is_some_and(|lock| ms_since_epoch(lock.until) > now);
+            if !locked {
+                let escalation = BlockTtl::Escalating(Escalation {
+                    base: Duration::from_millis(u64::try_from(policy.lock_ms).unwrap_or(0)),
+                    max: Duration::from_millis(u64::try_from(policy.max_lock_ms).unwrap_or(0)),
+                    forget_after: ESCALATION_MEMORY,
+                });
+                match store.lock(&lock_key, escalation) {
+                    Ok(lock) => {
+                        or_log(store.reset(&failures_key), "reset account failures", ());
+                        findings.push(Finding::AccountLocked {
+                            until_ms: ms_since_epoch(lock.until),
+                            repeat: lock.repeat.saturating_add(1),
+                        });
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "login protection: account lock not recorded");
+                    }
+                }
+            }
         }
-        if let Some(lock) = persist {
-            // Sent under the state lock so the writer sees locks in the order they were made.
-            self.write(LockWrite::Put(lock));
+        if policy.stuffing_ips_per_account > 0 {
+            let key = keys::ips_of_account(site, account);
+            let ips = count(or_log(
+                if new_pair {
+                    store.hit(&key, window)
+                } else {
+                    store.count(&key, window)
+                },
+                "count IPs of an account",
+                0,
+            ));
+            if ips >= policy.stuffing_ips_per_account
+                && self.first_report("account", site, account, window)
+            {
+                findings.push(Finding::StuffingOnAccount { ips });
+            }
         }
         findings
     }
 
-    /// Records a successful login: the account's failures and lock escalation start over.
-    pub(crate) fn record_success(&self, site: &Arc<str>, account: &str) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(entry) = state
-            .accounts
-            .remove(&(Arc::clone(site), account.to_owned()))
-            && entry.repeat > 0
-        {
-            self.write(LockWrite::Delete {
-                site: site.to_string(),
-                account: account.to_owned(),
-            });
+    /// Throttles `ip` for `duration_ms` unless it already waits longer; returns the end (ms).
+    fn throttle(&self, site: &str, ip: IpAddr, duration_ms: i64) -> i64 {
+        let store = self.state.blocking();
+        let key = keys::ip_throttle(site, ip);
+        let now = self.clock.now_ms();
+        let current = or_log(store.locked_until(&key), "read IP throttle", None)
+            .map_or(0, |lock| ms_since_epoch(lock.until));
+        let wanted = now.saturating_add(duration_ms);
+        if current >= wanted {
+            return current;
         }
-    }
-
-    /// Marks a lock as written to the store.
-    pub(crate) fn mark_persisted(&self, site: &str, account: &str, until_ms: i64) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(entry) = state
-            .accounts
-            .get_mut(&(Arc::from(site), account.to_owned()))
-            && entry.lock_until == until_ms
-        {
-            entry.persisted = true;
-        }
-    }
-
-    /// Applies the stored locks: restores locks after a restart; drops persisted locks another
-    /// process removed (`palisade accounts unlock`).
-    pub(crate) fn apply_stored(&self, locks: &[AccountLock], sites: &[Arc<str>]) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let stored: HashMap<(&str, &str), &AccountLock> = locks
-            .iter()
-            .map(|lock| ((lock.site.as_str(), lock.account.as_str()), lock))
-            .collect();
-        state.accounts.retain(|(site, account), entry| {
-            entry.repeat == 0
-                || !entry.persisted
-                || stored.contains_key(&(site.as_ref(), account.as_str()))
-        });
-        for lock in locks {
-            let Some(site) = sites.iter().find(|s| s.as_ref() == lock.site) else {
-                continue;
-            };
-            let entry = state
-                .accounts
-                .entry((Arc::clone(site), lock.account.clone()))
-                .or_default();
-            if entry.lock_until <= lock.until_ms {
-                entry.lock_until = lock.until_ms;
-                entry.repeat = entry.repeat.max(lock.repeat);
-                entry.persisted = true;
+        let duration = Duration::from_millis(u64::try_from(duration_ms).unwrap_or(0));
+        match store.lock(&key, BlockTtl::Fixed(duration)) {
+            Ok(lock) => ms_since_epoch(lock.until),
+            Err(error) => {
+                tracing::warn!(%error, "login protection: IP throttle not recorded");
+                current
             }
         }
     }
+
+    /// True the first time in `window` a stuffing report of this kind is made for `subject`.
+    fn first_report(&self, kind: &str, site: &str, subject: &str, window: Duration) -> bool {
+        let store = self.state.blocking();
+        let key = keys::reported(kind, site, subject);
+        if or_log(store.locked_until(&key), "read stuffing report", None).is_some() {
+            return false;
+        }
+        or_log(
+            store.lock(&key, BlockTtl::Fixed(window)).map(drop),
+            "record stuffing report",
+            (),
+        );
+        true
+    }
+
+    /// Records a successful login: the account's failures and lock escalation start over.
+    pub(crate) fn record_success(&self, site: &str, account: &str) {
+        let store = self.state.blocking();
+        or_log(
+            store.reset(&keys::account_failures(site, account)),
+            "reset account failures",
+            (),
+        );
+        or_log(
+            store.unlock(&keys::lock(site, account)).map(drop),
+            "forget account lock",
+            (),
+        );
+    }
 }
 
-/// Keeps a map under [`MAX_TRACKED`] entries: drops idle entries, then every unlocked one.
-fn make_room<K: Eq + std::hash::Hash, V>(
-    map: &mut HashMap<K, V>,
-    now_ms: i64,
-    last: impl Fn(&V) -> i64,
-    locked_until: impl Fn(&V) -> i64,
-) {
-    if map.len() < MAX_TRACKED {
-        return;
+/// Account locks in `state` (active ones, and ended ones remembered for escalation), sorted by
+/// site and account. What `palisade accounts list` shows, from the gateway's own store.
+pub fn account_locks(state: &StateStore) -> Result<Vec<AccountLock>, AccessError> {
+    let listed = state
+        .blocking()
+        .locks(keys::LOCK_PREFIX)
+        .map_err(|error| AccessError::state("list account locks", error))?;
+    Ok(listed
+        .into_iter()
+        .filter_map(|(key, lock)| {
+            let (site, account) = keys::parse_lock(&key)?;
+            Some(AccountLock {
+                site: site.to_owned(),
+                account: account.to_owned(),
+                until_ms: ms_since_epoch(lock.until),
+                repeat: lock.repeat.saturating_add(1),
+            })
+        })
+        .collect())
+}
+
+/// Lifts the lock of `account` (normalised here) and forgets its escalation: on `site`, or on
+/// every site with a lock record for it (plus `known_sites`, for names too long to list) when
+/// `None`. Running gateways sharing the store enforce it at once (Redis) or within a second
+/// (the local store's file). Returns how many active locks were lifted.
+pub fn unlock_account(
+    state: &StateStore,
+    account: &str,
+    site: Option<&str>,
+    known_sites: &[String],
+) -> Result<usize, AccessError> {
+    let account = normalise_account(account);
+    let mut sites: Vec<String> = match site {
+        Some(site) => vec![site.to_owned()],
+        None => {
+            let mut sites: Vec<String> = account_locks(state)?
+                .into_iter()
+                .filter(|lock| lock.account == account)
+                .map(|lock| lock.site)
+                .collect();
+            sites.extend(known_sites.iter().cloned());
+            sites
+        }
+    };
+    sites.sort();
+    sites.dedup();
+    let store = state.blocking();
+    let mut lifted = 0;
+    for site in &sites {
+        if store
+            .unlock(&keys::lock(site, &account))
+            .map_err(|error| AccessError::state("unlock account", error))?
+        {
+            lifted += 1;
+        }
+        store
+            .reset(&keys::account_failures(site, &account))
+            .map_err(|error| AccessError::state("reset account failures", error))?;
     }
-    // An hour without activity is idle for any sensible window.
-    map.retain(|_, v| last(v) > now_ms - 3_600_000 || locked_until(v) > now_ms);
-    if map.len() >= MAX_TRACKED / 2 {
-        map.retain(|_, v| locked_until(v) > now_ms);
-    }
+    Ok(lifted)
 }
 
 #[cfg(test)]
@@ -588,14 +673,34 @@ mod tests {
         }
     }
 
+    /// A guard over an in-memory store on a manual clock, and a way to set the time (ms after
+    /// the start).
+    fn guard() -> (LoginGuard, impl Fn(i64)) {
+        let start = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let clock = Clock::manual(start);
+        let guard = LoginGuard::with_clock(
+            StateStore::in_memory_with_clock(clock.clone()),
+            clock.clone(),
+        );
+        let at = move |ms: i64| {
+            let target = ms_since_epoch(start) + ms;
+            let now = clock.now_ms();
+            assert!(target >= now, "time goes forward");
+            clock.advance(Duration::from_millis((target - now) as u64));
+        };
+        (guard, at)
+    }
+
+    const T0: i64 = 1_800_000_000_000;
+
     #[test]
     fn locks_after_max_failures_and_doubles_on_repeat() {
-        let guard = LoginGuard::default();
-        let site: Arc<str> = Arc::from("shop");
+        let (guard, at) = guard();
         let ip: IpAddr = "192.0.2.1".parse().expect("ip");
         let p = policy();
         for i in 0..2 {
-            let findings = guard.record_failure(&site, Some("alice"), ip, &p, 1_000 + i);
+            at(1_000 + i);
+            let findings = guard.record_failure("shop", Some("alice"), ip, &p);
             assert_eq!(
                 findings,
                 vec![Finding::Failed {
@@ -603,42 +708,51 @@ mod tests {
                 }]
             );
         }
-        let findings = guard.record_failure(&site, Some("alice"), ip, &p, 1_002);
-        assert!(findings.contains(&Finding::AccountLocked {
-            until_ms: 901_002,
-            repeat: 1
-        }));
+        at(1_002);
+        let findings = guard.record_failure("shop", Some("alice"), ip, &p);
+        assert!(
+            findings.contains(&Finding::AccountLocked {
+                until_ms: T0 + 901_002,
+                repeat: 1
+            }),
+            "{findings:?}"
+        );
+        at(2_000);
         assert_eq!(
-            guard.check(&site, Some("alice"), ip, 2_000),
+            guard.check("shop", Some("alice"), ip),
             Some(Refusal::AccountLocked {
                 retry_after_ms: 899_002
             })
         );
-        assert_eq!(guard.check(&site, Some("bob"), ip, 2_000), None);
+        assert_eq!(guard.check("shop", Some("bob"), ip), None);
+        assert_eq!(guard.check("other-site", Some("alice"), ip), None);
         // After the lock: three more failures lock for twice as long, capped at max_lock.
         let later = 1_000_000;
         for i in 0..3 {
-            guard.record_failure(&site, Some("alice"), ip, &p, later + i);
+            at(later + i);
+            guard.record_failure("shop", Some("alice"), ip, &p);
         }
         assert_eq!(
-            guard.check(&site, Some("alice"), ip, later + 2),
+            guard.check("shop", Some("alice"), ip),
             Some(Refusal::AccountLocked {
                 retry_after_ms: 1_800_000
             })
         );
-        guard.record_success(&site, "alice");
-        assert_eq!(guard.check(&site, Some("alice"), ip, later + 3), None);
+        guard.record_success("shop", "alice");
+        at(later + 3);
+        assert_eq!(guard.check("shop", Some("alice"), ip), None);
     }
 
     #[test]
     fn failures_outside_the_window_do_not_count() {
-        let guard = LoginGuard::default();
-        let site: Arc<str> = Arc::from("shop");
+        let (guard, at) = guard();
         let ip: IpAddr = "192.0.2.1".parse().expect("ip");
         let p = policy();
-        guard.record_failure(&site, Some("carol"), ip, &p, 0);
-        guard.record_failure(&site, Some("carol"), ip, &p, 1);
-        let findings = guard.record_failure(&site, Some("carol"), ip, &p, 700_000);
+        guard.record_failure("shop", Some("carol"), ip, &p);
+        at(1);
+        guard.record_failure("shop", Some("carol"), ip, &p);
+        at(700_000);
+        let findings = guard.record_failure("shop", Some("carol"), ip, &p);
         assert_eq!(
             findings,
             vec![Finding::Failed {
@@ -649,8 +763,7 @@ mod tests {
 
     #[test]
     fn ip_throttle_backs_off_exponentially_before_account_locks() {
-        let guard = LoginGuard::default();
-        let site: Arc<str> = Arc::from("shop");
+        let (guard, at) = guard();
         let ip: IpAddr = "198.51.100.7".parse().expect("ip");
         let p = LoginPolicy {
             ip_max_failures: 2,
@@ -658,57 +771,67 @@ mod tests {
             stuffing_accounts_per_ip: 0,
             ..policy()
         };
-        guard.record_failure(&site, Some("a"), ip, &p, 0);
-        guard.record_failure(&site, Some("a"), ip, &p, 1);
-        assert_eq!(guard.check(&site, Some("a"), ip, 2), None);
-        guard.record_failure(&site, Some("a"), ip, &p, 2);
+        guard.record_failure("shop", Some("a"), ip, &p);
+        at(1);
+        guard.record_failure("shop", Some("a"), ip, &p);
+        at(2);
+        assert_eq!(guard.check("shop", Some("a"), ip), None);
+        guard.record_failure("shop", Some("a"), ip, &p);
+        at(3);
         assert_eq!(
-            guard.check(&site, Some("zzz"), ip, 3),
+            guard.check("shop", Some("zzz"), ip),
             Some(Refusal::IpThrottled {
                 retry_after_ms: 999
             })
         );
-        guard.record_failure(&site, Some("a"), ip, &p, 3);
+        guard.record_failure("shop", Some("a"), ip, &p);
+        at(4);
         assert_eq!(
-            guard.check(&site, Some("a"), ip, 4),
+            guard.check("shop", Some("a"), ip),
             Some(Refusal::IpThrottled {
                 retry_after_ms: 1_999
             })
+        );
+        assert_eq!(
+            guard.check("shop", None, "198.51.100.8".parse().expect("ip")),
+            None
         );
     }
 
     #[test]
     fn credential_stuffing_is_reported_once_per_window() {
-        let guard = LoginGuard::default();
-        let site: Arc<str> = Arc::from("shop");
+        let (guard, at) = guard();
         let attacker: IpAddr = "203.0.113.9".parse().expect("ip");
         let p = policy();
         let mut reports = 0;
         for (i, name) in ["u1", "u2", "u3", "u4", "u5"].iter().enumerate() {
-            let findings = guard.record_failure(&site, Some(name), attacker, &p, i as i64);
+            at(i as i64);
+            let findings = guard.record_failure("shop", Some(name), attacker, &p);
             reports += findings
                 .iter()
-                .filter(|f| matches!(f, Finding::StuffingFromIp { .. }))
+                .filter(|f| matches!(f, Finding::StuffingFromIp { accounts: 4 }))
                 .count();
         }
         assert_eq!(reports, 1);
+        at(10);
         assert!(matches!(
-            guard.check(&site, Some("u9"), attacker, 10),
+            guard.check("shop", Some("u9"), attacker),
             Some(Refusal::IpThrottled { .. })
         ));
 
         let mut on_account = 0;
-        for i in 0..3u8 {
-            let ip = IpAddr::from([10, 0, 0, i]);
+        for i in 0..4u8 {
+            at(20 + i64::from(i));
+            // The same IP twice is one IP.
+            let ip = IpAddr::from([10, 0, 0, i.min(2)]);
             let findings = guard.record_failure(
-                &site,
+                "shop",
                 Some("victim"),
                 ip,
                 &LoginPolicy {
                     max_failures: 100,
                     ..p.clone()
                 },
-                20 + i64::from(i),
             );
             on_account += findings
                 .iter()
@@ -719,20 +842,54 @@ mod tests {
     }
 
     #[test]
-    fn stored_locks_are_restored_and_unlocks_applied() {
-        let guard = LoginGuard::default();
-        let site: Arc<str> = Arc::from("shop");
+    fn locks_survive_a_restart_of_the_local_store_and_unlock_lifts_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
         let ip: IpAddr = "192.0.2.1".parse().expect("ip");
-        let lock = AccountLock {
-            site: "shop".into(),
-            account: "dave".into(),
-            until_ms: 10_000,
-            repeat: 1,
-        };
-        guard.apply_stored(std::slice::from_ref(&lock), std::slice::from_ref(&site));
-        assert!(guard.check(&site, Some("dave"), ip, 5_000).is_some());
-        guard.apply_stored(&[], std::slice::from_ref(&site));
-        assert_eq!(guard.check(&site, Some("dave"), ip, 5_000), None);
+        {
+            let state = StateStore::open_local(dir.path()).expect("store");
+            let guard = LoginGuard::new(state);
+            for _ in 0..3 {
+                guard.record_failure("shop", Some("dave"), ip, &policy());
+            }
+            assert!(guard.check("shop", Some("dave"), ip).is_some());
+        }
+        let state = StateStore::open_local(dir.path()).expect("reopened");
+        let guard = LoginGuard::new(state.clone());
+        assert!(
+            matches!(
+                guard.check("shop", Some("dave"), ip),
+                Some(Refusal::AccountLocked { .. })
+            ),
+            "the lock survives a restart"
+        );
+        let locks = account_locks(&state).expect("list");
+        assert_eq!(locks.len(), 1);
+        assert_eq!(
+            (locks[0].site.as_str(), locks[0].account.as_str()),
+            ("shop", "dave")
+        );
+        assert_eq!(locks[0].repeat, 1);
+        assert_eq!(
+            unlock_account(&state, " Dave", None, &[]).expect("unlock"),
+            1
+        );
+        assert_eq!(guard.check("shop", Some("dave"), ip), None);
+        assert!(account_locks(&state).expect("list").is_empty());
+        assert_eq!(unlock_account(&state, "dave", None, &[]).expect("again"), 0);
+    }
+
+    #[test]
+    fn guards_sharing_a_store_share_locks() {
+        let state = StateStore::in_memory();
+        let (a, b) = (LoginGuard::new(state.clone()), LoginGuard::new(state));
+        let ip: IpAddr = "192.0.2.1".parse().expect("ip");
+        for _ in 0..3 {
+            a.record_failure("shop", Some("erin"), ip, &policy());
+        }
+        assert!(matches!(
+            b.check("shop", Some("erin"), "192.0.2.2".parse().expect("ip")),
+            Some(Refusal::AccountLocked { .. })
+        ));
     }
 
     #[test]

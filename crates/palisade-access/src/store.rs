@@ -1,8 +1,12 @@
-//! The access store: API keys and account locks in `<data_dir>/access.sqlite3`.
+//! The access store: API keys in `<data_dir>/access.sqlite3`.
 //!
-//! Only a keyed hash of each API key is stored. The CLI (`palisade keys`, `palisade accounts`)
-//! and a running gateway share the file: the gateway loads it at start and notices other
-//! processes' changes (a new or revoked key, an unlocked account) within a second.
+//! Only a keyed hash of each API key is stored. The CLI (`palisade keys`) and a running gateway
+//! share the file: the gateway loads it at start and notices other processes' changes (a new or
+//! revoked key) within a second.
+//!
+//! The `account_locks` table is legacy: login protection now keeps its locks in the state store
+//! ([`crate::login::account_locks`], [`crate::login::unlock_account`]); the table's methods stay
+//! for tools that still read or clean it.
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -205,7 +209,7 @@ impl AccessStore {
             .map_err(|e| AccessError::sqlite("touch keys", &self.path, e))
     }
 
-    /// Stores (or replaces) an account lock.
+    /// Stores (or replaces) an account lock in the legacy table.
     pub fn put_lock(&self, lock: &AccountLock) -> Result<(), AccessError> {
         self.conn
             .execute(
@@ -216,7 +220,7 @@ impl AccessStore {
             .map_err(self.err("store lock"))
     }
 
-    /// Current and past locks (a past lock keeps its repeat count until the account logs in).
+    /// Locks in the legacy table (current and past).
     pub fn list_locks(&self) -> Result<Vec<AccountLock>, AccessError> {
         let mut statement = self
             .conn
@@ -238,8 +242,8 @@ impl AccessStore {
             .map_err(self.err("list locks"))
     }
 
-    /// Removes the lock of `account` (normalised here) on `site`, or on every site when `None`.
-    /// Returns how many locks were removed.
+    /// Removes the legacy lock of `account` (normalised here) on `site`, or on every site when
+    /// `None`. Returns how many locks were removed.
     pub fn unlock(&self, account: &str, site: Option<&str>) -> Result<usize, AccessError> {
         let account = crate::login::normalise_account(account);
         match site {
@@ -253,17 +257,6 @@ impl AccessStore {
             ),
         }
         .map_err(self.err("unlock"))
-    }
-
-    /// Removes a lock after a successful login (the gateway's own bookkeeping).
-    pub(crate) fn delete_lock(&self, site: &str, account: &str) -> Result<(), AccessError> {
-        self.conn
-            .execute(
-                "DELETE FROM account_locks WHERE account = ?1 AND site = ?2",
-                params![account, site],
-            )
-            .map(drop)
-            .map_err(self.err("delete lock"))
     }
 
     /// SQLite's `data_version`: changes when another connection commits.

@@ -72,6 +72,11 @@ impl<'a> Blocking<'a> {
         block_on(self.store.unlock(key))
     }
 
+    /// See [`StateStore::locks`].
+    pub fn locks(&self, prefix: &str) -> Result<Vec<(String, LockInfo)>, StateError> {
+        block_on(self.store.locks(prefix))
+    }
+
     /// See [`StateStore::ban`].
     pub fn ban(&self, request: BanRequest) -> Result<Ban, StateError> {
         block_on(self.store.ban(request))

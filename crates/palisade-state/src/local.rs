@@ -280,6 +280,22 @@ impl LocalStore {
             .is_some_and(|record| record.active(now)))
     }
 
+    /// Remembered locks (active, or ended with their repeat count kept) under `prefix`.
+    pub(crate) fn locks(&self, prefix: &str) -> Vec<(String, LockInfo)> {
+        let now = self.inner.clock.now_ms();
+        let persisted = self.inner.persisted();
+        let mut locks: Vec<(String, LockInfo)> = persisted
+            .locks
+            .iter()
+            .filter(|(key, record)| {
+                key.starts_with(prefix) && (record.active(now) || now < record.keep_until_ms)
+            })
+            .map(|(key, record)| (key.clone(), record.lock_info()))
+            .collect();
+        locks.sort_by(|a, b| a.0.cmp(&b.0));
+        locks
+    }
+
     // ---- bans -----------------------------------------------------------------------------
 
     pub(crate) fn ban(&self, request: &BanRequest) -> Result<Ban, StateError> {
@@ -612,6 +628,30 @@ mod tests {
         assert!(!store.rate_check("k", limit, 3, 1).is_allowed());
         // Other keys are independent.
         assert!(store.rate_check("other", limit, 3, 1).is_allowed());
+    }
+
+    #[test]
+    fn remembered_locks_are_listed_by_prefix_until_forgotten() {
+        let clock = Clock::manual(SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000));
+        let store = LocalStore::in_memory(clock.clone());
+        let ttl = BlockTtl::Escalating(crate::Escalation {
+            base: Duration::from_secs(60),
+            max: Duration::from_secs(600),
+            forget_after: Duration::from_secs(3600),
+        });
+        store.lock("login:a", &ttl).expect("lock");
+        store.lock("login:b", &ttl).expect("lock");
+        store.lock("other:c", &ttl).expect("lock");
+        let keys = |store: &LocalStore| -> Vec<String> {
+            store.locks("login:").into_iter().map(|(k, _)| k).collect()
+        };
+        assert_eq!(keys(&store), ["login:a", "login:b"]);
+        // Ended but remembered (escalation), then forgotten.
+        clock.advance(Duration::from_secs(120));
+        assert!(store.locked_until("login:a").is_none());
+        assert_eq!(keys(&store), ["login:a", "login:b"]);
+        clock.advance(Duration::from_secs(3600));
+        assert!(keys(&store).is_empty());
     }
 
     #[test]

@@ -610,6 +610,61 @@ impl RedisStore {
         Ok(result || fallback_had)
     }
 
+    /// Remembered locks under `prefix` (every record still in Redis: a record lives until its
+    /// repeat count is forgotten).
+    pub(crate) async fn locks(&self, prefix: &str) -> Result<Vec<(String, LockInfo)>, StateError> {
+        let full_prefix = self.key("l:", "");
+        let pattern = format!("{}*", glob_escape(&self.key("l:", prefix)));
+        self.exec(move |_, mut connection| async move {
+            let mut keys = Vec::new();
+            let mut cursor: u64 = 0;
+            loop {
+                let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("COUNT")
+                    .arg(500)
+                    .query_async(&mut connection)
+                    .await?;
+                keys.extend(batch);
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
+            }
+            keys.sort();
+            keys.dedup();
+            let mut pipe = redis::pipe();
+            for key in &keys {
+                pipe.cmd("HMGET").arg(key).arg("until").arg("repeat");
+            }
+            let fields: Vec<(Option<i64>, Option<u32>)> = if keys.is_empty() {
+                Vec::new()
+            } else {
+                pipe.query_async(&mut connection).await?
+            };
+            Ok(keys
+                .into_iter()
+                .zip(fields)
+                .filter_map(|(key, (until, repeat))| {
+                    let until = until?;
+                    let name = key.strip_prefix(&full_prefix)?.to_owned();
+                    let info = LockInfo {
+                        until: if until < 0 {
+                            from_ms(i64::MAX)
+                        } else {
+                            from_ms(until)
+                        },
+                        repeat: repeat.unwrap_or(0),
+                    };
+                    Some((name, info))
+                })
+                .collect())
+        })
+        .await
+    }
+
     pub(crate) async fn ban(&self, request: &BanRequest) -> Result<Ban, StateError> {
         let network = request.network.trunc();
         let member = network.to_string();

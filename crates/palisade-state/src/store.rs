@@ -182,6 +182,17 @@ impl StateStore {
         }
     }
 
+    /// Every remembered lock whose key starts with `prefix`, sorted by key: active locks and
+    /// ended ones whose repeat count is still remembered for escalation (compare
+    /// [`LockInfo::until`] with the time to tell them apart). Keys longer than 200 bytes are
+    /// stored hashed and do not match a readable prefix.
+    pub async fn locks(&self, prefix: &str) -> Result<Vec<(String, LockInfo)>, StateError> {
+        match &self.backend {
+            Backend::Local(local) => Ok(local.locks(prefix)),
+            Backend::Redis(redis) => redis.locks(prefix).await,
+        }
+    }
+
     // ---- bans -----------------------------------------------------------------------------
 
     /// Bans an address or network. Banning it again while remembered counts as a repeat (for

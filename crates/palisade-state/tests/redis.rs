@@ -94,8 +94,15 @@ async fn a_lock_set_through_one_gateway_is_seen_by_the_other() {
     let second = b.lock("acct:alice", escalation).await.expect("lock");
     assert_eq!(second.repeat, 1);
     assert!(second.remaining() > Duration::from_secs(1790));
+    // Both gateways list the shared lock (the CLI's `accounts list`).
+    b.lock("other:carol", escalation).await.expect("lock");
+    let listed = a.locks("acct:").await.expect("list");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].0, "acct:alice");
+    assert_eq!(listed[0].1.repeat, 1);
     assert!(a.unlock("acct:alice").await.expect("unlock"));
     assert!(b.locked_until("acct:alice").await.expect("read").is_none());
+    assert!(b.locks("acct:").await.expect("list").is_empty());
 
     // Sliding windows and rate limits are shared as well.
     for _ in 0..3 {

@@ -32,8 +32,9 @@ pub(crate) const DEFAULT_RULESET: (&str, &str) = (
 );
 
 /// Builds the inspectors for `config`, in the order the gateway runs them: bans first (one
-/// in-memory lookup), then the WAF, then per-route rate limits and quotas (after access control,
-/// whose identity they count by).
+/// in-memory lookup), then the WAF, then access control (its login protection counts and locks
+/// in the same state store), then per-route rate limits and quotas (after access control, whose
+/// identity they count by).
 pub(crate) fn build(config: &Config) -> anyhow::Result<Vec<Arc<dyn Inspector>>> {
     let state = palisade_limits::open_store(&config.state, &config.data_dir)
         .context("cannot open the state store")?;
@@ -42,8 +43,8 @@ pub(crate) fn build(config: &Config) -> anyhow::Result<Vec<Arc<dyn Inspector>>> 
         Arc::new(palisade_limits::BanInspector::new(state.clone())),
         Arc::new(PerRouteWaf::new(config, waf)?),
     ];
-    if let Some(access) =
-        palisade_access::AccessControl::new(config).context("cannot set up access control")?
+    if let Some(access) = palisade_access::AccessControl::with_state(config, state.clone())
+        .context("cannot set up access control")?
     {
         inspectors.push(Arc::new(access));
     }

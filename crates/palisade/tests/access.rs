@@ -1,7 +1,13 @@
 //! End-to-end tests of access control through the real binary: the demo's login lockout (429 with
-//! Retry-After, lifted by `palisade accounts unlock`), the demo API's key requirement (401 without a
-//! key, `palisade keys create` keys accepted, revoked keys refused), and signed identity headers
-//! reaching an upstream with client-sent copies stripped.
+//! Retry-After, lifted by `palisade accounts unlock`), a login lock earned through one gateway
+//! enforced by another sharing Redis (and lifted for both by the CLI), the lock fail mode while
+//! the state store is unreachable, the demo API's key requirement (401 without a key,
+//! `palisade keys create` keys accepted, revoked keys refused), and signed identity headers
+//! reaching an upstream with client-sent copies stripped. The Redis test uses 127.0.0.1:6379 (or
+//! `PALISADE_REDIS_URL`); without it it fails when `CI=true` and is skipped with a notice
+//! otherwise.
+
+mod common;
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -10,7 +16,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_palisade");
+use common::{BINARY, palisade};
+
 const WAIT: Duration = Duration::from_secs(20);
 
 /// A `palisade` child process; killed when dropped.
@@ -138,14 +145,6 @@ fn eventually(running: &Running, what: &str, mut condition: impl FnMut() -> bool
     );
 }
 
-fn palisade(args: &[&str], dir: &Path) -> std::process::Output {
-    Command::new(BINARY)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("palisade runs")
-}
-
 fn start_demo(dir: &Path) -> Running {
     Running::start(
         &[
@@ -249,6 +248,172 @@ fn demo_login_locks_after_repeated_failures_until_unlocked() {
         );
         String::from_utf8_lossy(&output.stdout).contains("\"user.name\":\"demo\"")
     });
+}
+
+/// A `palisade serve` configuration protecting the demo app's login form (5 failures in 10
+/// minutes lock the name for 2 minutes), with `state` appended.
+fn login_config(upstream: SocketAddr, state: &str) -> String {
+    format!(
+        r#"
+data_dir = "data"
+[[listener]]
+addr = "127.0.0.1:0"
+[admin]
+enabled = false
+[[upstream]]
+name = "app"
+servers = ["http://{upstream}"]
+[[site]]
+hosts = ["*"]
+[[site.route]]
+name = "app"
+upstream = "app"
+[site.access]
+[[site.access.login]]
+path = "/login"
+username = "form:username"
+max_failures = 5
+window = "10m"
+lock = "2m"
+{state}
+"#
+    )
+}
+
+fn serve(config: &str, dir: &Path) -> Running {
+    std::fs::write(dir.join("palisade.toml"), config).expect("write config");
+    Running::start(&["serve", "--config", "palisade.toml"], dir)
+}
+
+fn login(gateway: SocketAddr, user: &str, password: &str) -> (u16, String) {
+    exchange(
+        gateway,
+        "POST",
+        "/login",
+        &[FORM],
+        &format!("username={user}&password={password}"),
+    )
+}
+
+#[test]
+fn a_login_lock_earned_through_one_gateway_is_enforced_by_the_other() {
+    let Some(url) =
+        common::redis_url("a_login_lock_earned_through_one_gateway_is_enforced_by_the_other")
+    else {
+        return;
+    };
+    let (_runtime, demo) = common::demo_upstream();
+    let config = login_config(
+        demo.addr,
+        &common::redis_state(&url, &common::unique_prefix("access-login")),
+    );
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
+    let a = serve(&config, dir_a.path());
+    let b = serve(&config, dir_b.path());
+    for attempt in 1..=5 {
+        let (status, response) = login(a.gateway, "demo", "wrong");
+        assert_eq!(status, 401, "attempt {attempt} through A: {response}");
+    }
+    // The sixth attempt, through the other gateway, never reaches the upstream.
+    let (status, response) = login(b.gateway, "demo", "demo");
+    assert_eq!(
+        status,
+        429,
+        "B enforces A's lock: {response}\n{}",
+        b.stderr()
+    );
+    let retry_after: u64 = header(&response, "retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("seconds");
+    assert!((100..=120).contains(&retry_after), "{retry_after}");
+    assert_eq!(login(a.gateway, "DEMO", "demo").0, 429, "A enforces it too");
+    assert_eq!(
+        login(b.gateway, "alice", "x").0,
+        401,
+        "another account is not locked"
+    );
+
+    // The CLI sees and lifts the shared lock with either gateway's configuration.
+    let output = palisade(
+        &[
+            "accounts",
+            "list",
+            "--config",
+            "palisade.toml",
+            "--format",
+            "json",
+        ],
+        dir_b.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let locked: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(locked[0]["account"], "demo", "{locked}");
+    assert_eq!(locked[0]["repeat"], 1, "{locked}");
+    let output = palisade(
+        &["accounts", "unlock", "Demo", "--config", "palisade.toml"],
+        dir_a.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    for (name, gateway) in [("A", a.gateway), ("B", b.gateway)] {
+        let (status, response) = login(gateway, "demo", "demo");
+        assert!(
+            status == 303 || status == 302,
+            "{name} accepts the unlocked account: {response}"
+        );
+    }
+    let output = palisade(
+        &["accounts", "unlock", "demo", "--config", "palisade.toml"],
+        dir_b.path(),
+    );
+    assert_eq!(output.status.code(), Some(1), "nothing left to unlock");
+}
+
+#[test]
+fn an_unreachable_state_store_applies_the_lock_fail_mode_with_an_event() {
+    let (_runtime, demo) = common::demo_upstream();
+    // Nothing listens on port 1: the store starts degraded and stays so.
+    let closed = "[state]\nbackend = \"redis\"\nredis_url = \"redis://127.0.0.1:1\"\n\
+                  [state.fail_modes]\nlock = \"closed\"\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let running = serve(&login_config(demo.addr, closed), dir.path());
+    let started = Instant::now();
+    let (status, response) = login(running.gateway, "demo", "demo");
+    assert_eq!(status, 429, "fail closed: {response}");
+    assert!(header(&response, "retry-after").is_some(), "{response}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "a degraded store never hangs a login: {:?}",
+        started.elapsed()
+    );
+    eventually(&running, "the degraded-state event is recorded", || {
+        let output = palisade(
+            &[
+                "events",
+                "search",
+                "--data-dir",
+                "data",
+                "--action",
+                "authn_login_state_unavailable",
+                "--format",
+                "json",
+            ],
+            dir.path(),
+        );
+        String::from_utf8_lossy(&output.stdout).contains("\"palisade.state.fail_mode\":\"closed\"")
+    });
+    drop(running);
+
+    // Fail open: the upstream judges the login; the gateway does not lock.
+    let open = closed.replace("\"closed\"", "\"open\"");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let running = serve(&login_config(demo.addr, &open), dir.path());
+    for _ in 0..6 {
+        assert_eq!(login(running.gateway, "demo", "wrong").0, 401);
+    }
 }
 
 #[test]

@@ -4,13 +4,15 @@
 //! `PALISADE_REDIS_URL`); without it they fail when `CI=true` and are skipped with a notice
 //! otherwise.
 
+mod common;
+
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_palisade");
+use common::{BINARY, palisade, redis_state, redis_url, unique_prefix};
 
 /// A `palisade serve` process; killed when dropped.
 struct Gateway {
@@ -86,32 +88,12 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
         .find_map(|line| line.strip_prefix(&format!("{name}: ")))
 }
 
-fn palisade(args: &[&str], dir: &Path) -> std::process::Output {
-    Command::new(BINARY)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("palisade runs")
-}
-
 fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while !condition() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// The demo app as the upstream, on its own runtime.
-fn upstream() -> (tokio::runtime::Runtime, palisade_demo::DemoApp) {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let app = runtime
-        .block_on(palisade_demo::start_demo_app(SocketAddr::from((
-            [127, 0, 0, 1],
-            0,
-        ))))
-        .expect("demo app");
-    (runtime, app)
 }
 
 fn config(upstream: SocketAddr, state: &str, route: &str) -> String {
@@ -138,7 +120,7 @@ upstream = "app"
 
 #[test]
 fn over_the_limit_requests_get_429_with_retry_after_and_ratelimit_headers() {
-    let (_runtime, demo) = upstream();
+    let (_runtime, demo) = common::demo_upstream();
     let app = demo.addr;
     let dir = tempfile::tempdir().expect("tempdir");
     let gateway = Gateway::start(
@@ -182,7 +164,7 @@ fn over_the_limit_requests_get_429_with_retry_after_and_ratelimit_headers() {
 
 #[test]
 fn a_ban_added_with_the_cli_blocks_the_next_request_until_removed() {
-    let (_runtime, demo) = upstream();
+    let (_runtime, demo) = common::demo_upstream();
     let app = demo.addr;
     let dir = tempfile::tempdir().expect("tempdir");
     let gateway = Gateway::start(&config(app, "", ""), dir.path());
@@ -242,42 +224,14 @@ fn a_ban_added_with_the_cli_blocks_the_next_request_until_removed() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-fn redis_url() -> Option<String> {
-    let url =
-        std::env::var("PALISADE_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
-    let reachable = TcpStream::connect_timeout(
-        &SocketAddr::from(([127, 0, 0, 1], 6379)),
-        Duration::from_secs(1),
-    )
-    .is_ok()
-        || std::env::var("PALISADE_REDIS_URL").is_ok();
-    if reachable {
-        return Some(url);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "Redis unreachable and CI=true"
-    );
-    eprintln!("NOTICE: two_gateways_sharing_redis_enforce_one_limit SKIPPED: Redis unreachable");
-    None
-}
-
 #[test]
 fn two_gateways_sharing_redis_enforce_one_limit() {
-    let Some(url) = redis_url() else {
+    let Some(url) = redis_url("two_gateways_sharing_redis_enforce_one_limit") else {
         return;
     };
-    let (_runtime, demo) = upstream();
+    let (_runtime, demo) = common::demo_upstream();
     let app = demo.addr;
-    let prefix = format!(
-        "palisade-e2e:{}:{}:",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    );
-    let state =
-        format!("[state]\nbackend = \"redis\"\nredis_url = \"{url}\"\nkey_prefix = \"{prefix}\"\n");
+    let state = redis_state(&url, &unique_prefix("limits"));
     let route = r#"rate_limit = [{ by = "ip", rate = "3/min" }]"#;
     let (dir_a, dir_b) = (
         tempfile::tempdir().expect("a"),

@@ -1,10 +1,13 @@
-//! `palisade accounts locked | unlock USER [--site SITE]`: account locks made by login protection.
-//! A running gateway applies an unlock within a second.
+//! `palisade accounts list | unlock USER [--site SITE]`: account locks made by login protection,
+//! in the state store the gateways use (`--config`: its `[state]`, e.g. the Redis every gateway
+//! shares; otherwise the local store in `--data-dir`). Running gateways enforce an unlock at
+//! once (Redis) or within a second (local store).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cmd::keys::{StoreArgs, printable};
-use crate::output::emit;
+use crate::output::{EXIT_FINDINGS, EXIT_USAGE, emit};
 
 /// `palisade accounts …`.
 #[derive(Debug, clap::Args)]
@@ -18,10 +21,14 @@ pub(crate) struct AccountsArgs {
 #[derive(Debug, clap::Subcommand)]
 enum AccountsCommand {
     /// List accounts that are locked now.
-    Locked {
+    #[command(visible_alias = "locked")]
+    List {
         /// Output format: table or json.
         #[arg(long, default_value = "table")]
         format: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
     },
     /// Lift the lock of an account (and its lock escalation).
     Unlock {
@@ -34,17 +41,16 @@ enum AccountsCommand {
 }
 
 pub(crate) fn run(args: AccountsArgs) -> anyhow::Result<ExitCode> {
-    let (store, _, _) = args.store.open()?;
+    let (state, sites) = args.store.state_store()?;
     match args.command {
-        AccountsCommand::Locked { format } => {
+        AccountsCommand::List { format, output } => {
             let now = palisade_events::now_ms();
-            let locks: Vec<_> = store
-                .list_locks()?
+            let locks: Vec<_> = palisade_access::account_locks(&state)?
                 .into_iter()
                 .filter(|lock| lock.until_ms > now)
                 .collect();
             let text = match format.as_str() {
-                "json" => serde_json::to_string_pretty(&locks)?,
+                "json" => serde_json::to_string_pretty(&locks)? + "\n",
                 "table" => {
                     let mut out = format!(
                         "{:<24}  {:<32}  {:>10}  {}\n",
@@ -61,20 +67,23 @@ pub(crate) fn run(args: AccountsArgs) -> anyhow::Result<ExitCode> {
                     }
                     out
                 }
-                other => anyhow::bail!("--format {other:?}: expected table or json"),
+                other => {
+                    eprintln!("error: unknown format {other:?}; expected table or json");
+                    return Ok(ExitCode::from(EXIT_USAGE));
+                }
             };
-            emit(&text, None)?;
+            emit(&text, output.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
         AccountsCommand::Unlock { user, site } => {
-            let removed = store.unlock(&user, site.as_deref())?;
-            if removed == 0 {
-                eprintln!("no lock recorded for {:?}", printable(&user));
-                return Ok(ExitCode::from(crate::output::EXIT_FINDINGS));
+            let lifted = palisade_access::unlock_account(&state, &user, site.as_deref(), &sites)?;
+            if lifted == 0 {
+                eprintln!("no active lock for {:?}", printable(&user));
+                return Ok(ExitCode::from(EXIT_FINDINGS));
             }
             emit(
                 &format!(
-                    "unlocked {:?} ({removed} lock(s) removed)",
+                    "unlocked {:?} ({lifted} lock(s) lifted)\n",
                     printable(&palisade_access::normalise_account(&user))
                 ),
                 None,

@@ -41,6 +41,40 @@ impl StoreArgs {
         }
     }
 
+    /// The state store login protection keeps its locks in: the configuration's `[state]`
+    /// (shared with the running gateways, e.g. Redis) with `--config`, else the local store in
+    /// the data directory; and the configured site names.
+    pub(crate) fn state_store(&self) -> anyhow::Result<(palisade_state::StateStore, Vec<String>)> {
+        match &self.config {
+            Some(path) => {
+                let config = palisade_config::load(path)?;
+                let data_dir = self
+                    .data_dir
+                    .clone()
+                    .unwrap_or_else(|| config.data_dir.clone());
+                let store = palisade_limits::open_store(&config.state, &data_dir)
+                    .context("cannot open the state store")?;
+                let sites = config
+                    .sites
+                    .iter()
+                    .map(|site| site.name().to_owned())
+                    .collect();
+                Ok((store, sites))
+            }
+            None => {
+                let data_dir = self
+                    .data_dir
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("palisade-data"));
+                let store =
+                    palisade_state::StateStore::open_local(&data_dir).with_context(|| {
+                        format!("cannot open the state store in {}", data_dir.display())
+                    })?;
+                Ok((store, Vec::new()))
+            }
+        }
+    }
+
     pub(crate) fn open(
         &self,
     ) -> anyhow::Result<(AccessStore, PathBuf, Option<palisade_config::Secret>)> {

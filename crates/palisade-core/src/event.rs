@@ -3,22 +3,58 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// Severity on the ECS numeric scale is derived from this.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+/// How bad something is: of a security event (the ECS numeric scale is derived from this) and of a
+/// finding of the scanners (`scan`, the TLS audit). One scale for all of Palisade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
-    /// Informational.
+    /// Informational: worth knowing, not a vulnerability by itself.
     Info,
-    /// Low.
+    /// Low: a hardening gap.
     Low,
-    /// Medium.
+    /// Medium: exploitable with conditions.
     Medium,
-    /// High.
+    /// High: directly exploitable.
     High,
-    /// Critical.
+    /// Critical: directly exploitable with full compromise (code execution, database read).
     Critical,
+}
+
+impl Severity {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" => Ok(Severity::Info),
+            "low" => Ok(Severity::Low),
+            "medium" => Ok(Severity::Medium),
+            "high" => Ok(Severity::High),
+            "critical" => Ok(Severity::Critical),
+            other => Err(format!(
+                "unknown severity {other:?}: expected info, low, medium, high or critical"
+            )),
+        }
+    }
 }
 
 /// ECS `event.outcome`.

@@ -14,9 +14,9 @@ use palisade_ftw::{ReportFormat, RunOptions};
 
 /// Lowest acceptable pass rate of the whole suite, in percent, with the listed
 /// ModSecurity v3 exceptions (`palisade_ftw::crs::MODSECURITY_V3_EXCEPTIONS`) applied
-/// (measured: 99.72%, 4,952 of 4,966, 35 of them under an exception). Raise it as the
-/// engine improves; never lower it silently.
-const FULL_SUITE_FLOOR: f64 = 99.7;
+/// (measured: 99.82%, 4,957 of 4,966, 38 of them under an exception). Raise it as the
+/// engine improves (one test of headroom for a timing-sensitive case); never lower it silently.
+const FULL_SUITE_FLOOR: f64 = 99.78;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crs_regression_suite_through_the_gateway() {

@@ -3,61 +3,9 @@
 //! audit converts its results into it), so nothing here is HTTP-check specific beyond
 //! optional request/parameter fields.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
-/// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Worth knowing, not a vulnerability by itself.
-    Info,
-    /// Hardening gap.
-    Low,
-    /// Exploitable with conditions.
-    Medium,
-    /// Directly exploitable.
-    High,
-    /// Directly exploitable with full compromise (code execution, database read).
-    Critical,
-}
-
-impl Severity {
-    /// Lower-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Severity {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "info" => Ok(Severity::Info),
-            "low" => Ok(Severity::Low),
-            "medium" => Ok(Severity::Medium),
-            "high" => Ok(Severity::High),
-            "critical" => Ok(Severity::Critical),
-            other => Err(format!(
-                "unknown severity {other:?}: expected info, low, medium, high or critical"
-            )),
-        }
-    }
-}
+pub use palisade_core::Severity;
 
 /// The proof of a finding: what was sent and the part of the answer that shows the problem.
 /// Credentials configured for the scan are never part of it (they are added on the wire only).

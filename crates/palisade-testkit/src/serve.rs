@@ -96,7 +96,9 @@ mod tests {
     #[test]
     fn the_first_listening_address_is_read() {
         assert_eq!(
-            super::listening_address(r#"{"listening":["127.0.0.1:8080","[::1]:8443"],"admin":"127.0.0.1:9090"}"#),
+            super::listening_address(
+                r#"{"listening":["127.0.0.1:8080","[::1]:8443"],"admin":"127.0.0.1:9090"}"#
+            ),
             Some("127.0.0.1:8080".parse().expect("address"))
         );
         assert_eq!(super::listening_address(r#"{"admin":"x"}"#), None);

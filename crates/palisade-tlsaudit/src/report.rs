@@ -7,28 +7,8 @@ use serde::Serialize;
 
 use crate::protocol::Protocol;
 
-/// Severity of a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
+/// Severity of a finding: Palisade's one scale.
+pub use palisade_core::Severity;
 
 /// One problem found, with a stable id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

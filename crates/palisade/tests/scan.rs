@@ -309,14 +309,28 @@ fn tls_audit_of_the_gateway_finds_nothing_medium_or_worse() {
             !report
                 .findings
                 .iter()
-                .any(|finding| finding.id.starts_with(bad) && finding.severity >= palisade_scan::Severity::Medium),
+                .any(|finding| finding.id.starts_with(bad)
+                    && finding.severity >= palisade_scan::Severity::Medium),
             "{bad}: {:?}",
             report.findings
         );
     }
     // Without the private CA the chain is not trusted: a finding at or above medium, exit 1.
-    let untrusted = scan(&["--tls", &target, "--format", "json", "--fail-on", "medium", "--quiet"]);
-    assert_eq!(untrusted.status.code(), Some(1), "{}", String::from_utf8_lossy(&untrusted.stdout));
+    let untrusted = scan(&[
+        "--tls",
+        &target,
+        "--format",
+        "json",
+        "--fail-on",
+        "medium",
+        "--quiet",
+    ]);
+    assert_eq!(
+        untrusted.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&untrusted.stdout)
+    );
     drop(gateway);
     // A port nobody listens on: usage/input error.
     let closed = TcpListener::bind("127.0.0.1:0").expect("bind");

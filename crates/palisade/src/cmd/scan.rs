@@ -129,7 +129,9 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             Err(error) => return usage(&error.to_string()),
         }
     }
-    if let Some(url) = start.as_ref().filter(|url| url.scheme() == "https" && !args.no_tls)
+    if let Some(url) = start
+        .as_ref()
+        .filter(|url| url.scheme() == "https" && !args.no_tls)
         && let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default())
     {
         let host = host.trim_start_matches('[').trim_end_matches(']');
@@ -303,7 +305,6 @@ fn tls_findings(
     target: &palisade_tlsaudit::TlsTarget,
     audit: &palisade_tlsaudit::TlsReport,
 ) -> Vec<palisade_scan::Finding> {
-    use palisade_tlsaudit::Severity as Tls;
     audit
         .findings
         .iter()
@@ -311,13 +312,7 @@ fn tls_findings(
             id: finding.id.clone(),
             title: finding.title.clone(),
             cwe: finding.cwe,
-            severity: match finding.severity {
-                Tls::Info => Severity::Info,
-                Tls::Low => Severity::Low,
-                Tls::Medium => Severity::Medium,
-                Tls::High => Severity::High,
-                Tls::Critical => Severity::Critical,
-            },
+            severity: finding.severity,
             url: tls_url(target),
             method: None,
             parameter: None,

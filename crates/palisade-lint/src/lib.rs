@@ -158,7 +158,7 @@ pub fn lint_files(
                 scope.spawn(move || {
                     chunk
                         .iter()
-                        .map(|(path, display)| parse_file(path, display, options))
+                        .map(|(path, display)| parse_file(path, display, options).check(options))
                         .collect::<Vec<_>>()
                 })
             })
@@ -174,13 +174,43 @@ pub fn lint_files(
 /// Lints Python source held in memory (one module), e.g. for tests and the fuzz target.
 pub fn lint_source(display: &str, text: &str, options: &LintOptions) -> Report {
     let parsed = parse_text(PathBuf::from(display), display.to_owned(), text.to_owned());
-    analyze(vec![parsed], options)
+    analyze(vec![parsed.check(options)], options)
 }
 
 struct ParsedFile {
     source: SourceFile,
     module: Option<ruff_python_ast::ModModule>,
     problem: Option<(String, &'static str, TextRange)>,
+    /// The per-file part of the analysis (imports, pattern rules), done on the parsing thread.
+    checked: Option<CheckedFile>,
+}
+
+struct CheckedFile {
+    imports: names::ImportMap,
+    hits: Vec<patterns::Hit>,
+    facts: patterns::ModuleFacts,
+}
+
+impl ParsedFile {
+    /// Runs the per-file pattern rules (independent of other files, so in parallel).
+    fn check(mut self, options: &LintOptions) -> ParsedFile {
+        if let Some(module) = &self.module {
+            let imports = names::ImportMap::from_module(&module.body);
+            let (hits, facts) = patterns::check_module(
+                &module.body,
+                &self.source.text,
+                &self.source.display,
+                &imports,
+                &options.selection,
+            );
+            self.checked = Some(CheckedFile {
+                imports,
+                hits,
+                facts,
+            });
+        }
+        self
+    }
 }
 
 fn parse_file(path: &Path, display: &str, options: &LintOptions) -> ParsedFile {
@@ -206,6 +236,7 @@ fn parse_file(path: &Path, display: &str, options: &LintOptions) -> ParsedFile {
             },
             module: None,
             problem: Some((message, "PLE002", TextRange::default())),
+            checked: None,
         },
     }
 }
@@ -233,36 +264,33 @@ fn parse_text(path: PathBuf, display: String, text: String) -> ParsedFile {
         },
         module: module_ast,
         problem,
+        checked: None,
     }
 }
 
-fn analyze(parsed: Vec<ParsedFile>, options: &LintOptions) -> Report {
+fn analyze(mut parsed: Vec<ParsedFile>, options: &LintOptions) -> Report {
     let mut builder = report::ReportBuilder::default();
     let mut units = Vec::new();
     let mut unit_files = Vec::new();
-    for (index, file) in parsed.iter().enumerate() {
+    let checked: Vec<Option<CheckedFile>> =
+        parsed.iter_mut().map(|file| file.checked.take()).collect();
+    for (index, (file, checked)) in parsed.iter().zip(checked).enumerate() {
         builder.files_scanned += 1;
         if let Some((message, rule, range)) = &file.problem {
             builder.push_problem(&file.source, rule, message, *range);
         }
-        let Some(module) = &file.module else { continue };
-        let imports = names::ImportMap::from_module(&module.body);
-        let (hits, facts) = patterns::check_module(
-            &module.body,
-            &file.source.text,
-            &file.source.display,
-            &imports,
-            &options.selection,
-        );
-        for hit in hits {
+        let (Some(module), Some(checked)) = (&file.module, checked) else {
+            continue;
+        };
+        for hit in checked.hits {
             builder.push_rule(&file.source, hit.rule, hit.range, None, None);
         }
         units.push(taint::ModuleUnit {
             name: file.source.module.clone(),
             body: &module.body,
             text: &file.source.text,
-            imports,
-            unsafe_xml_parser: facts.unsafe_xml_parser,
+            imports: checked.imports,
+            unsafe_xml_parser: checked.facts.unsafe_xml_parser,
         });
         unit_files.push(index);
     }

@@ -46,6 +46,9 @@ pub(crate) struct ConnActivity {
     /// Request targets that carried a `#fragment`, which hyper's URI parser drops: (the target as
     /// the service will see it, the target as sent), oldest first, at most [`MAX_FRAGMENT_TARGETS`].
     fragment_targets: Mutex<VecDeque<(String, String)>>,
+    /// Whether `fragment_targets` holds anything, so that the common request (no fragment) never
+    /// takes its lock.
+    has_fragment_targets: AtomicBool,
 }
 
 /// Pipelined heads with a fragment remembered per connection.
@@ -58,23 +61,29 @@ impl ConnActivity {
             in_flight: AtomicUsize::new(0),
             last_done: Mutex::new(None),
             fragment_targets: Mutex::new(VecDeque::new()),
+            has_fragment_targets: AtomicBool::new(false),
         }
     }
 
     /// The request target as the client sent it, when it carried a fragment that the parsed URI
     /// (`seen`, its path and query) lost; the WAF's REQUEST_URI_RAW must show it.
     pub(crate) fn raw_target_for(&self, seen: &str) -> Option<String> {
-        let mut targets = self.fragment_targets.lock().ok()?;
-        if targets.front().is_some_and(|(front, _)| front == seen) {
-            return targets.pop_front().map(|(_, raw)| raw);
+        if !self.has_fragment_targets.load(Ordering::Acquire) {
+            return None;
         }
-        None
+        let mut targets = self.fragment_targets.lock().ok()?;
+        let raw = targets
+            .front()
+            .is_some_and(|(front, _)| front == seen)
+            .then(|| targets.pop_front().map(|(_, raw)| raw))
+            .flatten();
+        self.has_fragment_targets
+            .store(!targets.is_empty(), Ordering::Release);
+        raw
     }
 
-    fn remember_fragment_target(&self, raw: &str) {
-        let Ok(uri) = http::Uri::try_from(raw) else {
-            return;
-        };
+    /// Remembers `raw` (a target with a fragment) and `uri`, what hyper will parse from it.
+    fn remember_fragment_target(&self, raw: &str, uri: &http::Uri) {
         let seen = uri
             .path_and_query()
             .map_or_else(|| uri.to_string(), |pq| pq.as_str().to_owned());
@@ -83,6 +92,7 @@ impl ConnActivity {
                 targets.pop_front();
             }
             targets.push_back((seen, raw.to_owned()));
+            self.has_fragment_targets.store(true, Ordering::Release);
         }
     }
 
@@ -482,14 +492,13 @@ impl<S> Http1Guard<S> {
                 return Err((http::StatusCode::BAD_REQUEST, "incomplete request head"));
             }
         }
-        let target_ok = request.path.is_some_and(|path| {
-            (path == "*" && request.method == Some("OPTIONS")) || http::Uri::try_from(path).is_ok()
-        });
-        if !target_ok {
+        let path = request.path.unwrap_or_default();
+        let uri = http::Uri::try_from(path).ok();
+        if uri.is_none() && !(path == "*" && request.method == Some("OPTIONS")) {
             return Err((http::StatusCode::BAD_REQUEST, "invalid request target"));
         }
-        if let Some(path) = request.path.filter(|path| path.contains('#')) {
-            self.activity.remember_fragment_target(path);
+        if let Some(uri) = uri.filter(|_| path.contains('#')) {
+            self.activity.remember_fragment_target(path, &uri);
         }
         Ok((self.framing_after(&request)?, rewritten))
     }

@@ -11,118 +11,22 @@
 //! `cargo bench -p palisade-access --bench authenticated_request`
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use http::{HeaderMap, HeaderValue, Method, Version};
-use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-use palisade_access::{AccessControl, AccessStore, KeyHasher};
-use palisade_core::{Inspector, RequestHead, Verdict};
+use http::HeaderMap;
+use palisade_access::AccessControl;
+use palisade_core::{Inspector, Verdict};
 use palisade_limits::LimitsInspector;
 use palisade_state::{RedisSettings, StateStore};
 
 const TIMED_REQUESTS: usize = 20_000;
 
-fn keys_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/keys")
-}
-
-fn config(data_dir: &Path) -> palisade_config::Config {
-    let public_pem = keys_dir().join("rsa_public.pem");
-    let text = format!(
-        r#"
-data_dir = {data_dir:?}
-[[listener]]
-addr = "127.0.0.1:0"
-[[upstream]]
-name = "app"
-servers = ["http://127.0.0.1:9"]
-[access]
-identity_secret = "bench-identity-secret"
-[[access.jwt]]
-name = "idp"
-algorithms = ["RS256"]
-pem_files = [{public_pem:?}]
-issuer = "https://idp.test"
-audience = ["shop-api"]
-[[site]]
-hosts = ["*"]
-[[site.route]]
-name = "api"
-upstream = "app"
-rate_limit = [{{ by = "user", rate = "100000000/s" }}]
-[site.access]
-api = true
-[[site.access.rule]]
-path = "/api/items/{{id}}"
-methods = ["POST", "PUT"]
-roles = ["writer"]
-"#,
-        data_dir = data_dir.to_string_lossy(),
-        public_pem = public_pem.to_string_lossy(),
-    );
-    palisade_config::parse(&text, Path::new("bench.toml")).expect("config")
-}
-
-fn head(headers: &HeaderMap) -> RequestHead {
-    RequestHead {
-        request_id: "0190c1d2-0000-7000-8000-000000000000".to_owned(),
-        method: Method::POST,
-        raw_target: "/api/items/42".to_owned(),
-        version: Version::HTTP_11,
-        headers: headers.clone(),
-        client_addr: "192.0.2.10:40000".parse().expect("addr"),
-        server_addr: "127.0.0.1:8080".parse().expect("addr"),
-        host: "shop.test".to_owned(),
-        tls: false,
-        route: "api".to_owned(),
-        client_cert_subject: None,
-        context: Default::default(),
-    }
-}
-
-/// The credentials: a JWT and an API key (created before the inspector loads the store).
-fn credentials(data_dir: &Path) -> (HeaderMap, HeaderMap) {
-    let store = AccessStore::open(data_dir).expect("store");
-    let hasher = KeyHasher::from_config(None, data_dir).expect("hasher");
-    for i in 0..1000 {
-        store
-            .create_key(&hasher, &format!("filler-{i}"), &[], None)
-            .expect("filler key");
-    }
-    let created = store
-        .create_key(&hasher, "bench", &["writer".to_owned()], None)
-        .expect("key");
-    let claims = serde_json::json!({
-        "sub": "alice", "iss": "https://idp.test", "aud": "shop-api",
-        "exp": jsonwebtoken::get_current_timestamp() + 3600,
-        "iat": jsonwebtoken::get_current_timestamp(),
-        "roles": ["writer"],
-    });
-    let private = std::fs::read(keys_dir().join("rsa_private.pem")).expect("key");
-    let token = encode(
-        &Header::new(Algorithm::RS256),
-        &claims,
-        &EncodingKey::from_rsa_pem(&private).expect("rsa"),
-    )
-    .expect("token");
-    let mut jwt = HeaderMap::new();
-    jwt.insert(
-        "authorization",
-        HeaderValue::from_str(&format!("Bearer {token}")).expect("value"),
-    );
-    let mut api_key = HeaderMap::new();
-    api_key.insert(
-        "x-api-key",
-        HeaderValue::from_str(&created.key).expect("value"),
-    );
-    (jwt, api_key)
-}
+mod support;
 
 /// One request through both inspectors' request-head phase; both must allow it.
 fn request(access: &AccessControl, limits: &LimitsInspector, headers: &HeaderMap) -> bool {
-    let h = head(headers);
+    let h = support::head(headers);
     let mut authn = access.start(&h);
     let allowed = authn.request_headers(&h) == Verdict::Allow;
     let mut limit = limits.start(&h);
@@ -166,8 +70,11 @@ fn redis_store() -> Option<StateStore> {
 
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = config(dir.path());
-    let (jwt, api_key) = credentials(dir.path());
+    let config = support::config(
+        dir.path(),
+        r#"rate_limit = [{ by = "user", rate = "100000000/s" }]"#,
+    );
+    let (jwt, api_key) = support::credentials(dir.path());
     let mut stores = vec![("memory", StateStore::in_memory())];
     stores.extend(redis_store().map(|store| ("redis", store)));
 
@@ -193,7 +100,9 @@ fn bench(c: &mut Criterion) {
             group.bench_function(&name, |b| b.iter(|| request(&access, &limits, headers)));
         }
     }
-    group.bench_function("baseline_head_clone", |b| b.iter(|| black_box(head(&jwt))));
+    group.bench_function("baseline_head_clone", |b| {
+        b.iter(|| black_box(support::head(&jwt)))
+    });
     group.finish();
 }
 

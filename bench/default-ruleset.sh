@@ -4,8 +4,9 @@
 # nginx, on the GET and the 4 KiB form POST of bench/proxy.sh. Issue target: >= 60% of nginx's req/s.
 #
 # It runs bench/proxy.sh unchanged (same servers, pinning, wrk runs and ratio lines) with PALISADE
-# pointing at a small wrapper that turns the route's `inspect = false` into `inspect = true` in the
-# configuration proxy.sh writes before starting the real binary. In the output, "palisade" is the
+# pointing at a small wrapper that turns the route's `mode = "off"` / `inspect = false` (WAF off,
+# bodies streamed) into the defaults (WAF on in block mode, bodies inspected) in the configuration
+# proxy.sh writes before starting the real binary. In the output, "palisade" is the
 # gateway with the default ruleset. Environment: as bench/proxy.sh (DURATION, CONNECTIONS,
 # BASE_PORT, CARGO_TARGET_DIR); PALISADE_REAL may name a prebuilt binary.
 set -euo pipefail
@@ -24,7 +25,8 @@ set -euo pipefail
 args=("\$@")
 for i in "\${!args[@]}"; do
     if [ "\${args[\$i]}" = --config ]; then
-        sed -i 's/^inspect = false\$/inspect = true/' "\${args[\$((i + 1))]}"
+        sed -i -e 's/^inspect = false\$/inspect = true/' -e '/^mode = "off"\$/d' "\${args[\$((i + 1))]}"
+        ! grep -q '^mode = "off"\$' "\${args[\$((i + 1))]}" || { echo "default-ruleset.sh: WAF still off" >&2; exit 1; }
         grep -q '^inspect = true\$' "\${args[\$((i + 1))]}" || { echo "default-ruleset.sh: no inspect line to flip" >&2; exit 1; }
     fi
 done

@@ -312,7 +312,7 @@ fn default_block_status() -> u16 {
     403
 }
 
-/// Enforce or only report.
+/// What the WAF does on a route (or, in `[waf]`, everywhere): enforce, only report, or not run.
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum RouteMode {
@@ -321,6 +321,9 @@ pub enum RouteMode {
     Block,
     /// Report only.
     Detect,
+    /// The WAF does not run (ModSecurity's `SecRuleEngine Off`). Bans, access control, rate limits
+    /// and monitoring still apply.
+    Off,
 }
 
 /// Security response headers of a site. Sensible defaults are on.
@@ -406,7 +409,7 @@ pub struct Waf {
     /// Paranoia level 1–4 (sets tx.blocking_paranoia_level / detection_paranoia_level).
     #[serde(default = "default_paranoia")]
     pub paranoia_level: u8,
-    /// "block" or "detect" for the whole WAF (routes may be stricter).
+    /// "block", "detect" or "off" for the whole WAF (routes may be stricter).
     #[serde(default)]
     pub mode: RouteMode,
     /// ModSecurity-style JSON audit log of blocked requests.

@@ -133,46 +133,79 @@ pub(crate) struct ForwardFacts<'a> {
 pub(crate) fn set_forwarding_headers(headers: &mut HeaderMap, facts: &ForwardFacts<'_>) {
     let proto = if facts.tls { "https" } else { "http" };
     // X-Forwarded-For: keep a trusted peer's chain and append the peer; otherwise start over.
-    let previous_xff = if facts.peer_trusted {
-        join_values(headers, &X_FORWARDED_FOR)
-    } else {
-        None
-    };
-    let peer_text = facts.peer.to_string();
-    let xff = match previous_xff {
-        Some(previous) => format!("{previous}, {peer_text}"),
-        None => peer_text,
-    };
+    let mut xff = String::with_capacity(48);
+    if facts.peer_trusted
+        && let Some(previous) = join_values(headers, &X_FORWARDED_FOR)
+    {
+        xff.push_str(&previous);
+        xff.push_str(", ");
+    }
+    push_ip(&mut xff, facts.peer);
     headers.remove(&X_FORWARDED_FOR);
     if let Ok(value) = HeaderValue::from_str(&xff) {
         headers.insert(X_FORWARDED_FOR, value);
     }
-    headers.insert(
-        X_FORWARDED_PROTO,
-        HeaderValue::from_static(if facts.tls { "https" } else { "http" }),
-    );
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
     if let Ok(value) = HeaderValue::from_str(facts.host) {
         headers.insert(X_FORWARDED_HOST, value);
     }
-    let node = |ip: IpAddr| match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => format!("\"[{v6}]\""),
-    };
-    let element = format!(
-        "for={};by={};host=\"{}\";proto={proto}",
-        node(facts.client_ip),
-        node(facts.server_addr.ip()),
-        facts.host
-    );
-    let forwarded = match (facts.peer_trusted, join_values(headers, &FORWARDED)) {
-        (true, Some(previous)) => format!("{previous}, {element}"),
-        _ => element,
-    };
+    // Forwarded (RFC 7239): one element for this hop, after a trusted peer's elements.
+    let mut forwarded = String::with_capacity(96 + facts.host.len());
+    if facts.peer_trusted
+        && let Some(previous) = join_values(headers, &FORWARDED)
+    {
+        forwarded.push_str(&previous);
+        forwarded.push_str(", ");
+    }
+    forwarded.push_str("for=");
+    push_node(&mut forwarded, facts.client_ip);
+    forwarded.push_str(";by=");
+    push_node(&mut forwarded, facts.server_addr.ip());
+    forwarded.push_str(";host=\"");
+    forwarded.push_str(facts.host);
+    forwarded.push_str("\";proto=");
+    forwarded.push_str(proto);
     headers.remove(&FORWARDED);
     if let Ok(value) = HeaderValue::from_str(&forwarded) {
         headers.insert(FORWARDED, value);
     }
     headers.insert(X_REQUEST_ID, facts.request_id.clone());
+}
+
+/// Appends an address as text. IPv4 (every request's common case) is written digit by digit:
+/// `core::fmt`'s padding-aware `Display` for `Ipv4Addr` was a measurable share of a request.
+fn push_ip(out: &mut String, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (index, octet) in v4.octets().into_iter().enumerate() {
+                if index > 0 {
+                    out.push('.');
+                }
+                if octet >= 100 {
+                    out.push(char::from(b'0' + octet / 100));
+                }
+                if octet >= 10 {
+                    out.push(char::from(b'0' + octet / 10 % 10));
+                }
+                out.push(char::from(b'0' + octet % 10));
+            }
+        }
+        IpAddr::V6(v6) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
+/// Appends an RFC 7239 node: IPv4 bare, IPv6 quoted and bracketed.
+fn push_node(out: &mut String, ip: IpAddr) {
+    if ip.is_ipv6() {
+        out.push_str("\"[");
+        push_ip(out, ip);
+        out.push_str("]\"");
+    } else {
+        push_ip(out, ip);
+    }
 }
 
 fn join_values(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
@@ -350,6 +383,27 @@ fn harden_cookie(cookie: HeaderValue, tls: bool, samesite: &str) -> HeaderValue 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_are_written_as_display_writes_them() {
+        for text in [
+            "0.0.0.0",
+            "9.10.99.100",
+            "127.0.0.1",
+            "255.255.255.255",
+            "192.168.1.20",
+            "::1",
+            "2001:db8::7",
+        ] {
+            let ip: IpAddr = text.parse().unwrap();
+            let mut out = String::new();
+            push_ip(&mut out, ip);
+            assert_eq!(out, ip.to_string());
+        }
+        let mut node = String::new();
+        push_node(&mut node, "2001:db8::7".parse().unwrap());
+        assert_eq!(node, "\"[2001:db8::7]\"");
+    }
 
     #[test]
     fn cookie_hardening_adds_missing_attributes_only() {

@@ -56,10 +56,12 @@ pub(crate) fn new_request_id() -> String {
         .map_or(0, |since| {
             u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
         });
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
     uuid::Builder::from_unix_timestamp_millis(millis, &random)
         .into_uuid()
         .hyphenated()
-        .to_string()
+        .encode_lower(&mut text)
+        .to_owned()
 }
 
 /// The SplitMix64 output function.
@@ -81,7 +83,9 @@ pub(crate) async fn handle(
     let span = tracing::info_span!("request", request.id = %request_id);
     let runtime = shared.runtime.load_full();
     let exchange = Exchange::new(runtime, conn, shared, request_id, started, &request);
-    exchange.run(request).instrument(span).await
+    // The exchange's state machine is several kilobytes: boxed once here, it is never copied
+    // again as the instrumenting and panic-catching wrappers move their futures.
+    Box::pin(exchange.run(request)).instrument(span).await
 }
 
 /// Label of the access log / metrics `verdict` field.

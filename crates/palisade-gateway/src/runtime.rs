@@ -250,7 +250,8 @@ impl UpstreamRt {
 
 fn route_mode(mode: RouteMode) -> Mode {
     match mode {
-        RouteMode::Block => Mode::Block,
+        // With the WAF off the remaining inspectors (bans, access control, limits) enforce.
+        RouteMode::Block | RouteMode::Off => Mode::Block,
         RouteMode::Detect => Mode::Detect,
     }
 }

@@ -1,7 +1,8 @@
 //! The inspector list of a configuration: the one place `serve`, `demo` and
 //! reloads get their inspection pipeline from.
 //!
-//! The WAF always runs. Its rules are the user's `[waf] rules` (for example
+//! The WAF runs unless `[waf] mode = "off"` (on a route, `mode = "off"` switches it
+//! off there only). Its rules are the user's `[waf] rules` (for example
 //! the OWASP CRS), Palisade's embedded default ruleset (`rules/` of this
 //! repository, compiled into the binary), or both: the default ruleset is on
 //! when no rules are configured, unless `builtin_rules` says otherwise.
@@ -38,11 +39,16 @@ pub(crate) const DEFAULT_RULESET: (&str, &str) = (
 pub(crate) fn build(config: &Config) -> anyhow::Result<Vec<Arc<dyn Inspector>>> {
     let state = palisade_limits::open_store(&config.state, &config.data_dir)
         .context("cannot open the state store")?;
-    let waf = Arc::new(load_waf(config)?);
-    let mut inspectors: Vec<Arc<dyn Inspector>> = vec![
-        Arc::new(palisade_limits::BanInspector::new(state.clone())),
-        Arc::new(PerRouteWaf::new(config, waf)?),
-    ];
+    let mut inspectors: Vec<Arc<dyn Inspector>> =
+        vec![Arc::new(palisade_limits::BanInspector::new(state.clone()))];
+    if config
+        .waf
+        .as_ref()
+        .is_none_or(|waf| waf.mode != RouteMode::Off)
+    {
+        let waf = Arc::new(load_waf(config)?);
+        inspectors.push(Arc::new(PerRouteWaf::new(config, waf)?));
+    }
     if let Some(access) = palisade_access::AccessControl::with_state(config, state.clone())
         .context("cannot set up access control")?
     {
@@ -112,11 +118,17 @@ fn load_waf(config: &Config) -> anyhow::Result<Waf> {
     Ok(waf)
 }
 
-/// One WAF inspector per route (each with that route's exclusions), chosen by route name.
+/// One WAF inspector per route (each with that route's exclusions), chosen by route name;
+/// `None` for a route whose `mode` is `"off"`.
 struct PerRouteWaf {
-    by_route: HashMap<String, WafInspector>,
+    by_route: HashMap<String, Option<WafInspector>>,
     fallback: WafInspector,
 }
+
+/// The inspection of a route where the WAF is off: every phase allows.
+struct WafOff;
+
+impl Inspection for WafOff {}
 
 impl PerRouteWaf {
     fn new(config: &Config, waf: Arc<Waf>) -> anyhow::Result<Self> {
@@ -124,20 +136,28 @@ impl PerRouteWaf {
         let mut by_route = HashMap::new();
         for site in &config.sites {
             for route in &site.routes {
+                let name = site.route_name(route);
+                if route.mode == RouteMode::Off {
+                    by_route.insert(name, None);
+                    continue;
+                }
                 if route.remove_rule_ids.is_empty() && route.remove_targets.is_empty() {
                     continue;
                 }
-                let name = site.route_name(route);
                 let inspector = WafInspector::new(Arc::clone(&waf), &exclusions(route)?)
                     .with_context(|| format!("route {name}: invalid WAF exclusion"))?;
-                by_route.insert(name, inspector);
+                by_route.insert(name, Some(inspector));
             }
         }
         Ok(PerRouteWaf { by_route, fallback })
     }
 
-    fn for_route(&self, route: &str) -> &WafInspector {
-        self.by_route.get(route).unwrap_or(&self.fallback)
+    /// The route's inspector; `None` when the WAF is off on the route.
+    fn for_route(&self, route: &str) -> Option<&WafInspector> {
+        match self.by_route.get(route) {
+            Some(inspector) => inspector.as_ref(),
+            None => Some(&self.fallback),
+        }
     }
 }
 
@@ -182,6 +202,9 @@ impl Inspector for PerRouteWaf {
     }
 
     fn start(&self, head: &RequestHead) -> Box<dyn Inspection> {
-        self.for_route(&head.route).start(head)
+        match self.for_route(&head.route) {
+            Some(inspector) => inspector.start(head),
+            None => Box::new(WafOff),
+        }
     }
 }

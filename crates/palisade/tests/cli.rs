@@ -310,6 +310,38 @@ fn serve_with_upstream_proxies_and_exposes_admin_endpoints() {
     );
 }
 
+/// `mode = "off"` on a route lets through what the WAF blocks elsewhere; in `[waf]` it turns the
+/// WAF off everywhere (and `config check` says so).
+#[test]
+fn waf_mode_off_skips_the_waf_on_its_route_or_everywhere() {
+    let (_runtime, app) = upstream();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = VALID.replace("http://127.0.0.1:9", &format!("http://{}", app.addr));
+    let attack = "/search?q=%27%20OR%201%3D1--";
+    let per_route =
+        format!("{base}\n[[site.route]]\npath = \"/search\"\nupstream = \"app\"\nmode = \"off\"\n");
+    std::fs::write(dir.path().join("route.toml"), &per_route).expect("write");
+    let running = Running::start(&["serve", "--config", "route.toml"], dir.path());
+    let (status, body) = get(running.gateway(), attack);
+    assert_eq!(status, 200, "the WAF is off on /search: {body}");
+    let (status, body) = get(running.gateway(), &attack.replace("/search", "/"));
+    assert_eq!(status, 403, "the WAF still runs on /: {body}");
+    drop(running);
+
+    let everywhere = format!("{base}\n[waf]\nmode = \"off\"\n");
+    let path = dir.path().join("off.toml");
+    std::fs::write(&path, &everywhere).expect("write");
+    let output = palisade(&["config", "check", path.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("WAF off"),
+        "{output:?}"
+    );
+    let running = Running::start(&["serve", "--config", "off.toml"], dir.path());
+    let (status, body) = get(running.gateway(), &attack.replace("/search", "/"));
+    assert_eq!(status, 200, "no WAF anywhere: {body}");
+}
+
 #[test]
 fn config_file_changes_are_reloaded_and_invalid_ones_are_refused() {
     let (_runtime, app) = upstream();

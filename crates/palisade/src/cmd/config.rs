@@ -44,10 +44,10 @@ pub(crate) fn summary(config: &palisade_config::Config) -> String {
         count(config.upstreams.len(), "upstream"),
         count(config.sites.len(), "site"),
         count(routes, "route"),
-        if config.waf.is_some() {
-            "configured"
-        } else {
-            "default"
+        match &config.waf {
+            Some(waf) if waf.mode == palisade_config::RouteMode::Off => "off",
+            Some(_) => "configured",
+            None => "default",
         },
     )
 }

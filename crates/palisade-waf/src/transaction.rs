@@ -30,7 +30,7 @@ use crate::operator::parse_number;
 use crate::prefilter::{ChainPrefilter, may_match};
 use crate::program::{CompiledRule, KeySelector, RunAction, Step, Target, compile_target};
 use crate::variables::VariableMap;
-use palisade_operators::Captures;
+use palisade_operators::{Captures, DecodedViews};
 
 /// Request facts a transaction starts from.
 #[derive(Debug, Clone)]
@@ -232,6 +232,65 @@ struct TransformationCache {
     /// allocation per result.
     arena: Vec<u8>,
     entries: usize,
+    /// Decoded views for the detectors.
+    views: ViewCache,
+}
+
+/// Decoded views of the values the `@detectXxx` operators inspect, built once per value
+/// and transaction and shared by every detector rule (each would otherwise decode the
+/// value again).
+#[derive(Default)]
+struct ViewCache {
+    /// Views of stable values (see [`ValueName::is_stable`]) of the running phase, keyed
+    /// by `(address, length)`; cleared when a phase starts.
+    by_location: HashMap<(usize, usize), DecodedViews, BuildLocationHasher>,
+    /// Views of other values (TX variables, transformed values), keyed by the value.
+    by_value: HashMap<Vec<u8>, DecodedViews>,
+    /// Bytes held by both maps.
+    bytes: usize,
+    /// The views of the last value when the maps are full.
+    overflow: DecodedViews,
+}
+
+impl ViewCache {
+    /// The decoded views of `value`; `stable` when its address identifies it within the
+    /// phase.
+    fn views_of(&mut self, value: &[u8], stable: bool) -> &DecodedViews {
+        let full = self.by_location.len() + self.by_value.len() >= TRANSFORMATION_CACHE_ENTRIES
+            || self.bytes > TRANSFORMATION_ARENA_BYTES;
+        if stable {
+            let key = (value.as_ptr() as usize, value.len());
+            if !full || self.by_location.contains_key(&key) {
+                return self.by_location.entry(key).or_insert_with(|| {
+                    let views = DecodedViews::of(value);
+                    self.bytes += views.heap_bytes();
+                    views
+                });
+            }
+        } else if self.by_value.contains_key(value) {
+            return &self.by_value[value];
+        } else if !full {
+            let views = DecodedViews::of(value);
+            self.bytes += views.heap_bytes() + value.len();
+            return self.by_value.entry(value.to_vec()).or_insert(views);
+        }
+        self.overflow = DecodedViews::of(value);
+        &self.overflow
+    }
+
+    /// Forgets element addresses (called when a phase starts).
+    fn start_phase(&mut self) {
+        for views in self.by_location.values() {
+            self.bytes -= views.heap_bytes();
+        }
+        self.by_location.clear();
+    }
+
+    fn clear(&mut self) {
+        self.by_location.clear();
+        self.by_value.clear();
+        self.bytes = 0;
+    }
 }
 
 /// Most caches kept for reuse per thread.
@@ -259,6 +318,7 @@ impl TransformationCache {
     /// Empties the cache and keeps it for the next transaction on this thread.
     fn return_to_pool(mut self) {
         if self.arena.capacity() > CACHE_POOL_MAX_ARENA
+            || self.views.bytes > CACHE_POOL_MAX_ARENA
             || self.by_location.capacity() > TRANSFORMATION_CACHE_ENTRIES
         {
             return;
@@ -266,6 +326,7 @@ impl TransformationCache {
         self.start_phase();
         self.by_chain.clear();
         self.entries = 0;
+        self.views.clear();
         CACHE_POOL.with(|pool| {
             let mut pool = pool.borrow_mut();
             if pool.len() < CACHE_POOL_SIZE {
@@ -279,6 +340,7 @@ impl TransformationCache {
         self.by_location.clear();
         self.arena.clear();
         self.candidates.clear();
+        self.views.start_phase();
     }
 
     /// The result of `chain` (interned as `chain_id`) on a stable value, with its
@@ -389,6 +451,8 @@ struct LinkOutcome<'a> {
     expanded_argument: Option<&'a str>,
     captures: Captures,
     found: Vec<LinkMatch>,
+    /// Decoded views shared by the detector rules, when the operator is a detector.
+    views: Option<&'a mut ViewCache>,
 }
 
 impl LinkScan<'_> {
@@ -397,7 +461,7 @@ impl LinkScan<'_> {
     fn check(&mut self, name: ValueName<'_>, value: &[u8]) {
         let rule = self.outcome.rule;
         if rule.multi_match && !rule.transformations.is_empty() {
-            self.outcome.test(name, value);
+            self.outcome.test(name, value, name.is_stable());
             let mut current = Cow::Borrowed(value);
             for transformation in &rule.transformations {
                 let next = match transformation.apply(&current) {
@@ -406,7 +470,7 @@ impl LinkScan<'_> {
                     next => next.into_owned(),
                 };
                 if next != *current {
-                    self.outcome.test(name, &next);
+                    self.outcome.test(name, &next, false);
                 }
                 current = Cow::Owned(next);
             }
@@ -431,34 +495,44 @@ impl LinkScan<'_> {
                         // None of the literals the operator requires occurs: no match.
                         return;
                     }
+                    // A part of the value itself is stable like the value.
+                    let stable = matches!(cached.stage, CachedStage::Value(..));
                     self.outcome
-                        .test(name, self.cache.resolve(cached.stage, value));
+                        .test(name, self.cache.resolve(cached.stage, value), stable);
                 }
-                Err(result) => self.outcome.test(name, &result),
+                Err(result) => self.outcome.test(name, &result, false),
             }
         } else if rule.transformations.is_empty() {
-            self.outcome.test(name, value);
+            self.outcome.test(name, value, name.is_stable());
         } else if value.len() < TRANSFORMATION_CACHE_MIN_LEN {
             let result = apply_chain(&rule.transformations, value);
-            self.outcome.test(name, &result);
+            self.outcome.test(name, &result, false);
         } else {
             let result = self
                 .cache
                 .apply(rule.chain_id, &rule.transformations, value);
-            self.outcome.test(name, &result);
+            self.outcome.test(name, &result, false);
         }
     }
 }
 
 impl LinkOutcome<'_> {
-    fn test(&mut self, name: ValueName<'_>, stage: &[u8]) {
+    /// Runs the operator on `stage`; `stable` when its address identifies it within the
+    /// phase (see [`ValueName::is_stable`]).
+    fn test(&mut self, name: ValueName<'_>, stage: &[u8], stable: bool) {
         let rule = self.rule;
         let slots = if rule.capture {
             Some(&mut self.captures)
         } else {
             None
         };
-        if rule.operator.evaluate(stage, self.expanded_argument, slots) {
+        let matched = match self.views.as_deref_mut() {
+            Some(views) => rule
+                .operator
+                .evaluate_with_views(stage, slots, || views.views_of(stage, stable)),
+            None => rule.operator.evaluate(stage, self.expanded_argument, slots),
+        };
+        if matched {
             let captures = if rule.capture {
                 self.captures
                     .iter()
@@ -1265,6 +1339,11 @@ impl Transaction {
         expanded_argument: Option<&str>,
         cache: &mut TransformationCache,
     ) -> Vec<LinkMatch> {
+        // Detectors share the decoded views of each value (built by the first one).
+        let mut views = rule
+            .operator
+            .is_detector()
+            .then(|| std::mem::take(&mut cache.views));
         let mut scan = LinkScan {
             cache,
             prefilters: &self.waf.program.prefilters,
@@ -1273,6 +1352,7 @@ impl Transaction {
                 expanded_argument,
                 captures: Captures::new(),
                 found: Vec::new(),
+                views: views.as_mut(),
             },
         };
         for target in &rule.targets {
@@ -1294,7 +1374,11 @@ impl Transaction {
                 });
             }
         }
-        scan.outcome.found
+        let found = scan.outcome.found;
+        if let Some(views) = views {
+            cache.views = views;
+        }
+        found
     }
 
     /// False when no exclusion (the rule's own, a runtime `ctl` or the route's) can

@@ -281,17 +281,25 @@ fn decode_entity_layer(input: &[u8]) -> Cow<'_, [u8]> {
 /// URL (`%XX`, `%uXXXX`, `+`), overlong UTF-8, fullwidth ASCII and slash
 /// folding. Borrowed when nothing changed.
 fn decode_url_layer(input: &[u8], plus_is_space: bool) -> Cow<'_, [u8]> {
-    let Some(first) = input
-        .iter()
-        .position(|&byte| byte != b'&' && needs_decoding(byte))
-    else {
+    // Bytes this layer may change (`needs_decoding` without the entity layer's `&`).
+    let special = |byte: &u8| *byte != b'&' && needs_decoding(*byte);
+    let Some(first) = input.iter().position(special) else {
         return Cow::Borrowed(input);
     };
     let mut out = Vec::with_capacity(input.len());
     out.extend_from_slice(&input[..first]);
     let mut i = first;
     while i < input.len() {
-        let byte = input[i];
+        // Runs of bytes the layer leaves alone are copied at once.
+        let run = input[i..]
+            .iter()
+            .position(special)
+            .unwrap_or(input.len() - i);
+        out.extend_from_slice(&input[i..i + run]);
+        i += run;
+        let Some(&byte) = input.get(i) else {
+            break;
+        };
         match byte {
             b'%' => {
                 if let Some(value) = hex_value(input.get(i + 1..i + 3)) {

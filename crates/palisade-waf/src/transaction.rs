@@ -584,7 +584,8 @@ pub struct Transaction {
     allow_request: bool,
     allow_all: bool,
     highest_severity: u8,
-    transformation_cache: TransformationCache,
+    /// Borrowed mutably by a link's scan, which otherwise only reads the transaction.
+    transformation_cache: std::cell::RefCell<TransformationCache>,
     phases_done: u8,
 }
 
@@ -685,7 +686,7 @@ impl Transaction {
             allow_request: false,
             allow_all: false,
             highest_severity: 255,
-            transformation_cache: TransformationCache::from_pool(),
+            transformation_cache: std::cell::RefCell::new(TransformationCache::from_pool()),
             phases_done: 0,
         };
         tx.load_request(request);
@@ -835,20 +836,8 @@ impl Transaction {
                 || self.wants(V::UrlencodedError)
                 || self.wants(V::ReqbodyErrorMsg))
         {
-            let limits = self.body_limits();
-            match palisade_body::parse_urlencoded(
-                query.as_bytes(),
-                self.waf.program.settings.argument_separator,
-                &limits,
-            ) {
-                Ok(args) => {
-                    if args.invalid_encoding {
-                        self.set(V::UrlencodedError, "1");
-                    }
-                    self.set_collection(V::ArgsGet, || {
-                        args.params.into_iter().map(|p| (p.name, p.value)).collect()
-                    });
-                }
+            match self.urlencoded(query.as_bytes(), V::ArgsGet) {
+                Ok(pairs) => self.set_collection(V::ArgsGet, || pairs),
                 Err(error) => {
                     self.set(V::UrlencodedError, "1");
                     self.set(V::ReqbodyErrorMsg, error.message());
@@ -856,6 +845,31 @@ impl Transaction {
             }
         }
         self.update_args_size();
+    }
+
+    /// The urlencoded arguments of `input` (the query or a body) for `collection`
+    /// (ARGS_GET / ARGS_POST), setting URLENCODED_ERROR when an encoding is invalid.
+    /// When no rule reads `collection`, `input` is only checked (nothing is decoded) and
+    /// no pairs are returned.
+    fn urlencoded(
+        &mut self,
+        input: &[u8],
+        collection: VariableName,
+    ) -> Result<Pairs, palisade_body::BodyError> {
+        let limits = self.body_limits();
+        let separator = self.waf.program.settings.argument_separator;
+        let (pairs, invalid) = if self.wants(collection) {
+            let args = palisade_body::parse_urlencoded(input, separator, &limits)?;
+            let pairs = args.params.into_iter().map(|p| (p.name, p.value)).collect();
+            (pairs, args.invalid_encoding)
+        } else {
+            let invalid = palisade_body::check_urlencoded(input, separator, &limits)?;
+            (Vec::new(), invalid)
+        };
+        if invalid {
+            self.set(VariableName::UrlencodedError, "1");
+        }
+        Ok(pairs)
     }
 
     fn body_limits(&self) -> BodyLimits {
@@ -915,17 +929,8 @@ impl Transaction {
             tx.set(V::ReqbodyProcessorErrorMsg, message);
         };
         let params: Pairs = match processor.as_str() {
-            "URLENCODED" => match palisade_body::parse_urlencoded(
-                body,
-                self.waf.program.settings.argument_separator,
-                &limits,
-            ) {
-                Ok(args) => {
-                    if args.invalid_encoding {
-                        self.set(V::UrlencodedError, "1");
-                    }
-                    args.params.into_iter().map(|p| (p.name, p.value)).collect()
-                }
+            "URLENCODED" => match self.urlencoded(body, V::ArgsPost) {
+                Ok(pairs) => pairs,
                 Err(error) => {
                     fail(self, error.message());
                     Vec::new()
@@ -1162,7 +1167,7 @@ impl Transaction {
             return self.intervention.clone();
         }
         self.phases_done = phase;
-        self.transformation_cache.start_phase();
+        self.transformation_cache.get_mut().start_phase();
         if self.engine == EngineMode::Off
             || (self.intervention.is_some() && phase < 5)
             || (self.allow_all && phase < 5)
@@ -1308,10 +1313,8 @@ impl Transaction {
             return true;
         }
         // The scan only reads the transaction (values are borrowed, never copied);
-        // the cache is moved out for its duration so it can be updated meanwhile.
-        let mut cache = std::mem::take(&mut self.transformation_cache);
-        let found = self.scan_link(rule, expanded_argument.as_deref(), &mut cache);
-        self.transformation_cache = cache;
+        // it updates the cache through its cell meanwhile.
+        let found = self.scan_link(rule, expanded_argument.as_deref());
         let matched_any = !found.is_empty();
         for link_match in found {
             for (index, captured) in link_match.captures {
@@ -1333,12 +1336,9 @@ impl Transaction {
     /// snapshot taken before any action of the link (as they always were) and the
     /// operator argument is expanded once per link, so nothing an action changes can
     /// affect this scan.
-    fn scan_link(
-        &self,
-        rule: &CompiledRule,
-        expanded_argument: Option<&str>,
-        cache: &mut TransformationCache,
-    ) -> Vec<LinkMatch> {
+    fn scan_link(&self, rule: &CompiledRule, expanded_argument: Option<&str>) -> Vec<LinkMatch> {
+        let mut cache = self.transformation_cache.borrow_mut();
+        let cache = &mut *cache;
         // Detectors share the decoded views of each value (built by the first one).
         let mut views = rule
             .operator
@@ -1816,7 +1816,7 @@ impl Transaction {
 
 impl Drop for Transaction {
     fn drop(&mut self) {
-        std::mem::take(&mut self.transformation_cache).return_to_pool();
+        std::mem::take(self.transformation_cache.get_mut()).return_to_pool();
     }
 }
 

@@ -48,6 +48,9 @@ pub fn check_urlencoded(
     limits: &BodyLimits,
 ) -> Result<bool, BodyError> {
     check_size("urlencoded", input, limits)?;
+    if memchr::memchr(b'%', input).is_none() {
+        return Ok(false);
+    }
     let mut invalid = false;
     for_each_raw_argument(input, separator, limits.max_args, |raw_name, raw_value| {
         invalid |= has_invalid_escape(raw_name) || has_invalid_escape(raw_value);

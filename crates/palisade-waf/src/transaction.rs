@@ -593,10 +593,6 @@ fn pair_slices((key, value): &(Vec<u8>, Vec<u8>)) -> (&[u8], &[u8]) {
     (key, value)
 }
 
-fn lower(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).to_ascii_lowercase()
-}
-
 /// ASCII case-insensitive prefix test (what lowercasing then `starts_with` decides for
 /// an ASCII prefix).
 fn starts_with_ignore_case(bytes: &[u8], prefix: &[u8]) -> bool {
@@ -1077,7 +1073,9 @@ impl Transaction {
 
     /// True when the MIME type of `content_type` is one `SecResponseBodyMimeType` lists.
     fn mime_listed(&self, content_type: &[u8]) -> bool {
-        let content_type = lower(content_type);
+        // The types compare ASCII-case-insensitively; bytes that are not UTF-8 read as
+        // U+FFFD as they always did.
+        let content_type = String::from_utf8_lossy(content_type);
         let mime = content_type.split(';').next().unwrap_or_default().trim();
         self.waf
             .program

@@ -223,12 +223,11 @@ fn decode_repeatedly(input: &[u8]) -> Cow<'_, [u8]> {
     current
 }
 
-/// Bytes [`decode_round`] may change: URL and entity escapes, `+`, and the
-/// lead bytes of overlong UTF-8 (C0, C1, E0), fullwidth ASCII (EF) and the
-/// folded slashes (E2). Other UTF-8 text (accents, Cyrillic, CJK) passes untouched.
-fn needs_decoding(byte: u8) -> bool {
-    matches!(byte, b'%' | b'&' | b'+' | 0xC0 | 0xC1 | 0xE0 | 0xE2 | 0xEF)
-}
+/// Bytes the URL layer of [`decode_round`] may change: URL escapes, `+`, and the lead
+/// bytes of overlong UTF-8 (C0, C1, E0), fullwidth ASCII (EF) and the folded slashes
+/// (E2). Other UTF-8 text (accents, Cyrillic, CJK) passes untouched. A table: the
+/// decoder tests every byte of every value.
+const URL_LAYER_BYTES: [bool; 256] = crate::byte_set(b"%+\xC0\xC1\xE0\xE2\xEF");
 
 /// One round of URL (`%XX`, `%uXXXX`, `+`), HTML entity and overlong UTF-8
 /// decoding. Borrowed when nothing changed. Output is never longer than input.
@@ -281,8 +280,7 @@ fn decode_entity_layer(input: &[u8]) -> Cow<'_, [u8]> {
 /// URL (`%XX`, `%uXXXX`, `+`), overlong UTF-8, fullwidth ASCII and slash
 /// folding. Borrowed when nothing changed.
 fn decode_url_layer(input: &[u8], plus_is_space: bool) -> Cow<'_, [u8]> {
-    // Bytes this layer may change (`needs_decoding` without the entity layer's `&`).
-    let special = |byte: &u8| *byte != b'&' && needs_decoding(*byte);
+    let special = |byte: &u8| URL_LAYER_BYTES[usize::from(*byte)];
     let Some(first) = input.iter().position(special) else {
         return Cow::Borrowed(input);
     };

@@ -715,7 +715,8 @@ impl Transaction {
         }
     }
 
-    /// [`Transaction::set`] for a number or an address, formatted only when read.
+    /// [`Transaction::set`] for a number or an address, formatted only when the program
+    /// reads the variable.
     fn set_display(&mut self, name: VariableName, value: impl std::fmt::Display) {
         if self.wants(name) {
             let mut text = Vec::with_capacity(16);

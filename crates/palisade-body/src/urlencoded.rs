@@ -29,24 +29,72 @@ pub fn parse_urlencoded(
 ) -> Result<UrlEncodedArgs, BodyError> {
     check_size("urlencoded", input, limits)?;
     let mut args = UrlEncodedArgs::default();
+    args.args_limit_exceeded =
+        for_each_raw_argument(input, separator, limits.max_args, |raw_name, raw_value| {
+            let (name, name_invalid) = url_decode_nonstrict(raw_name);
+            let (value, value_invalid) = url_decode_nonstrict(raw_value);
+            args.invalid_encoding |= name_invalid || value_invalid;
+            args.params.push(Param { name, value });
+        });
+    Ok(args)
+}
+
+/// What [`parse_urlencoded`] decides about `input` without building its arguments
+/// (nothing is decoded or allocated): its error, or whether an argument it would keep
+/// has an invalid encoding ([`UrlEncodedArgs::invalid_encoding`]).
+pub fn check_urlencoded(
+    input: &[u8],
+    separator: u8,
+    limits: &BodyLimits,
+) -> Result<bool, BodyError> {
+    check_size("urlencoded", input, limits)?;
+    if memchr::memchr(b'%', input).is_none() {
+        return Ok(false);
+    }
+    let mut invalid = false;
+    for_each_raw_argument(input, separator, limits.max_args, |raw_name, raw_value| {
+        invalid |= has_invalid_escape(raw_name) || has_invalid_escape(raw_value);
+    });
+    Ok(invalid)
+}
+
+/// Calls `each(raw name, raw value)` for the first `max_args` arguments of `input`;
+/// returns true when there were more.
+fn for_each_raw_argument<'a>(
+    input: &'a [u8],
+    separator: u8,
+    max_args: usize,
+    mut each: impl FnMut(&'a [u8], &'a [u8]),
+) -> bool {
+    let mut count = 0;
     for piece in input.split(|&b| b == separator) {
         if piece.is_empty() {
             continue;
         }
-        if args.params.len() >= limits.max_args {
-            args.args_limit_exceeded = true;
-            break;
+        if count >= max_args {
+            return true;
         }
+        count += 1;
         let (raw_name, raw_value) = match piece.iter().position(|&b| b == b'=') {
             Some(eq) => (&piece[..eq], &piece[eq + 1..]),
             None => (piece, &piece[piece.len()..]),
         };
-        let (name, name_invalid) = url_decode_nonstrict(raw_name);
-        let (value, value_invalid) = url_decode_nonstrict(raw_value);
-        args.invalid_encoding |= name_invalid || value_invalid;
-        args.params.push(Param { name, value });
+        each(raw_name, raw_value);
     }
-    Ok(args)
+    false
+}
+
+/// The value of the `%XX` escape at `input[at]` (`input[at]` is `%`), if valid.
+fn escape_at(input: &[u8], at: usize) -> Option<u8> {
+    let high = input.get(at + 1).copied().and_then(hex_value)?;
+    let low = input.get(at + 2).copied().and_then(hex_value)?;
+    Some(high << 4 | low)
+}
+
+/// True when some `%` of `input` does not start a valid escape (the decoder reaches
+/// every `%`: the hex digits of a valid escape are never `%`).
+fn has_invalid_escape(input: &[u8]) -> bool {
+    memchr::memchr_iter(b'%', input).any(|at| escape_at(input, at).is_none())
 }
 
 /// Decodes `+` and `%XX` as ModSecurity's non-strict URL decoder does; returns
@@ -54,34 +102,23 @@ pub fn parse_urlencoded(
 pub fn url_decode_nonstrict(input: &[u8]) -> (Vec<u8>, bool) {
     let mut out = Vec::with_capacity(input.len());
     let mut invalid = false;
-    let mut i = 0;
-    while i < input.len() {
-        match input[i] {
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b'%' => {
-                let high = input.get(i + 1).copied().and_then(hex_value);
-                let low = input.get(i + 2).copied().and_then(hex_value);
-                match (high, low) {
-                    (Some(high), Some(low)) => {
-                        out.push(high << 4 | low);
-                        i += 3;
-                    }
-                    _ => {
-                        invalid = true;
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            other => {
-                out.push(other);
-                i += 1;
-            }
+    let mut rest = input;
+    // Runs without `+` or `%` are copied at once.
+    while let Some(at) = memchr::memchr2(b'+', b'%', rest) {
+        out.extend_from_slice(&rest[..at]);
+        if rest[at] == b'+' {
+            out.push(b' ');
+            rest = &rest[at + 1..];
+        } else if let Some(byte) = escape_at(rest, at) {
+            out.push(byte);
+            rest = &rest[at + 3..];
+        } else {
+            invalid = true;
+            out.push(b'%');
+            rest = &rest[at + 1..];
         }
     }
+    out.extend_from_slice(rest);
     (out, invalid)
 }
 

@@ -1,7 +1,9 @@
 //! Property tests: no processor panics on arbitrary input, and output stays
 //! bounded by the limits.
 
-use palisade_body::{BodyLimits, parse_json, parse_multipart, parse_urlencoded, parse_xml};
+use palisade_body::{
+    BodyLimits, check_urlencoded, parse_json, parse_multipart, parse_urlencoded, parse_xml,
+};
 use proptest::prelude::*;
 
 const LIMITS: BodyLimits = BodyLimits {
@@ -27,6 +29,17 @@ proptest! {
             prop_assert!(args.params.len() <= LIMITS.max_args);
             let out: usize = args.params.iter().map(|p| p.name.len() + p.value.len()).sum();
             prop_assert!(out <= input.len());
+        }
+    }
+
+    #[test]
+    fn urlencoded_check_decides_as_the_parser(input in structured_bytes(b"a=&%+2F;")) {
+        let parsed = parse_urlencoded(&input, b'&', &LIMITS);
+        let checked = check_urlencoded(&input, b'&', &LIMITS);
+        match (parsed, checked) {
+            (Ok(args), Ok(invalid)) => prop_assert_eq!(args.invalid_encoding, invalid),
+            (Err(parsed), Err(checked)) => prop_assert_eq!(parsed.to_string(), checked.to_string()),
+            (parsed, checked) => prop_assert!(false, "{:?} vs {:?}", parsed, checked),
         }
     }
 

@@ -120,6 +120,22 @@ impl AttackClass {
         normalize::IN_VIEWS[self as usize]
     }
 
+    /// [`AttackClass::detector`] over decoded views the caller built once for the
+    /// value ([`normalize::DecodedViews::of`]), so several classes run over one
+    /// value decode it once. `decoded` is called only when the raw input does not
+    /// fire; the result is the same as `self.detector()(input)`.
+    pub fn detect_with_views<'v>(
+        self,
+        input: &[u8],
+        decoded: impl FnOnce() -> &'v normalize::DecodedViews,
+    ) -> Option<Detection> {
+        let detector = self.raw_detector();
+        if let Some(found) = detector(input) {
+            return Some(found);
+        }
+        normalize::in_decoded(detector, input, decoded().iter())
+    }
+
     /// The detector for this class over the bytes exactly as given (no
     /// decoding): what [`scan_all`] runs over each view it built once.
     pub fn raw_detector(self) -> Detector {

@@ -67,8 +67,55 @@ impl<'a> Views<'a> {
     }
 }
 
+/// The views of a value beyond the raw one (decoded, unescaped, base64; see the module
+/// doc), owned: a caller that runs several classes over one value builds them once
+/// ([`DecodedViews::of`]) and hands them to each class
+/// ([`AttackClass::detect_with_views`]). Empty (nothing allocated) for a plain value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DecodedViews {
+    views: Vec<Vec<u8>>,
+}
+
+impl DecodedViews {
+    /// The decoded views of `input` ([`views`] without the raw one).
+    pub fn of(input: &[u8]) -> DecodedViews {
+        let views = views(input);
+        let len = views.len;
+        DecodedViews {
+            views: views
+                .slots
+                .into_iter()
+                .take(len)
+                .skip(1)
+                .map(Cow::into_owned)
+                .collect(),
+        }
+    }
+
+    /// Iterates over the decoded views, in [`views`] order.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.views.iter().map(Vec::as_slice)
+    }
+
+    /// Bytes held (for callers that bound what they keep).
+    pub fn heap_bytes(&self) -> usize {
+        self.views.iter().map(Vec::len).sum()
+    }
+}
+
+thread_local! {
+    static VIEWS_BUILT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times [`views`] (and so [`DecodedViews::of`]) decoded an input on this
+/// thread: lets tests and measurements check that a caller decodes each value once.
+pub fn views_built() -> u64 {
+    VIEWS_BUILT.with(std::cell::Cell::get)
+}
+
 /// Produces the bounded set of decoded views of `input`.
 pub fn views(input: &[u8]) -> Views<'_> {
+    VIEWS_BUILT.with(|count| count.set(count.get() + 1));
     let mut views = Views {
         slots: std::array::from_fn(|_| Cow::Borrowed(&[][..])),
         len: 0,
@@ -122,8 +169,17 @@ fn in_views<const CLASS: usize>(input: &[u8]) -> Option<Detection> {
     if let Some(found) = detector(input) {
         return Some(found);
     }
-    let views = views(input);
-    views.iter().skip(1).find_map(detector).map(|mut found| {
+    in_decoded(detector, input, views(input).iter().skip(1))
+}
+
+/// The first detection of `detector` in the decoded views of `input` (after the raw
+/// input did not fire), spanning the whole input.
+pub(crate) fn in_decoded<'v>(
+    detector: Detector,
+    input: &[u8],
+    mut decoded: impl Iterator<Item = &'v [u8]>,
+) -> Option<Detection> {
+    decoded.find_map(detector).map(|mut found| {
         found.span = 0..input.len();
         found
     })
@@ -167,12 +223,11 @@ fn decode_repeatedly(input: &[u8]) -> Cow<'_, [u8]> {
     current
 }
 
-/// Bytes [`decode_round`] may change: URL and entity escapes, `+`, and the
-/// lead bytes of overlong UTF-8 (C0, C1, E0), fullwidth ASCII (EF) and the
-/// folded slashes (E2). Other UTF-8 text (accents, Cyrillic, CJK) passes untouched.
-fn needs_decoding(byte: u8) -> bool {
-    matches!(byte, b'%' | b'&' | b'+' | 0xC0 | 0xC1 | 0xE0 | 0xE2 | 0xEF)
-}
+/// Bytes the URL layer of [`decode_round`] may change: URL escapes, `+`, and the lead
+/// bytes of overlong UTF-8 (C0, C1, E0), fullwidth ASCII (EF) and the folded slashes
+/// (E2). Other UTF-8 text (accents, Cyrillic, CJK) passes untouched. A table: the
+/// decoder tests every byte of every value.
+const URL_LAYER_BYTES: [bool; 256] = crate::byte_set(b"%+\xC0\xC1\xE0\xE2\xEF");
 
 /// One round of URL (`%XX`, `%uXXXX`, `+`), HTML entity and overlong UTF-8
 /// decoding. Borrowed when nothing changed. Output is never longer than input.
@@ -225,17 +280,24 @@ fn decode_entity_layer(input: &[u8]) -> Cow<'_, [u8]> {
 /// URL (`%XX`, `%uXXXX`, `+`), overlong UTF-8, fullwidth ASCII and slash
 /// folding. Borrowed when nothing changed.
 fn decode_url_layer(input: &[u8], plus_is_space: bool) -> Cow<'_, [u8]> {
-    let Some(first) = input
-        .iter()
-        .position(|&byte| byte != b'&' && needs_decoding(byte))
-    else {
+    let special = |byte: &u8| URL_LAYER_BYTES[usize::from(*byte)];
+    let Some(first) = input.iter().position(special) else {
         return Cow::Borrowed(input);
     };
     let mut out = Vec::with_capacity(input.len());
     out.extend_from_slice(&input[..first]);
     let mut i = first;
     while i < input.len() {
-        let byte = input[i];
+        // Runs of bytes the layer leaves alone are copied at once.
+        let run = input[i..]
+            .iter()
+            .position(special)
+            .unwrap_or(input.len() - i);
+        out.extend_from_slice(&input[i..i + run]);
+        i += run;
+        let Some(&byte) = input.get(i) else {
+            break;
+        };
         match byte {
             b'%' => {
                 if let Some(value) = hex_value(input.get(i + 1..i + 3)) {
@@ -579,6 +641,31 @@ mod tests {
                 0..input.len(),
                 "a decoded view's finding spans the input"
             );
+        }
+    }
+
+    #[test]
+    fn detection_over_views_built_once_equals_the_operator_detector() {
+        let inputs: [&[u8]; 6] = [
+            b"%253Csvg%2520onload%253Dalert(1)%253E",
+            b"O2NhdCAvZXRjL3Bhc3N3ZA==",
+            b"1' or '1'='1",
+            b"value+number+0001",
+            b"..\\..\\boot.ini",
+            b"plain",
+        ];
+        for input in inputs {
+            let before = views_built();
+            let decoded = DecodedViews::of(input);
+            assert_eq!(views_built(), before + 1);
+            for class in AttackClass::ALL {
+                assert_eq!(
+                    class.detect_with_views(input, || &decoded),
+                    class.detector()(input),
+                    "{class} on {:?}",
+                    String::from_utf8_lossy(input)
+                );
+            }
         }
     }
 

@@ -36,6 +36,7 @@ use palisade_detect::AttackClass;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use palisade_detect::normalize::DecodedViews;
 pub use rx::ByteSet;
 pub use simple::luhn_valid;
 
@@ -488,6 +489,33 @@ impl Operator {
         })
     }
 
+    /// True for the `@detectXxx` operators (see [`Operator::matches_with_views`]).
+    pub fn is_detector(&self) -> bool {
+        matches!(self.matcher, Matcher::Detect(_))
+    }
+
+    /// [`Operator::matches`] with the decoded views of `input` supplied by the caller:
+    /// a `@detectXxx` operator runs its detector over them instead of decoding
+    /// `input` itself (`decoded` is called only when the raw input does not fire), so
+    /// an engine that runs several detectors over one value decodes it once. Other
+    /// operators ignore `decoded`. The result is the same as [`Operator::matches`].
+    pub fn matches_with_views<'v>(
+        &self,
+        input: &[u8],
+        captures: Option<&mut Captures>,
+        decoded: impl FnOnce() -> &'v DecodedViews,
+    ) -> bool {
+        match &self.matcher {
+            Matcher::Detect(class) => detected(
+                *class,
+                input,
+                class.detect_with_views(input, decoded),
+                captures,
+            ),
+            _ => self.matches(input, captures),
+        }
+    }
+
     /// Runs the operator on one value. When `captures` is given and the
     /// operator matches, the slots it defines are written (others cleared).
     pub fn matches(&self, input: &[u8], captures: Option<&mut Captures>) -> bool {
@@ -508,22 +536,7 @@ impl Operator {
             Matcher::ValidateUrlEncoding => simple::invalid_url_encoding(input),
             Matcher::ValidateUtf8Encoding => std::str::from_utf8(input).is_err(),
             Matcher::VerifyCc(rx) => simple::verify_cc(rx, input, captures),
-            Matcher::Detect(class) => match class.detector()(input) {
-                None => false,
-                Some(detection) => {
-                    if let Some(captures) = captures {
-                        match class {
-                            AttackClass::Sqli => {
-                                captures.set_only_zero(detection.fingerprint.as_bytes())
-                            }
-                            AttackClass::Xss => captures.set_only_zero(input),
-                            _ => captures
-                                .set_only_zero(input.get(detection.span.clone()).unwrap_or(input)),
-                        }
-                    }
-                    true
-                }
-            },
+            Matcher::Detect(class) => detected(*class, input, class.detector()(input), captures),
             Matcher::GeoLookup(db) => db.as_ref().is_some_and(|db| {
                 std::str::from_utf8(input)
                     .ok()
@@ -532,6 +545,27 @@ impl Operator {
             }),
         }
     }
+}
+
+/// The outcome of a `@detectXxx` operator: true on a detection, whose capture (`TX:0`) is
+/// the SQLi fingerprint, the whole input for XSS, or the evidence for other classes.
+fn detected(
+    class: AttackClass,
+    input: &[u8],
+    detection: Option<palisade_detect::Detection>,
+    captures: Option<&mut Captures>,
+) -> bool {
+    let Some(detection) = detection else {
+        return false;
+    };
+    if let Some(captures) = captures {
+        match class {
+            AttackClass::Sqli => captures.set_only_zero(detection.fingerprint.as_bytes()),
+            AttackClass::Xss => captures.set_only_zero(input),
+            _ => captures.set_only_zero(input.get(detection.span.clone()).unwrap_or(input)),
+        }
+    }
+    true
 }
 
 #[cfg(test)]

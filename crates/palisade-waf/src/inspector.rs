@@ -10,7 +10,7 @@ use palisade_core::{
 
 use crate::audit_log::AuditRecord;
 use crate::transaction::{
-    CompiledExclusions, Intervention, RequestMeta, Transaction, parse_target,
+    CompiledExclusions, Intervention, RequestView, Transaction, parse_target,
 };
 use crate::{Waf, WafError};
 
@@ -58,25 +58,23 @@ impl WafInspector {
     }
 }
 
-fn http_version(version: http::Version) -> String {
-    format!("{version:?}")
+/// The protocol as SecLang shows it (`HTTP/1.1`), for the versions `http` names.
+fn http_version(version: http::Version) -> &'static str {
+    match version {
+        http::Version::HTTP_09 => "HTTP/0.9",
+        http::Version::HTTP_10 => "HTTP/1.0",
+        http::Version::HTTP_11 => "HTTP/1.1",
+        http::Version::HTTP_2 => "HTTP/2.0",
+        http::Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP/1.1",
+    }
 }
 
-fn request_meta(head: &RequestHead) -> RequestMeta {
-    RequestMeta {
-        request_id: head.request_id.clone(),
-        client_addr: head.client_addr,
-        server_addr: head.server_addr,
-        server_name: head.host.clone(),
-        method: head.method.as_str().to_owned(),
-        uri: head.raw_target.clone(),
-        protocol: http_version(head.version),
-        headers: head
-            .headers
-            .iter()
-            .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
-            .collect(),
-    }
+/// The headers of a request or response as the transaction reads them (borrowed).
+fn header_pairs(headers: &http::HeaderMap) -> impl Iterator<Item = (&str, &[u8])> {
+    headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_bytes()))
 }
 
 impl Inspector for WafInspector {
@@ -89,7 +87,17 @@ impl Inspector for WafInspector {
     }
 
     fn start(&self, head: &RequestHead) -> Box<dyn Inspection> {
-        let mut transaction = self.waf.transaction(&request_meta(head));
+        let request = RequestView {
+            request_id: &head.request_id,
+            client_addr: head.client_addr,
+            server_addr: head.server_addr,
+            server_name: &head.host,
+            method: head.method.as_str(),
+            uri: &head.raw_target,
+            protocol: http_version(head.version),
+            headers: || header_pairs(&head.headers),
+        };
+        let mut transaction = Transaction::from_view(Arc::clone(&self.waf), &request);
         transaction.exclude(&self.exclusions);
         let audit = self.waf.audit.is_some().then(|| AuditCapture {
             waf: Arc::clone(&self.waf),
@@ -138,13 +146,6 @@ impl WafInspection {
     }
 }
 
-fn response_headers(resp: &ResponseHead) -> Vec<(String, Vec<u8>)> {
-    resp.headers
-        .iter()
-        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
-        .collect()
-}
-
 impl Inspection for WafInspection {
     fn request_headers(&mut self, _head: &RequestHead) -> Verdict {
         let intervention = self.transaction.process_request_headers();
@@ -166,14 +167,15 @@ impl Inspection for WafInspection {
     }
 
     fn response_headers(&mut self, _head: &RequestHead, resp: &ResponseHead) -> Verdict {
-        let headers = response_headers(resp);
-        let intervention = self.transaction.process_response_headers(
+        let intervention = self.transaction.process_response_head(
             resp.status.as_u16(),
-            &http_version(resp.version),
-            &headers,
+            http_version(resp.version),
+            || header_pairs(&resp.headers),
         );
         if let Some(audit) = &mut self.audit {
-            audit.response_headers = headers;
+            audit.response_headers = header_pairs(&resp.headers)
+                .map(|(name, value)| (name.to_owned(), value.to_vec()))
+                .collect();
         }
         self.verdict(intervention)
     }

@@ -22,6 +22,7 @@ mod operator;
 mod prefilter;
 mod program;
 mod transaction;
+mod variables;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

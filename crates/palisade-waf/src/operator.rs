@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use palisade_operators::{Captures, Operator as Matcher, OperatorContext};
+use palisade_operators::{Captures, DecodedViews, Operator as Matcher, OperatorContext};
 use palisade_seclang::Operator;
 
 /// A compiled operator with its negation.
@@ -93,6 +93,26 @@ impl CompiledOperator {
             .as_ref()
             .filter(|m| m.needs_runtime_argument())
             .map(Matcher::argument)
+    }
+
+    /// True for a `@detectXxx` operator: it runs over decoded views of the value, which
+    /// [`CompiledOperator::evaluate_with_views`] lets the engine build once per value.
+    pub(crate) fn is_detector(&self) -> bool {
+        self.matcher.as_ref().is_some_and(Matcher::is_detector)
+    }
+
+    /// [`CompiledOperator::evaluate`] for a detector (see [`CompiledOperator::is_detector`])
+    /// with the decoded views of `input` built by the caller (called at most once).
+    pub(crate) fn evaluate_with_views<'v>(
+        &self,
+        input: &[u8],
+        captures: Option<&mut Captures>,
+        decoded: impl FnOnce() -> &'v DecodedViews,
+    ) -> bool {
+        let Some(matcher) = &self.matcher else {
+            return false;
+        };
+        matcher.matches_with_views(input, captures, decoded) != self.negated
     }
 
     /// Evaluates the operator (negation applied). `expanded` is the macro-expanded

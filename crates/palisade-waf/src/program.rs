@@ -9,13 +9,14 @@ use std::sync::Arc;
 use palisade_operators::ByteSet;
 use palisade_seclang::{
     Action, Config, Ctl, Directive, Disruptive, EngineMode, IdRange, Located, Rule, RuleSelector,
-    Selector, SetVar, Setting, Variable, VariableName,
+    Selector, SetVar, SetVarOp, Setting, Variable, VariableName,
 };
 use palisade_transform::Transformation;
 
 use crate::WafError;
 use crate::operator::CompiledOperator;
 use crate::prefilter::{ChainPrefilter, PrefilterBuilder};
+use crate::variables::VariableSet;
 
 /// A compiled target (a positive variable or an exclusion).
 #[derive(Debug, Clone)]
@@ -144,6 +145,9 @@ pub(crate) struct Program {
     pub report: CompileReport,
     /// Per transformation chain id, its literal prefilter (if any link has a slot).
     pub prefilters: Vec<Option<ChainPrefilter>>,
+    /// Every variable a rule target or a macro of the program can read: a transaction
+    /// materialises only these (see `crate::variables`).
+    pub references: VariableSet,
 }
 
 /// What compilation noticed about operators.
@@ -349,6 +353,7 @@ pub(crate) fn compile(config: &Config, base_dir: &Path) -> Result<Program, WafEr
     let mut report = CompileReport::default();
     let mut prefilter = PrefilterBuilder::default();
     let mut seen_ids: HashMap<u64, String> = HashMap::new();
+    let mut references = VariableSet::default();
     for item in pending {
         match item {
             Pending::Marker(name) => {
@@ -409,6 +414,7 @@ pub(crate) fn compile(config: &Config, base_dir: &Path) -> Result<Program, WafEr
                 let mut compiled =
                     compile_chain(&rule, 0, id, phase, &extra_targets, base_dir, &mut report)?;
                 assign_prefilter_slots(&mut compiled, &mut prefilter);
+                note_references(&compiled, &mut references);
                 phases[usize::from(phase - 1)].push(Step::Rule(Arc::new(compiled)));
             }
         }
@@ -419,7 +425,52 @@ pub(crate) fn compile(config: &Config, base_dir: &Path) -> Result<Program, WafEr
         settings,
         report,
         prefilters,
+        references,
     })
+}
+
+/// Adds what a chain can read to `references`: its links' targets and the variables of
+/// every macro `Transaction::expand` may expand for it (message, log data, redirect
+/// target, operator argument, action arguments).
+fn note_references(rule: &CompiledRule, references: &mut VariableSet) {
+    let mut link = Some(rule);
+    while let Some(current) = link {
+        for target in &current.targets {
+            references.insert(target.name);
+        }
+        let mut texts: Vec<&str> = Vec::new();
+        texts.extend(current.msg.as_deref());
+        texts.extend(current.logdata.as_deref());
+        texts.extend(current.operator.dynamic_argument());
+        if let Some(Disruptive::Redirect(location)) = &current.disruptive {
+            texts.push(location);
+        }
+        for action in &current.actions {
+            match action {
+                RunAction::SetVar(setvar) => {
+                    texts.push(&setvar.name);
+                    match &setvar.op {
+                        SetVarOp::Set(value) | SetVarOp::Add(value) | SetVarOp::Subtract(value) => {
+                            texts.push(value)
+                        }
+                        SetVarOp::Unset => {}
+                    }
+                }
+                RunAction::ExpireVar { name, seconds, .. } => {
+                    texts.extend([name, seconds].map(String::as_str))
+                }
+                RunAction::InitCol { key, .. } => texts.push(key),
+                RunAction::SetEnv { name, value } => {
+                    texts.extend([name, value].map(String::as_str))
+                }
+                RunAction::Ctl(_) => {}
+            }
+        }
+        for text in texts {
+            references.insert_macro_references(text);
+        }
+        link = current.chained.as_deref();
+    }
 }
 
 /// Gives every link of a chain whose operator requires literals (and is neither negated

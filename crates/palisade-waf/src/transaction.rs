@@ -13,7 +13,8 @@
 //!   `DetectionOnly` they are recorded and nothing else happens.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -28,7 +29,8 @@ use crate::Waf;
 use crate::operator::parse_number;
 use crate::prefilter::{ChainPrefilter, may_match};
 use crate::program::{CompiledRule, KeySelector, RunAction, Step, Target, compile_target};
-use palisade_operators::Captures;
+use crate::variables::VariableMap;
+use palisade_operators::{Captures, DecodedViews};
 
 /// Request facts a transaction starts from.
 #[derive(Debug, Clone)]
@@ -49,6 +51,19 @@ pub struct RequestMeta {
     pub protocol: String,
     /// Request headers in order (names as received).
     pub headers: Vec<(String, Vec<u8>)>,
+}
+
+/// A request head as a transaction reads it: borrowed, so nothing is copied that no
+/// rule reads. `headers()` iterates the headers in order (names as received).
+pub(crate) struct RequestView<'a, H> {
+    pub request_id: &'a str,
+    pub client_addr: SocketAddr,
+    pub server_addr: SocketAddr,
+    pub server_name: &'a str,
+    pub method: &'a str,
+    pub uri: &'a str,
+    pub protocol: &'a str,
+    pub headers: H,
 }
 
 /// A disruptive decision.
@@ -217,6 +232,65 @@ struct TransformationCache {
     /// allocation per result.
     arena: Vec<u8>,
     entries: usize,
+    /// Decoded views for the detectors.
+    views: ViewCache,
+}
+
+/// Decoded views of the values the `@detectXxx` operators inspect, built once per value
+/// and transaction and shared by every detector rule (each would otherwise decode the
+/// value again).
+#[derive(Default)]
+struct ViewCache {
+    /// Views of stable values (see [`ValueName::is_stable`]) of the running phase, keyed
+    /// by `(address, length)`; cleared when a phase starts.
+    by_location: HashMap<(usize, usize), DecodedViews, BuildLocationHasher>,
+    /// Views of other values (TX variables, transformed values), keyed by the value.
+    by_value: HashMap<Vec<u8>, DecodedViews>,
+    /// Bytes held by both maps.
+    bytes: usize,
+    /// The views of the last value when the maps are full.
+    overflow: DecodedViews,
+}
+
+impl ViewCache {
+    /// The decoded views of `value`; `stable` when its address identifies it within the
+    /// phase.
+    fn views_of(&mut self, value: &[u8], stable: bool) -> &DecodedViews {
+        let full = self.by_location.len() + self.by_value.len() >= TRANSFORMATION_CACHE_ENTRIES
+            || self.bytes > TRANSFORMATION_ARENA_BYTES;
+        if stable {
+            let key = (value.as_ptr() as usize, value.len());
+            if !full || self.by_location.contains_key(&key) {
+                return self.by_location.entry(key).or_insert_with(|| {
+                    let views = DecodedViews::of(value);
+                    self.bytes += views.heap_bytes();
+                    views
+                });
+            }
+        } else if self.by_value.contains_key(value) {
+            return &self.by_value[value];
+        } else if !full {
+            let views = DecodedViews::of(value);
+            self.bytes += views.heap_bytes() + value.len();
+            return self.by_value.entry(value.to_vec()).or_insert(views);
+        }
+        self.overflow = DecodedViews::of(value);
+        &self.overflow
+    }
+
+    /// Forgets element addresses (called when a phase starts).
+    fn start_phase(&mut self) {
+        for views in self.by_location.values() {
+            self.bytes -= views.heap_bytes();
+        }
+        self.by_location.clear();
+    }
+
+    fn clear(&mut self) {
+        self.by_location.clear();
+        self.by_value.clear();
+        self.bytes = 0;
+    }
 }
 
 /// Most caches kept for reuse per thread.
@@ -244,6 +318,7 @@ impl TransformationCache {
     /// Empties the cache and keeps it for the next transaction on this thread.
     fn return_to_pool(mut self) {
         if self.arena.capacity() > CACHE_POOL_MAX_ARENA
+            || self.views.bytes > CACHE_POOL_MAX_ARENA
             || self.by_location.capacity() > TRANSFORMATION_CACHE_ENTRIES
         {
             return;
@@ -251,6 +326,7 @@ impl TransformationCache {
         self.start_phase();
         self.by_chain.clear();
         self.entries = 0;
+        self.views.clear();
         CACHE_POOL.with(|pool| {
             let mut pool = pool.borrow_mut();
             if pool.len() < CACHE_POOL_SIZE {
@@ -264,6 +340,7 @@ impl TransformationCache {
         self.by_location.clear();
         self.arena.clear();
         self.candidates.clear();
+        self.views.start_phase();
     }
 
     /// The result of `chain` (interned as `chain_id`) on a stable value, with its
@@ -374,6 +451,8 @@ struct LinkOutcome<'a> {
     expanded_argument: Option<&'a str>,
     captures: Captures,
     found: Vec<LinkMatch>,
+    /// Decoded views shared by the detector rules, when the operator is a detector.
+    views: Option<&'a mut ViewCache>,
 }
 
 impl LinkScan<'_> {
@@ -382,7 +461,7 @@ impl LinkScan<'_> {
     fn check(&mut self, name: ValueName<'_>, value: &[u8]) {
         let rule = self.outcome.rule;
         if rule.multi_match && !rule.transformations.is_empty() {
-            self.outcome.test(name, value);
+            self.outcome.test(name, value, name.is_stable());
             let mut current = Cow::Borrowed(value);
             for transformation in &rule.transformations {
                 let next = match transformation.apply(&current) {
@@ -391,7 +470,7 @@ impl LinkScan<'_> {
                     next => next.into_owned(),
                 };
                 if next != *current {
-                    self.outcome.test(name, &next);
+                    self.outcome.test(name, &next, false);
                 }
                 current = Cow::Owned(next);
             }
@@ -416,34 +495,44 @@ impl LinkScan<'_> {
                         // None of the literals the operator requires occurs: no match.
                         return;
                     }
+                    // A part of the value itself is stable like the value.
+                    let stable = matches!(cached.stage, CachedStage::Value(..));
                     self.outcome
-                        .test(name, self.cache.resolve(cached.stage, value));
+                        .test(name, self.cache.resolve(cached.stage, value), stable);
                 }
-                Err(result) => self.outcome.test(name, &result),
+                Err(result) => self.outcome.test(name, &result, false),
             }
         } else if rule.transformations.is_empty() {
-            self.outcome.test(name, value);
+            self.outcome.test(name, value, name.is_stable());
         } else if value.len() < TRANSFORMATION_CACHE_MIN_LEN {
             let result = apply_chain(&rule.transformations, value);
-            self.outcome.test(name, &result);
+            self.outcome.test(name, &result, false);
         } else {
             let result = self
                 .cache
                 .apply(rule.chain_id, &rule.transformations, value);
-            self.outcome.test(name, &result);
+            self.outcome.test(name, &result, false);
         }
     }
 }
 
 impl LinkOutcome<'_> {
-    fn test(&mut self, name: ValueName<'_>, stage: &[u8]) {
+    /// Runs the operator on `stage`; `stable` when its address identifies it within the
+    /// phase (see [`ValueName::is_stable`]).
+    fn test(&mut self, name: ValueName<'_>, stage: &[u8], stable: bool) {
         let rule = self.rule;
         let slots = if rule.capture {
             Some(&mut self.captures)
         } else {
             None
         };
-        if rule.operator.evaluate(stage, self.expanded_argument, slots) {
+        let matched = match self.views.as_deref_mut() {
+            Some(views) => rule
+                .operator
+                .evaluate_with_views(stage, slots, || views.views_of(stage, stable)),
+            None => rule.operator.evaluate(stage, self.expanded_argument, slots),
+        };
+        if matched {
             let captures = if rule.capture {
                 self.captures
                     .iter()
@@ -470,9 +559,15 @@ pub struct Transaction {
     body_processor: Option<String>,
     /// `ctl:auditEngine` of this transaction (overrides `SecAuditEngine`).
     audit_engine: Option<String>,
-    // Ordered maps: a few dozen keys compare faster than they hash.
-    scalars: BTreeMap<VariableName, Vec<u8>>,
-    collections: BTreeMap<VariableName, Pairs>,
+    /// Request and response variables, only those the program reads
+    /// (`Program::references`).
+    scalars: VariableMap<Vec<u8>>,
+    collections: VariableMap<Pairs>,
+    /// The first `Content-Type` request header (for the multipart body processor).
+    request_content_type: Option<Vec<u8>>,
+    /// Whether the response's MIME type is one `SecResponseBodyMimeType` lists (known
+    /// once the response headers were processed).
+    response_body_mime_listed: Option<bool>,
     tx: HashMap<String, Vec<u8>>,
     env: HashMap<String, Vec<u8>>,
     persistent: HashMap<String, (String, HashMap<String, Vec<u8>>)>,
@@ -489,7 +584,8 @@ pub struct Transaction {
     allow_request: bool,
     allow_all: bool,
     highest_severity: u8,
-    transformation_cache: TransformationCache,
+    /// Borrowed mutably by a link's scan, which otherwise only reads the transaction.
+    transformation_cache: std::cell::RefCell<TransformationCache>,
     phases_done: u8,
 }
 
@@ -497,8 +593,12 @@ fn pair_slices((key, value): &(Vec<u8>, Vec<u8>)) -> (&[u8], &[u8]) {
     (key, value)
 }
 
-fn lower(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).to_ascii_lowercase()
+/// ASCII case-insensitive prefix test (what lowercasing then `starts_with` decides for
+/// an ASCII prefix).
+fn starts_with_ignore_case(bytes: &[u8], prefix: &[u8]) -> bool {
+    bytes
+        .get(..prefix.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
 }
 
 fn url_decode_path(input: &[u8]) -> Vec<u8> {
@@ -523,6 +623,31 @@ fn url_decode_path(input: &[u8]) -> Vec<u8> {
 
 impl Transaction {
     pub(crate) fn new(waf: Arc<Waf>, meta: &RequestMeta) -> Transaction {
+        Transaction::from_view(
+            waf,
+            &RequestView {
+                request_id: &meta.request_id,
+                client_addr: meta.client_addr,
+                server_addr: meta.server_addr,
+                server_name: &meta.server_name,
+                method: &meta.method,
+                uri: &meta.uri,
+                protocol: &meta.protocol,
+                headers: || {
+                    meta.headers
+                        .iter()
+                        .map(|(name, value)| (name.as_str(), value.as_slice()))
+                },
+            },
+        )
+    }
+
+    /// Starts a transaction for a borrowed request head.
+    pub(crate) fn from_view<'a, H, I>(waf: Arc<Waf>, request: &RequestView<'a, H>) -> Transaction
+    where
+        H: Fn() -> I,
+        I: Iterator<Item = (&'a str, &'a [u8])>,
+    {
         let settings = &waf.program.settings;
         let engine = if waf.detection_only && settings.engine == EngineMode::On {
             EngineMode::DetectionOnly
@@ -537,8 +662,10 @@ impl Transaction {
             request_body_access,
             body_processor: None,
             audit_engine: None,
-            scalars: BTreeMap::new(),
-            collections: BTreeMap::new(),
+            scalars: VariableMap::default(),
+            collections: VariableMap::default(),
+            request_content_type: None,
+            response_body_mime_listed: None,
             tx: HashMap::new(),
             env: HashMap::new(),
             persistent: HashMap::new(),
@@ -555,10 +682,10 @@ impl Transaction {
             allow_request: false,
             allow_all: false,
             highest_severity: 255,
-            transformation_cache: TransformationCache::from_pool(),
+            transformation_cache: std::cell::RefCell::new(TransformationCache::from_pool()),
             phases_done: 0,
         };
-        tx.load_request(meta);
+        tx.load_request(request);
         tx
     }
 
@@ -569,8 +696,40 @@ impl Transaction {
         self.exclusions = Some(Arc::clone(exclusions));
     }
 
-    fn set(&mut self, name: VariableName, value: impl Into<Vec<u8>>) {
-        self.scalars.insert(name, value.into());
+    /// True when some rule or macro of the program can read `name`.
+    fn wants(&self, name: VariableName) -> bool {
+        self.waf.program.references.contains(name)
+    }
+
+    /// Sets a variable the program reads (copying `value`); others are not kept.
+    fn set(&mut self, name: VariableName, value: impl AsRef<[u8]>) {
+        if self.wants(name) {
+            self.scalars.insert(name, value.as_ref().to_vec());
+        }
+    }
+
+    /// [`Transaction::set`] for a value already owned.
+    fn set_owned(&mut self, name: VariableName, value: Vec<u8>) {
+        if self.wants(name) {
+            self.scalars.insert(name, value);
+        }
+    }
+
+    /// [`Transaction::set`] for a number or an address, formatted only when the program
+    /// reads the variable.
+    fn set_display(&mut self, name: VariableName, value: impl std::fmt::Display) {
+        if self.wants(name) {
+            let mut text = Vec::with_capacity(16);
+            let _ = write!(text, "{value}");
+            self.scalars.insert(name, text);
+        }
+    }
+
+    /// Sets a collection the program reads; `pairs` builds it only then.
+    fn set_collection(&mut self, name: VariableName, pairs: impl FnOnce() -> Pairs) {
+        if self.wants(name) {
+            self.collections.insert(name, pairs());
+        }
     }
 
     /// Chooses the request body processor. As in libmodsecurity v3, REQBODY_PROCESSOR
@@ -585,65 +744,60 @@ impl Transaction {
         self.audit_engine.as_deref()
     }
 
-    fn load_request(&mut self, meta: &RequestMeta) {
+    fn load_request<'a, H, I>(&mut self, request: &RequestView<'a, H>)
+    where
+        H: Fn() -> I,
+        I: Iterator<Item = (&'a str, &'a [u8])>,
+    {
         use VariableName as V;
-        let uri = meta.uri.as_bytes();
-        let (path_raw, query) = match meta.uri.split_once('?') {
+        let uri = request.uri;
+        let (path_raw, query) = match uri.split_once('?') {
             Some((path, query)) => (path, Some(query)),
-            None => (meta.uri.as_str(), None),
+            None => (uri, None),
         };
         // Absolute-form targets: REQUEST_URI drops scheme and authority.
-        let relative_uri = match meta.uri.find("://") {
-            Some(scheme_end)
-                if scheme_end < path_raw.len() && !meta.uri[..scheme_end].contains('/') =>
-            {
-                let rest = &meta.uri[scheme_end + 3..];
-                rest.find('/')
-                    .map_or("/", |slash| &rest[slash..])
-                    .to_owned()
+        let relative_uri = match uri.find("://") {
+            Some(scheme_end) if scheme_end < path_raw.len() && !uri[..scheme_end].contains('/') => {
+                let rest = &uri[scheme_end + 3..];
+                rest.find('/').map_or("/", |slash| &rest[slash..])
             }
-            _ => meta.uri.clone(),
+            _ => uri,
         };
-        let relative_path = relative_uri.split('?').next().unwrap_or_default();
-        let filename = url_decode_path(relative_path.as_bytes());
-        let basename = filename
-            .iter()
-            .rposition(|b| *b == b'/' || *b == b'\\')
-            .map_or_else(|| filename.clone(), |slash| filename[slash + 1..].to_vec());
-        self.set(V::RequestUriRaw, uri.to_vec());
-        self.set(V::RequestUri, relative_uri.as_bytes().to_vec());
-        self.set(V::RequestFilename, filename);
-        self.set(V::RequestBasename, basename);
-        self.set(
-            V::QueryString,
-            query.unwrap_or_default().as_bytes().to_vec(),
-        );
-        self.set(V::RequestMethod, meta.method.as_bytes().to_vec());
-        self.set(V::RequestProtocol, meta.protocol.as_bytes().to_vec());
-        self.set(
-            V::RequestLine,
-            format!("{} {} {}", meta.method, meta.uri, meta.protocol),
-        );
-        self.set(V::RemoteAddr, meta.client_addr.ip().to_string());
-        self.set(V::RemotePort, meta.client_addr.port().to_string());
-        self.set(V::ServerAddr, meta.server_addr.ip().to_string());
-        self.set(V::ServerPort, meta.server_addr.port().to_string());
-        self.set(V::ServerName, meta.server_name.as_bytes().to_vec());
-        self.set(V::UniqueId, meta.request_id.as_bytes().to_vec());
+        if self.wants(V::RequestFilename) || self.wants(V::RequestBasename) {
+            let relative_path = relative_uri.split('?').next().unwrap_or_default();
+            let filename = url_decode_path(relative_path.as_bytes());
+            let basename_start = filename
+                .iter()
+                .rposition(|b| *b == b'/' || *b == b'\\')
+                .map_or(0, |slash| slash + 1);
+            self.set(V::RequestBasename, &filename[basename_start..]);
+            self.set_owned(V::RequestFilename, filename);
+        }
+        self.set(V::RequestUriRaw, uri);
+        self.set(V::RequestUri, relative_uri);
+        self.set(V::QueryString, query.unwrap_or_default());
+        self.set(V::RequestMethod, request.method);
+        self.set(V::RequestProtocol, request.protocol);
+        if self.wants(V::RequestLine) {
+            let line = [request.method, uri, request.protocol].join(" ");
+            self.scalars.insert(V::RequestLine, line.into_bytes());
+        }
+        self.set_display(V::RemoteAddr, request.client_addr.ip());
+        self.set_display(V::RemotePort, request.client_addr.port());
+        self.set_display(V::ServerAddr, request.server_addr.ip());
+        self.set_display(V::ServerPort, request.server_addr.port());
+        self.set(V::ServerName, request.server_name);
+        self.set(V::UniqueId, request.request_id);
         self.set(V::ReqbodyError, "0");
         self.set(V::ReqbodyProcessorError, "0");
         self.set(V::UrlencodedError, "0");
         self.set(V::InboundDataError, "0");
         self.set(V::OutboundDataError, "0");
         self.set(V::MultipartStrictError, "0");
-        let headers: Pairs = meta
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_bytes().to_vec(), v.clone()))
-            .collect();
+        let wants_cookies = self.wants(V::RequestCookies);
         let mut cookies: Pairs = Vec::new();
-        for (name, value) in &headers {
-            if name.eq_ignore_ascii_case(b"cookie") {
+        for (name, value) in (request.headers)() {
+            if wants_cookies && name.eq_ignore_ascii_case("cookie") {
                 for piece in value.split(|b| *b == b';') {
                     let piece = piece.trim_ascii();
                     if piece.is_empty() {
@@ -656,38 +810,63 @@ impl Transaction {
                     cookies.push((cookie_name, cookie_value));
                 }
             }
-            if name.eq_ignore_ascii_case(b"content-type") {
-                let content_type = lower(value);
-                if content_type.starts_with("application/x-www-form-urlencoded") {
+            if name.eq_ignore_ascii_case("content-type") {
+                if self.request_content_type.is_none() {
+                    self.request_content_type = Some(value.to_vec());
+                }
+                if starts_with_ignore_case(value, b"application/x-www-form-urlencoded") {
                     self.set_body_processor("URLENCODED");
-                } else if content_type.starts_with("multipart/form-data") {
+                } else if starts_with_ignore_case(value, b"multipart/form-data") {
                     self.set_body_processor("MULTIPART");
                 }
             }
         }
-        self.collections.insert(V::RequestCookies, cookies);
-        self.collections.insert(V::RequestHeaders, headers);
-        if let Some(query) = query {
-            let limits = self.body_limits();
-            match palisade_body::parse_urlencoded(
-                query.as_bytes(),
-                self.waf.program.settings.argument_separator,
-                &limits,
-            ) {
-                Ok(args) => {
-                    if args.invalid_encoding {
-                        self.set(V::UrlencodedError, "1");
-                    }
-                    let pairs = args.params.into_iter().map(|p| (p.name, p.value)).collect();
-                    self.collections.insert(V::ArgsGet, pairs);
-                }
+        self.set_collection(V::RequestCookies, || cookies);
+        self.set_collection(V::RequestHeaders, || {
+            (request.headers)()
+                .map(|(name, value)| (name.as_bytes().to_vec(), value.to_vec()))
+                .collect()
+        });
+        // The query is parsed when its arguments or its errors can be read.
+        if let Some(query) = query
+            && (self.wants(V::ArgsGet)
+                || self.wants(V::UrlencodedError)
+                || self.wants(V::ReqbodyErrorMsg))
+        {
+            match self.urlencoded(query.as_bytes(), V::ArgsGet) {
+                Ok(pairs) => self.set_collection(V::ArgsGet, || pairs),
                 Err(error) => {
                     self.set(V::UrlencodedError, "1");
-                    self.set(V::ReqbodyErrorMsg, error.message().to_owned());
+                    self.set(V::ReqbodyErrorMsg, error.message());
                 }
             }
         }
         self.update_args_size();
+    }
+
+    /// The urlencoded arguments of `input` (the query or a body) for `collection`
+    /// (ARGS_GET / ARGS_POST), setting URLENCODED_ERROR when an encoding is invalid.
+    /// When no rule reads `collection`, `input` is only checked (nothing is decoded) and
+    /// no pairs are returned.
+    fn urlencoded(
+        &mut self,
+        input: &[u8],
+        collection: VariableName,
+    ) -> Result<Pairs, palisade_body::BodyError> {
+        let limits = self.body_limits();
+        let separator = self.waf.program.settings.argument_separator;
+        let (pairs, invalid) = if self.wants(collection) {
+            let args = palisade_body::parse_urlencoded(input, separator, &limits)?;
+            let pairs = args.params.into_iter().map(|p| (p.name, p.value)).collect();
+            (pairs, args.invalid_encoding)
+        } else {
+            let invalid = palisade_body::check_urlencoded(input, separator, &limits)?;
+            (Vec::new(), invalid)
+        };
+        if invalid {
+            self.set(VariableName::UrlencodedError, "1");
+        }
+        Ok(pairs)
     }
 
     fn body_limits(&self) -> BodyLimits {
@@ -700,13 +879,16 @@ impl Transaction {
     }
 
     fn update_args_size(&mut self) {
+        if !self.wants(VariableName::ArgsCombinedSize) {
+            return;
+        }
         let size: usize = [VariableName::ArgsGet, VariableName::ArgsPost]
-            .iter()
+            .into_iter()
             .filter_map(|name| self.collections.get(name))
             .flatten()
             .map(|(n, v)| n.len() + v.len())
             .sum();
-        self.set(VariableName::ArgsCombinedSize, size.to_string());
+        self.set_display(VariableName::ArgsCombinedSize, size);
     }
 
     /// Phase 1: request headers.
@@ -727,34 +909,25 @@ impl Transaction {
 
     fn load_request_body(&mut self, body: &[u8]) {
         use VariableName as V;
-        self.set(V::RequestBodyLength, body.len().to_string());
+        self.set_display(V::RequestBodyLength, body.len());
         // libmodsecurity v3 fills REQUEST_BODY for every body processor (CRS's
         // regression tests rely on it, e.g. 944130 on raw bodies);
         // `ctl:forceRequestBodyVariable` is therefore recorded but changes nothing.
-        self.set(V::RequestBody, body.to_vec());
+        self.set(V::RequestBody, body);
         let Some(processor) = self.body_processor.clone() else {
             return;
         };
-        self.set(V::ReqbodyProcessor, processor.as_bytes().to_vec());
+        self.set(V::ReqbodyProcessor, &processor);
         let limits = self.body_limits();
         let fail = |tx: &mut Transaction, message: &str| {
             tx.set(V::ReqbodyError, "1");
-            tx.set(V::ReqbodyErrorMsg, message.to_owned());
+            tx.set(V::ReqbodyErrorMsg, message);
             tx.set(V::ReqbodyProcessorError, "1");
-            tx.set(V::ReqbodyProcessorErrorMsg, message.to_owned());
+            tx.set(V::ReqbodyProcessorErrorMsg, message);
         };
         let params: Pairs = match processor.as_str() {
-            "URLENCODED" => match palisade_body::parse_urlencoded(
-                body,
-                self.waf.program.settings.argument_separator,
-                &limits,
-            ) {
-                Ok(args) => {
-                    if args.invalid_encoding {
-                        self.set(V::UrlencodedError, "1");
-                    }
-                    args.params.into_iter().map(|p| (p.name, p.value)).collect()
-                }
+            "URLENCODED" => match self.urlencoded(body, V::ArgsPost) {
+                Ok(pairs) => pairs,
                 Err(error) => {
                     fail(self, error.message());
                     Vec::new()
@@ -777,23 +950,14 @@ impl Transaction {
                                 .into_iter()
                                 .map(|v| (b"//@*".to_vec(), v)),
                         );
-                        self.collections.insert(V::Xml, values);
+                        self.set_collection(V::Xml, || values);
                     }
                     Err(error) => fail(self, error.message()),
                 }
                 Vec::new()
             }
             "MULTIPART" => {
-                let content_type = self
-                    .collections
-                    .get(&V::RequestHeaders)
-                    .and_then(|headers| {
-                        headers
-                            .iter()
-                            .find(|(n, _)| n.eq_ignore_ascii_case(b"content-type"))
-                    })
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default();
+                let content_type = self.request_content_type.clone().unwrap_or_default();
                 let parsed = palisade_body::parse_multipart(&content_type, body, &limits);
                 self.load_multipart(&parsed);
                 if let Some(error) = &parsed.error {
@@ -806,7 +970,7 @@ impl Transaction {
             }
             _ => Vec::new(),
         };
-        self.collections.insert(V::ArgsPost, params);
+        self.set_collection(V::ArgsPost, || params);
         self.update_args_size();
     }
 
@@ -852,12 +1016,11 @@ impl Transaction {
                 combined += part.size();
             }
         }
-        self.collections.insert(V::Files, files);
-        self.collections.insert(V::FilesNames, names);
-        self.collections.insert(V::FilesSizes, sizes);
-        self.collections
-            .insert(V::MultipartPartHeaders, part_headers);
-        self.set(V::FilesCombinedSize, combined.to_string());
+        self.set_collection(V::Files, || files);
+        self.set_collection(V::FilesNames, || names);
+        self.set_collection(V::FilesSizes, || sizes);
+        self.set_collection(V::MultipartPartHeaders, || part_headers);
+        self.set_display(V::FilesCombinedSize, combined);
     }
 
     /// Phase 3: response status and headers.
@@ -867,26 +1030,60 @@ impl Transaction {
         protocol: &str,
         headers: &[(String, Vec<u8>)],
     ) -> Option<Intervention> {
+        self.process_response_head(status, protocol, || {
+            headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_slice()))
+        })
+    }
+
+    /// [`Transaction::process_response_headers`] over borrowed headers.
+    pub(crate) fn process_response_head<'a, I>(
+        &mut self,
+        status: u16,
+        protocol: &str,
+        headers: impl Fn() -> I,
+    ) -> Option<Intervention>
+    where
+        I: Iterator<Item = (&'a str, &'a [u8])>,
+    {
         use VariableName as V;
         if self.intervention.is_some() {
             return self.intervention.clone();
         }
-        self.set(V::ResponseStatus, status.to_string());
-        self.set(V::ResponseProtocol, protocol.as_bytes().to_vec());
-        self.set(V::StatusLine, format!("{protocol} {status}"));
-        let pairs: Pairs = headers
-            .iter()
-            .map(|(n, v)| (n.as_bytes().to_vec(), v.clone()))
-            .collect();
-        for (name, value) in &pairs {
-            if name.eq_ignore_ascii_case(b"content-type") {
-                self.set(V::ResponseContentType, value.clone());
-            } else if name.eq_ignore_ascii_case(b"content-length") {
-                self.set(V::ResponseContentLength, value.clone());
+        self.set_display(V::ResponseStatus, status);
+        self.set(V::ResponseProtocol, protocol);
+        self.set_display(V::StatusLine, format_args!("{protocol} {status}"));
+        let mut content_type: &[u8] = b"";
+        for (name, value) in headers() {
+            if name.eq_ignore_ascii_case("content-type") {
+                content_type = value;
+                self.set(V::ResponseContentType, value);
+            } else if name.eq_ignore_ascii_case("content-length") {
+                self.set(V::ResponseContentLength, value);
             }
         }
-        self.collections.insert(V::ResponseHeaders, pairs);
+        self.response_body_mime_listed = Some(self.mime_listed(content_type));
+        self.set_collection(V::ResponseHeaders, || {
+            headers()
+                .map(|(name, value)| (name.as_bytes().to_vec(), value.to_vec()))
+                .collect()
+        });
         self.run_phase(3)
+    }
+
+    /// True when the MIME type of `content_type` is one `SecResponseBodyMimeType` lists.
+    fn mime_listed(&self, content_type: &[u8]) -> bool {
+        // The types compare ASCII-case-insensitively; bytes that are not UTF-8 read as
+        // U+FFFD as they always did.
+        let content_type = String::from_utf8_lossy(content_type);
+        let mime = content_type.split(';').next().unwrap_or_default().trim();
+        self.waf
+            .program
+            .settings
+            .response_mime_types
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(mime))
     }
 
     /// Phase 4: the response body (inspected only with `SecResponseBodyAccess On` and a
@@ -896,26 +1093,14 @@ impl Transaction {
             return self.intervention.clone();
         }
         let settings = &self.waf.program.settings;
-        let content_type = self
-            .scalars
-            .get(&VariableName::ResponseContentType)
-            .map(|v| lower(v))
-            .unwrap_or_default();
-        let mime = content_type
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_owned();
         if settings.response_body_access
-            && settings
-                .response_mime_types
-                .iter()
-                .any(|t| t.eq_ignore_ascii_case(&mime))
+            && self
+                .response_body_mime_listed
+                .unwrap_or_else(|| self.mime_listed(b""))
         {
             let limit = usize::try_from(settings.response_body_limit).unwrap_or(usize::MAX);
             let body = &body[..body.len().min(limit)];
-            self.set(VariableName::ResponseBody, body.to_vec());
+            self.set(VariableName::ResponseBody, body);
         }
         self.run_phase(4)
     }
@@ -923,6 +1108,9 @@ impl Transaction {
     /// Phase 5: logging. Persists persistent collections.
     pub fn process_logging(&mut self) {
         self.run_phase(5);
+        if self.persistent.is_empty() {
+            return;
+        }
         let persistent = std::mem::take(&mut self.persistent);
         if let Ok(mut store) = self.waf.store.lock() {
             for (collection, (key, values)) in persistent {
@@ -978,7 +1166,7 @@ impl Transaction {
             return self.intervention.clone();
         }
         self.phases_done = phase;
-        self.transformation_cache.start_phase();
+        self.transformation_cache.get_mut().start_phase();
         if self.engine == EngineMode::Off
             || (self.intervention.is_some() && phase < 5)
             || (self.allow_all && phase < 5)
@@ -1124,10 +1312,8 @@ impl Transaction {
             return true;
         }
         // The scan only reads the transaction (values are borrowed, never copied);
-        // the cache is moved out for its duration so it can be updated meanwhile.
-        let mut cache = std::mem::take(&mut self.transformation_cache);
-        let found = self.scan_link(rule, expanded_argument.as_deref(), &mut cache);
-        self.transformation_cache = cache;
+        // it updates the cache through its cell meanwhile.
+        let found = self.scan_link(rule, expanded_argument.as_deref());
         let matched_any = !found.is_empty();
         for link_match in found {
             for (index, captured) in link_match.captures {
@@ -1149,12 +1335,14 @@ impl Transaction {
     /// snapshot taken before any action of the link (as they always were) and the
     /// operator argument is expanded once per link, so nothing an action changes can
     /// affect this scan.
-    fn scan_link(
-        &self,
-        rule: &CompiledRule,
-        expanded_argument: Option<&str>,
-        cache: &mut TransformationCache,
-    ) -> Vec<LinkMatch> {
+    fn scan_link(&self, rule: &CompiledRule, expanded_argument: Option<&str>) -> Vec<LinkMatch> {
+        let mut cache = self.transformation_cache.borrow_mut();
+        let cache = &mut *cache;
+        // Detectors share the decoded views of each value (built by the first one).
+        let mut views = rule
+            .operator
+            .is_detector()
+            .then(|| std::mem::take(&mut cache.views));
         let mut scan = LinkScan {
             cache,
             prefilters: &self.waf.program.prefilters,
@@ -1163,6 +1351,7 @@ impl Transaction {
                 expanded_argument,
                 captures: Captures::new(),
                 found: Vec::new(),
+                views: views.as_mut(),
             },
         };
         for target in &rule.targets {
@@ -1184,7 +1373,11 @@ impl Transaction {
                 });
             }
         }
-        scan.outcome.found
+        let found = scan.outcome.found;
+        if let Some(views) = views {
+            cache.views = views;
+        }
+        found
     }
 
     /// False when no exclusion (the rule's own, a runtime `ctl` or the route's) can
@@ -1262,7 +1455,7 @@ impl Transaction {
             }
         };
         let pairs_of =
-            |name: VariableName| self.collections.get(&name).map_or(&[][..], Vec::as_slice);
+            |name: VariableName| self.collections.get(name).map_or(&[][..], Vec::as_slice);
         let args_get = || pairs_of(V::ArgsGet);
         let args_post = || pairs_of(V::ArgsPost);
         match target.name {
@@ -1399,7 +1592,7 @@ impl Transaction {
                 visit_pairs(&mut pairs_of(name).iter().map(pair_slices), false, true);
             }
             name => {
-                if let Some(value) = self.scalars.get(&name)
+                if let Some(value) = self.scalars.get(name)
                     && !excluding_rule.is_some_and(|r| self.target_excluded(r, target, b""))
                 {
                     visit(b"", ValueName::Scalar(prefix), value);
@@ -1622,7 +1815,7 @@ impl Transaction {
 
 impl Drop for Transaction {
     fn drop(&mut self) {
-        std::mem::take(&mut self.transformation_cache).return_to_pool();
+        std::mem::take(self.transformation_cache.get_mut()).return_to_pool();
     }
 }
 

@@ -22,7 +22,7 @@ use crate::csrf::{CsrfOutcome, CsrfPolicy, form_token_matches};
 use crate::identity::IdentitySigner;
 use crate::jwt::JwtVerifier;
 use crate::keys::KeyIndex;
-use crate::login::{Finding, LoginEndpoint, LoginGuard, Refusal};
+use crate::login::{Finding, LoginEndpoint, LoginGuard, LoginOutcome, Refusal};
 use crate::rules::{Decision, RuleSet, normalise_path};
 use crate::secret::KeyHasher;
 use crate::store::{AccessStore, now_ms};
@@ -34,6 +34,9 @@ const RULE_AUTHZ: &str = "access-authz";
 const RULE_CSRF: &str = "access-csrf";
 const RULE_HOST: &str = "access-host";
 const RULE_LOGIN: &str = "access-login";
+
+/// Longest `User-Agent` kept in a login event (characters).
+const MAX_USER_AGENT_CHARS: usize = 512;
 
 #[derive(Debug)]
 struct SiteRt {
@@ -396,6 +399,35 @@ impl AccessInspection {
         self.events.last_mut().expect("just pushed")
     }
 
+    /// An event of login protection: the request's fields plus its rule id, the user name
+    /// (normalised, when known) and the client's `User-Agent`, the same shape for failures,
+    /// locks and successes.
+    fn login_event(
+        &mut self,
+        head: &RequestHead,
+        action: &str,
+        severity: Severity,
+        message: String,
+        account: Option<&str>,
+    ) -> &mut SecurityEvent {
+        let event = self.event(head, action, severity, message);
+        event.rule_ids.push(RULE_LOGIN.to_owned());
+        if let Some(account) = account {
+            event.fields.insert("user.name".to_owned(), account.into());
+        }
+        if let Some(agent) = head
+            .headers
+            .get(header::USER_AGENT)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()))
+        {
+            let agent: String = agent.chars().take(MAX_USER_AGENT_CHARS).collect();
+            event
+                .fields
+                .insert("user_agent.original".to_owned(), agent.into());
+        }
+        event
+    }
+
     fn refuse(
         &mut self,
         head: &RequestHead,
@@ -439,19 +471,16 @@ impl AccessInspection {
             Refusal::AccountLocked { .. } => ("login attempt on a locked account", "account"),
             Refusal::IpThrottled { .. } => ("login attempt from a throttled client", "ip"),
         };
-        let event = self.event(
+        let event = self.login_event(
             head,
             "authn_login_lock",
             Severity::Medium,
             message.to_owned(),
+            account.as_deref(),
         );
-        event.rule_ids.push(RULE_LOGIN.to_owned());
         event
             .fields
             .insert("palisade.login.scope".to_owned(), scope.into());
-        if let Some(account) = account {
-            event.fields.insert("user.name".to_owned(), account.into());
-        }
         let seconds = refusal.retry_after_secs();
         head.context
             .insert_response_header(header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -483,22 +512,24 @@ impl AccessInspection {
             return;
         }
         let mode = self.inner.lock_fail_mode;
-        let event = self.event(
+        let event = self.login_event(
             head,
             "authn_login_state_unavailable",
             Severity::High,
             format!(
                 "shared state store unreachable: login locks decided by the lock fail mode \"{mode}\""
             ),
+            None,
         );
-        event.rule_ids.push(RULE_LOGIN.to_owned());
         event
             .fields
             .insert("palisade.state.fail_mode".to_owned(), mode.into());
     }
 
-    /// Counts the login's outcome.
-    fn login_outcome(&mut self, head: &RequestHead, failed: bool) {
+    /// Counts the login's outcome: a failure by the endpoint's rules, or a success (the
+    /// account's failures start over; `authn_login_success`, or `authn_login_successafterfail`
+    /// with the number of failures it had). An inconclusive answer changes nothing.
+    fn login_outcome(&mut self, head: &RequestHead, outcome: LoginOutcome) {
         let Some(login) = self.login.as_mut() else {
             return;
         };
@@ -510,70 +541,87 @@ impl AccessInspection {
         let inner = Arc::clone(&self.inner);
         let site = &inner.sites[self.site].name;
         let endpoint = &inner.sites[self.site].logins[endpoint];
-        if !failed {
-            if let Some(account) = &account {
-                inner.guard.record_success(site, account);
-            }
-            return;
-        }
-        let findings = inner
-            .guard
-            .record_failure(site, account.as_deref(), ip, &endpoint.policy);
-        for finding in findings {
-            let (action, severity, message) = match &finding {
-                Finding::Failed { account_failures } => (
-                    "authn_login_fail",
-                    Severity::Low,
-                    format!("login failed ({account_failures} in the window)"),
-                ),
-                Finding::AccountLocked { repeat, .. } => (
-                    "authn_login_fail_max",
-                    Severity::Medium,
-                    format!("too many failed logins: account locked (lock #{repeat})"),
-                ),
-                Finding::IpThrottled { .. } => (
-                    "authn_login_fail_max",
-                    Severity::Medium,
-                    "too many failed logins from this client: throttled".to_owned(),
-                ),
-                Finding::StuffingFromIp { accounts } => (
-                    "malicious_credential_stuffing",
-                    Severity::High,
-                    format!("failed logins on {accounts} accounts from one client"),
-                ),
-                Finding::StuffingOnAccount { ips } => (
-                    "malicious_credential_stuffing",
-                    Severity::High,
-                    format!("failed logins on one account from {ips} clients"),
-                ),
-            };
-            let event = self.event(head, action, severity, message);
-            event.rule_ids.push(RULE_LOGIN.to_owned());
-            if let Some(account) = &account {
-                event
-                    .fields
-                    .insert("user.name".to_owned(), account.clone().into());
-            }
-            match finding {
-                Finding::AccountLocked { until_ms, .. } => {
+        match outcome {
+            LoginOutcome::Inconclusive => {}
+            LoginOutcome::Succeeded => {
+                let failures = account.as_deref().map_or(0, |account| {
+                    inner.guard.record_success(site, account, &endpoint.policy)
+                });
+                let (action, message) = if failures > 0 {
+                    (
+                        "authn_login_successafterfail",
+                        format!("login succeeded after {failures} failed logins in the window"),
+                    )
+                } else {
+                    ("authn_login_success", "login succeeded".to_owned())
+                };
+                let event =
+                    self.login_event(head, action, Severity::Info, message, account.as_deref());
+                event.outcome = EventOutcome::Success;
+                if failures > 0 {
                     event
                         .fields
-                        .insert("palisade.login.scope".to_owned(), "account".into());
-                    event
-                        .fields
-                        .insert("palisade.login.locked_until_ms".to_owned(), until_ms.into());
+                        .insert("palisade.login.failures".to_owned(), failures.into());
                 }
-                Finding::IpThrottled { until_ms } => {
-                    event
-                        .fields
-                        .insert("palisade.login.scope".to_owned(), "ip".into());
-                    event
-                        .fields
-                        .insert("palisade.login.locked_until_ms".to_owned(), until_ms.into());
+            }
+            LoginOutcome::Failed => {
+                let findings =
+                    inner
+                        .guard
+                        .record_failure(site, account.as_deref(), ip, &endpoint.policy);
+                for finding in findings {
+                    self.login_failure_event(head, &finding, account.as_deref());
                 }
-                _ => {}
             }
         }
+    }
+
+    /// The event of one consequence of a failed login.
+    fn login_failure_event(
+        &mut self,
+        head: &RequestHead,
+        finding: &Finding,
+        account: Option<&str>,
+    ) {
+        let (action, severity, message) = match finding {
+            Finding::Failed { account_failures } => (
+                "authn_login_fail",
+                Severity::Low,
+                format!("login failed ({account_failures} in the window)"),
+            ),
+            Finding::AccountLocked { repeat, .. } => (
+                "authn_login_fail_max",
+                Severity::Medium,
+                format!("too many failed logins: account locked (lock #{repeat})"),
+            ),
+            Finding::IpThrottled { .. } => (
+                "authn_login_fail_max",
+                Severity::Medium,
+                "too many failed logins from this client: throttled".to_owned(),
+            ),
+            Finding::StuffingFromIp { accounts } => (
+                "malicious_credential_stuffing",
+                Severity::High,
+                format!("failed logins on {accounts} accounts from one client"),
+            ),
+            Finding::StuffingOnAccount { ips } => (
+                "malicious_credential_stuffing",
+                Severity::High,
+                format!("failed logins on one account from {ips} clients"),
+            ),
+        };
+        let event = self.login_event(head, action, severity, message, account);
+        let (scope, until_ms) = match finding {
+            Finding::AccountLocked { until_ms, .. } => ("account", *until_ms),
+            Finding::IpThrottled { until_ms } => ("ip", *until_ms),
+            _ => return,
+        };
+        event
+            .fields
+            .insert("palisade.login.scope".to_owned(), scope.into());
+        event
+            .fields
+            .insert("palisade.login.locked_until_ms".to_owned(), until_ms.into());
     }
 }
 
@@ -712,8 +760,8 @@ impl Inspection for AccessInspection {
             .headers
             .get(header::LOCATION)
             .and_then(|v| v.to_str().ok());
-        if let Some(failed) = endpoint.failed_by_head(resp.status, location) {
-            self.login_outcome(head, failed);
+        if let Some(outcome) = endpoint.outcome_by_head(resp.status, location) {
+            self.login_outcome(head, outcome);
         }
         Verdict::Allow
     }
@@ -721,7 +769,7 @@ impl Inspection for AccessInspection {
     fn response_body(
         &mut self,
         head: &RequestHead,
-        _resp: &ResponseHead,
+        resp: &ResponseHead,
         body: BodyView<'_>,
     ) -> Verdict {
         let Some(login) = &self.login else {
@@ -731,11 +779,8 @@ impl Inspection for AccessInspection {
             return Verdict::Allow;
         }
         let endpoint = &self.inner.sites[self.site].logins[login.endpoint];
-        let failed = endpoint
-            .failure_body
-            .as_ref()
-            .is_some_and(|re| re.is_match(body.bytes));
-        self.login_outcome(head, failed);
+        let outcome = endpoint.outcome_by_body(resp.status, body.bytes);
+        self.login_outcome(head, outcome);
         Verdict::Allow
     }
 

@@ -204,14 +204,15 @@ impl LoginEndpoint {
         self.allow_networks.iter().any(|net| net.contains(&ip))
     }
 
-    /// Whether the response head says the login failed (`None`: it depends on the body).
-    pub(crate) fn failed_by_head(
+    /// What the response head says about the login (`None`: it depends on the body, see
+    /// [`LoginEndpoint::outcome_by_body`]).
+    pub(crate) fn outcome_by_head(
         &self,
         status: StatusCode,
         location: Option<&str>,
-    ) -> Option<bool> {
+    ) -> Option<LoginOutcome> {
         if self.failure_status.contains(&status) {
-            return Some(true);
+            return Some(LoginOutcome::Failed);
         }
         if let (Some(prefix), Some(location)) = (&self.failure_redirect, location)
             && status.is_redirection()
@@ -222,17 +223,53 @@ impl LoginEndpoint {
                 .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
                 .unwrap_or(location);
             if location.starts_with(prefix.as_str()) || path.starts_with(prefix.as_str()) {
-                return Some(true);
+                return Some(LoginOutcome::Failed);
             }
         }
         if status.is_server_error() {
             // Neither a success nor a failure of the credentials.
-            return Some(false);
+            return Some(LoginOutcome::Inconclusive);
         }
         if self.failure_body.is_some() {
             return None;
         }
-        Some(false)
+        Some(LoginOutcome::of_status(status))
+    }
+
+    /// What the response body says, when the head did not decide: a body matching
+    /// `failure_body` is a failure (whatever the status); otherwise the status decides.
+    pub(crate) fn outcome_by_body(&self, status: StatusCode, body: &[u8]) -> LoginOutcome {
+        if self
+            .failure_body
+            .as_ref()
+            .is_some_and(|re| re.is_match(body))
+        {
+            LoginOutcome::Failed
+        } else {
+            LoginOutcome::of_status(status)
+        }
+    }
+}
+
+/// What a login endpoint's answer says about the credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LoginOutcome {
+    /// A failure by the endpoint's failure rules: counted.
+    Failed,
+    /// Not a failure, and a 2xx or 3xx answer: the account's failures start over.
+    Succeeded,
+    /// Neither (a 5xx, or a 4xx the failure rules do not name): nothing is counted or cleared.
+    Inconclusive,
+}
+
+impl LoginOutcome {
+    /// The outcome of an answer that no failure rule matched.
+    fn of_status(status: StatusCode) -> Self {
+        if status.is_success() || status.is_redirection() {
+            LoginOutcome::Succeeded
+        } else {
+            LoginOutcome::Inconclusive
+        }
     }
 }
 
@@ -579,19 +616,25 @@ impl LoginGuard {
         true
     }
 
-    /// Records a successful login: the account's failures and lock escalation start over.
-    pub(crate) fn record_success(&self, site: &str, account: &str) {
+    /// Records a successful login: the account's failures and lock escalation start over (the
+    /// address's failures are kept: one valid account must not clear an attacker's record).
+    /// Returns the account's failures in the window before this success.
+    pub(crate) fn record_success(&self, site: &str, account: &str, policy: &LoginPolicy) -> u32 {
         let store = self.state.blocking();
-        or_log(
-            store.reset(&keys::account_failures(site, account)),
-            "reset account failures",
-            (),
+        let window = Duration::from_millis(u64::try_from(policy.window_ms).unwrap_or(1).max(1));
+        let failures_key = keys::account_failures(site, account);
+        let failures = or_log(
+            store.count(&failures_key, window),
+            "count account failures",
+            0,
         );
+        or_log(store.reset(&failures_key), "reset account failures", ());
         or_log(
             store.unlock(&keys::lock(site, account)).map(drop),
             "forget account lock",
             (),
         );
+        u32::try_from(failures).unwrap_or(u32::MAX)
     }
 }
 
@@ -738,9 +781,125 @@ mod tests {
                 retry_after_ms: 1_800_000
             })
         );
-        guard.record_success("shop", "alice");
+        assert_eq!(
+            guard.record_success("shop", "alice", &p),
+            0,
+            "a lock reset the count"
+        );
         at(later + 3);
         assert_eq!(guard.check("shop", Some("alice"), ip), None);
+    }
+
+    #[test]
+    fn a_success_reports_and_clears_the_accounts_failures_but_not_the_addresss() {
+        let (guard, at) = guard();
+        let ip: IpAddr = "192.0.2.1".parse().expect("ip");
+        let p = LoginPolicy {
+            ip_max_failures: 3,
+            ..policy()
+        };
+        for i in 0..2 {
+            at(i);
+            guard.record_failure("shop", Some("frank"), ip, &p);
+        }
+        at(10);
+        assert_eq!(guard.record_success("shop", "frank", &p), 2);
+        assert_eq!(guard.record_success("shop", "frank", &p), 0, "cleared");
+        // Two more failures of the account do not lock it (the count started over) ...
+        at(20);
+        guard.record_failure("shop", Some("frank"), ip, &p);
+        at(21);
+        let findings = guard.record_failure("shop", Some("frank"), ip, &p);
+        assert!(
+            findings.contains(&Finding::Failed {
+                account_failures: 2
+            }),
+            "{findings:?}"
+        );
+        assert!(
+            !findings
+                .iter()
+                .any(|f| matches!(f, Finding::AccountLocked { .. })),
+            "{findings:?}"
+        );
+        // ... but the address's four failures throttle it: a success does not clear those.
+        at(22);
+        assert!(matches!(
+            guard.check("shop", Some("someone"), ip),
+            Some(Refusal::IpThrottled { .. })
+        ));
+    }
+
+    #[test]
+    fn only_2xx_and_3xx_answers_that_no_failure_rule_matches_are_successes() {
+        let config = |extra: serde_json::Value| -> palisade_config::LoginProtection {
+            let mut login = serde_json::json!({"path": "/login", "username": "form:user"});
+            if let (Some(login), Some(extra)) = (login.as_object_mut(), extra.as_object()) {
+                login.extend(extra.clone());
+            }
+            serde_json::from_value(login).expect("login config")
+        };
+        let plain = LoginEndpoint::from_config(&config(serde_json::json!({}))).expect("endpoint");
+        let status = |code: u16| StatusCode::from_u16(code).expect("status");
+        for (code, expected) in [
+            (200, LoginOutcome::Succeeded),
+            (204, LoginOutcome::Succeeded),
+            (302, LoginOutcome::Succeeded),
+            (303, LoginOutcome::Succeeded),
+            (401, LoginOutcome::Failed),
+            (403, LoginOutcome::Failed),
+            (400, LoginOutcome::Inconclusive),
+            (429, LoginOutcome::Inconclusive),
+            (500, LoginOutcome::Inconclusive),
+            (503, LoginOutcome::Inconclusive),
+        ] {
+            assert_eq!(
+                plain.outcome_by_head(status(code), None),
+                Some(expected),
+                "{code}"
+            );
+        }
+        let redirect = LoginEndpoint::from_config(&config(
+            serde_json::json!({"failure_redirect": "/login?error"}),
+        ))
+        .expect("endpoint");
+        assert_eq!(
+            redirect.outcome_by_head(status(302), Some("https://shop.example/login?error=1")),
+            Some(LoginOutcome::Failed)
+        );
+        assert_eq!(
+            redirect.outcome_by_head(status(302), Some("/account")),
+            Some(LoginOutcome::Succeeded)
+        );
+        let body = LoginEndpoint::from_config(&config(
+            serde_json::json!({"failure_body": "(?i)invalid password"}),
+        ))
+        .expect("endpoint");
+        assert_eq!(
+            body.outcome_by_head(status(200), None),
+            None,
+            "the body decides"
+        );
+        assert_eq!(
+            body.outcome_by_body(status(200), b"<p>Invalid password</p>"),
+            LoginOutcome::Failed
+        );
+        assert_eq!(
+            body.outcome_by_body(status(200), b"<p>Welcome back</p>"),
+            LoginOutcome::Succeeded
+        );
+        assert_eq!(
+            body.outcome_by_body(status(400), b"<p>Invalid password</p>"),
+            LoginOutcome::Failed
+        );
+        assert_eq!(
+            body.outcome_by_body(status(400), b"bad request"),
+            LoginOutcome::Inconclusive
+        );
+        assert_eq!(
+            body.outcome_by_head(status(502), None),
+            Some(LoginOutcome::Inconclusive)
+        );
     }
 
     #[test]

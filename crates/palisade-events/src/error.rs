@@ -28,6 +28,14 @@ pub(crate) enum ErrorKind {
         #[source]
         source: postgres::Error,
     },
+    #[error(
+        "no Palisade event store in PostgreSQL at {host} (check postgres_url and postgres_schema)"
+    )]
+    PostgresNoStore {
+        host: String,
+        #[source]
+        source: postgres::Error,
+    },
     #[error("bulk sink {endpoint}: {reason}")]
     Bulk { endpoint: String, reason: String },
     #[error("the PostgreSQL connection to {host} is closed")]

@@ -13,7 +13,8 @@
 //!   [`SyslogSink`] (RFC 5424 over UDP or TCP), [`PostgresStore`] (several
 //!   gateways, one store) and [`BulkSink`] (Elasticsearch/OpenSearch `_bulk`).
 //! * [`StateTable`] — the monitor's persisted baselines, kept in the same store.
-//! * Queries for `palisade events tail|search|stats`: [`EventReader`],
+//! * Queries for `palisade events tail|search|stats`: [`EventReader`] (over the
+//!   SQLite file or PostgreSQL, one implementation of every query),
 //!   [`EventFilter`], [`TailFollower`], and the renderers in [`render`].
 //! * [`escape_text`] — log-injection escaping for every text output.
 //!
@@ -40,8 +41,10 @@ mod pipeline;
 mod postgres_store;
 mod query;
 pub mod render;
+mod schema;
 mod sink;
 mod spool;
+mod sql;
 mod sqlite;
 mod state_table;
 pub mod syslog;
@@ -58,7 +61,8 @@ pub use query::{
     TailFollower, now_ms,
 };
 pub use render::{OutputFormat, render_events, render_json, render_stats, render_table};
+pub use schema::{Retention, SCHEMA_VERSION};
 pub use sink::{BatchSink, EventTap, JsonLinesSink};
-pub use sqlite::{DEFAULT_DB_FILE, Retention, SCHEMA_VERSION, SqliteStore};
+pub use sqlite::{DEFAULT_DB_FILE, SqliteStore};
 pub use state_table::{PostgresStateTable, SqliteStateTable, StateTable};
 pub use syslog::{SyslogHeader, SyslogSink, SyslogTransport};

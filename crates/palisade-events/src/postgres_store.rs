@@ -1,11 +1,11 @@
 //! The PostgreSQL event store, for several gateway instances writing one store.
 //!
 //! Design notes:
-//! * Same tables and columns as the SQLite store ([`crate::SqliteStore`]):
-//!   `events`, `event_rules`, and `monitor_state`; schema changes are an
-//!   append-only list of migrations recorded in `palisade_schema` (one row with
-//!   the version), run under an advisory lock so two gateways starting together
-//!   do not race. A database from a newer build is refused, not damaged.
+//! * Same tables, columns, row encoding and migrations as the SQLite store
+//!   ([`crate::SqliteStore`]; `schema`): `events`, `event_rules`, and
+//!   `monitor_state`; the version is recorded in `palisade_schema` (one row),
+//!   and migrations run under an advisory lock so two gateways starting
+//!   together do not race. A database from a newer build is refused, not damaged.
 //! * A batch is one transaction of two statements whatever its size: ids are
 //!   reserved from the sequence first, then events and their rules are inserted
 //!   with `unnest` over parameter arrays (no per-row round trips).
@@ -19,49 +19,16 @@ use std::time::Duration;
 use palisade_core::SecurityEvent;
 use postgres::{Client, NoTls};
 
-use crate::ecs::{outcome_name, severity_rank};
 use crate::error::{ErrorKind, EventsError, Result};
+use crate::schema::{
+    EncodedEvent, POSTGRES_MIGRATIONS, Retention, SCHEMA_VERSION, check_migratable_version,
+    check_readable_version,
+};
 use crate::sink::BatchSink;
-use crate::sqlite::{PATH_FIELD, Retention, USER_FIELD, UnliftedFields, lifted_string};
+use crate::sql::Conn;
 
-/// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[
-    // v1: the columns of SQLite's v1.
-    "CREATE TABLE events (
-        id          BIGSERIAL PRIMARY KEY,
-        ts_ms       BIGINT NOT NULL,
-        action      TEXT NOT NULL,
-        category    TEXT NOT NULL,
-        outcome     TEXT NOT NULL,
-        severity    BIGINT NOT NULL,
-        request_id  TEXT,
-        source_ip   TEXT,
-        route       TEXT,
-        user_name   TEXT,
-        url_path    TEXT,
-        message     TEXT NOT NULL,
-        rule_ids    TEXT NOT NULL,
-        fields      TEXT NOT NULL
-    );
-    CREATE INDEX events_ts ON events (ts_ms);
-    CREATE INDEX events_action_ts ON events (action, ts_ms);
-    CREATE INDEX events_source_ip_ts ON events (source_ip, ts_ms);
-    CREATE TABLE event_rules (
-        event_id BIGINT NOT NULL,
-        rule_id  TEXT NOT NULL,
-        PRIMARY KEY (event_id, rule_id)
-    );
-    CREATE INDEX event_rules_rule ON event_rules (rule_id, event_id);",
-    // v2: SQLite's v2, the monitor's persisted baselines.
-    "CREATE TABLE monitor_state (
-        key        TEXT PRIMARY KEY,
-        value      TEXT NOT NULL,
-        updated_ms BIGINT NOT NULL
-    );",
-];
-
-/// The schema version this build writes and reads (same numbering as SQLite).
-pub const POSTGRES_SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+/// The schema version this build writes and reads (the same as SQLite's).
+pub const POSTGRES_SCHEMA_VERSION: i64 = SCHEMA_VERSION;
 
 /// Arbitrary constant for `pg_advisory_xact_lock` around migrations.
 const MIGRATION_LOCK: i64 = 0x7061_6c69_7361_6465; // "palisade"
@@ -95,9 +62,22 @@ fn is_plain_identifier(name: &str) -> bool {
         && name.len() < 64
 }
 
-/// Connects to `url` (`postgres://user:pass@host:port/db` or key=value form) and
-/// migrates. `schema` selects (and creates) a PostgreSQL schema for the tables.
-pub(crate) fn connect(url: &str, schema: Option<&str>) -> Result<(Client, String)> {
+/// Whether [`connect`] creates the PostgreSQL schema it selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SchemaAccess {
+    /// Created when missing (a writer).
+    Create,
+    /// Only selected; the session is read-only (a reader).
+    ReadOnly,
+}
+
+/// Connects to `url` (`postgres://user:pass@host:port/db` or key=value form).
+/// `schema` selects a PostgreSQL schema for the tables.
+pub(crate) fn connect(
+    url: &str,
+    schema: Option<&str>,
+    access: SchemaAccess,
+) -> Result<(Client, String)> {
     let mut config: postgres::Config = url
         .parse()
         .map_err(|_| EventsError::invalid_value("PostgreSQL URL", redact_url(url)))?;
@@ -119,11 +99,18 @@ pub(crate) fn connect(url: &str, schema: Option<&str>) -> Result<(Client, String
                 schema,
             ));
         }
+        let create = match access {
+            SchemaAccess::Create => format!("CREATE SCHEMA IF NOT EXISTS {schema}; "),
+            SchemaAccess::ReadOnly => String::new(),
+        };
         client
-            .batch_execute(&format!(
-                "CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"
-            ))
+            .batch_execute(&format!("{create}SET search_path TO {schema}"))
             .map_err(pg("cannot select schema"))?;
+    }
+    if access == SchemaAccess::ReadOnly {
+        client
+            .batch_execute("SET default_transaction_read_only = on")
+            .map_err(pg("cannot make the session read-only"))?;
     }
     Ok((client, host))
 }
@@ -165,14 +152,8 @@ fn migrate(client: &mut Client) -> Result<()> {
             0
         }
     };
-    if found > POSTGRES_SCHEMA_VERSION {
-        return Err(ErrorKind::SchemaTooNew {
-            found,
-            supported: POSTGRES_SCHEMA_VERSION,
-        }
-        .into());
-    }
-    for (index, migration) in MIGRATIONS
+    check_migratable_version(found)?;
+    for (index, migration) in POSTGRES_MIGRATIONS
         .iter()
         .enumerate()
         .skip(usize::try_from(found).unwrap_or(0))
@@ -202,7 +183,7 @@ impl PostgresStore {
     /// Connects, selects `schema` when given, and migrates to
     /// [`POSTGRES_SCHEMA_VERSION`].
     pub fn connect(url: &str, schema: Option<&str>, retention: Retention) -> Result<Self> {
-        let (mut client, host) = connect(url, schema)?;
+        let (mut client, host) = connect(url, schema, SchemaAccess::Create)?;
         migrate(&mut client)?;
         Ok(PostgresStore {
             client,
@@ -234,22 +215,24 @@ impl PostgresStore {
         let mut message = Vec::with_capacity(n);
         let mut rules = Vec::with_capacity(n);
         let mut fields = Vec::with_capacity(n);
-        for event in events {
-            ts.push(event.timestamp_ms);
-            action.push(event.action.as_str());
-            category.push(event.category.as_str());
-            outcome.push(outcome_name(event.outcome));
-            severity.push(severity_rank(event.severity));
-            request_id.push(event.request_id.as_deref());
-            source_ip.push(event.source_ip.map(|ip| ip.to_string()));
-            route.push(event.route.as_deref());
-            user.push(lifted_string(&event.fields, USER_FIELD));
-            path.push(lifted_string(&event.fields, PATH_FIELD));
-            message.push(event.message.as_str());
-            rules.push(serde_json::to_string(&event.rule_ids).map_err(ErrorKind::Encode)?);
-            fields.push(
-                serde_json::to_string(&UnliftedFields(&event.fields)).map_err(ErrorKind::Encode)?,
-            );
+        let rows = events
+            .iter()
+            .map(EncodedEvent::new)
+            .collect::<Result<Vec<_>>>()?;
+        for row in &rows {
+            ts.push(row.ts_ms);
+            action.push(row.action);
+            category.push(row.category);
+            outcome.push(row.outcome);
+            severity.push(row.severity);
+            request_id.push(row.request_id);
+            source_ip.push(row.source_ip.as_deref());
+            route.push(row.route);
+            user.push(row.user_name);
+            path.push(row.url_path);
+            message.push(row.message);
+            rules.push(row.rule_ids.as_str());
+            fields.push(row.fields.as_str());
         }
         let mut tx = self
             .client
@@ -297,42 +280,7 @@ impl PostgresStore {
 
     /// Deletes events past the retention limits; returns how many went.
     pub fn enforce_retention(&mut self, now_ms: i64) -> Result<u64> {
-        let mut tx = self
-            .client
-            .transaction()
-            .map_err(pg("cannot start retention"))?;
-        let mut deleted = 0;
-        if let Some(max_age) = self.retention.max_age {
-            let cutoff =
-                now_ms.saturating_sub(i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX));
-            tx.execute(
-                "DELETE FROM event_rules WHERE event_id IN (SELECT id FROM events WHERE ts_ms < $1)",
-                &[&cutoff],
-            )
-            .map_err(pg("cannot apply retention"))?;
-            deleted += tx
-                .execute("DELETE FROM events WHERE ts_ms < $1", &[&cutoff])
-                .map_err(pg("cannot apply retention"))?;
-        }
-        if let Some(max_rows) = self.retention.max_rows {
-            let offset = i64::try_from(max_rows).unwrap_or(i64::MAX);
-            let newest_dropped: Option<i64> = tx
-                .query_opt(
-                    "SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET $1",
-                    &[&offset],
-                )
-                .map_err(pg("cannot apply retention"))?
-                .map(|row| row.get(0));
-            if let Some(id) = newest_dropped {
-                tx.execute("DELETE FROM event_rules WHERE event_id <= $1", &[&id])
-                    .map_err(pg("cannot apply retention"))?;
-                deleted += tx
-                    .execute("DELETE FROM events WHERE id <= $1", &[&id])
-                    .map_err(pg("cannot apply retention"))?;
-            }
-        }
-        tx.commit().map_err(pg("cannot commit retention"))?;
-        Ok(deleted)
+        Conn::Postgres(&mut self.client).enforce_retention(&self.retention, now_ms)
     }
 
     /// Number of stored events.
@@ -343,43 +291,21 @@ impl PostgresStore {
             .map_err(pg("cannot count events"))?;
         Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
     }
+}
 
-    /// The newest `limit` events, oldest first, with their ids.
-    pub fn recent(&mut self, limit: usize) -> Result<Vec<(i64, SecurityEvent)>> {
-        let rows = self
-            .client
-            .query(
-                "SELECT id, ts_ms, action, category, outcome, severity, request_id, source_ip,
-                 route, user_name, url_path, message, rule_ids, fields
-                 FROM events ORDER BY id DESC LIMIT $1",
-                &[&(limit.min(crate::MAX_LIMIT) as i64)],
-            )
-            .map_err(pg("cannot read events"))?;
-        let mut events = rows
-            .into_iter()
-            .map(|row| {
-                crate::sqlite::RawRow {
-                    id: row.get(0),
-                    ts_ms: row.get(1),
-                    action: row.get(2),
-                    category: row.get(3),
-                    outcome: row.get(4),
-                    severity: row.get(5),
-                    request_id: row.get(6),
-                    source_ip: row.get(7),
-                    route: row.get(8),
-                    user_name: row.get(9),
-                    url_path: row.get(10),
-                    message: row.get(11),
-                    rule_ids: row.get(12),
-                    fields: row.get(13),
-                }
-                .decode()
-            })
-            .collect::<Result<Vec<_>>>()?;
-        events.reverse();
-        Ok(events)
-    }
+/// Connects read-only to an existing PostgreSQL store (its schema not created,
+/// nothing migrated) and checks that its schema is this build's.
+pub(crate) fn connect_reader(url: &str, schema: Option<&str>) -> Result<(Client, String)> {
+    let (mut client, host) = connect(url, schema, SchemaAccess::ReadOnly)?;
+    let found: i64 = client
+        .query_opt("SELECT version FROM palisade_schema", &[])
+        .map_err(|source| ErrorKind::PostgresNoStore {
+            host: host.clone(),
+            source,
+        })?
+        .map_or(0, |row| row.get(0));
+    check_readable_version(found)?;
+    Ok((client, host))
 }
 
 impl BatchSink for PostgresStore {

@@ -1,21 +1,28 @@
-//! Queries over the SQLite store for `palisade events tail|search|stats`.
+//! Queries over either event store for `palisade events tail|search|stats`.
+//!
+//! One [`EventReader`] API over the SQLite file ([`EventReader::open`]) and
+//! PostgreSQL ([`EventReader::connect_postgres`]); every query is written once
+//! (numbered placeholders, see `sql`) and runs on whichever connection the
+//! reader holds, so both stores answer the same filters the same way.
 //!
 //! Every query takes one [`EventFilter`]; conditions combine with AND. Results
 //! are in chronological order (oldest first), so a table reads like a log.
 //! `search` returns the newest `limit` matches; `follow` returns what was
 //! inserted after a given id, which is what `tail --follow` polls.
 
+use std::cell::RefCell;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use palisade_core::{SecurityEvent, Severity};
 use rusqlite::Connection;
-use rusqlite::types::Value as SqlValue;
 
-use crate::ecs::severity_rank;
-use crate::error::{EventsError, Result};
-use crate::sqlite::{DEFAULT_DB_FILE, EVENT_COLUMNS, open_read_only, read_row};
+use crate::ecs::{SEVERITIES, parse_severity, severity_from_rank, severity_name, severity_rank};
+use crate::error::Result;
+use crate::schema::EVENT_COLUMNS;
+use crate::sql::{Conn, Param, Query};
+use crate::sqlite::{DEFAULT_DB_FILE, open_read_only};
 
 /// Default and maximum number of events one query returns.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -80,46 +87,36 @@ impl EventFilter {
         }
     }
 
-    /// The SQL WHERE clause (starting with ` WHERE`, or empty) and its values.
-    fn where_clause(&self) -> (String, Vec<SqlValue>) {
-        let mut conditions: Vec<&str> = Vec::new();
-        let mut values: Vec<SqlValue> = Vec::new();
-        let mut text = |condition, value: &Option<String>, values: &mut Vec<SqlValue>| {
+    /// The filter's conditions, their values bound to `query`.
+    fn conditions(&self, query: &mut Query) -> Vec<String> {
+        let mut conditions = Vec::new();
+        let mut text = |condition: &str, value: Option<String>| {
             if let Some(value) = value {
-                conditions.push(condition);
-                values.push(SqlValue::Text(value.clone()));
+                let placeholder = query.bind(Param::Text(value));
+                conditions.push(condition.replace('?', &placeholder));
             }
         };
-        text("events.action = ?", &self.action, &mut values);
-        text("events.user_name = ?", &self.user, &mut values);
-        text("events.route = ?", &self.route, &mut values);
+        text("events.action = ?", self.action.clone());
+        text("events.user_name = ?", self.user.clone());
+        text("events.route = ?", self.route.clone());
         text(
             "events.source_ip = ?",
-            &self.source_ip.map(|ip| ip.to_string()),
-            &mut values,
+            self.source_ip.map(|ip| ip.to_string()),
         );
         text(
             "EXISTS (SELECT 1 FROM event_rules r WHERE r.event_id = events.id AND r.rule_id = ?)",
-            &self.rule_id,
-            &mut values,
+            self.rule_id.clone(),
         );
-        if let Some(since) = self.since {
-            conditions.push("events.ts_ms >= ?");
-            values.push(SqlValue::Integer(since));
-        }
-        if let Some(until) = self.until {
-            conditions.push("events.ts_ms < ?");
-            values.push(SqlValue::Integer(until));
-        }
-        if let Some(severity) = self.min_severity {
-            conditions.push("events.severity >= ?");
-            values.push(SqlValue::Integer(severity_rank(severity)));
-        }
-        if conditions.is_empty() {
-            (String::new(), values)
-        } else {
-            (format!(" WHERE {}", conditions.join(" AND ")), values)
-        }
+        let mut int = |condition: &str, value: Option<i64>| {
+            if let Some(value) = value {
+                let placeholder = query.bind(Param::Int(value));
+                conditions.push(condition.replace('?', &placeholder));
+            }
+        };
+        int("events.ts_ms >= ?", self.since);
+        int("events.ts_ms < ?", self.until);
+        int("events.severity >= ?", self.min_severity.map(severity_rank));
+        conditions
     }
 
     fn sql_limit(&self) -> i64 {
@@ -165,24 +162,42 @@ pub struct EventStats {
     pub top_users: Vec<CountedValue>,
 }
 
-/// Read-only access to a SQLite event store.
-#[derive(Debug)]
+/// Read-only access to an event store, SQLite or PostgreSQL: the queries of
+/// `palisade events`.
 pub struct EventReader {
-    path: PathBuf,
-    conn: Connection,
+    store: Store,
 }
 
-fn sql(context: &'static str) -> impl FnOnce(rusqlite::Error) -> EventsError {
-    move |source| EventsError::sqlite(context, source)
+enum Store {
+    Sqlite {
+        path: PathBuf,
+        conn: Connection,
+    },
+    /// `RefCell`: the driver needs `&mut` for a query; a reader is used by one
+    /// thread at a time.
+    Postgres {
+        host: String,
+        client: RefCell<postgres::Client>,
+    },
+}
+
+impl std::fmt::Debug for EventReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventReader")
+            .field("store", &self.describe())
+            .finish_non_exhaustive()
+    }
 }
 
 impl EventReader {
-    /// Opens an existing store read-only. Fails if it does not exist or its
-    /// schema is not this build's.
+    /// Opens an existing SQLite store read-only. Fails if it does not exist or
+    /// its schema is not this build's.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let conn = open_read_only(&path)?;
-        Ok(EventReader { path, conn })
+        Ok(EventReader {
+            store: Store::Sqlite { path, conn },
+        })
     }
 
     /// Opens `data_dir/events.sqlite3`.
@@ -190,34 +205,75 @@ impl EventReader {
         Self::open(data_dir.as_ref().join(DEFAULT_DB_FILE))
     }
 
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Connects read-only to the PostgreSQL store at `url` (in `schema` when
+    /// given), as [`crate::PostgresStore`] writes it. Nothing is created or
+    /// migrated; fails if there is no store or its schema is not this build's.
+    pub fn connect_postgres(url: &str, schema: Option<&str>) -> Result<Self> {
+        let (client, host) = crate::postgres_store::connect_reader(url, schema)?;
+        Ok(EventReader {
+            store: Store::Postgres {
+                host,
+                client: RefCell::new(client),
+            },
+        })
     }
 
-    fn select(&self, sql_text: &str, values: Vec<SqlValue>) -> Result<Vec<StoredEvent>> {
-        let mut statement = self
-            .conn
-            .prepare(sql_text)
-            .map_err(sql("cannot prepare query"))?;
-        let raw = statement
-            .query_map(rusqlite::params_from_iter(values), read_row)
-            .map_err(sql("cannot run query"))?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(sql("cannot read query results"))?;
-        raw.into_iter()
-            .map(|row| row.decode().map(|(id, event)| StoredEvent { id, event }))
-            .collect()
+    /// The SQLite database file (`None` for PostgreSQL).
+    pub fn path(&self) -> Option<&Path> {
+        match &self.store {
+            Store::Sqlite { path, .. } => Some(path),
+            Store::Postgres { .. } => None,
+        }
+    }
+
+    /// Where the events are read from: the SQLite file, or the PostgreSQL
+    /// server (without credentials).
+    pub fn describe(&self) -> String {
+        match &self.store {
+            Store::Sqlite { path, .. } => path.display().to_string(),
+            Store::Postgres { host, .. } => host.clone(),
+        }
+    }
+
+    /// Runs `work` on the reader's connection.
+    fn with_conn<T>(&self, work: impl FnOnce(&mut Conn<'_>) -> Result<T>) -> Result<T> {
+        match &self.store {
+            Store::Sqlite { conn, .. } => work(&mut Conn::Sqlite(conn)),
+            Store::Postgres { client, .. } => work(&mut Conn::Postgres(&mut client.borrow_mut())),
+        }
+    }
+
+    /// Matching events in the given order, at most `filter.limit`, optionally
+    /// only those inserted after an id.
+    fn select(
+        &self,
+        filter: &EventFilter,
+        after_id: Option<i64>,
+        order: &str,
+    ) -> Result<Vec<StoredEvent>> {
+        self.with_conn(|conn| {
+            let mut query = conn.query("");
+            let mut conditions = filter.conditions(&mut query);
+            if let Some(after_id) = after_id {
+                conditions.push(format!("events.id > {}", query.bind(Param::Int(after_id))));
+            }
+            let limit = query.bind(Param::Int(filter.sql_limit()));
+            query.text = format!("SELECT {EVENT_COLUMNS} FROM events");
+            query.push_where(&conditions);
+            query
+                .text
+                .push_str(&format!(" ORDER BY {order} LIMIT {limit}"));
+            Ok(conn
+                .events(&query, "cannot run query")?
+                .into_iter()
+                .map(|(id, event)| StoredEvent { id, event })
+                .collect())
+        })
     }
 
     /// The newest `filter.limit` matching events, oldest first.
     pub fn search(&self, filter: &EventFilter) -> Result<Vec<StoredEvent>> {
-        let (clause, mut values) = filter.where_clause();
-        values.push(SqlValue::Integer(filter.sql_limit()));
-        let query = format!(
-            "SELECT {EVENT_COLUMNS} FROM events{clause} ORDER BY events.ts_ms DESC, events.id DESC LIMIT ?"
-        );
-        let mut events = self.select(&query, values)?;
+        let mut events = self.select(filter, None, "events.ts_ms DESC, events.id DESC")?;
         events.reverse();
         Ok(events)
     }
@@ -225,11 +281,7 @@ impl EventReader {
     /// The last `filter.limit` matching events (by insertion), oldest first: the
     /// start of `tail`. Continue with [`EventReader::follow`] from the last id.
     pub fn tail(&self, filter: &EventFilter) -> Result<Vec<StoredEvent>> {
-        let (clause, mut values) = filter.where_clause();
-        values.push(SqlValue::Integer(filter.sql_limit()));
-        let query =
-            format!("SELECT {EVENT_COLUMNS} FROM events{clause} ORDER BY events.id DESC LIMIT ?");
-        let mut events = self.select(&query, values)?;
+        let mut events = self.select(filter, None, "events.id DESC")?;
         events.reverse();
         Ok(events)
     }
@@ -237,104 +289,76 @@ impl EventReader {
     /// Matching events inserted after `after_id`, in insertion order, at most
     /// `filter.limit`.
     pub fn follow(&self, filter: &EventFilter, after_id: i64) -> Result<Vec<StoredEvent>> {
-        let (clause, mut values) = filter.where_clause();
-        let joiner = if clause.is_empty() { " WHERE" } else { " AND" };
-        values.push(SqlValue::Integer(after_id));
-        values.push(SqlValue::Integer(filter.sql_limit()));
-        let query = format!(
-            "SELECT {EVENT_COLUMNS} FROM events{clause}{joiner} events.id > ? ORDER BY events.id LIMIT ?"
-        );
-        self.select(&query, values)
+        self.select(filter, Some(after_id), "events.id")
     }
 
     /// The highest event id in the store (0 when empty): where `tail --follow`
     /// without a backlog starts.
     pub fn last_id(&self) -> Result<i64> {
-        self.conn
-            .query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| {
-                row.get(0)
-            })
-            .map_err(sql("cannot read last event id"))
+        self.with_conn(|conn| {
+            let query = conn.query("SELECT COALESCE(MAX(id), 0) FROM events");
+            Ok(conn.int(&query, "cannot read last event id")?.unwrap_or(0))
+        })
     }
 
     /// Aggregates over the matching events (`filter.limit` is ignored); each
-    /// top list holds at most `top_n` entries, most frequent first.
+    /// top list holds at most `top_n` entries, most frequent first (ties in
+    /// code point order of the value).
     pub fn stats(&self, filter: &EventFilter, top_n: usize) -> Result<EventStats> {
-        let (clause, values) = filter.where_clause();
-        let total: i64 = self
-            .conn
-            .query_row(
-                &format!("SELECT COUNT(*) FROM events{clause}"),
-                rusqlite::params_from_iter(values.clone()),
-                |row| row.get(0),
-            )
-            .map_err(sql("cannot count events"))?;
-        let top_n = top_n.min(MAX_LIMIT) as i64;
-        let top = |expression: &str,
-                   from: &str,
-                   not_null: &str,
-                   limit: i64|
-         -> Result<Vec<CountedValue>> {
-            let joiner = if clause.is_empty() { " WHERE" } else { " AND" };
-            let query = format!(
-                "SELECT {expression}, COUNT(*) AS n FROM {from}{clause}{joiner} {not_null} IS NOT NULL
-                 GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?"
-            );
-            let mut params = values.clone();
-            params.push(SqlValue::Integer(limit));
-            let mut statement = self
-                .conn
-                .prepare(&query)
-                .map_err(sql("cannot prepare statistics"))?;
-            let rows = statement
-                .query_map(rusqlite::params_from_iter(params), |row| {
-                    Ok((row.get::<_, SqlValue>(0)?, row.get::<_, i64>(1)?))
-                })
-                .map_err(sql("cannot compute statistics"))?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(sql("cannot compute statistics"))?;
-            Ok(rows
-                .into_iter()
-                .map(|(value, count)| CountedValue {
-                    value: match value {
-                        SqlValue::Text(text) => text,
-                        SqlValue::Integer(rank) => crate::ecs::severity_from_rank(rank)
-                            .map_or_else(
-                                || rank.to_string(),
-                                |s| crate::ecs::severity_name(s).to_owned(),
-                            ),
-                        other => format!("{other:?}"),
-                    },
-                    count: count as u64,
-                })
-                .collect())
-        };
-        let mut by_severity = top(
-            "events.severity",
-            "events",
-            "events.severity",
-            crate::ecs::SEVERITIES.len() as i64,
-        )?;
-        by_severity.sort_by_key(|c| {
-            std::cmp::Reverse(
-                crate::ecs::parse_severity(&c.value)
-                    .map(severity_rank)
-                    .unwrap_or(-1),
-            )
-        });
-        Ok(EventStats {
-            total: total as u64,
-            by_severity,
-            top_actions: top("events.action", "events", "events.action", top_n)?,
-            top_source_ips: top("events.source_ip", "events", "events.source_ip", top_n)?,
-            top_rules: top(
-                "event_rules.rule_id",
-                "event_rules JOIN events ON events.id = event_rules.event_id",
-                "event_rules.rule_id",
-                top_n,
-            )?,
-            top_paths: top("events.url_path", "events", "events.url_path", top_n)?,
-            top_users: top("events.user_name", "events", "events.user_name", top_n)?,
+        self.with_conn(|conn| {
+            let mut query = conn.query("");
+            let conditions = filter.conditions(&mut query);
+            query.text = "SELECT COUNT(*) FROM events".to_owned();
+            query.push_where(&conditions);
+            let total = conn.int(&query, "cannot count events")?.unwrap_or(0);
+            let top_n = top_n.min(MAX_LIMIT) as i64;
+            // The most frequent non-null values of `expression` (text).
+            let mut top = |expression: &str, from: &str, limit: i64| -> Result<Vec<CountedValue>> {
+                let mut query = conn.query("");
+                let mut conditions = filter.conditions(&mut query);
+                conditions.push(format!("{expression} IS NOT NULL"));
+                let limit = query.bind(Param::Int(limit));
+                let collation = query.binary_collation();
+                query.text = format!("SELECT {expression}, COUNT(*) AS n FROM {from}");
+                query.push_where(&conditions);
+                query.text.push_str(&format!(
+                    " GROUP BY {expression} ORDER BY n DESC, {expression}{collation} LIMIT {limit}"
+                ));
+                Ok(conn
+                    .counts(&query, "cannot compute statistics")?
+                    .into_iter()
+                    .map(|(value, count)| CountedValue {
+                        value,
+                        count: u64::try_from(count).unwrap_or(0),
+                    })
+                    .collect())
+            };
+            let mut by_severity = top(
+                "CAST(events.severity AS TEXT)",
+                "events",
+                SEVERITIES.len() as i64,
+            )?;
+            for counted in &mut by_severity {
+                if let Some(severity) = counted.value.parse().ok().and_then(severity_from_rank) {
+                    counted.value = severity_name(severity).to_owned();
+                }
+            }
+            by_severity.sort_by_key(|c| {
+                std::cmp::Reverse(parse_severity(&c.value).map(severity_rank).unwrap_or(-1))
+            });
+            Ok(EventStats {
+                total: u64::try_from(total).unwrap_or(0),
+                by_severity,
+                top_actions: top("events.action", "events", top_n)?,
+                top_source_ips: top("events.source_ip", "events", top_n)?,
+                top_rules: top(
+                    "event_rules.rule_id",
+                    "event_rules JOIN events ON events.id = event_rules.event_id",
+                    top_n,
+                )?,
+                top_paths: top("events.url_path", "events", top_n)?,
+                top_users: top("events.user_name", "events", top_n)?,
+            })
         })
     }
 }

@@ -14,7 +14,7 @@ use crate::ecs::{format_timestamp, severity_name, to_ecs};
 use crate::error::{ErrorKind, EventsError, Result};
 use crate::escape::escape_text;
 use crate::query::{CountedValue, EventStats, StoredEvent};
-use crate::sqlite::PATH_FIELD;
+use crate::schema::PATH_FIELD;
 
 /// `--format table|json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -8,7 +8,8 @@ use postgres::Client;
 use rusqlite::{Connection, params};
 
 use crate::error::{ErrorKind, EventsError, Result};
-use crate::sqlite::{Retention, SqliteStore};
+use crate::schema::Retention;
+use crate::sqlite::SqliteStore;
 
 /// Persisted key/value state (values are JSON text written by the owner).
 pub trait StateTable: Send + 'static {

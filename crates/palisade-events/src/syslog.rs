@@ -33,8 +33,8 @@ use serde_json::Value;
 use crate::ecs::{format_timestamp, outcome_name, severity_name};
 use crate::error::{ErrorKind, EventsError, Result};
 use crate::escape::escape_text;
+use crate::schema::{PATH_FIELD, USER_FIELD};
 use crate::sink::BatchSink;
-use crate::sqlite::{PATH_FIELD, USER_FIELD};
 
 /// Structured data id of Palisade's parameters.
 pub const SD_ID: &str = "palisade@32473";

@@ -119,7 +119,8 @@ fn severity(threshold: AlertSeverity) -> Severity {
     }
 }
 
-fn postgres_url(config: &Config) -> anyhow::Result<&str> {
+/// The `[events] postgres_url` of a configuration whose store is PostgreSQL.
+pub(crate) fn postgres_url(config: &Config) -> anyhow::Result<&str> {
     config
         .events
         .postgres_url

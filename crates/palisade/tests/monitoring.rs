@@ -2,7 +2,8 @@
 //! becomes an `anomaly_scanner_burst` finding in the event store, an alert
 //! mail in `data_dir/mail`, and a ban that refuses the scanner's next request;
 //! a burst of failed logins becomes a lockout event, an alert mail delivered
-//! over STARTTLS to a real SMTP server (aiosmtpd), and a ban.
+//! over STARTTLS to a real SMTP server (aiosmtpd), and a ban; a success after failed
+//! logins is an `authn_login_successafterfail` event and a `login_after_failures` finding.
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
@@ -128,6 +129,8 @@ fn a_scanner_burst_is_found_alerted_and_banned() {
     runtime.block_on(app.shutdown());
 }
 
+const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0";
+
 fn post_login(addr: SocketAddr, user: &str, password: &str) -> u16 {
     let body = format!("username={user}&password={password}");
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
@@ -137,7 +140,7 @@ fn post_login(addr: SocketAddr, user: &str, password: &str) -> u16 {
     write!(
         stream,
         "POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+         User-Agent: {USER_AGENT}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .expect("write");
@@ -150,7 +153,7 @@ fn post_login(addr: SocketAddr, user: &str, password: &str) -> u16 {
         .unwrap_or(0)
 }
 
-fn count_events(data: &Path, action: &str) -> usize {
+fn events(data: &Path, action: &str) -> Vec<palisade_core::SecurityEvent> {
     EventReader::open_in(data)
         .and_then(|reader| {
             reader.search(&EventFilter {
@@ -158,7 +161,14 @@ fn count_events(data: &Path, action: &str) -> usize {
                 ..EventFilter::default()
             })
         })
-        .map_or(0, |found| found.len())
+        .map_or_else(
+            |_| Vec::new(),
+            |found| found.into_iter().map(|stored| stored.event).collect(),
+        )
+}
+
+fn count_events(data: &Path, action: &str) -> usize {
+    events(data, action).len()
 }
 
 #[test]
@@ -288,6 +298,88 @@ level = "warn"
     eventually(&running, "the delivery is an event", || {
         count_events(&data, "alert_delivered") >= 1
     });
+    drop(running);
+    runtime.block_on(app.shutdown());
+}
+
+#[test]
+fn a_login_success_after_failures_is_an_event_and_a_finding() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let app = runtime
+        .block_on(palisade_demo::start_demo_app(SocketAddr::from((
+            [127, 0, 0, 1],
+            0,
+        ))))
+        .expect("demo app");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let config = dir.path().join("palisade.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"data\"\n\n[[listener]]\naddr = \"127.0.0.1:0\"\n\n[admin]\nenabled = false\n\n\
+             [[upstream]]\nname = \"app\"\nservers = [\"http://{}\"]\n\n\
+             [[site]]\nhosts = [\"*\"]\n\n[[site.route]]\nname = \"app\"\npath = \"/\"\nupstream = \"app\"\n\n\
+             [[site.access.login]]\npath = \"/login\"\nusername = \"form:username\"\nmax_failures = 10\n\n\
+             [alert]\nmail_files = false\n\n[log]\nformat = \"json\"\nlevel = \"warn\"\n",
+            app.addr
+        ),
+    )
+    .expect("write config");
+    let running = Running::start(BINARY, &config, dir.path());
+    for attempt in 0..5 {
+        assert_eq!(
+            post_login(running.gateway, "%20DEMO", "wrong"),
+            401,
+            "failed login {attempt}"
+        );
+    }
+    // The demo app answers a good login with a redirect to /account.
+    let status = post_login(running.gateway, "demo", "demo");
+    assert!(matches!(status, 302 | 303), "good login: {status}");
+    eventually(&running, "the success is an event", || {
+        count_events(&data, "authn_login_successafterfail") == 1
+    });
+    let success = &events(&data, "authn_login_successafterfail")[0];
+    let failure = &events(&data, "authn_login_fail")[0];
+    assert_eq!(success.outcome, palisade_core::EventOutcome::Success);
+    assert_eq!(success.category, "authentication");
+    assert_eq!(success.source_ip, Some("127.0.0.1".parse().expect("ip")));
+    assert_eq!(success.route.as_deref(), Some("app"));
+    assert_eq!(success.rule_ids, ["access-login"]);
+    assert_eq!(success.fields["user.name"], "demo", "normalised");
+    assert_eq!(success.fields["user_agent.original"], USER_AGENT);
+    assert_eq!(success.fields["palisade.login.failures"], 5);
+    // The same shape as the failures it follows.
+    for key in [
+        "user.name",
+        "user_agent.original",
+        "url.path",
+        "http.request.method",
+        "palisade.site",
+    ] {
+        assert_eq!(success.fields[key], failure.fields[key], "{key}");
+    }
+    assert_eq!(failure.outcome, palisade_core::EventOutcome::Failure);
+    eventually(
+        &running,
+        "the monitor finds the success after failures",
+        || count_events(&data, "anomaly_login_after_failures") == 1,
+    );
+    let finding = &events(&data, "anomaly_login_after_failures")[0];
+    assert_eq!(finding.fields["user.name"], "demo");
+    assert_eq!(finding.fields["palisade.finding.observed"], "5");
+    // The success cleared the account's failures: the next login is a plain success.
+    let status = post_login(running.gateway, "demo", "demo");
+    assert!(matches!(status, 302 | 303), "good login: {status}");
+    eventually(&running, "a plain success is an event", || {
+        count_events(&data, "authn_login_success") == 1
+    });
+    assert!(
+        !events(&data, "authn_login_success")[0]
+            .fields
+            .contains_key("palisade.login.failures")
+    );
     drop(running);
     runtime.block_on(app.shutdown());
 }

@@ -3,11 +3,12 @@
 //! Unreachable server: FAIL when `CI=true`, otherwise skip with a notice.
 
 use palisade_events::{
-    BatchSink, EventPipeline, PipelineConfig, PostgresStateTable, PostgresStore, Retention,
-    StateTable,
+    BatchSink, EventFilter, EventPipeline, EventReader, PipelineConfig, PostgresStateTable,
+    PostgresStore, Retention, StateTable, TailFollower,
 };
 use serde_json::Value;
 
+use crate::store::{filter_case_failures, stats_of_every_case, store_with_corpus};
 use crate::support::{corpus, doc, numbered, seqs};
 
 fn postgres_url() -> String {
@@ -53,6 +54,26 @@ impl Drop for TestSchema {
     }
 }
 
+impl TestSchema {
+    /// A reader of this schema.
+    fn reader(&self) -> EventReader {
+        EventReader::connect_postgres(&postgres_url(), Some(&self.name)).expect("reader")
+    }
+}
+
+/// Every stored event, oldest first.
+fn everything(reader: &EventReader) -> Vec<palisade_core::SecurityEvent> {
+    reader
+        .tail(&EventFilter {
+            limit: palisade_events::MAX_LIMIT,
+            ..EventFilter::default()
+        })
+        .expect("read back")
+        .into_iter()
+        .map(|stored| stored.event)
+        .collect()
+}
+
 const NO_RETENTION: Retention = Retention {
     max_age: None,
     max_rows: None,
@@ -66,9 +87,8 @@ fn events_round_trip_through_postgres_unchanged() {
     let mut store =
         PostgresStore::connect(&postgres_url(), Some(&schema.name), NO_RETENTION).expect("connect");
     store.write_batch(&corpus()).expect("insert corpus");
-    let stored = store.recent(100).expect("read back");
     let expected: Vec<Value> = corpus().iter().map(doc).collect();
-    let actual: Vec<Value> = stored.iter().map(|(_, e)| doc(e)).collect();
+    let actual: Vec<Value> = everything(&schema.reader()).iter().map(doc).collect();
     assert_eq!(actual, expected);
     // A second connection (a second gateway) migrates nothing and appends.
     let mut second =
@@ -96,13 +116,7 @@ fn postgres_rule_index_and_retention_work() {
             .expect("retention"),
         7
     );
-    let kept: Vec<_> = store
-        .recent(100)
-        .expect("read")
-        .into_iter()
-        .map(|(_, e)| e)
-        .collect();
-    assert_eq!(seqs(&kept), [7, 8, 9]);
+    assert_eq!(seqs(&everything(&schema.reader())), [7, 8, 9]);
     let mut client = postgres::Client::connect(&postgres_url(), postgres::NoTls).expect("client");
     let rules: i64 = client
         .query_one(
@@ -182,4 +196,64 @@ fn unreachable_postgres_is_a_typed_error_without_the_password() {
     let text = format!("{error} {error:?}");
     assert!(!text.contains("hunter2"), "{text}");
     assert!(text.contains("127.0.0.1:1"), "{text}");
+}
+
+#[test]
+fn postgres_answers_every_query_like_sqlite() {
+    let Some(schema) = TestSchema::new("queries") else {
+        return;
+    };
+    let mut store =
+        PostgresStore::connect(&postgres_url(), Some(&schema.name), NO_RETENTION).expect("connect");
+    store.write_batch(&corpus()).expect("insert corpus");
+    let reader = schema.reader();
+    let failures = filter_case_failures(&reader);
+    assert!(
+        failures.is_empty(),
+        "filter cases failed on PostgreSQL:\n{}",
+        failures.join("\n")
+    );
+    let (_dir, sqlite) = store_with_corpus();
+    assert_eq!(stats_of_every_case(&reader), stats_of_every_case(&sqlite));
+    // tail --follow: only what is inserted after the last id seen.
+    let last = reader.last_id().expect("last id");
+    let mut follower = TailFollower::new(
+        reader,
+        EventFilter::default(),
+        last,
+        std::time::Duration::from_millis(10),
+    );
+    assert!(follower.poll().expect("poll").is_empty());
+    store
+        .write_batch(&[numbered(1), numbered(2)])
+        .expect("insert");
+    let followed: Vec<_> = follower
+        .poll()
+        .expect("poll")
+        .into_iter()
+        .map(|stored| stored.event)
+        .collect();
+    assert_eq!(seqs(&followed), [1, 2]);
+}
+
+#[test]
+fn a_postgres_reader_creates_nothing_and_refuses_a_missing_store() {
+    let Some(schema) = TestSchema::new("reader") else {
+        return;
+    };
+    let error = EventReader::connect_postgres(&postgres_url(), Some(&schema.name))
+        .expect_err("no store in this schema yet");
+    assert!(
+        error.to_string().contains("no Palisade event store"),
+        "{error}"
+    );
+    let mut client = postgres::Client::connect(&postgres_url(), postgres::NoTls).expect("client");
+    let created: i64 = client
+        .query_one(
+            "SELECT count(*) FROM information_schema.schemata WHERE schema_name = $1",
+            &[&schema.name],
+        )
+        .expect("schemata")
+        .get(0);
+    assert_eq!(created, 0, "the reader did not create the schema");
 }

@@ -19,7 +19,7 @@ const NO_RETENTION: Retention = Retention {
     max_rows: None,
 };
 
-fn store_with_corpus() -> (tempfile::TempDir, EventReader) {
+pub fn store_with_corpus() -> (tempfile::TempDir, EventReader) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut store = SqliteStore::open_in(dir.path(), NO_RETENTION).expect("open store");
     store.write_batch(&corpus()).expect("insert corpus");
@@ -73,9 +73,9 @@ fn filter_from_case(case: &Value) -> EventFilter {
     filter
 }
 
-#[test]
-fn every_filter_selects_the_expected_events() {
-    let (_dir, reader) = store_with_corpus();
+/// Runs every case of `tests/data/filter_cases.json` (search and tail) on a
+/// reader of the corpus; returns what failed.
+pub fn filter_case_failures(reader: &EventReader) -> Vec<String> {
     let cases: Vec<Value> = serde_json::from_str(&read_data("filter_cases.json")).expect("cases");
     assert!(cases.len() >= 15);
     let mut failures = Vec::new();
@@ -99,6 +99,23 @@ fn every_filter_selects_the_expected_events() {
             ));
         }
     }
+    failures
+}
+
+/// Statistics of the corpus over every filter case, for comparing stores.
+pub fn stats_of_every_case(reader: &EventReader) -> Vec<palisade_events::EventStats> {
+    let cases: Vec<Value> = serde_json::from_str(&read_data("filter_cases.json")).expect("cases");
+    cases
+        .iter()
+        .map(|case| reader.stats(&filter_from_case(case), 2).expect("stats"))
+        .chain([reader.stats(&EventFilter::default(), 10).expect("stats")])
+        .collect()
+}
+
+#[test]
+fn every_filter_selects_the_expected_events() {
+    let (_dir, reader) = store_with_corpus();
+    let failures = filter_case_failures(&reader);
     assert!(
         failures.is_empty(),
         "filter cases failed:\n{}",

@@ -1,21 +1,33 @@
 //! `palisade events …`: query the security event store that `serve` and `demo`
-//! write under the data directory (`./palisade-data` by default).
+//! write: with `--config FILE`, the store that configuration's `[events]` names
+//! (PostgreSQL for `store = "postgres"`, else `events.sqlite3` in its
+//! `data_dir`); without, `events.sqlite3` under `--data-dir` (`./palisade-data`
+//! by default).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use palisade_config::EventStoreKind;
 use palisade_events::{EventFilter, EventReader, OutputFormat, TailFollower, now_ms};
 
 use crate::output::emit;
 
 /// Options shared by every events subcommand.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "The store: with --config, the one its [events] section names (PostgreSQL for store = \"postgres\", \
+                  else events.sqlite3 in its data_dir); without, events.sqlite3 in --data-dir."
+)]
 pub(crate) struct EventsArgs {
-    /// The data directory that holds the event store.
-    #[arg(long, global = true, default_value = "palisade-data")]
-    data_dir: PathBuf,
+    /// Read the event store of this configuration file (its [events] store, or its data_dir).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The data directory that holds the SQLite event store (default ./palisade-data, or the
+    /// configuration's data_dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: EventsCommand,
 }
@@ -83,13 +95,40 @@ enum EventsCommand {
     },
 }
 
-pub(crate) fn run(args: EventsArgs) -> anyhow::Result<ExitCode> {
-    let reader = EventReader::open_in(&args.data_dir).with_context(|| {
+/// The store `args` select (see [`EventsArgs`]).
+fn open_reader(args: &EventsArgs) -> anyhow::Result<EventReader> {
+    let data_dir = match &args.config {
+        Some(path) => {
+            let config = palisade_config::load(path)?;
+            if config.events.store == EventStoreKind::Postgres {
+                return EventReader::connect_postgres(
+                    crate::monitoring::postgres_url(&config)?,
+                    config.events.postgres_schema.as_deref(),
+                )
+                .with_context(|| {
+                    format!(
+                        "cannot read the PostgreSQL event store of {}",
+                        path.display()
+                    )
+                });
+            }
+            args.data_dir.clone().unwrap_or(config.data_dir)
+        }
+        None => args
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("palisade-data")),
+    };
+    EventReader::open_in(&data_dir).with_context(|| {
         format!(
-            "no event store in {} (run `palisade demo` or `palisade serve` there first, or pass --data-dir)",
-            args.data_dir.display()
+            "no event store in {} (run `palisade demo` or `palisade serve` there first, or pass --data-dir or --config)",
+            data_dir.display()
         )
-    })?;
+    })
+}
+
+pub(crate) fn run(args: EventsArgs) -> anyhow::Result<ExitCode> {
+    let reader = open_reader(&args)?;
     match args.command {
         EventsCommand::Search { filter } => {
             let (query, format) = filter.query()?;

@@ -69,3 +69,53 @@ pub fn unique_prefix(test: &str) -> String {
 pub fn redis_state(url: &str, prefix: &str) -> String {
     format!("[state]\nbackend = \"redis\"\nredis_url = \"{url}\"\nkey_prefix = \"{prefix}\"\n")
 }
+
+/// The PostgreSQL URL for tests of the PostgreSQL event store (127.0.0.1:5432, database `test`,
+/// or `PALISADE_POSTGRES_URL`), or `None` when PostgreSQL is unreachable: then `test` is skipped
+/// with a loud notice, or fails when `CI=true`.
+pub fn postgres_url(test: &str) -> Option<String> {
+    let url = std::env::var("PALISADE_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    match postgres::Client::connect(&url, postgres::NoTls) {
+        Ok(_) => Some(url),
+        Err(error) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{test}: PostgreSQL at {url} unreachable and CI=true: {error}"
+            );
+            eprintln!(
+                "NOTICE: {test} SKIPPED: PostgreSQL at {url} unreachable ({error}); set PALISADE_POSTGRES_URL"
+            );
+            None
+        }
+    }
+}
+
+/// A PostgreSQL schema of its own for one test, dropped (with its tables) at the end.
+pub struct PostgresSchema {
+    pub url: String,
+    pub name: String,
+}
+
+impl PostgresSchema {
+    /// A fresh schema name for `test`, or `None` (skipped) when PostgreSQL is unreachable.
+    pub fn new(test: &str) -> Option<PostgresSchema> {
+        let url = postgres_url(test)?;
+        let name = format!(
+            "palisade_e2e_{test}_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis())
+        );
+        Some(PostgresSchema { url, name })
+    }
+}
+
+impl Drop for PostgresSchema {
+    fn drop(&mut self) {
+        if let Ok(mut client) = postgres::Client::connect(&self.url, postgres::NoTls) {
+            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+        }
+    }
+}

@@ -370,8 +370,11 @@ fn config_file_changes_are_reloaded_and_invalid_ones_are_refused() {
 
     // An invalid file is refused; the running configuration keeps serving.
     std::fs::write(&path, format!("{with_route}\n[limits]\nmax_bodies = 1\n")).expect("write");
+    // The log line and the security event are written one after the other: wait for both.
     eventually(&running, "the reload failure is logged", || {
-        running.stderr().contains("configuration reload failed")
+        let stderr = running.stderr();
+        stderr.contains("configuration reload failed")
+            && stderr.contains("sys_config_reload_failed")
     });
     let stderr = running.stderr();
     assert!(stderr.contains("sys_config_reload_failed"), "{stderr}");

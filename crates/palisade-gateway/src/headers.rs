@@ -16,7 +16,7 @@ use crate::error::GatewayError;
 use crate::runtime::config_header_value;
 
 /// Hop-by-hop headers of RFC 9110 §7.6.1 plus the common non-standard ones.
-const HOP_BY_HOP: [HeaderName; 8] = [
+const HOP_BY_HOP: [HeaderName; 9] = [
     header::CONNECTION,
     header::TE,
     header::TRAILER,
@@ -25,9 +25,9 @@ const HOP_BY_HOP: [HeaderName; 8] = [
     header::PROXY_AUTHORIZATION,
     header::PROXY_AUTHENTICATE,
     HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
 ];
 
-const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
@@ -50,10 +50,18 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
             headers.remove(name);
         }
     }
-    for name in &HOP_BY_HOP {
+    remove_all(headers, &HOP_BY_HOP);
+}
+
+/// Removes every header named in `names`. One pass over the map's names (cheap comparisons)
+/// comes first, and the hashed removals only run when it found one: most messages carry none.
+fn remove_all(headers: &mut HeaderMap, names: &[HeaderName]) {
+    if !headers.keys().any(|name| names.contains(name)) {
+        return;
+    }
+    for name in names {
         headers.remove(name);
     }
-    headers.remove(PROXY_CONNECTION);
 }
 
 /// Removes every `X-Palisade-*` header (they are Palisade's to set).
@@ -141,9 +149,10 @@ pub(crate) fn set_forwarding_headers(headers: &mut HeaderMap, facts: &ForwardFac
         xff.push_str(", ");
     }
     push_ip(&mut xff, facts.peer);
-    headers.remove(&X_FORWARDED_FOR);
-    if let Ok(value) = HeaderValue::from_str(&xff) {
-        headers.insert(X_FORWARDED_FOR, value);
+    // `insert` replaces every earlier value (an untrusted client's included).
+    match HeaderValue::from_str(&xff) {
+        Ok(value) => drop(headers.insert(X_FORWARDED_FOR, value)),
+        Err(_) => drop(headers.remove(X_FORWARDED_FOR)),
     }
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
     if let Ok(value) = HeaderValue::from_str(facts.host) {
@@ -165,9 +174,9 @@ pub(crate) fn set_forwarding_headers(headers: &mut HeaderMap, facts: &ForwardFac
     forwarded.push_str(facts.host);
     forwarded.push_str("\";proto=");
     forwarded.push_str(proto);
-    headers.remove(&FORWARDED);
-    if let Ok(value) = HeaderValue::from_str(&forwarded) {
-        headers.insert(FORWARDED, value);
+    match HeaderValue::from_str(&forwarded) {
+        Ok(value) => drop(headers.insert(FORWARDED, value)),
+        Err(_) => drop(headers.remove(FORWARDED)),
     }
     headers.insert(X_REQUEST_ID, facts.request_id.clone());
 }
@@ -219,13 +228,13 @@ fn join_values(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
 }
 
 /// Leaky response headers that name the upstream's software.
-const LEAKY: [&str; 6] = [
-    "server",
-    "x-powered-by",
-    "x-aspnet-version",
-    "x-aspnetmvc-version",
-    "x-generator",
-    "x-runtime",
+const LEAKY: [HeaderName; 6] = [
+    header::SERVER,
+    HeaderName::from_static("x-powered-by"),
+    HeaderName::from_static("x-aspnet-version"),
+    HeaderName::from_static("x-aspnetmvc-version"),
+    HeaderName::from_static("x-generator"),
+    HeaderName::from_static("x-runtime"),
 ];
 
 /// A site's header policy, compiled to header values once per configuration.
@@ -314,9 +323,7 @@ impl SecurityHeaders {
     /// Applies the policy to a response (upstream's or Palisade's own).
     pub(crate) fn apply(&self, headers: &mut HeaderMap, tls: bool) {
         if self.strip_leaky {
-            for name in LEAKY {
-                headers.remove(name);
-            }
+            remove_all(headers, &LEAKY);
         }
         if tls && let Some(hsts) = &self.hsts {
             headers

@@ -36,15 +36,21 @@ const FORWARDED: HeaderName = HeaderName::from_static("forwarded");
 
 /// Removes hop-by-hop headers, including every header named in `Connection`.
 pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
-    if let Some(connection) = headers.get(header::CONNECTION).cloned() {
-        // Several Connection headers are joined by get_all.
+    if headers.contains_key(header::CONNECTION) {
+        // Names listed in (every) Connection header. `close` names no header, and `keep-alive`
+        // and `upgrade` (the usual tokens) are hop-by-hop anyway: only other names are parsed.
         let listed: Vec<HeaderName> = headers
             .get_all(header::CONNECTION)
             .iter()
-            .chain(std::iter::once(&connection))
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(','))
-            .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+            .map(str::trim)
+            .filter(|name| {
+                !["", "close", "keep-alive", "upgrade"]
+                    .iter()
+                    .any(|usual| name.eq_ignore_ascii_case(usual))
+            })
+            .filter_map(|name| HeaderName::from_bytes(name.as_bytes()).ok())
             .collect();
         for name in listed {
             headers.remove(name);
@@ -53,14 +59,13 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
     remove_all(headers, &HOP_BY_HOP);
 }
 
-/// Removes every header named in `names`. One pass over the map's names (cheap comparisons)
-/// comes first, and the hashed removals only run when it found one: most messages carry none.
+/// Removes every header named in `names` that is present: a name is only looked up by hash
+/// (to be removed) after a scan of the map's few names (cheap comparisons) found it.
 fn remove_all(headers: &mut HeaderMap, names: &[HeaderName]) {
-    if !headers.keys().any(|name| names.contains(name)) {
-        return;
-    }
     for name in names {
-        headers.remove(name);
+        if headers.keys().any(|present| present == name) {
+            headers.remove(name);
+        }
     }
 }
 

@@ -206,5 +206,6 @@ pub fn param_checks() -> Vec<ParamCheck> {
         active::crlf::CHECK,
         active::xpath::CHECK,
         active::ldap::CHECK,
+        active::xxe::CHECK,
     ]
 }

@@ -99,6 +99,10 @@ def index():
 <h2>XPath</h2>
 <a href="/xpath/user?name=alice">user</a> <a href="/xpath/blind?name=alice">blind</a>
 <a href="/xpath/safe?name=alice">safe</a>
+<h2>XML documents</h2>
+<form method="post" action="/xxe/parse"><textarea name="xml">&lt;note&gt;hi&lt;/note&gt;</textarea><input type="submit"></form>
+<form method="post" action="/xxe/safe"><textarea name="xml">&lt;note&gt;hi&lt;/note&gt;</textarea><input type="submit"></form>
+<form method="post" action="/xxe/internal"><textarea name="xml">&lt;note&gt;hi&lt;/note&gt;</textarea><input type="submit"></form>
 <h2>API</h2>
 <a href="/api/profile">profile</a> <a href="/api/public">public</a>
 <a href="/debug/trace?id=1">trace</a> <a href="/whoami?greeting=hi">whoami</a>
@@ -433,7 +437,37 @@ def xpath_safe():
     return page(rows_html([[n] for n in names]))
 
 
-# --- CORS, files, leaks ------------------------------------------------------------------
+# --- XML external entities ---------------------------------------------------------------
+
+
+def parse_note(parser):
+    if etree is None:
+        return "lxml missing", 501
+    try:
+        root = etree.fromstring(request.form.get("xml", "").encode(), parser)
+    except Exception:
+        return page("<p>Invalid XML</p>"), 400
+    return page("<p>Parsed note: " + html.escape("".join(root.itertext())) + "</p>")
+
+
+@app.route("/xxe/parse", methods=["POST"])
+def xxe_parse():
+    # External entities resolved: file:// URLs are read (no_network only stops http/ftp).
+    return parse_note(etree.XMLParser(resolve_entities=True, load_dtd=True, no_network=True) if etree else None)
+
+
+@app.route("/xxe/safe", methods=["POST"])
+def xxe_safe():
+    return parse_note(etree.XMLParser(resolve_entities=False, no_network=True) if etree else None)
+
+
+@app.route("/xxe/internal", methods=["POST"])
+def xxe_internal():
+    # Internal entities expanded, external ones refused (lxml >= 5 default).
+    return parse_note(etree.XMLParser(resolve_entities="internal", no_network=True) if etree else None)
+
+
+# --- XML external entities ------------------------------------------------------------------
 
 
 @app.route("/api/profile")

@@ -16,6 +16,7 @@ pub mod ssti;
 pub mod traversal;
 pub mod xpath;
 pub mod xss;
+pub mod xxe;
 
 use regex::Regex;
 

@@ -79,10 +79,19 @@ pub fn scan(
             .filter(|c| wanted(c.name))
             .collect();
         if !param_checks.is_empty() && !report.stopped_early {
+            // The out-of-band receiver lives for the parameter checks only.
+            let callbacks = if param_checks.iter().any(|c| c.name == "ssrf") {
+                checks::callback::Callbacks::start()
+                    .map_err(|e| report.errors.push(e.to_string()))
+                    .ok()
+            } else {
+                None
+            };
             findings.extend(probe_parameters(
                 client,
                 &crawled.targets,
                 &param_checks,
+                callbacks.as_ref(),
                 &mut report,
                 progress,
             ));
@@ -107,6 +116,7 @@ fn probe_parameters(
     client: &Client,
     targets: &[crate::target::Target],
     param_checks: &[checks::ParamCheck],
+    callbacks: Option<&checks::callback::Callbacks>,
     report: &mut ScanReport,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Vec<Finding> {
@@ -143,6 +153,7 @@ fn probe_parameters(
                 index: pi,
                 baseline,
                 confirmed: &confirmed,
+                callbacks,
             };
             match (check.run)(&probe) {
                 Ok(Some(finding)) => {

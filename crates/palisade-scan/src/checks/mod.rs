@@ -4,6 +4,7 @@
 //! explains). Each check lives in its own file with what/why/example/references sections.
 
 pub mod active;
+pub mod callback;
 pub mod compare;
 pub mod passive;
 pub mod timing;
@@ -126,6 +127,8 @@ pub struct Probe<'a> {
     pub baseline: &'a Exchange,
     /// Categories already confirmed on this parameter.
     pub confirmed: &'a [String],
+    /// The scan's out-of-band receiver, when one runs.
+    pub callbacks: Option<&'a callback::Callbacks>,
 }
 
 impl Probe<'_> {
@@ -207,5 +210,6 @@ pub fn param_checks() -> Vec<ParamCheck> {
         active::xpath::CHECK,
         active::ldap::CHECK,
         active::xxe::CHECK,
+        active::ssrf::CHECK,
     ]
 }

@@ -8,6 +8,7 @@ Usage: python app.py PORT
 """
 
 import html
+import ipaddress
 import json
 import os
 import sqlite3
@@ -17,6 +18,7 @@ import tempfile
 import time
 import traceback
 import urllib.parse
+import urllib.request
 
 from flask import Flask, Response, redirect, render_template_string, request
 
@@ -99,6 +101,8 @@ def index():
 <h2>XPath</h2>
 <a href="/xpath/user?name=alice">user</a> <a href="/xpath/blind?name=alice">blind</a>
 <a href="/xpath/safe?name=alice">safe</a>
+<h2>Fetching URLs</h2>
+<a href="/ssrf/fetch?url=/robots.txt">fetch</a> <a href="/ssrf/safe?url=https://feeds.example.org/news.xml">safe fetch</a>
 <h2>XML documents</h2>
 <form method="post" action="/xxe/parse"><textarea name="xml">&lt;note&gt;hi&lt;/note&gt;</textarea><input type="submit"></form>
 <form method="post" action="/xxe/safe"><textarea name="xml">&lt;note&gt;hi&lt;/note&gt;</textarea><input type="submit"></form>
@@ -465,6 +469,47 @@ def xxe_safe():
 def xxe_internal():
     # Internal entities expanded, external ones refused (lxml >= 5 default).
     return parse_note(etree.XMLParser(resolve_entities="internal", no_network=True) if etree else None)
+
+
+# --- Server-side requests ----------------------------------------------------------------
+
+
+def is_address(host):
+    try:
+        ipaddress.ip_address(host or "")
+        return True
+    except ValueError:
+        return host == "localhost"
+
+
+@app.route("/ssrf/fetch")
+def ssrf_fetch():
+    # Fetches any http(s) URL it is given (relative ones on this app): no destination allowlist.
+    url = urllib.parse.urljoin(request.host_url, request.args.get("url", ""))
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme not in ("http", "https"):
+        return page("<p>Only http and https URLs</p>"), 400
+    if not is_address(parsed.hostname):
+        # The test app never resolves names so that tests stay offline.
+        return page("<p>Unknown host</p>"), 502
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            body = response.read(20000).decode(errors="replace")
+    except Exception:
+        return page("<p>Fetch failed</p>"), 502
+    return page("<pre>" + html.escape(body) + "</pre>")
+
+
+FEEDS = {"https://feeds.example.org/news.xml": "<rss><channel><title>News</title></channel></rss>"}
+
+
+@app.route("/ssrf/safe")
+def ssrf_safe():
+    url = request.args.get("url", "")
+    if url not in FEEDS:  # allowlist: every other destination is refused before any request
+        return page("<p>Feed not allowed</p>"), 403
+    # Stands in for fetching the allowlisted feed (the test app stays offline).
+    return page("<pre>" + html.escape(FEEDS[url]) + "</pre>")
 
 
 # --- XML external entities ------------------------------------------------------------------

@@ -12,6 +12,7 @@ pub mod sqli_boolean;
 pub mod sqli_error;
 pub mod sqli_time;
 pub mod sqli_union;
+pub mod ssrf;
 pub mod ssti;
 pub mod traversal;
 pub mod xpath;

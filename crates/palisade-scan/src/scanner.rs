@@ -30,9 +30,6 @@ pub struct ScanOptions {
     pub only: Vec<String>,
 }
 
-/// Field types never injected (they carry no application input).
-const SKIPPED_KINDS: [&str; 2] = ["submit", "button"];
-
 /// Runs the scan; `progress` receives one-line status messages.
 pub fn scan(
     client: &Client,
@@ -68,7 +65,12 @@ pub fn scan(
     if !options.passive_only {
         for check in checks::site_checks().iter().filter(|c| wanted(c.name)) {
             progress(&format!("site check: {}", check.name));
-            match (check.run)(client, &options.start, &crawled.pages) {
+            let site = checks::Site {
+                start: &options.start,
+                pages: &crawled.pages,
+                targets: &crawled.targets,
+            };
+            match (check.run)(client, &site) {
                 Ok(found) => findings.extend(found),
                 Err(error) if error.is_limit() => report.stopped_early = true,
                 Err(error) => report.errors.push(error.to_string()),
@@ -129,7 +131,7 @@ fn probe_parameters(
             t.params
                 .iter()
                 .enumerate()
-                .filter(|(_, p)| !SKIPPED_KINDS.contains(&p.kind.as_str()))
+                .filter(|(_, p)| p.is_input())
                 .map(move |(pi, _)| (ti, pi))
         })
         .collect();

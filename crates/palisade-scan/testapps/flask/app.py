@@ -101,6 +101,8 @@ def index():
 <h2>XPath</h2>
 <a href="/xpath/user?name=alice">user</a> <a href="/xpath/blind?name=alice">blind</a>
 <a href="/xpath/safe?name=alice">safe</a>
+<h2>Guestbooks</h2>
+<a href="/guestbook">guestbook</a> <a href="/guestbook/safe">safe guestbook</a>
 <h2>Fetching URLs</h2>
 <a href="/ssrf/fetch?url=/robots.txt">fetch</a> <a href="/ssrf/safe?url=https://feeds.example.org/news.xml">safe fetch</a>
 <h2>XML documents</h2>
@@ -469,6 +471,49 @@ def xxe_safe():
 def xxe_internal():
     # Internal entities expanded, external ones refused (lxml >= 5 default).
     return parse_note(etree.XMLParser(resolve_entities="internal", no_network=True) if etree else None)
+
+
+# --- Stored XSS --------------------------------------------------------------------------
+
+GUESTBOOKS = {"": [], "/safe": []}
+MAX_ENTRIES = 200
+
+
+def guestbook_page(book, render):
+    entries = "".join("<li>" + render(name, message) + "</li>" for name, message in GUESTBOOKS[book])
+    return page(
+        "<h1>Guestbook</h1><ul>" + entries + "</ul>"
+        '<form method="post" action="/guestbook' + book + '/sign"><input name="name">'
+        '<textarea name="message"></textarea><input type="submit" value="Sign"></form>'
+    )
+
+
+def sign(book):
+    entries = GUESTBOOKS[book]
+    entries.append((request.form.get("name", ""), request.form.get("message", "")))
+    del entries[:-MAX_ENTRIES]
+    return redirect("/guestbook" + book, code=303)
+
+
+@app.route("/guestbook")
+def guestbook():
+    # The name is escaped, the message is not.
+    return guestbook_page("", lambda name, message: "<b>" + html.escape(name) + "</b>: " + message)
+
+
+@app.route("/guestbook/sign", methods=["POST"])
+def guestbook_sign():
+    return sign("")
+
+
+@app.route("/guestbook/safe")
+def guestbook_safe():
+    return guestbook_page("/safe", lambda name, message: "<b>" + html.escape(name) + "</b>: " + html.escape(message))
+
+
+@app.route("/guestbook/safe/sign", methods=["POST"])
+def guestbook_safe_sign():
+    return sign("/safe")
 
 
 # --- Server-side requests ----------------------------------------------------------------

@@ -17,6 +17,7 @@ pub mod ssti;
 pub mod traversal;
 pub mod xpath;
 pub mod xss;
+pub mod xss_stored;
 pub mod xxe;
 
 use regex::Regex;

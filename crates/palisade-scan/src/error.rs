@@ -18,6 +18,7 @@ enum Kind {
     Io(String),
     Labels(String),
     Baseline(String),
+    Callback(String),
 }
 
 impl fmt::Display for Kind {
@@ -30,6 +31,7 @@ impl fmt::Display for Kind {
             Kind::Io(m) => f.write_str(m),
             Kind::Labels(m) => write!(f, "invalid label file: {m}"),
             Kind::Baseline(m) => write!(f, "invalid baseline file: {m}"),
+            Kind::Callback(m) => write!(f, "out-of-band receiver: {m}"),
         }
     }
 }
@@ -66,6 +68,11 @@ impl ScanError {
     pub(crate) fn baseline(message: impl Into<String>) -> Self {
         Self {
             kind: Kind::Baseline(message.into()),
+        }
+    }
+    pub(crate) fn callback(message: impl Into<String>) -> Self {
+        Self {
+            kind: Kind::Callback(message.into()),
         }
     }
 

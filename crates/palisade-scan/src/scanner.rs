@@ -30,9 +30,6 @@ pub struct ScanOptions {
     pub only: Vec<String>,
 }
 
-/// Field types never injected (they carry no application input).
-const SKIPPED_KINDS: [&str; 2] = ["submit", "button"];
-
 /// Runs the scan; `progress` receives one-line status messages.
 pub fn scan(
     client: &Client,
@@ -68,7 +65,12 @@ pub fn scan(
     if !options.passive_only {
         for check in checks::site_checks().iter().filter(|c| wanted(c.name)) {
             progress(&format!("site check: {}", check.name));
-            match (check.run)(client, &options.start, &crawled.pages) {
+            let site = checks::Site {
+                start: &options.start,
+                pages: &crawled.pages,
+                targets: &crawled.targets,
+            };
+            match (check.run)(client, &site) {
                 Ok(found) => findings.extend(found),
                 Err(error) if error.is_limit() => report.stopped_early = true,
                 Err(error) => report.errors.push(error.to_string()),
@@ -79,10 +81,19 @@ pub fn scan(
             .filter(|c| wanted(c.name))
             .collect();
         if !param_checks.is_empty() && !report.stopped_early {
+            // The out-of-band receiver lives for the parameter checks only.
+            let callbacks = if param_checks.iter().any(|c| c.name == "ssrf") {
+                checks::callback::Callbacks::start()
+                    .map_err(|e| report.errors.push(e.to_string()))
+                    .ok()
+            } else {
+                None
+            };
             findings.extend(probe_parameters(
                 client,
                 &crawled.targets,
                 &param_checks,
+                callbacks.as_ref(),
                 &mut report,
                 progress,
             ));
@@ -107,6 +118,7 @@ fn probe_parameters(
     client: &Client,
     targets: &[crate::target::Target],
     param_checks: &[checks::ParamCheck],
+    callbacks: Option<&checks::callback::Callbacks>,
     report: &mut ScanReport,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Vec<Finding> {
@@ -119,7 +131,7 @@ fn probe_parameters(
             t.params
                 .iter()
                 .enumerate()
-                .filter(|(_, p)| !SKIPPED_KINDS.contains(&p.kind.as_str()))
+                .filter(|(_, p)| p.is_input())
                 .map(move |(pi, _)| (ti, pi))
         })
         .collect();
@@ -143,6 +155,7 @@ fn probe_parameters(
                 index: pi,
                 baseline,
                 confirmed: &confirmed,
+                callbacks,
             };
             match (check.run)(&probe) {
                 Ok(Some(finding)) => {

@@ -27,6 +27,14 @@ pub struct Param {
     pub kind: String,
 }
 
+impl Param {
+    /// Does the parameter carry application input? Submit buttons do not: they are never
+    /// injected.
+    pub fn is_input(&self) -> bool {
+        !matches!(self.kind.as_str(), "submit" | "button")
+    }
+}
+
 /// An endpoint with parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {

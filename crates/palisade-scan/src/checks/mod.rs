@@ -4,6 +4,7 @@
 //! explains). Each check lives in its own file with what/why/example/references sections.
 
 pub mod active;
+pub mod callback;
 pub mod compare;
 pub mod passive;
 pub mod timing;
@@ -91,15 +92,26 @@ pub struct PassiveCheck {
     pub run: fn(&Client, &Exchange) -> Vec<Finding>,
 }
 
-/// A site check's function: the client, the start URL and the crawled pages.
-pub type SiteCheckFn = fn(&Client, &Url, &[Exchange]) -> Result<Vec<Finding>, ScanError>;
+/// What a site check is given: the start URL, the crawled pages and the injection targets.
+#[derive(Debug, Clone, Copy)]
+pub struct Site<'a> {
+    /// Where the crawl started.
+    pub start: &'a Url,
+    /// The crawled pages.
+    pub pages: &'a [Exchange],
+    /// The injection targets the crawl found.
+    pub targets: &'a [Target],
+}
 
-/// A check that probes an origin (sensitive files, CORS).
+/// A site check's function.
+pub type SiteCheckFn = fn(&Client, &Site<'_>) -> Result<Vec<Finding>, ScanError>;
+
+/// A check that probes an origin (sensitive files, CORS) or the site as a whole (stored XSS).
 #[derive(Debug, Clone, Copy)]
 pub struct SiteCheck {
     /// Category name.
     pub name: &'static str,
-    /// The check, given the start URL and the crawled pages.
+    /// The check.
     pub run: SiteCheckFn,
 }
 
@@ -126,6 +138,8 @@ pub struct Probe<'a> {
     pub baseline: &'a Exchange,
     /// Categories already confirmed on this parameter.
     pub confirmed: &'a [String],
+    /// The scan's out-of-band receiver, when one runs.
+    pub callbacks: Option<&'a callback::Callbacks>,
 }
 
 impl Probe<'_> {
@@ -188,7 +202,11 @@ pub fn passive_checks() -> Vec<PassiveCheck> {
 
 /// Every site check.
 pub fn site_checks() -> Vec<SiteCheck> {
-    vec![active::sensitive_files::CHECK, active::cors::CHECK]
+    vec![
+        active::sensitive_files::CHECK,
+        active::cors::CHECK,
+        active::xss_stored::CHECK,
+    ]
 }
 
 /// Every parameter check, in the order they run (cheap and certain first).
@@ -206,5 +224,7 @@ pub fn param_checks() -> Vec<ParamCheck> {
         active::crlf::CHECK,
         active::xpath::CHECK,
         active::ldap::CHECK,
+        active::xxe::CHECK,
+        active::ssrf::CHECK,
     ]
 }

@@ -8,6 +8,7 @@ Usage: python app.py PORT
 """
 
 import html
+import ipaddress
 import json
 import os
 import sqlite3
@@ -17,6 +18,7 @@ import tempfile
 import time
 import traceback
 import urllib.parse
+import urllib.request
 
 from flask import Flask, Response, redirect, render_template_string, request
 
@@ -99,6 +101,14 @@ def index():
 <h2>XPath</h2>
 <a href="/xpath/user?name=alice">user</a> <a href="/xpath/blind?name=alice">blind</a>
 <a href="/xpath/safe?name=alice">safe</a>
+<h2>Guestbooks</h2>
+<a href="/guestbook">guestbook</a> <a href="/guestbook/safe">safe guestbook</a>
+<h2>Fetching URLs</h2>
+<a href="/ssrf/fetch?url=/robots.txt">fetch</a> <a href="/ssrf/safe?url=https://feeds.example.org/news.xml">safe fetch</a>
+<h2>XML documents</h2>
+<form method="post" action="/xxe/parse"><textarea name="xml">&lt;note&gt;hi&lt;/note&gt;</textarea><input type="submit"></form>
+<form method="post" action="/xxe/safe"><textarea name="xml">&lt;note&gt;hi&lt;/note&gt;</textarea><input type="submit"></form>
+<form method="post" action="/xxe/internal"><textarea name="xml">&lt;note&gt;hi&lt;/note&gt;</textarea><input type="submit"></form>
 <h2>API</h2>
 <a href="/api/profile">profile</a> <a href="/api/public">public</a>
 <a href="/debug/trace?id=1">trace</a> <a href="/whoami?greeting=hi">whoami</a>
@@ -433,7 +443,121 @@ def xpath_safe():
     return page(rows_html([[n] for n in names]))
 
 
-# --- CORS, files, leaks ------------------------------------------------------------------
+# --- XML external entities ---------------------------------------------------------------
+
+
+def parse_note(parser):
+    if etree is None:
+        return "lxml missing", 501
+    try:
+        root = etree.fromstring(request.form.get("xml", "").encode(), parser)
+    except Exception:
+        return page("<p>Invalid XML</p>"), 400
+    return page("<p>Parsed note: " + html.escape("".join(root.itertext())) + "</p>")
+
+
+@app.route("/xxe/parse", methods=["POST"])
+def xxe_parse():
+    # External entities resolved: file:// URLs are read (no_network only stops http/ftp).
+    return parse_note(etree.XMLParser(resolve_entities=True, load_dtd=True, no_network=True) if etree else None)
+
+
+@app.route("/xxe/safe", methods=["POST"])
+def xxe_safe():
+    return parse_note(etree.XMLParser(resolve_entities=False, no_network=True) if etree else None)
+
+
+@app.route("/xxe/internal", methods=["POST"])
+def xxe_internal():
+    # Internal entities expanded, external ones refused (lxml >= 5 default).
+    return parse_note(etree.XMLParser(resolve_entities="internal", no_network=True) if etree else None)
+
+
+# --- Stored XSS --------------------------------------------------------------------------
+
+GUESTBOOKS = {"": [], "/safe": []}
+MAX_ENTRIES = 200
+
+
+def guestbook_page(book, render):
+    entries = "".join("<li>" + render(name, message) + "</li>" for name, message in GUESTBOOKS[book])
+    return page(
+        "<h1>Guestbook</h1><ul>" + entries + "</ul>"
+        '<form method="post" action="/guestbook' + book + '/sign"><input name="name">'
+        '<textarea name="message"></textarea><input type="submit" value="Sign"></form>'
+    )
+
+
+def sign(book):
+    entries = GUESTBOOKS[book]
+    entries.append((request.form.get("name", ""), request.form.get("message", "")))
+    del entries[:-MAX_ENTRIES]
+    return redirect("/guestbook" + book, code=303)
+
+
+@app.route("/guestbook")
+def guestbook():
+    # The name is escaped, the message is not.
+    return guestbook_page("", lambda name, message: "<b>" + html.escape(name) + "</b>: " + message)
+
+
+@app.route("/guestbook/sign", methods=["POST"])
+def guestbook_sign():
+    return sign("")
+
+
+@app.route("/guestbook/safe")
+def guestbook_safe():
+    return guestbook_page("/safe", lambda name, message: "<b>" + html.escape(name) + "</b>: " + html.escape(message))
+
+
+@app.route("/guestbook/safe/sign", methods=["POST"])
+def guestbook_safe_sign():
+    return sign("/safe")
+
+
+# --- Server-side requests ----------------------------------------------------------------
+
+
+def is_address(host):
+    try:
+        ipaddress.ip_address(host or "")
+        return True
+    except ValueError:
+        return host == "localhost"
+
+
+@app.route("/ssrf/fetch")
+def ssrf_fetch():
+    # Fetches any http(s) URL it is given (relative ones on this app): no destination allowlist.
+    url = urllib.parse.urljoin(request.host_url, request.args.get("url", ""))
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme not in ("http", "https"):
+        return page("<p>Only http and https URLs</p>"), 400
+    if not is_address(parsed.hostname):
+        # The test app never resolves names so that tests stay offline.
+        return page("<p>Unknown host</p>"), 502
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            body = response.read(20000).decode(errors="replace")
+    except Exception:
+        return page("<p>Fetch failed</p>"), 502
+    return page("<pre>" + html.escape(body) + "</pre>")
+
+
+FEEDS = {"https://feeds.example.org/news.xml": "<rss><channel><title>News</title></channel></rss>"}
+
+
+@app.route("/ssrf/safe")
+def ssrf_safe():
+    url = request.args.get("url", "")
+    if url not in FEEDS:  # allowlist: every other destination is refused before any request
+        return page("<p>Feed not allowed</p>"), 403
+    # Stands in for fetching the allowlisted feed (the test app stays offline).
+    return page("<pre>" + html.escape(FEEDS[url]) + "</pre>")
+
+
+# --- XML external entities ------------------------------------------------------------------
 
 
 @app.route("/api/profile")

@@ -12,12 +12,10 @@
 //!
 //! References: CWE-942 (Permissive Cross-domain Policy with Untrusted Domains).
 
-use url::Url;
-
-use crate::checks::{Info, SiteCheck, canary};
+use crate::checks::{Info, Site, SiteCheck, canary};
 use crate::error::ScanError;
 use crate::finding::{Finding, Severity};
-use crate::http::{Client, Exchange, Request};
+use crate::http::{Client, Request};
 
 /// The check.
 pub const CHECK: SiteCheck = SiteCheck { name: "cors", run };
@@ -40,9 +38,9 @@ const REFLECTED: Info = Info {
 /// Pages probed besides the start page.
 const MAX_PROBED: usize = 20;
 
-fn run(client: &Client, start: &Url, pages: &[Exchange]) -> Result<Vec<Finding>, ScanError> {
-    let mut urls = vec![start.clone()];
-    for page in pages {
+fn run(client: &Client, site: &Site<'_>) -> Result<Vec<Finding>, ScanError> {
+    let mut urls = vec![site.start.clone()];
+    for page in site.pages {
         if page.header("access-control-allow-origin").is_some() && urls.len() <= MAX_PROBED {
             urls.push(page.request.url.clone());
         }

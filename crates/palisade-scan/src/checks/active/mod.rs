@@ -12,10 +12,13 @@ pub mod sqli_boolean;
 pub mod sqli_error;
 pub mod sqli_time;
 pub mod sqli_union;
+pub mod ssrf;
 pub mod ssti;
 pub mod traversal;
 pub mod xpath;
 pub mod xss;
+pub mod xss_stored;
+pub mod xxe;
 
 use regex::Regex;
 

@@ -16,10 +16,9 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use url::Url;
 
 use super::re;
-use crate::checks::{Info, SiteCheck};
+use crate::checks::{Info, Site, SiteCheck};
 use crate::error::ScanError;
 use crate::finding::{Finding, Severity};
 use crate::http::{Client, Exchange, Request};
@@ -117,7 +116,8 @@ const FILES: [(&str, &Info, Recogniser); 14] = [
     }),
 ];
 
-fn run(client: &Client, start: &Url, _pages: &[Exchange]) -> Result<Vec<Finding>, ScanError> {
+fn run(client: &Client, site: &Site<'_>) -> Result<Vec<Finding>, ScanError> {
+    let start = site.start;
     let mut findings = Vec::new();
     for (path, info, recognise) in FILES {
         let Ok(url) = start.join(path) else { continue };

@@ -34,7 +34,8 @@ const INFO: Info = Info {
     fix: "Map input to an allowlist of files, or resolve the path and require it to stay under the base directory (os.path.realpath + commonpath).",
 };
 
-static MARKERS: LazyLock<Regex> =
+/// Known content of a system file every Unix or Windows host has (also used by the XXE check).
+pub(crate) static SYSTEM_FILE: LazyLock<Regex> =
     LazyLock::new(|| re(r"root:[^:\r\n]{0,40}:0:0:|\[fonts\]\r?\n|; for 16-bit app support"));
 
 const PAYLOADS: [&str; 8] = [
@@ -49,7 +50,7 @@ const PAYLOADS: [&str; 8] = [
 ];
 
 fn run(probe: &Probe<'_>) -> Result<Option<Finding>, ScanError> {
-    if MARKERS.is_match(&probe.baseline.body) {
+    if SYSTEM_FILE.is_match(&probe.baseline.body) {
         return Ok(None);
     }
     let v = probe.original();
@@ -64,7 +65,7 @@ fn run(probe: &Probe<'_>) -> Result<Option<Finding>, ScanError> {
         }
         for value in values {
             let exchange = probe.send(&value)?;
-            if let Some(m) = MARKERS.find(&exchange.body) {
+            if let Some(m) = SYSTEM_FILE.find(&exchange.body) {
                 let marker = m.as_str().trim_end().to_owned();
                 return Ok(Some(probe.finding(
                     &INFO,

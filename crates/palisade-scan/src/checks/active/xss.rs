@@ -34,7 +34,7 @@ const INFO: Info = Info {
 };
 
 /// Breakout payloads; `C` is replaced by the canary function name.
-const PAYLOADS: [&str; 12] = [
+pub(crate) const PAYLOADS: [&str; 12] = [
     "<svg onload=C()>",
     "\"><svg onload=C()>",
     "'><svg onload=C()>",
@@ -76,7 +76,7 @@ fn run(probe: &Probe<'_>) -> Result<Option<Finding>, ScanError> {
 
 /// Does a browser render this response as HTML? Not a redirect (browsers follow `Location`
 /// and never show the body) and not a non-HTML content type (JSON, text are not parsed).
-fn rendered_as_html(exchange: &Exchange) -> bool {
+pub(crate) fn rendered_as_html(exchange: &Exchange) -> bool {
     let redirect = (300..400).contains(&exchange.status) && exchange.header("location").is_some();
     let html = exchange
         .header("content-type")

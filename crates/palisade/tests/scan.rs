@@ -155,6 +155,8 @@ fn the_vulnerable_app_is_scored_with_zero_false_positives() {
         ("xpath", 1.0),
         ("files", 1.0),
         ("cors", 1.0),
+        ("xxe", 1.0),
+        ("ssrf", 1.0),
     ] {
         let counts = score.categories[category];
         assert!(

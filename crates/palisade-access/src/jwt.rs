@@ -6,10 +6,16 @@
 //! Keys come from an HMAC secret, PEM files, JWK / JWK Set files, or a JWKS URL fetched in the
 //! background: at start, every `jwks_refresh`, and early (at most every 30 s) when a token names
 //! an unknown `kid`; failures retry with exponential backoff and keep the last good key set.
+//!
+//! Verified tokens are cached (like Envoy's `jwt_authn` token cache): a client sends the same token
+//! on every request, and an RSA signature check costs tens of microseconds. An entry maps the exact
+//! token text to the issuer and claims it verified to; `exp`, `nbf` and `iat` are checked again on
+//! every use, and the whole cache is emptied when any JWKS key set changes (a key removed from a
+//! key set must stop verifying at once). The cache is bounded in entries and token size.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -26,6 +32,10 @@ const MAX_JWKS_BYTES: u64 = 1 << 20;
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
 /// Earliest refresh after an unknown `kid`.
 const KID_REFRESH_MS: i64 = 30_000;
+/// Verified tokens kept at most (the cache is emptied when full).
+const CACHED_TOKENS: usize = 4096;
+/// Longer tokens are verified every time instead of being cached.
+const MAX_CACHED_TOKEN_BYTES: usize = 4096;
 
 /// Why a token was refused (safe to log; never contains the token).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +121,39 @@ struct Issuer {
 #[derive(Debug, Default)]
 pub struct JwtVerifier {
     issuers: Vec<Issuer>,
+    cache: Mutex<VerifiedCache>,
+}
+
+/// Tokens whose signature and claims verified, by exact text (see the module docs).
+#[derive(Debug, Default)]
+struct VerifiedCache {
+    /// The JWKS key sets the entries were verified under, one per issuer with a JWKS URL.
+    key_sets: Vec<Arc<Vec<VerificationKey>>>,
+    entries: HashMap<Box<str>, CachedToken>,
+}
+
+impl VerifiedCache {
+    /// Empties the cache unless `key_sets` are the ones its entries were verified under. The
+    /// cache holds those key sets, so their allocations cannot be reused by newer ones.
+    fn adopt(&mut self, key_sets: Vec<Arc<Vec<VerificationKey>>>) {
+        let same = self.key_sets.len() == key_sets.len()
+            && self
+                .key_sets
+                .iter()
+                .zip(&key_sets)
+                .all(|(old, new)| Arc::ptr_eq(old, new));
+        if !same {
+            self.entries.clear();
+            self.key_sets = key_sets;
+        }
+    }
+}
+
+#[derive(Debug)]
+struct CachedToken {
+    issuer: usize,
+    algorithm: Algorithm,
+    claims: Value,
 }
 
 /// The textual name of an algorithm (`RS256`, `EdDSA`).
@@ -162,7 +205,10 @@ impl JwtVerifier {
                 start_refresher(Arc::clone(jwks), issuer.clone_settings());
             }
         }
-        Ok(JwtVerifier { issuers: built })
+        Ok(JwtVerifier {
+            issuers: built,
+            cache: Mutex::default(),
+        })
     }
 
     /// Whether any issuer is configured.
@@ -175,13 +221,17 @@ impl JwtVerifier {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(JwtRejection::Malformed);
         }
+        if let Some(cached) = self.cached(token, now_secs) {
+            return cached;
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|_| JwtRejection::Malformed)?;
         let mut worst = JwtRejection::BadSignature;
         let mut any_issuer = false;
-        for issuer in self
+        for (index, issuer) in self
             .issuers
             .iter()
-            .filter(|i| i.algorithms.contains(&header.alg))
+            .enumerate()
+            .filter(|(_, i)| i.algorithms.contains(&header.alg))
         {
             any_issuer = true;
             let jwks_keys = issuer.jwks.as_ref().map(|jwks| jwks.keys.load());
@@ -198,7 +248,13 @@ impl JwtVerifier {
             for key in candidates {
                 tried = true;
                 match jsonwebtoken::decode::<Value>(token, &key.key, &key.validation) {
-                    Ok(data) => return issuer.identity(data.claims, header.alg, now_secs),
+                    Ok(data) => {
+                        let verified = issuer.identity(data.claims.clone(), header.alg, now_secs);
+                        if verified.is_ok() {
+                            self.remember(token, index, header.alg, data.claims);
+                        }
+                        return verified;
+                    }
                     Err(error) => {
                         let rejection = classify(&error);
                         if rejection != JwtRejection::BadSignature {
@@ -220,6 +276,60 @@ impl JwtVerifier {
             return Err(JwtRejection::Malformed);
         }
         Err(worst)
+    }
+}
+
+impl JwtVerifier {
+    /// The JWKS key sets in use now, one per issuer with a JWKS URL.
+    fn key_sets(&self) -> Vec<Arc<Vec<VerificationKey>>> {
+        self.issuers
+            .iter()
+            .filter_map(|issuer| issuer.jwks.as_ref().map(|jwks| jwks.keys.load_full()))
+            .collect()
+    }
+
+    /// The verdict on a token verified before under the same key sets: its time claims are
+    /// checked again at `now_secs`. `None` when it is not cached.
+    fn cached(&self, token: &str, now_secs: u64) -> Option<Result<VerifiedToken, JwtRejection>> {
+        if token.len() > MAX_CACHED_TOKEN_BYTES {
+            return None;
+        }
+        let key_sets = self.key_sets();
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.adopt(key_sets);
+        let entry = cache.entries.get(token)?;
+        let issuer = &self.issuers[entry.issuer];
+        let seconds = |name: &str| entry.claims.get(name).and_then(Value::as_f64);
+        let leeway = issuer.leeway_secs as f64;
+        let now = now_secs as f64;
+        if seconds("exp").is_some_and(|exp| exp + leeway < now) {
+            return Some(Err(JwtRejection::Expired));
+        }
+        if seconds("nbf").is_some_and(|nbf| nbf > now + leeway) {
+            return Some(Err(JwtRejection::NotYetValid));
+        }
+        Some(issuer.identity(entry.claims.clone(), entry.algorithm, now_secs))
+    }
+
+    /// Caches a token that verified (bounded: a full cache is emptied first).
+    fn remember(&self, token: &str, issuer: usize, algorithm: Algorithm, claims: Value) {
+        if token.len() > MAX_CACHED_TOKEN_BYTES {
+            return;
+        }
+        let key_sets = self.key_sets();
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.adopt(key_sets);
+        if cache.entries.len() >= CACHED_TOKENS {
+            cache.entries.clear();
+        }
+        cache.entries.insert(
+            token.into(),
+            CachedToken {
+                issuer,
+                algorithm,
+                claims,
+            },
+        );
     }
 }
 

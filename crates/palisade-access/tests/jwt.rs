@@ -173,6 +173,47 @@ fn claims_are_enforced_with_clock_skew() {
     );
 }
 
+/// A token that verified is cached, but its time claims are checked again on every use, and a
+/// token differing only in its signature is never answered from the cache.
+#[test]
+fn cached_tokens_still_expire_and_forged_copies_are_refused() {
+    let verifier = JwtVerifier::new(&[issuer(json!({ "leeway": "30s" }))]).expect("verifier");
+    let token = sign(
+        Algorithm::RS256,
+        &rsa(),
+        &claims(json!({ "exp": now() + 60 })),
+    );
+    assert!(verifier.verify(&token, now()).is_ok(), "first use verifies");
+    assert!(
+        verifier.verify(&token, now()).is_ok(),
+        "second use (cached)"
+    );
+    assert_eq!(
+        verifier.verify(&token, now() + 60 + 31).err(),
+        Some(JwtRejection::Expired),
+        "a cached token past exp + leeway is expired"
+    );
+    assert!(
+        verifier.verify(&token, now() + 60 + 29).is_ok(),
+        "within the skew"
+    );
+    let (signed, signature) = token.rsplit_once('.').expect("three parts");
+    let mut forged_signature = signature.as_bytes().to_vec();
+    forged_signature[10] = if forged_signature[10] == b'A' {
+        b'B'
+    } else {
+        b'A'
+    };
+    let forged = format!(
+        "{signed}.{}",
+        String::from_utf8(forged_signature).expect("ascii")
+    );
+    assert_eq!(
+        verifier.verify(&forged, now()).err(),
+        Some(JwtRejection::BadSignature)
+    );
+}
+
 #[test]
 fn none_and_algorithm_confusion_are_refused() {
     let verifier = JwtVerifier::new(&[issuer(

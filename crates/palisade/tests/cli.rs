@@ -3,6 +3,8 @@
 //! `demo`, completions and help. Servers bind port 0; the binary reports the
 //! bound addresses as a JSON line on stdout.
 
+mod common;
+
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -253,21 +255,9 @@ fn eventually(running: &Running, what: &str, mut condition: impl FnMut() -> bool
     );
 }
 
-/// The demo app as a stand-in upstream, on its own runtime.
-fn upstream() -> (tokio::runtime::Runtime, palisade_demo::DemoApp) {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let app = runtime
-        .block_on(palisade_demo::start_demo_app(SocketAddr::from((
-            [127, 0, 0, 1],
-            0,
-        ))))
-        .expect("demo app");
-    (runtime, app)
-}
-
 #[test]
 fn serve_with_upstream_proxies_and_exposes_admin_endpoints() {
-    let (_runtime, app) = upstream();
+    let (_runtime, app) = common::demo_upstream();
     let dir = tempfile::tempdir().expect("tempdir");
     let upstream_url = format!("http://{}", app.addr);
     let running = Running::start(
@@ -314,7 +304,7 @@ fn serve_with_upstream_proxies_and_exposes_admin_endpoints() {
 /// WAF off everywhere (and `config check` says so).
 #[test]
 fn waf_mode_off_skips_the_waf_on_its_route_or_everywhere() {
-    let (_runtime, app) = upstream();
+    let (_runtime, app) = common::demo_upstream();
     let dir = tempfile::tempdir().expect("tempdir");
     let base = VALID.replace("http://127.0.0.1:9", &format!("http://{}", app.addr));
     let attack = "/search?q=%27%20OR%201%3D1--";
@@ -344,7 +334,7 @@ fn waf_mode_off_skips_the_waf_on_its_route_or_everywhere() {
 
 #[test]
 fn config_file_changes_are_reloaded_and_invalid_ones_are_refused() {
-    let (_runtime, app) = upstream();
+    let (_runtime, app) = common::demo_upstream();
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("palisade.toml");
     let base = VALID.replace("http://127.0.0.1:9", &format!("http://{}", app.addr));

@@ -5,6 +5,8 @@
 //! over STARTTLS to a real SMTP server (aiosmtpd), and a ban; a success after failed
 //! logins is an `authn_login_successafterfail` event and a `login_after_failures` finding.
 
+mod common;
+
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -51,13 +53,7 @@ fn eventually(running: &Running, what: &str, mut condition: impl FnMut() -> bool
 
 #[test]
 fn a_scanner_burst_is_found_alerted_and_banned() {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let app = runtime
-        .block_on(palisade_demo::start_demo_app(SocketAddr::from((
-            [127, 0, 0, 1],
-            0,
-        ))))
-        .expect("demo app");
+    let (runtime, app) = common::demo_upstream();
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
     let config = dir.path().join("palisade.toml");
@@ -179,13 +175,7 @@ fn a_burst_of_failed_logins_is_locked_alerted_by_mail_and_banned() {
     else {
         return;
     };
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let app = runtime
-        .block_on(palisade_demo::start_demo_app(SocketAddr::from((
-            [127, 0, 0, 1],
-            0,
-        ))))
-        .expect("demo app");
+    let (runtime, app) = common::demo_upstream();
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
     let ca = pki.write_to(dir.path()).ca;
@@ -304,13 +294,7 @@ level = "warn"
 
 #[test]
 fn a_login_success_after_failures_is_an_event_and_a_finding() {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let app = runtime
-        .block_on(palisade_demo::start_demo_app(SocketAddr::from((
-            [127, 0, 0, 1],
-            0,
-        ))))
-        .expect("demo app");
+    let (runtime, app) = common::demo_upstream();
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
     let config = dir.path().join("palisade.toml");

@@ -23,9 +23,15 @@ pub struct ServeProcess {
 impl ServeProcess {
     /// Runs `binary serve --config config` in `dir` and waits for its `{"listening": [...]}` line.
     pub fn start(binary: &str, config: &Path, dir: &Path) -> ServeProcess {
+        let config = config.to_str().expect("UTF-8 configuration path");
+        ServeProcess::spawn(binary, &["serve", "--config", config], dir)
+    }
+
+    /// Runs `binary ARGS` (`serve …` or `demo …`) in `dir` and waits for its
+    /// `{"listening": [...]}` line.
+    pub fn spawn(binary: &str, args: &[&str], dir: &Path) -> ServeProcess {
         let mut child = Command::new(binary)
-            .args(["serve", "--config"])
-            .arg(config)
+            .args(args)
             .current_dir(dir)
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())

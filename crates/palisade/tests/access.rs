@@ -9,89 +9,15 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{BINARY, palisade};
+use palisade_testkit::ServeProcess as Running;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-/// A `palisade` child process; killed when dropped.
-struct Running {
-    child: Child,
-    stderr: Arc<Mutex<String>>,
-    gateway: SocketAddr,
-}
-
-impl Running {
-    fn start(args: &[&str], dir: &Path) -> Running {
-        let mut child = Command::new(BINARY)
-            .args(args)
-            .current_dir(dir)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("palisade starts");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let (first_line_tx, first_line) = std::sync::mpsc::channel();
-        let out = BufReader::new(child.stdout.take().expect("stdout"));
-        std::thread::spawn(move || {
-            for line in out.lines().map_while(Result::ok) {
-                let _ = first_line_tx.send(line);
-            }
-        });
-        let mut err = child.stderr.take().expect("stderr");
-        let collected = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = err.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                collected
-                    .lock()
-                    .expect("lock")
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        let Ok(line) = first_line.recv_timeout(WAIT) else {
-            let _ = child.kill();
-            panic!(
-                "no listening line; stderr:\n{}",
-                stderr.lock().expect("lock")
-            );
-        };
-        let announced: serde_json::Value =
-            serde_json::from_str(&line).expect("JSON listening line");
-        let gateway = announced["listening"][0]
-            .as_str()
-            .expect("listening address")
-            .parse()
-            .expect("address");
-        Running {
-            child,
-            stderr,
-            gateway,
-        }
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().expect("lock").clone()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A raw HTTP/1.1 exchange (Connection: close); returns the status and the whole response.
 fn exchange(
@@ -146,7 +72,8 @@ fn eventually(running: &Running, what: &str, mut condition: impl FnMut() -> bool
 }
 
 fn start_demo(dir: &Path) -> Running {
-    Running::start(
+    Running::spawn(
+        BINARY,
         &[
             "demo",
             "--listen",
@@ -282,7 +209,7 @@ lock = "2m"
 
 fn serve(config: &str, dir: &Path) -> Running {
     std::fs::write(dir.join("palisade.toml"), config).expect("write config");
-    Running::start(&["serve", "--config", "palisade.toml"], dir)
+    Running::spawn(BINARY, &["serve", "--config", "palisade.toml"], dir)
 }
 
 fn login(gateway: SocketAddr, user: &str, password: &str) -> (u16, String) {
@@ -624,7 +551,7 @@ policy = "authenticated"
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let created: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     let key = created["key"].as_str().expect("key").to_owned();
-    let running = Running::start(&["serve", "--config", "palisade.toml"], dir.path());
+    let running = Running::spawn(BINARY, &["serve", "--config", "palisade.toml"], dir.path());
     let gateway = running.gateway;
 
     let forged = [

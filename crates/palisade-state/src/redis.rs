@@ -616,25 +616,7 @@ impl RedisStore {
         let full_prefix = self.key("l:", "");
         let pattern = format!("{}*", glob_escape(&self.key("l:", prefix)));
         self.exec(move |_, mut connection| async move {
-            let mut keys = Vec::new();
-            let mut cursor: u64 = 0;
-            loop {
-                let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-                    .arg(cursor)
-                    .arg("MATCH")
-                    .arg(&pattern)
-                    .arg("COUNT")
-                    .arg(500)
-                    .query_async(&mut connection)
-                    .await?;
-                keys.extend(batch);
-                if next == 0 {
-                    break;
-                }
-                cursor = next;
-            }
-            keys.sort();
-            keys.dedup();
+            let keys = scan_keys(&mut connection, &pattern).await?;
             let mut pipe = redis::pipe();
             for key in &keys {
                 pipe.cmd("HMGET").arg(key).arg("until").arg("repeat");
@@ -851,33 +833,41 @@ impl RedisStore {
         let full_prefix = self.key("kv:", "");
         let pattern = format!("{}*", glob_escape(&self.key("kv:", prefix)));
         self.exec(move |_, mut connection| async move {
-            let mut keys = Vec::new();
-            let mut cursor: u64 = 0;
-            loop {
-                let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-                    .arg(cursor)
-                    .arg("MATCH")
-                    .arg(&pattern)
-                    .arg("COUNT")
-                    .arg(500)
-                    .query_async(&mut connection)
-                    .await?;
-                keys.extend(
-                    batch
-                        .into_iter()
-                        .filter_map(|key| key.strip_prefix(&full_prefix).map(str::to_owned)),
-                );
-                if next == 0 {
-                    break;
-                }
-                cursor = next;
-            }
-            keys.sort();
-            keys.dedup();
-            Ok(keys)
+            let keys = scan_keys(&mut connection, &pattern).await?;
+            Ok(keys
+                .into_iter()
+                .filter_map(|key| key.strip_prefix(&full_prefix).map(str::to_owned))
+                .collect())
         })
         .await
     }
+}
+
+/// Every key matching the glob `pattern`, by SCAN (which may repeat keys): sorted, each once.
+async fn scan_keys(
+    connection: &mut ConnectionManager,
+    pattern: &str,
+) -> redis::RedisResult<Vec<String>> {
+    let mut keys = Vec::new();
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(500)
+            .query_async(connection)
+            .await?;
+        keys.extend(batch);
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+    }
+    keys.sort();
+    keys.dedup();
+    Ok(keys)
 }
 
 impl Shared {

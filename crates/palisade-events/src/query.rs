@@ -11,9 +11,10 @@
 //! inserted after a given id, which is what `tail --follow` polls.
 
 use std::cell::RefCell;
+use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use palisade_core::{SecurityEvent, Severity};
 use rusqlite::Connection;
@@ -244,11 +245,12 @@ impl EventReader {
     }
 
     /// Matching events in the given order, at most `filter.limit`, optionally
-    /// only those inserted after an id.
+    /// only those with `after_id < id <= upto_id`.
     fn select(
         &self,
         filter: &EventFilter,
         after_id: Option<i64>,
+        upto_id: Option<i64>,
         order: &str,
     ) -> Result<Vec<StoredEvent>> {
         self.with_conn(|conn| {
@@ -256,6 +258,9 @@ impl EventReader {
             let mut conditions = filter.conditions(&mut query);
             if let Some(after_id) = after_id {
                 conditions.push(format!("events.id > {}", query.bind(Param::Int(after_id))));
+            }
+            if let Some(upto_id) = upto_id {
+                conditions.push(format!("events.id <= {}", query.bind(Param::Int(upto_id))));
             }
             let limit = query.bind(Param::Int(filter.sql_limit()));
             query.text = format!("SELECT {EVENT_COLUMNS} FROM events");
@@ -273,7 +278,7 @@ impl EventReader {
 
     /// The newest `filter.limit` matching events, oldest first.
     pub fn search(&self, filter: &EventFilter) -> Result<Vec<StoredEvent>> {
-        let mut events = self.select(filter, None, "events.ts_ms DESC, events.id DESC")?;
+        let mut events = self.select(filter, None, None, "events.ts_ms DESC, events.id DESC")?;
         events.reverse();
         Ok(events)
     }
@@ -281,7 +286,7 @@ impl EventReader {
     /// The last `filter.limit` matching events (by insertion), oldest first: the
     /// start of `tail`. Continue with [`EventReader::follow`] from the last id.
     pub fn tail(&self, filter: &EventFilter) -> Result<Vec<StoredEvent>> {
-        let mut events = self.select(filter, None, "events.id DESC")?;
+        let mut events = self.select(filter, None, None, "events.id DESC")?;
         events.reverse();
         Ok(events)
     }
@@ -289,7 +294,35 @@ impl EventReader {
     /// Matching events inserted after `after_id`, in insertion order, at most
     /// `filter.limit`.
     pub fn follow(&self, filter: &EventFilter, after_id: i64) -> Result<Vec<StoredEvent>> {
-        self.select(filter, Some(after_id), "events.id")
+        self.select(filter, Some(after_id), None, "events.id")
+    }
+
+    /// Every id after `after_id`, ascending, at most `limit` (unfiltered: the follower's
+    /// account of what has committed).
+    fn ids_after(&self, after_id: i64, limit: i64) -> Result<Vec<i64>> {
+        self.with_conn(|conn| {
+            let mut query = conn.query("");
+            let after = query.bind(Param::Int(after_id));
+            let limit = query.bind(Param::Int(limit));
+            query.text =
+                format!("SELECT id FROM events WHERE id > {after} ORDER BY id LIMIT {limit}");
+            conn.ints(&query, "cannot list event ids")
+        })
+    }
+
+    /// Matching events with `after_id < id <= upto_id`, in id order (the range the follower
+    /// listed, so at most [`IDS_PER_POLL`] rows).
+    fn select_between(
+        &self,
+        filter: &EventFilter,
+        after_id: i64,
+        upto_id: i64,
+    ) -> Result<Vec<StoredEvent>> {
+        let unlimited = EventFilter {
+            limit: MAX_LIMIT,
+            ..filter.clone()
+        };
+        self.select(&unlimited, Some(after_id), Some(upto_id), "events.id")
     }
 
     /// The highest event id in the store (0 when empty): where `tail --follow`
@@ -363,12 +396,29 @@ impl EventReader {
     }
 }
 
+/// Ids a transaction may still commit below the highest id seen are watched this long.
+const GAP_GRACE: Duration = Duration::from_secs(10);
+/// Missing ids watched at most (the oldest are given up first).
+const MAX_GAPS: usize = 10_000;
+/// Ids listed per poll (the rest come at the next poll).
+const IDS_PER_POLL: i64 = 10_000;
+
 /// Polls a store for new matching events: the loop behind `tail --follow`.
+///
+/// Ids grow with insertion but need not *commit* in order: on PostgreSQL several gateways
+/// write batches concurrently, and a batch that took lower ids can commit after one that
+/// took higher ids. So the follower lists every id (unfiltered) after the ones it has
+/// accounted for, remembers the ids missing below the highest one seen, and keeps looking
+/// for them for [`GAP_GRACE`]; an id that appears late is returned then. A missing id that
+/// never appears (a rolled-back batch, a skipped sequence value) is given up after the grace.
 #[derive(Debug)]
 pub struct TailFollower {
     reader: EventReader,
     filter: EventFilter,
+    /// Highest id listed so far.
     last_id: i64,
+    /// Ids below `last_id` not listed yet, with when they were first missed.
+    gaps: BTreeMap<i64, Instant>,
     poll_interval: Duration,
 }
 
@@ -385,16 +435,45 @@ impl TailFollower {
             reader,
             filter,
             last_id: after_id,
+            gaps: BTreeMap::new(),
             poll_interval,
         }
     }
 
     /// New events now, possibly none; never waits.
     pub fn poll(&mut self) -> Result<Vec<StoredEvent>> {
-        let events = self.reader.follow(&self.filter, self.last_id)?;
-        if let Some(last) = events.last() {
-            self.last_id = last.id;
+        self.poll_at(Instant::now())
+    }
+
+    fn poll_at(&mut self, now: Instant) -> Result<Vec<StoredEvent>> {
+        self.gaps
+            .retain(|_, missed| now.saturating_duration_since(*missed) < GAP_GRACE);
+        let from = self
+            .gaps
+            .first_key_value()
+            .map_or(self.last_id, |(&first, _)| first - 1);
+        let ids = self.reader.ids_after(from, IDS_PER_POLL)?;
+        let Some(&upto) = ids.last() else {
+            return Ok(Vec::new());
+        };
+        let mut fresh = HashSet::with_capacity(ids.len());
+        for id in ids {
+            if id > self.last_id {
+                let room = MAX_GAPS.saturating_sub(self.gaps.len());
+                for missing in (self.last_id + 1..id).take(room) {
+                    self.gaps.insert(missing, now);
+                }
+                self.last_id = id;
+                fresh.insert(id);
+            } else if self.gaps.remove(&id).is_some() {
+                fresh.insert(id);
+            }
         }
+        if fresh.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut events = self.reader.select_between(&self.filter, from, upto)?;
+        events.retain(|stored| fresh.contains(&stored.id));
         Ok(events)
     }
 
@@ -408,5 +487,76 @@ impl TailFollower {
             }
             std::thread::sleep(self.poll_interval);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BatchSink as _;
+    use crate::sqlite::SqliteStore;
+
+    fn event(i: usize) -> SecurityEvent {
+        SecurityEvent::new(
+            "malicious_sqli",
+            "web",
+            Severity::High,
+            format!("event-{i}"),
+        )
+    }
+
+    fn ids(events: &[StoredEvent]) -> Vec<i64> {
+        events.iter().map(|e| e.id).collect()
+    }
+
+    /// Moves row `from` to id `to`: from the reader's side, like a transaction that took
+    /// id `to` committing (or, with `to` out of sight, not having committed yet).
+    fn renumber(dir: &Path, from: i64, to: i64) {
+        let conn = Connection::open(dir.join(DEFAULT_DB_FILE)).expect("open");
+        conn.execute("UPDATE events SET id = ?1 WHERE id = ?2", [to, from])
+            .expect("renumber");
+    }
+
+    #[test]
+    fn a_missing_id_is_returned_when_it_appears_within_the_grace_and_given_up_after() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut store = SqliteStore::open_in(
+            dir.path(),
+            crate::Retention {
+                max_age: None,
+                max_rows: None,
+            },
+        )
+        .expect("store");
+        store
+            .write_batch(&(1..=5).map(event).collect::<Vec<_>>())
+            .expect("insert");
+        // Ids 2 and 4 "have not committed": out of sight for now.
+        renumber(dir.path(), 2, 1002);
+        renumber(dir.path(), 4, 1004);
+        renumber(dir.path(), 5, 2005);
+        renumber(dir.path(), 3, 3);
+        let reader = EventReader::open_in(dir.path()).expect("reader");
+        let mut follower = TailFollower::new(reader, EventFilter::default(), 0, Duration::ZERO);
+        let start = Instant::now();
+        // Seen: 1, 3, 1002, 1004, 2005 — below 2005 the others are gaps now.
+        assert_eq!(
+            ids(&follower.poll_at(start).expect("poll")),
+            [1, 3, 1002, 1004, 2005]
+        );
+        renumber(dir.path(), 1002, 2);
+        renumber(dir.path(), 1004, 4);
+        // 1002 and 1004 moved away below the highest id: as rows already returned they stay
+        // returned once; 2 and 4 were gaps since the first poll and are returned now.
+        let later = start + GAP_GRACE / 2;
+        assert_eq!(ids(&follower.poll_at(later).expect("poll")), [2, 4]);
+        assert!(
+            follower.poll_at(later).expect("poll").is_empty(),
+            "returned once"
+        );
+        // After the grace, a gap is given up: a row appearing there is not returned.
+        renumber(dir.path(), 2005, 7);
+        let after_grace = start + GAP_GRACE * 2;
+        assert!(follower.poll_at(after_grace).expect("poll").is_empty());
     }
 }

@@ -145,6 +145,27 @@ impl Conn<'_> {
         }
     }
 
+    /// The integers in the first column of every row.
+    pub(crate) fn ints(&mut self, query: &Query, context: &'static str) -> Result<Vec<i64>> {
+        match self {
+            Conn::Sqlite(conn) => {
+                let mut statement = conn.prepare(&query.text).map_err(sqlite(context))?;
+                statement
+                    .query_map(sqlite_params(&query.params), |row| row.get(0))
+                    .map_err(sqlite(context))?
+                    .collect::<rusqlite::Result<_>>()
+                    .map_err(sqlite(context))
+            }
+            Conn::Postgres(client) => client
+                .query(&query.text, &pg_params(&query.params))
+                .map_err(pg(context))?
+                .iter()
+                .map(|row| row.try_get(0))
+                .collect::<std::result::Result<_, postgres::Error>>()
+                .map_err(pg(context)),
+        }
+    }
+
     /// The integer in the first column of the first row, if there is a row.
     pub(crate) fn int(&mut self, query: &Query, context: &'static str) -> Result<Option<i64>> {
         match self {

@@ -257,3 +257,60 @@ fn a_postgres_reader_creates_nothing_and_refuses_a_missing_store() {
         .get(0);
     assert_eq!(created, 0, "the reader did not create the schema");
 }
+
+#[test]
+fn tail_follow_returns_a_batch_that_commits_after_a_later_one() {
+    let Some(schema) = TestSchema::new("late_commit") else {
+        return;
+    };
+    let mut store =
+        PostgresStore::connect(&postgres_url(), Some(&schema.name), NO_RETENTION).expect("connect");
+    store.write_batch(&[numbered(1)]).expect("insert");
+    let reader = schema.reader();
+    let last = reader.last_id().expect("last id");
+    let mut follower = TailFollower::new(
+        reader,
+        EventFilter::default(),
+        last,
+        std::time::Duration::from_millis(10),
+    );
+    // Another gateway's batch takes the next id and has not committed yet.
+    let mut other = postgres::Client::connect(&postgres_url(), postgres::NoTls).expect("connect");
+    let mut late = other.transaction().expect("begin");
+    late.batch_execute(&format!("SET LOCAL search_path TO {}", schema.name))
+        .expect("schema");
+    let late_id: i64 = late
+        .query_one(
+            "INSERT INTO events (ts_ms, action, category, outcome, severity, request_id, source_ip,
+                route, user_name, url_path, message, rule_ids, fields)
+             SELECT ts_ms, action, category, outcome, severity, request_id, source_ip, route,
+                user_name, url_path, message, rule_ids, fields FROM events WHERE id = $1
+             RETURNING id",
+            &[&last],
+        )
+        .expect("late insert")
+        .get(0);
+    // This gateway's batch takes a higher id and commits first.
+    store.write_batch(&[numbered(2)]).expect("insert");
+    let first: Vec<i64> = follower
+        .poll()
+        .expect("poll")
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(first.len(), 1, "only the committed batch is visible");
+    assert!(first[0] > late_id);
+    late.commit().expect("commit late batch");
+    let second: Vec<i64> = follower
+        .poll()
+        .expect("poll")
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(
+        second,
+        [late_id],
+        "the late batch is returned once it commits"
+    );
+    assert!(follower.poll().expect("poll").is_empty(), "returned once");
+}

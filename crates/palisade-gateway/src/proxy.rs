@@ -80,7 +80,11 @@ pub(crate) async fn handle(
     request_id: String,
 ) -> Response<ProxyBody> {
     let started = Instant::now();
-    let span = tracing::info_span!("request", request.id = %request_id);
+    // At `debug`, every line logged while handling the request carries its id through this
+    // span. It is not an `info` span: creating and entering a span per request would cost more
+    // than the access log line itself; at `info` the gateway's own per-request lines name
+    // `request.id` explicitly, and security events always carry it.
+    let span = tracing::debug_span!("request", request.id = %request_id);
     let runtime = shared.runtime.load_full();
     let exchange = Exchange::new(runtime, conn, shared, request_id, started, &request);
     // The exchange's state machine is several kilobytes: boxed once here, it is never copied
@@ -186,6 +190,7 @@ impl Exchange {
     async fn run(mut self, mut request: Request<Incoming>) -> Response<ProxyBody> {
         if self.conn.activity.ambiguous.load(Ordering::Relaxed) {
             tracing::info!(
+                request.id = %self.request_id,
                 "ambiguous request framing (Content-Length with Transfer-Encoding) refused"
             );
             self.verdict = VerdictLabel::Error;
@@ -446,7 +451,12 @@ impl Exchange {
                         "kind" => failure.kind()
                     )
                     .increment(1);
-                    tracing::warn!(upstream = %upstream.name, error = %failure, "upstream failed");
+                    tracing::warn!(
+                        request.id = %self.request_id,
+                        upstream = %upstream.name,
+                        error = %failure,
+                        "upstream failed"
+                    );
                     failure.status()
                 };
                 self.verdict = VerdictLabel::Error;

@@ -103,7 +103,8 @@ pub(crate) async fn serve(
     let config = source
         .load(&overrides)
         .map_err(|error| anyhow::anyhow!("{error}"))?;
-    crate::logging::init(&config.log)?;
+    // Held to the end: dropping it writes out the buffered log lines.
+    let _log_guard = crate::logging::init(&config.log)?;
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
             "cannot create the data directory {}",

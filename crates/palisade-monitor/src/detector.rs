@@ -149,9 +149,9 @@ impl Default for DetectorSettings {
 /// configuration files, backups and dumps, admin consoles.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SensitivePaths {
-    /// Matched anywhere in the lower-cased path as a whole segment prefix (`/.git` matches `/.git/config`).
+    /// Matched anywhere in the path, ignoring ASCII case, as a whole segment prefix (`/.git` matches `/.git/config`).
     pub segments: Vec<String>,
-    /// Matched at the end of the lower-cased path (`.bak`, `.sql`).
+    /// Matched at the end of the path, ignoring ASCII case (`.bak`, `.sql`).
     pub suffixes: Vec<String>,
 }
 
@@ -209,12 +209,17 @@ impl SensitivePaths {
             .iter()
             .position(|b| matches!(b, b'?' | b'#'))
             .unwrap_or(bytes.len());
-        let lower = bytes[..end].to_ascii_lowercase();
-        for (at, _) in lower.iter().enumerate().filter(|(_, b)| **b == b'/') {
-            let rest = &lower[at..];
+        // Compared ASCII-case-insensitively in place (no lowercased copy per request).
+        let path = &bytes[..end];
+        let starts_with = |rest: &[u8], pattern: &[u8]| {
+            rest.get(..pattern.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(pattern))
+        };
+        for (at, _) in path.iter().enumerate().filter(|(_, b)| **b == b'/') {
+            let rest = &path[at..];
             for segment in &self.segments {
                 let pattern = segment.as_bytes();
-                if rest.starts_with(pattern)
+                if starts_with(rest, pattern)
                     && matches!(rest.get(pattern.len()), None | Some(b'/' | b'.' | b'~'))
                 {
                     return Some(segment);
@@ -223,12 +228,15 @@ impl SensitivePaths {
         }
         self.suffixes
             .iter()
-            .find(|suffix| lower.len() > suffix.len() + 1 && lower.ends_with(suffix.as_bytes()))
+            .find(|suffix| {
+                path.len() > suffix.len() + 1
+                    && path[path.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+            })
             .map(String::as_str)
     }
 }
 
-fn floor_char_boundary(text: &str, max: usize) -> usize {
+pub(crate) fn floor_char_boundary(text: &str, max: usize) -> usize {
     if text.len() <= max {
         return text.len();
     }
@@ -976,44 +984,62 @@ impl Detector {
     pub fn observe_request(&mut self, sample: &RequestSample) -> Vec<Finding> {
         let mut out = Vec::new();
         let now = sample.timestamp_ms;
+        // Cheap: copies of small rules and an `Arc` (the loops below borrow `self` mutably).
         let s = self.settings.clone();
-        let mut metrics = vec![Metric::Requests];
-        if sample.status >= 400 {
-            metrics.push(Metric::Errors);
-        }
-        if sample.blocked {
-            metrics.push(Metric::Blocks);
-        }
-        let mut dimensions = vec![
-            Dimension::Global,
-            Dimension::Ip(sample.source_ip),
-            Dimension::Route(sample.route.clone()),
+        let metrics = [
+            Some(Metric::Requests),
+            (sample.status >= 400).then_some(Metric::Errors),
+            sample.blocked.then_some(Metric::Blocks),
         ];
-        if let Some(user) = &sample.user {
-            dimensions.push(Dimension::User(normalise_user(user)));
-        }
-        for metric in metrics {
-            for dimension in &dimensions {
-                let key = SeriesKey {
-                    metric,
-                    dimension: dimension.clone(),
-                };
-                let (rule, seasonal) = match dimension {
+        let user = sample.user.as_deref().map(normalise_user);
+        // One key per dimension, reused for every metric (no clone per series lookup).
+        let mut keys = [
+            SeriesKey {
+                metric: Metric::Requests,
+                dimension: Dimension::Global,
+            },
+            SeriesKey {
+                metric: Metric::Requests,
+                dimension: Dimension::Ip(sample.source_ip),
+            },
+            SeriesKey {
+                metric: Metric::Requests,
+                dimension: Dimension::Route(sample.route.clone()),
+            },
+            SeriesKey {
+                metric: Metric::Requests,
+                dimension: Dimension::User(user.unwrap_or_default()),
+            },
+        ];
+        let dimensions = if sample.user.is_some() { 4 } else { 3 };
+        for metric in metrics.into_iter().flatten() {
+            for key in &mut keys[..dimensions] {
+                key.metric = metric;
+                let (rule, seasonal) = match key.dimension {
                     Dimension::Global => (s.global_spike, true),
                     Dimension::Route(_) => (s.keyed_spike, true),
                     _ => (s.keyed_spike, false),
                 };
-                let series = self
-                    .series
-                    .entry(key.clone())
-                    .or_insert_with(|| RateSeries::new(now, seasonal));
-                let before = series.bucket_start();
-                let spike = series.add(now, 1, &rule);
-                if series.bucket_start() != before {
+                let add = |series: &mut RateSeries| {
+                    let before = series.bucket_start();
+                    let spike = series.add(now, 1, &rule);
+                    (spike, series.bucket_start() != before)
+                };
+                // The common case finds the series without cloning the key.
+                let (spike, rolled_over) = match self.series.get_mut(key) {
+                    Some(series) => add(series),
+                    None => {
+                        let mut series = RateSeries::new(now, seasonal);
+                        let added = add(&mut series);
+                        self.series.insert(key.clone(), series);
+                        added
+                    }
+                };
+                if rolled_over {
                     self.dirty.insert(key.state_key());
                 }
                 if let Some(spike) = spike {
-                    let finding = spike_finding(&key, &spike, sample);
+                    let finding = spike_finding(key, &spike, sample);
                     self.report(&mut out, finding);
                 }
             }
@@ -1219,6 +1245,8 @@ mod tests {
             "/db.sql",
             "/index.php.bak",
             "/wp-admin/",
+            "/BACKUP.SQL",
+            "/.Git/HEAD?x=1",
         ] {
             assert!(paths.matches(hit).is_some(), "{hit}");
         }
@@ -1229,6 +1257,7 @@ mod tests {
             "/docs/backup-policy",
             "/sql",
             "/bak",
+            "/ok?file=.env",
         ] {
             assert_eq!(paths.matches(miss), None, "{miss}");
         }

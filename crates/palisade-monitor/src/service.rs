@@ -269,7 +269,8 @@ impl Inspection for TrafficInspection {
             request_id: head.request_id.clone(),
             source_ip: head.client_addr.ip(),
             route: head.route.clone(),
-            path: path.chars().take(1024).collect(),
+            // The detector looks at the first 1 KiB of a path at most.
+            path: path[..crate::detector::floor_char_boundary(path, 1024)].to_owned(),
             status: summary.status.as_u16(),
             blocked: summary.blocked,
             user: None,

@@ -86,6 +86,8 @@ elif [ -x "$DAST/bin/wapiti" ]; then
     "$PYTHON" - "$OUT/wapiti.json" >"$OUT/wapiti-findings.json" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
+# Wapiti has no module for weak session tokens (session) or deserialization (deser,
+# serialized): those categories are palisade-only here.
 names = {"SQL Injection": "sqli", "Blind SQL Injection": "sqli", "Cross Site Scripting": "xss",
          "Reflected Cross Site Scripting": "xss",
          "Command execution": "cmdi", "Path Traversal": "traversal", "Open Redirect": "redirect"}

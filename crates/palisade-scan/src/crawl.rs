@@ -19,7 +19,8 @@ use crate::target::Target;
 pub struct CrawlResult {
     /// Every fetched page (robots.txt and sitemap excluded).
     pub pages: Vec<Exchange>,
-    /// Injection targets: URLs with query parameters and forms, de-duplicated.
+    /// Injection targets: URLs with query parameters, forms and the cookies pages set,
+    /// de-duplicated.
     pub targets: Vec<Target>,
     /// URLs skipped because robots.txt disallows them.
     pub robots_skipped: usize,
@@ -86,6 +87,7 @@ pub fn crawl(
 
     let mut seen: HashSet<String> = HashSet::new();
     let mut target_keys: HashSet<String> = HashSet::new();
+    let mut cookie_names: HashSet<String> = HashSet::new();
     let mut level: Vec<Url> = vec![start.clone()];
     if options.sitemap
         && let Ok(sitemap_url) = start.join("/sitemap.xml")
@@ -144,6 +146,15 @@ pub fn crawl(
             {
                 result.targets.push(target);
             }
+            // A cookie is probed once, on the first page that set it.
+            for (name, value) in extract::set_cookies(&exchange.headers) {
+                if cookie_names.insert(name.clone()) {
+                    let target = Target::from_cookie(url, &name, &value);
+                    if target_keys.insert(target.key()) {
+                        result.targets.push(target);
+                    }
+                }
+            }
             if (300..400).contains(&exchange.status)
                 && let Some(location) = exchange.header("location")
                 && let Ok(to) = url.join(location)
@@ -157,13 +168,18 @@ pub fn crawl(
             if exchange.is_html() {
                 let links = extract::html(url, &exchange.body);
                 next.extend(links.links);
-                for form in links.forms {
-                    if scope.contains(&form.url) && target_keys.insert(form.key()) {
-                        result.targets.push(form);
+                for target in links.forms.into_iter().chain(links.requests) {
+                    if scope.contains(&target.url) && target_keys.insert(target.key()) {
+                        result.targets.push(target);
                     }
                 }
             } else if content_type.contains("javascript") {
                 next.extend(extract::javascript(url, &exchange.body));
+                for target in extract::script_requests(url, &exchange.body) {
+                    if scope.contains(&target.url) && target_keys.insert(target.key()) {
+                        result.targets.push(target);
+                    }
+                }
             }
             result.pages.push(exchange);
         }

@@ -58,17 +58,22 @@ impl Default for HttpConfig {
     }
 }
 
-/// A request to send. The body, when present, is `application/x-www-form-urlencoded`.
+/// A request to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// `GET`, `POST`, …
     pub method: String,
     /// Absolute URL, query included.
     pub url: Url,
-    /// Form-encoded body.
+    /// The body.
     pub body: Option<String>,
+    /// The body's content type (`None`: `application/x-www-form-urlencoded`).
+    pub content_type: Option<String>,
     /// Extra non-secret headers (e.g. `Origin` for the CORS probe).
     pub headers: Vec<(String, String)>,
+    /// Sent without the configured authentication: a fresh, anonymous session (no cookie
+    /// jar), as checks that compare the sessions an application hands out need.
+    pub anonymous: bool,
 }
 
 impl Request {
@@ -78,8 +83,23 @@ impl Request {
             method: "GET".into(),
             url,
             body: None,
+            content_type: None,
             headers: Vec::new(),
+            anonymous: false,
         }
+    }
+
+    /// The content type of the body.
+    pub fn body_type(&self) -> &str {
+        self.content_type
+            .as_deref()
+            .unwrap_or("application/x-www-form-urlencoded")
+    }
+
+    /// The same request without the configured authentication.
+    pub fn anonymous(mut self) -> Self {
+        self.anonymous = true;
+        self
     }
 }
 
@@ -129,7 +149,7 @@ impl Exchange {
             out.push_str(&format!("\n{name}: {value}"));
         }
         if let Some(body) = &r.body {
-            out.push_str("\nContent-Type: application/x-www-form-urlencoded\n\n");
+            out.push_str(&format!("\nContent-Type: {}\n\n", r.body_type()));
             out.push_str(&shorten(body, 2000));
         }
         out
@@ -351,6 +371,29 @@ impl Client {
             .map_err(|_| ScanError::budget_exhausted())
     }
 
+    /// The headers on the wire: the configured authentication (unless the request is
+    /// anonymous) and the request's own, with every cookie in one `Cookie` header.
+    fn wire_headers(&self, request: &Request) -> Vec<(String, String)> {
+        let auth = if request.anonymous {
+            &[][..]
+        } else {
+            &self.config.auth_headers[..]
+        };
+        let mut headers: Vec<(String, String)> = Vec::new();
+        let mut cookies: Vec<&str> = Vec::new();
+        for (name, value) in auth.iter().chain(&request.headers) {
+            if name.eq_ignore_ascii_case("cookie") {
+                cookies.push(value);
+            } else {
+                headers.push((name.clone(), value.clone()));
+            }
+        }
+        if !cookies.is_empty() {
+            headers.push(("Cookie".to_owned(), cookies.join("; ")));
+        }
+        headers
+    }
+
     fn send_once(&self, request: &Request) -> Result<Exchange, ScanError> {
         self.check_limits()?;
         self.wait_for_slot(&request.url);
@@ -358,11 +401,11 @@ impl Client {
         let mut builder = http::Request::builder()
             .method(request.method.as_str())
             .uri(request.url.as_str());
-        for (name, value) in self.config.auth_headers.iter().chain(&request.headers) {
+        for (name, value) in self.wire_headers(request) {
             builder = builder.header(name.as_str(), value.as_str());
         }
         if request.body.is_some() {
-            builder = builder.header("content-type", "application/x-www-form-urlencoded");
+            builder = builder.header("content-type", request.body_type());
         }
         let body = request.body.clone().unwrap_or_default().into_bytes();
         let http_request = builder
@@ -450,6 +493,36 @@ mod tests {
         assert!(!redacted.contains("abcdef123456"), "{redacted}");
         assert!(!redacted.contains("tok_0987654321"), "{redacted}");
         assert!(redacted.contains("theme"));
+    }
+
+    #[test]
+    fn cookies_share_one_header_and_anonymous_requests_carry_no_credentials() {
+        let client = Client::new(HttpConfig {
+            auth_headers: vec![
+                ("Cookie".into(), "session=abcdef123456".into()),
+                ("Authorization".into(), "Bearer tok_0987654321".into()),
+            ],
+            ..HttpConfig::default()
+        });
+        let mut request = Request::get(Url::parse("http://h/").unwrap_or_else(|e| panic!("{e}")));
+        request.headers.push(("Cookie".into(), "cart=gASV".into()));
+        assert_eq!(
+            client.wire_headers(&request),
+            [
+                (
+                    "Authorization".to_owned(),
+                    "Bearer tok_0987654321".to_owned()
+                ),
+                (
+                    "Cookie".to_owned(),
+                    "session=abcdef123456; cart=gASV".to_owned()
+                )
+            ]
+        );
+        assert_eq!(
+            client.wire_headers(&request.anonymous()),
+            [("Cookie".to_owned(), "cart=gASV".to_owned())]
+        );
     }
 
     #[test]

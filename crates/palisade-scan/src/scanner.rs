@@ -131,7 +131,7 @@ fn probe_parameters(
             t.params
                 .iter()
                 .enumerate()
-                .filter(|(_, p)| p.is_input())
+                .filter(|(_, p)| param_checks.iter().any(|c| c.probes(p)))
                 .map(move |(pi, _)| (ti, pi))
         })
         .collect();
@@ -145,7 +145,8 @@ fn probe_parameters(
             return out;
         };
         let mut confirmed: Vec<String> = Vec::new();
-        for check in param_checks {
+        let param = &targets[ti].params[pi];
+        for check in param_checks.iter().filter(|c| c.probes(param)) {
             if stopped.load(Ordering::Relaxed) {
                 break;
             }

@@ -157,6 +157,9 @@ fn the_vulnerable_app_is_scored_with_zero_false_positives() {
         ("cors", 1.0),
         ("xxe", 1.0),
         ("ssrf", 1.0),
+        ("session", 1.0),
+        ("deser", 1.0),
+        ("serialized", 1.0),
     ] {
         let counts = score.categories[category];
         assert!(

@@ -95,8 +95,8 @@ pub(crate) struct ScanArgs {
     #[arg(long)]
     passive_only: bool,
     /// Run only these check categories (repeatable or comma-separated): sqli, xss, cmdi,
-    /// traversal, redirect, ssti, crlf, xpath, ldap, xxe, ssrf, files, cors, headers, cookies,
-    /// info, listing, clickjacking, mixed.
+    /// traversal, redirect, ssti, crlf, xpath, ldap, xxe, ssrf, deser, session, files, cors,
+    /// headers, cookies, info, listing, clickjacking, mixed, serialized.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Score the findings against a labeled TOML list of cases and print per-category

@@ -28,9 +28,14 @@ use crate::checks::callback::{BODY, Hit};
 use crate::checks::{Info, ParamCheck, Probe, canary};
 use crate::error::ScanError;
 use crate::finding::{Finding, Severity};
+use crate::target::INPUTS;
 
 /// The check.
-pub const CHECK: ParamCheck = ParamCheck { name: "ssrf", run };
+pub const CHECK: ParamCheck = ParamCheck {
+    name: "ssrf",
+    run,
+    locations: INPUTS,
+};
 
 const INFO: Info = Info {
     id: "ssrf.callback",

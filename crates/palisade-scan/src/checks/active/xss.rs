@@ -21,9 +21,14 @@ use crate::checks::{Info, ParamCheck, Probe, canary};
 use crate::error::ScanError;
 use crate::finding::{Finding, Severity};
 use crate::http::Exchange;
+use crate::target::INPUTS;
 
 /// The check.
-pub const CHECK: ParamCheck = ParamCheck { name: "xss", run };
+pub const CHECK: ParamCheck = ParamCheck {
+    name: "xss",
+    run,
+    locations: INPUTS,
+};
 
 const INFO: Info = Info {
     id: "xss.reflected",

@@ -28,6 +28,8 @@ pub struct ScanOptions {
     pub passive_only: bool,
     /// Run only checks of these categories (all when empty).
     pub only: Vec<String>,
+    /// The out-of-band receiver's listening and advertised addresses.
+    pub callback: checks::callback::CallbackConfig,
 }
 
 /// Runs the scan; `progress` receives one-line status messages.
@@ -83,7 +85,7 @@ pub fn scan(
         if !param_checks.is_empty() && !report.stopped_early {
             // The out-of-band receiver lives for the parameter checks only.
             let callbacks = if param_checks.iter().any(|c| c.name == "ssrf") {
-                checks::callback::Callbacks::start()
+                checks::callback::Callbacks::start(&options.callback)
                     .map_err(|e| report.errors.push(e.to_string()))
                     .ok()
             } else {

@@ -235,6 +235,103 @@ fn passive_scan_formats_budget_and_usage_errors() {
     assert_eq!(scan(&[&url, "--fail-on", "severe"]).status.code(), Some(2));
 }
 
+/// A free TCP port on all interfaces.
+fn free_port() -> u16 {
+    TcpListener::bind("0.0.0.0:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// The SSRF findings of a scan limited to the ssrf check, with `extra` arguments.
+fn ssrf_findings(app: &App, extra: &[&str]) -> Vec<palisade_scan::Finding> {
+    let url = format!("http://{}/", app.addr);
+    let mut args = vec![
+        url.as_str(),
+        "--only",
+        "ssrf",
+        "--rate",
+        "300",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    let out = scan(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: ScanReport = serde_json::from_slice(&out.stdout).expect("JSON report");
+    report.findings
+}
+
+/// `--callback-addr` hands the application another address than the one the receiver listens
+/// on: the fetcher calls `localhost:PORT` (resolved by the application, not the scanner), and
+/// then a non-loopback address of this machine with the receiver on every interface, as a
+/// remote application would. The allowlisted fetcher stays unreported.
+#[test]
+fn ssrf_callbacks_reach_the_advertised_address() {
+    let Some(app) = start_app() else { return };
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let advertised = format!("localhost:{port}");
+    let findings = ssrf_findings(
+        &app,
+        &["--callback-listen", &listen, "--callback-addr", &advertised],
+    );
+    let paths: Vec<&str> = findings.iter().map(|f| f.url.as_str()).collect();
+    assert_eq!(
+        paths,
+        [format!("http://{}/ssrf/fetch", app.addr)],
+        "{findings:?}"
+    );
+    assert!(
+        findings[0]
+            .evidence
+            .request
+            .contains(&format!("localhost%3A{port}")),
+        "the URL handed out names the advertised address: {}",
+        findings[0].evidence.request
+    );
+    // A non-loopback address of this machine (the interface of the default route), if any.
+    let interface = std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|socket| {
+            socket.connect("192.0.2.1:9")?;
+            socket.local_addr()
+        })
+        .ok()
+        .map(|addr| addr.ip())
+        .filter(|ip| !ip.is_loopback() && !ip.is_unspecified());
+    let Some(ip) = interface else {
+        eprintln!("NOTICE: no non-loopback interface: the remote-address half is skipped");
+        return;
+    };
+    let port = free_port();
+    let advertised = format!("{ip}:{port}");
+    let findings = ssrf_findings(&app, &["--callback-addr", &advertised]);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert!(
+        findings[0].evidence.detail.contains("receiver got")
+            && findings[0]
+                .evidence
+                .request
+                .contains(&format!("{ip}%3A{port}")),
+        "{:?}",
+        findings[0].evidence
+    );
+    let refused = scan(&[
+        &format!("http://{}/", app.addr),
+        "--callback-listen",
+        "0.0.0.0:0",
+    ]);
+    assert_eq!(refused.status.code(), Some(2), "nothing to advertise");
+}
+
 /// `palisade scan --tls` audits Palisade's own TLS listener (rcgen certificate, private CA): the
 /// gateway's secure defaults (TLS 1.2+, AEAD suites with forward secrecy) leave nothing at or above
 /// medium, TLS 1.3 and the trusted chain are in the report, and a closed port is an input error.

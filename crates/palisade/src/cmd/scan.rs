@@ -99,6 +99,15 @@ pub(crate) struct ScanArgs {
     /// headers, cookies, info, listing, clickjacking, mixed, serialized.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Where the SSRF check's out-of-band receiver listens, ADDR:PORT. Default: 127.0.0.1 on a
+    /// free port, or 0.0.0.0 on the port of --callback-addr when that is given.
+    #[arg(long, value_name = "ADDR:PORT")]
+    callback_listen: Option<std::net::SocketAddr>,
+    /// The HOST:PORT the scanned application is told to call back: an address of this machine
+    /// it can reach (or a port forwarded to the receiver). Needed for applications on other
+    /// hosts; default: the receiver's loopback address.
+    #[arg(long, value_name = "HOST:PORT")]
+    callback_addr: Option<String>,
     /// Score the findings against a labeled TOML list of cases and print per-category
     /// TPR/FPR to standard error.
     #[arg(long)]
@@ -164,6 +173,10 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     if let Some(cookie) = &args.cookie {
         auth_headers.push(("Cookie".to_owned(), cookie.clone()));
     }
+    let callback = match callback_config(args.callback_listen, args.callback_addr.as_deref()) {
+        Ok(callback) => callback,
+        Err(message) => return usage(&message),
+    };
     let labels = match args.labels.as_deref().map(Labels::load).transpose() {
         Ok(labels) => labels,
         Err(error) => return usage(&error.to_string()),
@@ -221,6 +234,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         },
         passive_only: args.passive_only,
         only: args.only.clone(),
+        callback,
     };
     let quiet = args.quiet;
     let terminal = std::io::stderr().is_terminal();
@@ -267,6 +281,45 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         );
     }
     finish(report, &args, fail_on)
+}
+
+/// The receiver's listening address and the address handed to the application: the
+/// advertised `HOST:PORT` must name a port; without a listening address it is heard on every
+/// interface at that port; listening on every interface needs an advertised address.
+fn callback_config(
+    listen: Option<std::net::SocketAddr>,
+    advertise: Option<&str>,
+) -> Result<palisade_scan::checks::callback::CallbackConfig, String> {
+    let advertised_port = match advertise {
+        None => None,
+        Some(text) => {
+            let parsed = text.rsplit_once(':').and_then(|(host, port)| {
+                let port: u16 = port.parse().ok().filter(|p| *p != 0)?;
+                let url = Url::parse(&format!("http://{host}/")).ok()?;
+                (url.host_str() == Some(host) || url.host_str() == Some(&host.to_ascii_lowercase()))
+                    .then_some(port)
+            });
+            match parsed {
+                Some(port) => Some(port),
+                None => return Err(format!("--callback-addr {text:?} must be HOST:PORT")),
+            }
+        }
+    };
+    let listen = match (listen, advertised_port) {
+        (Some(listen), _) => listen,
+        (None, Some(port)) => std::net::SocketAddr::from(([0, 0, 0, 0], port)),
+        (None, None) => return Ok(palisade_scan::checks::callback::CallbackConfig::default()),
+    };
+    if listen.ip().is_unspecified() && advertise.is_none() {
+        return Err(
+            "--callback-listen on every interface needs --callback-addr HOST:PORT (what the application should call)"
+                .into(),
+        );
+    }
+    Ok(palisade_scan::checks::callback::CallbackConfig {
+        listen,
+        advertise: advertise.map(str::to_owned),
+    })
 }
 
 /// Baseline, report, exit code: the same for web and TLS-only scans.
@@ -329,4 +382,39 @@ fn tls_findings(
             fix: finding.fix.clone(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_addresses() {
+        let default = callback_config(None, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            default,
+            palisade_scan::checks::callback::CallbackConfig::default()
+        );
+        let remote = callback_config(None, Some("10.0.0.5:8099")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(remote.listen.to_string(), "0.0.0.0:8099");
+        assert_eq!(remote.advertise.as_deref(), Some("10.0.0.5:8099"));
+        let split = callback_config(
+            Some("127.0.0.1:7000".parse().unwrap_or_else(|e| panic!("{e}"))),
+            Some("scanner.example:80"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(split.listen.to_string(), "127.0.0.1:7000");
+        assert!(callback_config(None, Some("[::1]:8099")).is_ok());
+        for bad in ["10.0.0.5", "10.0.0.5:0", "http://h:1", "h:1/x", ":8099"] {
+            assert!(callback_config(None, Some(bad)).is_err(), "{bad}");
+        }
+        assert!(
+            callback_config(
+                Some("0.0.0.0:7000".parse().unwrap_or_else(|e| panic!("{e}"))),
+                None
+            )
+            .is_err(),
+            "every interface, but nothing to advertise"
+        );
+    }
 }

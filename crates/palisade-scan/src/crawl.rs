@@ -54,10 +54,13 @@ fn origin_of(url: &Url) -> String {
     url.origin().ascii_serialization()
 }
 
-/// Crawls from `start`. `progress` is called after each level with (pages, queued).
+/// Crawls from `start` and the `seeds` (e.g. an OpenAPI document's operations without
+/// parameters), which start at depth 0 too. `progress` is called after each level with
+/// (pages, queued).
 pub fn crawl(
     client: &Client,
     start: &Url,
+    seeds: &[Url],
     scope: &Scope,
     options: CrawlOptions,
     progress: &dyn Fn(usize, usize),
@@ -89,6 +92,7 @@ pub fn crawl(
     let mut target_keys: HashSet<String> = HashSet::new();
     let mut cookie_names: HashSet<String> = HashSet::new();
     let mut level: Vec<Url> = vec![start.clone()];
+    level.extend(seeds.iter().cloned());
     if options.sitemap
         && let Ok(sitemap_url) = start.join("/sitemap.xml")
         && robots_for(&sitemap_url, &mut result).allows(sitemap_url.path())

@@ -19,6 +19,7 @@ enum Kind {
     Labels(String),
     Baseline(String),
     Callback(String),
+    OpenApi(String),
 }
 
 impl fmt::Display for Kind {
@@ -32,6 +33,7 @@ impl fmt::Display for Kind {
             Kind::Labels(m) => write!(f, "invalid label file: {m}"),
             Kind::Baseline(m) => write!(f, "invalid baseline file: {m}"),
             Kind::Callback(m) => write!(f, "out-of-band receiver: {m}"),
+            Kind::OpenApi(m) => write!(f, "OpenAPI document: {m}"),
         }
     }
 }
@@ -73,6 +75,12 @@ impl ScanError {
     pub(crate) fn callback(message: impl Into<String>) -> Self {
         Self {
             kind: Kind::Callback(message.into()),
+        }
+    }
+
+    pub(crate) fn openapi(message: impl Into<String>) -> Self {
+        Self {
+            kind: Kind::OpenApi(message.into()),
         }
     }
 

@@ -356,7 +356,7 @@ pub fn set_cookies(headers: &[(String, String)]) -> Vec<(String, String)> {
 }
 
 /// A value a field of this type accepts.
-fn default_for(kind: &str, name: &str) -> String {
+pub(crate) fn default_for(kind: &str, name: &str) -> String {
     let name = name.to_ascii_lowercase();
     match kind {
         "email" => "scanner@example.com".into(),

@@ -1,6 +1,6 @@
 //! Palisade's dynamic application security scanner (`palisade scan`). Owns the HTTP layer
 //! (rate limits, budgets, redaction), the crawler (scope, robots.txt, links, forms,
-//! JavaScript URLs, sitemaps), the passive and active checks (every active finding is
+//! JavaScript URLs, sitemaps, OpenAPI documents), the passive and active checks (every active finding is
 //! confirmed), the report formats (table, JSON, SARIF, JUnit, HTML, baselines) and the
 //! scorer that measures the scanner on labeled vulnerable applications.
 //!
@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod finding;
 pub mod http;
+pub mod openapi;
 pub mod report;
 pub mod robots;
 pub mod scanner;

@@ -30,6 +30,9 @@ pub struct ScanOptions {
     pub only: Vec<String>,
     /// The out-of-band receiver's listening and advertised addresses.
     pub callback: checks::callback::CallbackConfig,
+    /// Operations imported from an OpenAPI document (targets in scope are scanned, pages
+    /// crawled).
+    pub api: crate::openapi::Api,
 }
 
 /// Runs the scan; `progress` receives one-line status messages.
@@ -40,15 +43,26 @@ pub fn scan(
 ) -> ScanReport {
     let wanted = |name: &str| options.only.is_empty() || options.only.iter().any(|o| o == name);
     progress(&format!("crawling {}", options.start));
-    let crawled = crawl(
+    let mut crawled = crawl(
         client,
         &options.start,
+        &options.api.pages,
         &options.scope,
         options.crawl,
         &|pages, queued| {
             progress(&format!("crawl: {pages} pages, {queued} links queued"));
         },
     );
+    let mut keys: std::collections::HashSet<String> = crawled
+        .targets
+        .iter()
+        .map(crate::target::Target::key)
+        .collect();
+    for target in &options.api.targets {
+        if options.scope.contains(&target.url) && keys.insert(target.key()) {
+            crawled.targets.push(target.clone());
+        }
+    }
     let mut report = ScanReport {
         target: options.start.to_string(),
         pages: crawled.pages.len(),

@@ -2,6 +2,7 @@
 //! raw XML body, cookies), found by the crawler. A check varies one parameter at a time and
 //! keeps the others at their defaults.
 
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use url::Url;
 
 use crate::http::Request;
@@ -20,12 +21,36 @@ pub enum Location {
     JsonField,
     /// The whole body is an XML document; the parameter's kind is its content type.
     XmlBody,
+    /// A path segment: the target URL's path holds `{name}` where the value goes.
+    Path,
+    /// A request header (control characters in values are percent-encoded).
+    Header,
 }
 
 /// Where the injection checks look: every place but cookies (a cookie the application set is
 /// only probed by checks that recognise what it carries) and whole XML bodies (only the XXE
 /// check sends documents).
-pub const INPUTS: &[Location] = &[Location::Query, Location::Body, Location::JsonField];
+pub const INPUTS: &[Location] = &[
+    Location::Query,
+    Location::Body,
+    Location::JsonField,
+    Location::Path,
+    Location::Header,
+];
+
+/// What the URL parser percent-encodes in a path (`{` and `}` among them).
+const PATH: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+/// A path segment's value: also `/` and `%` (a value never adds segments).
+const SEGMENT: &AsciiSet = &PATH.add(b'/').add(b'%');
 
 /// The name of the parameter that stands for a whole XML body.
 pub const XML_BODY: &str = "(xml body)";
@@ -105,6 +130,14 @@ impl Target {
         }
     }
 
+    /// The URL findings name: without the query, path placeholders shown as `{name}`.
+    pub fn display_url(&self) -> String {
+        let mut url = self.url.clone();
+        url.set_query(None);
+        url.set_fragment(None);
+        url.as_str().replace("%7B", "{").replace("%7D", "}")
+    }
+
     /// De-duplication key: method, URL and the sorted set of parameter names.
     pub fn key(&self) -> String {
         let mut names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
@@ -131,6 +164,17 @@ impl Target {
             }
         };
         let mut url = self.url.clone();
+        let mut path = url.path().to_owned();
+        for (i, p) in self.params.iter().enumerate() {
+            if p.location == Location::Path {
+                let placeholder = utf8_percent_encode(&format!("{{{}}}", p.name), PATH).to_string();
+                let value = utf8_percent_encode(&value_of(i, p), SEGMENT).to_string();
+                path = path.replace(&placeholder, &value);
+            }
+        }
+        if path != url.path() {
+            url.set_path(&path);
+        }
         let query: Vec<(String, String)> = self
             .params
             .iter()
@@ -189,11 +233,16 @@ impl Target {
             .filter(|(_, p)| p.location == Location::Cookie)
             .map(|(i, p)| format!("{}={}", p.name, value_of(i, p)))
             .collect();
-        let headers = if cookies.is_empty() {
-            Vec::new()
-        } else {
-            vec![("Cookie".to_owned(), cookies.join("; "))]
-        };
+        let mut headers: Vec<(String, String)> = self
+            .params
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.location == Location::Header)
+            .map(|(i, p)| (p.name.clone(), header_value(&value_of(i, p))))
+            .collect();
+        if !cookies.is_empty() {
+            headers.push(("Cookie".to_owned(), cookies.join("; ")));
+        }
         Request {
             method: self.method.clone(),
             url,
@@ -203,6 +252,20 @@ impl Target {
             anonymous: false,
         }
     }
+}
+
+/// A header value as sent: control characters (CR, LF, NUL, …) percent-encoded, since no
+/// HTTP library sends them.
+fn header_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if (c.is_ascii_control() && c != '\t') || c == '%' {
+            out.push_str(&format!("%{:02X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A JSON field's default value with its JSON type.
@@ -300,6 +363,46 @@ mod tests {
             (request.body.as_deref(), request.content_type.as_deref()),
             (Some("<r/>"), Some("application/xml"))
         );
+    }
+
+    #[test]
+    fn path_and_header_parameters() {
+        let mut url = Url::parse("http://h/api/orders/").unwrap_or_else(|e| panic!("{e}"));
+        url.set_path("/api/orders/{order_id}/items/{item}");
+        let param = |name: &str, value: &str, location| Param {
+            name: name.into(),
+            value: value.into(),
+            location,
+            kind: "path".into(),
+        };
+        let target = Target {
+            method: "GET".into(),
+            url,
+            params: vec![
+                param("order_id", "7", Location::Path),
+                param("item", "a b", Location::Path),
+                param("X-Report", "monthly", Location::Header),
+            ],
+        };
+        assert_eq!(
+            target.display_url(),
+            "http://h/api/orders/{order_id}/items/{item}"
+        );
+        let baseline = target.baseline();
+        assert_eq!(baseline.url.as_str(), "http://h/api/orders/7/items/a%20b");
+        assert_eq!(
+            baseline.headers,
+            [("X-Report".to_owned(), "monthly".to_owned())]
+        );
+        let probe = target.with_value(0, "1'/../x?y#z");
+        assert_eq!(
+            probe.url.as_str(),
+            "http://h/api/orders/1'%2F..%2Fx%3Fy%23z/items/a%20b",
+            "a value stays one segment"
+        );
+        assert!(probe.url.query().is_none());
+        let crlf = target.with_value(2, "a\r\nSet-Cookie: x=1 100%");
+        assert_eq!(crlf.headers[0].1, "a%0D%0ASet-Cookie: x=1 100%25");
     }
 
     #[test]

@@ -100,8 +100,11 @@ fn the_vulnerable_app_is_scored_with_zero_false_positives() {
     let report_path = dir.path().join("report.json");
     let url = format!("http://{}/", app.addr);
     let bearer = format!("Authorization: Bearer {SECRET_BEARER}");
+    let openapi = app_dir().join("openapi.yaml");
     let out = scan(&[
         &url,
+        "--openapi",
+        openapi.to_str().expect("utf-8 path"),
         "--rate",
         "300",
         "--concurrency",
@@ -233,6 +236,56 @@ fn passive_scan_formats_budget_and_usage_errors() {
 
     assert_eq!(scan(&["not a url"]).status.code(), Some(2));
     assert_eq!(scan(&[&url, "--fail-on", "severe"]).status.code(), Some(2));
+}
+
+/// The endpoints under /api/v1 are named only by the app's OpenAPI document: without it the
+/// scan never reaches them; with it (a file, or the URL the app serves it at) the header
+/// parameter of /api/v1/reports is probed and its template injection found, and the safe twin
+/// is not reported. A missing document is an input error.
+#[test]
+fn openapi_operations_are_scanned_only_with_the_document() {
+    let Some(app) = start_app() else { return };
+    let url = format!("http://{}/", app.addr);
+    let ssti = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec![
+            url.as_str(),
+            "--only",
+            "ssti",
+            "--rate",
+            "300",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        let out = scan(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: ScanReport = serde_json::from_slice(&out.stdout).expect("JSON report");
+        report
+            .findings
+            .iter()
+            .filter(|f| f.url.contains("/api/v1/"))
+            .map(|f| format!("{} {}", f.url, f.parameter.as_deref().unwrap_or("-")))
+            .collect()
+    };
+    assert!(ssti(&[]).is_empty(), "no page links to /api/v1");
+    let expected = [format!("http://{}/api/v1/reports X-Report-Name", app.addr)];
+    let file = app_dir().join("openapi.yaml");
+    assert_eq!(
+        ssti(&["--openapi", file.to_str().expect("utf-8")]),
+        expected
+    );
+    let served = format!("{url}openapi.yaml");
+    assert_eq!(ssti(&["--openapi", &served]), expected);
+    let missing = scan(&[&url, "--openapi", "/nonexistent/openapi.yaml", "-q"]);
+    assert_eq!(missing.status.code(), Some(2));
 }
 
 /// A free TCP port on all interfaces.

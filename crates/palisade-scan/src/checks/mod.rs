@@ -175,7 +175,16 @@ impl Probe<'_> {
         needle: &str,
         detail: String,
     ) -> Finding {
-        info.finding(self.client, exchange, Some(self.name()), needle, detail)
+        // The endpoint as the target names it (path placeholders, no query); the payload is in
+        // the evidence's request.
+        info.finding_at(
+            self.client,
+            &self.target.display_url(),
+            exchange,
+            Some(self.name()),
+            exchange.excerpt(needle),
+            detail,
+        )
     }
 }
 

@@ -587,6 +587,76 @@ def api_items_search_safe():
     return Response(json.dumps({"titles": [r[0] for r in rows]}), mimetype="application/json")
 
 
+# --- Only in openapi.yaml -------------------------------------------------------------------
+
+
+def json_response(value, status=200):
+    return Response(json.dumps(value), status=status, mimetype="application/json")
+
+
+@app.route("/api/v1/orders/<order_id>")
+def api_v1_order(order_id):
+    try:
+        rows = db().execute("SELECT id, title FROM items WHERE id = '" + order_id + "'").fetchall()
+    except Exception:
+        rows = []
+    return json_response({"orders": rows})
+
+
+@app.route("/api/v1/safe/orders/<order_id>")
+def api_v1_safe_order(order_id):
+    rows = db().execute("SELECT id, title FROM items WHERE id = ?", (order_id,)).fetchall()
+    return json_response({"orders": rows})
+
+
+@app.route("/api/v1/reports")
+def api_v1_reports():
+    # The header becomes part of the template.
+    return render_template_string("<h1>Report " + request.headers.get("X-Report-Name", "monthly") + "</h1>")
+
+
+@app.route("/api/v1/safe/reports")
+def api_v1_safe_reports():
+    return render_template_string("<h1>Report {{ name }}</h1>", name=request.headers.get("X-Report-Name", "monthly"))
+
+
+@app.route("/api/v1/diagnostics", methods=["POST"])
+def api_v1_diagnostics():
+    body = json_body()
+    if body is None:
+        return json_response({"error": "send a JSON object"}, 415)
+    out = subprocess.run("echo PING " + str(body.get("host", "")), shell=True, capture_output=True, text=True, timeout=15)
+    return json_response({"output": out.stdout})
+
+
+@app.route("/api/v1/safe/diagnostics", methods=["POST"])
+def api_v1_safe_diagnostics():
+    body = json_body()
+    if body is None:
+        return json_response({"error": "send a JSON object"}, 415)
+    out = subprocess.run(["echo", "PING", str(body.get("host", ""))], capture_output=True, text=True, timeout=15)
+    return json_response({"output": out.stdout})
+
+
+@app.route("/api/v1/import", methods=["PUT", "DELETE"])
+def api_v1_import():
+    if request.method == "DELETE":
+        return "deleted", 500  # a scan never gets here
+    return import_note(etree.XMLParser(resolve_entities=True, load_dtd=True, no_network=True) if etree else None)
+
+
+@app.route("/openapi.yaml")
+def openapi_document():
+    # Served for `--openapi http://…/openapi.yaml`; no page links to it.
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "openapi.yaml")) as f:
+        return Response(f.read(), mimetype="application/yaml")
+
+
+@app.route("/api/v1/status")
+def api_v1_status():
+    return json_response({"status": "ok"})
+
+
 # --- Stored XSS --------------------------------------------------------------------------
 
 GUESTBOOKS = {"": [], "/safe": []}

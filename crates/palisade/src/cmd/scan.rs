@@ -99,6 +99,11 @@ pub(crate) struct ScanArgs {
     /// headers, cookies, info, listing, clickjacking, mixed, serialized.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// An OpenAPI 3 document (JSON or YAML file, or an http(s) URL fetched by the scan): its
+    /// get/post/put/patch operations are scanned too (query, path, header and cookie
+    /// parameters; JSON, XML and form bodies with example values).
+    #[arg(long, value_name = "FILE|URL")]
+    openapi: Option<String>,
     /// Where the SSRF check's out-of-band receiver listens, ADDR:PORT. Default: 127.0.0.1 on a
     /// free port, or 0.0.0.0 on the port of --callback-addr when that is given.
     #[arg(long, value_name = "ADDR:PORT")]
@@ -217,6 +222,16 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         report.elapsed_ms = started.elapsed().as_millis();
         return finish(report, &args, fail_on);
     };
+    let api = match &args.openapi {
+        None => palisade_scan::openapi::Api::default(),
+        Some(location) => match load_openapi(&client, &start, location) {
+            Ok(api) => api,
+            Err(error) => return usage(&client.redact(&error.to_string())),
+        },
+    };
+    for warning in api.warnings.iter().take(10) {
+        eprintln!("palisade: warning: {}", client.redact(warning));
+    }
     let mut scope = Scope::for_start(&start);
     scope.hosts.extend(args.hosts.iter().cloned());
     if !args.includes.is_empty() {
@@ -235,6 +250,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         passive_only: args.passive_only,
         only: args.only.clone(),
         callback,
+        api,
     };
     let quiet = args.quiet;
     let terminal = std::io::stderr().is_terminal();
@@ -281,6 +297,22 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         );
     }
     finish(report, &args, fail_on)
+}
+
+/// An OpenAPI document from an http(s) URL (fetched by the scan; relative servers resolve
+/// against it) or a file (relative servers resolve against the start URL).
+fn load_openapi(
+    client: &Client,
+    start: &Url,
+    location: &str,
+) -> Result<palisade_scan::openapi::Api, palisade_scan::ScanError> {
+    use palisade_scan::openapi;
+    match Url::parse(location) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => {
+            openapi::parse(&openapi::fetch(client, &url)?, &url)
+        }
+        _ => openapi::parse(&openapi::read_file(std::path::Path::new(location))?, start),
+    }
 }
 
 /// The receiver's listening address and the address handed to the application: the

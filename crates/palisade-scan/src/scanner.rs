@@ -4,7 +4,7 @@
 //! is reported.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use url::Url;
 
@@ -12,6 +12,7 @@ use crate::checks::{self, Probe};
 use crate::crawl::{CrawlOptions, crawl};
 use crate::finding::Finding;
 use crate::http::{Client, parallel_map};
+use crate::progress::Progress;
 use crate::report::ScanReport;
 use crate::scope::Scope;
 
@@ -35,23 +36,17 @@ pub struct ScanOptions {
     pub api: crate::openapi::Api,
 }
 
-/// Runs the scan; `progress` receives one-line status messages.
-pub fn scan(
-    client: &Client,
-    options: &ScanOptions,
-    progress: &(dyn Fn(&str) + Sync),
-) -> ScanReport {
+/// Runs the scan, keeping `progress` up to date.
+pub fn scan(client: &Client, options: &ScanOptions, progress: &Progress) -> ScanReport {
     let wanted = |name: &str| options.only.is_empty() || options.only.iter().any(|o| o == name);
-    progress(&format!("crawling {}", options.start));
+    progress.phase("crawl");
     let mut crawled = crawl(
         client,
         &options.start,
         &options.api.pages,
         &options.scope,
         options.crawl,
-        &|pages, queued| {
-            progress(&format!("crawl: {pages} pages, {queued} links queued"));
-        },
+        &|pages, queued| progress.crawled(pages, queued),
     );
     let mut keys: std::collections::HashSet<String> = crawled
         .targets
@@ -73,23 +68,36 @@ pub fn scan(
         ..ScanReport::default()
     };
     let mut findings: Vec<Finding> = Vec::new();
+    progress.phase("passive checks");
     for check in checks::passive_checks().iter().filter(|c| wanted(c.name)) {
         for page in &crawled.pages {
             findings.extend((check.run)(client, page));
         }
     }
+    progress.add_findings(findings.len());
     if !options.passive_only {
-        for check in checks::site_checks().iter().filter(|c| wanted(c.name)) {
-            progress(&format!("site check: {}", check.name));
+        let site_checks: Vec<_> = checks::site_checks()
+            .into_iter()
+            .filter(|c| wanted(c.name))
+            .collect();
+        progress.add_checks(site_checks.len());
+        for check in &site_checks {
+            progress.phase(&format!("site check {}", check.name));
             let site = checks::Site {
                 start: &options.start,
                 pages: &crawled.pages,
                 targets: &crawled.targets,
             };
             match (check.run)(client, &site) {
-                Ok(found) => findings.extend(found),
+                Ok(found) => {
+                    progress.check_done(found.len());
+                    findings.extend(found);
+                }
                 Err(error) if error.is_limit() => report.stopped_early = true,
-                Err(error) => report.errors.push(error.to_string()),
+                Err(error) => {
+                    progress.check_done(0);
+                    report.errors.push(error.to_string());
+                }
             }
         }
         let param_checks: Vec<_> = checks::param_checks()
@@ -136,8 +144,9 @@ fn probe_parameters(
     param_checks: &[checks::ParamCheck],
     callbacks: Option<&checks::callback::Callbacks>,
     report: &mut ScanReport,
-    progress: &(dyn Fn(&str) + Sync),
+    progress: &Progress,
 ) -> Vec<Finding> {
+    progress.phase("parameter checks");
     let threads = client.config().concurrency;
     let baselines = parallel_map(targets, threads, |t| client.send(&t.baseline()));
     let units: Vec<(usize, usize)> = targets
@@ -151,10 +160,17 @@ fn probe_parameters(
                 .map(move |(pi, _)| (ti, pi))
         })
         .collect();
-    let done = AtomicUsize::new(0);
+    progress.add_checks(
+        units
+            .iter()
+            .map(|&(ti, pi)| {
+                let param = &targets[ti].params[pi];
+                param_checks.iter().filter(|c| c.probes(param)).count()
+            })
+            .sum(),
+    );
     let errors: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let stopped = std::sync::atomic::AtomicBool::new(false);
-    let total = units.len();
     let found = parallel_map(&units, threads, |&(ti, pi)| {
         let mut out: Vec<Finding> = Vec::new();
         let Ok(baseline) = &baselines[ti] else {
@@ -176,26 +192,21 @@ fn probe_parameters(
             };
             match (check.run)(&probe) {
                 Ok(Some(finding)) => {
+                    progress.check_done(1);
                     confirmed.push(check.name.to_owned());
                     out.push(finding);
                 }
-                Ok(None) => {}
+                Ok(None) => progress.check_done(0),
                 Err(error) if error.is_limit() => stopped.store(true, Ordering::Relaxed),
-                Err(error) => errors
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .push(error.to_string()),
+                Err(error) => {
+                    progress.check_done(0);
+                    errors
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(error.to_string());
+                }
             }
         }
-        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-        let target = &targets[ti];
-        progress(&format!(
-            "[{n}/{total}] {} {} {}: {} requests so far",
-            target.method,
-            target.url.path(),
-            target.params[pi].name,
-            client.requests_sent()
-        ));
         out
     });
     for error in baselines.iter().filter_map(|b| b.as_ref().err()) {

@@ -187,9 +187,13 @@ fn passive_scan_formats_budget_and_usage_errors() {
         "sarif",
         "--fail-on",
         "never",
-        "-q",
     ]);
     assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "no progress when standard error is not a terminal: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
     assert_eq!(sarif["version"], "2.1.0");
     let results = sarif["runs"][0]["results"].as_array().expect("results");
@@ -286,6 +290,66 @@ fn openapi_operations_are_scanned_only_with_the_document() {
     assert_eq!(ssti(&["--openapi", &served]), expected);
     let missing = scan(&[&url, "--openapi", "/nonexistent/openapi.yaml", "-q"]);
     assert_eq!(missing.status.code(), Some(2));
+}
+
+/// Progress: with standard error on a terminal (a pseudo-terminal from util-linux `script`)
+/// the scan redraws one status line with the phase, checks done of the total, pages, requests
+/// and findings, and erases it at the end; with `--quiet` it draws nothing. With standard
+/// error on a pipe nothing is drawn either (see the passive test).
+#[test]
+fn progress_line_on_a_terminal_only() {
+    let Some(app) = start_app() else { return };
+    if Command::new("script").arg("--version").output().is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "util-linux script is missing and CI=true"
+        );
+        eprintln!("NOTICE: skipping the progress test: no util-linux `script`");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let under_terminal = |extra: &str| -> String {
+        let command = format!(
+            "{BINARY} scan http://{}/ --only session,redirect --rate 300 --fail-on never --output {} {extra}",
+            app.addr,
+            dir.path().join("report.txt").display()
+        );
+        let out = Command::new("script")
+            .args(["-q", "-e", "-c", &command, "/dev/null"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("script runs");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown = under_terminal("");
+    let lines: Vec<&str> = shown
+        .split("\r\x1b[2K")
+        .filter(|l| l.contains(" checks · "))
+        .collect();
+    for phase in ["crawl [", "site check session [", "parameter checks ["] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(phase)),
+            "{phase:?} never shown: {lines:?}"
+        );
+    }
+    // During the parameter checks: some done of a known total, the crawled pages, the
+    // requests and the session check's findings are all counted.
+    let counters = regex::Regex::new(
+        r"^parameter checks \[[#-]{20}\] ([1-9]\d*)/([1-9]\d*) checks · ([1-9]\d*) pages · ([1-9]\d*) requests · ([1-9]\d*) findings",
+    )
+    .expect("regex");
+    assert!(
+        lines.iter().any(|l| counters
+            .captures(l)
+            .is_some_and(|c| c[1].parse::<u32>().ok() <= c[2].parse::<u32>().ok())),
+        "{lines:?}"
+    );
+    assert!(
+        shown.ends_with("\r\x1b[2K"),
+        "the line is erased at the end"
+    );
+    assert!(!under_terminal("--quiet").contains("\x1b[2K"));
 }
 
 /// A free TCP port on all interfaces.

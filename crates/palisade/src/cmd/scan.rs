@@ -117,7 +117,7 @@ pub(crate) struct ScanArgs {
     /// TPR/FPR to standard error.
     #[arg(long)]
     labels: Option<PathBuf>,
-    /// No progress messages.
+    /// No progress line (it is only drawn when standard error is a terminal).
     #[arg(long, short)]
     quiet: bool,
 }
@@ -199,6 +199,8 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         ca_file: args.tls_ca.clone(),
         ..palisade_tlsaudit::TlsAuditOptions::default()
     };
+    let progress = palisade_scan::Progress::default();
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let Some(start) = start else {
         // TLS audit alone.
         let started = std::time::Instant::now();
@@ -210,14 +212,18 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
                 .join(" "),
             ..palisade_scan::ScanReport::default()
         };
-        for target in &tls_targets {
-            if !args.quiet {
-                eprintln!("palisade: auditing TLS of {}", tls_url(target));
+        let audited = with_progress_line(show_progress, &client, &progress, || {
+            for target in &tls_targets {
+                progress.phase(&format!("TLS audit of {}", tls_url(target)));
+                match palisade_tlsaudit::audit(target, &tls_options) {
+                    Ok(audit) => report.findings.extend(tls_findings(target, &audit)),
+                    Err(error) => return Err(error.to_string()),
+                }
             }
-            match palisade_tlsaudit::audit(target, &tls_options) {
-                Ok(audit) => report.findings.extend(tls_findings(target, &audit)),
-                Err(error) => return usage(&error.to_string()),
-            }
+            Ok(())
+        });
+        if let Err(message) = audited {
+            return usage(&message);
         }
         report.elapsed_ms = started.elapsed().as_millis();
         return finish(report, &args, fail_on);
@@ -252,33 +258,19 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         callback,
         api,
     };
-    let quiet = args.quiet;
-    let terminal = std::io::stderr().is_terminal();
-    let progress = |message: &str| {
-        if quiet {
-            return;
+    let mut report = with_progress_line(show_progress, &client, &progress, || {
+        let mut report = palisade_scan::scan(&client, &options, &progress);
+        for target in &tls_targets {
+            progress.phase(&format!("TLS audit of {}", tls_url(target)));
+            match palisade_tlsaudit::audit(target, &tls_options) {
+                Ok(audit) => report.findings.extend(tls_findings(target, &audit)),
+                Err(error) => report
+                    .errors
+                    .push(format!("TLS audit of {}: {error}", tls_url(target))),
+            }
         }
-        // Progress text may contain URLs with parameters but never the auth headers.
-        let message = client.redact(message);
-        if terminal {
-            eprint!("\r\x1b[2K{message}");
-        } else {
-            eprintln!("palisade: {message}");
-        }
-    };
-    let mut report = palisade_scan::scan(&client, &options, &progress);
-    if terminal && !quiet {
-        eprintln!();
-    }
-    for target in &tls_targets {
-        progress(&format!("auditing TLS of {}", tls_url(target)));
-        match palisade_tlsaudit::audit(target, &tls_options) {
-            Ok(audit) => report.findings.extend(tls_findings(target, &audit)),
-            Err(error) => report
-                .errors
-                .push(format!("TLS audit of {}: {error}", tls_url(target))),
-        }
-    }
+        report
+    });
     report
         .findings
         .sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
@@ -351,6 +343,39 @@ fn callback_config(
     Ok(palisade_scan::checks::callback::CallbackConfig {
         listen,
         advertise: advertise.map(str::to_owned),
+    })
+}
+
+/// Runs `work` while a thread redraws the progress line on standard error (a terminal) every
+/// quarter second; the line is erased when `work` returns. Without `show`, just runs `work`.
+fn with_progress_line<T>(
+    show: bool,
+    client: &Client,
+    progress: &palisade_scan::Progress,
+    work: impl FnOnce() -> T,
+) -> T {
+    if !show {
+        return work();
+    }
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut ticks = 0u32;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                if ticks.is_multiple_of(5) {
+                    let line = progress
+                        .snapshot()
+                        .line(client.requests_sent(), client.elapsed());
+                    eprint!("\r\x1b[2K{line}");
+                }
+                ticks = ticks.wrapping_add(1);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            eprint!("\r\x1b[2K");
+        });
+        let out = work();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        out
     })
 }
 

@@ -20,6 +20,7 @@ enum Kind {
     Baseline(String),
     Callback(String),
     OpenApi(String),
+    State(String),
 }
 
 impl fmt::Display for Kind {
@@ -34,6 +35,7 @@ impl fmt::Display for Kind {
             Kind::Baseline(m) => write!(f, "invalid baseline file: {m}"),
             Kind::Callback(m) => write!(f, "out-of-band receiver: {m}"),
             Kind::OpenApi(m) => write!(f, "OpenAPI document: {m}"),
+            Kind::State(m) => write!(f, "scan state: {m}"),
         }
     }
 }
@@ -81,6 +83,12 @@ impl ScanError {
     pub(crate) fn openapi(message: impl Into<String>) -> Self {
         Self {
             kind: Kind::OpenApi(message.into()),
+        }
+    }
+
+    pub(crate) fn state(message: impl Into<String>) -> Self {
+        Self {
+            kind: Kind::State(message.into()),
         }
     }
 

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::error::ScanError;
@@ -59,7 +60,7 @@ impl Default for HttpConfig {
 }
 
 /// A request to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
     /// `GET`, `POST`, …
     pub method: String,
@@ -104,7 +105,7 @@ impl Request {
 }
 
 /// A response with the request that produced it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Exchange {
     /// What was sent (without the authentication headers).
     pub request: Request,

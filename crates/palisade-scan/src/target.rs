@@ -3,12 +3,13 @@
 //! keeps the others at their defaults.
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::http::Request;
 
 /// Where a parameter travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Location {
     /// The URL query string.
     Query,
@@ -56,7 +57,7 @@ const SEGMENT: &AsciiSet = &PATH.add(b'/').add(b'%');
 pub const XML_BODY: &str = "(xml body)";
 
 /// One parameter with the value the application expects.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Param {
     /// Name.
     pub name: String,
@@ -78,7 +79,7 @@ impl Param {
 }
 
 /// An endpoint with parameters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Target {
     /// `GET` or `POST`.
     pub method: String,

@@ -352,6 +352,147 @@ fn progress_line_on_a_terminal_only() {
     assert!(!under_terminal("--quiet").contains("\x1b[2K"));
 }
 
+/// `--state FILE`: a scan interrupted by SIGINT (a real process, in its parameter checks) exits
+/// 130 with its state saved; run again with the same file it continues: the checks it had done
+/// are restored, not run again (this run's checks plus the restored ones are exactly those of
+/// an uninterrupted run), and the findings equal an uninterrupted run's. The state file never
+/// holds the scan's cookie, not even where a page echoes it.
+#[test]
+fn an_interrupted_scan_resumes_without_repeating_checks() {
+    let Some(app) = start_app() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("http://{}/", app.addr);
+    let state = dir.path().join("scan.state");
+    let args = |output: &str, with_state: bool| -> Vec<String> {
+        let mut args: Vec<String> = [
+            url.as_str(),
+            "--only",
+            "sqli,xss,session,redirect",
+            "--rate",
+            "150",
+            "--concurrency",
+            "4",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "-q",
+            "--cookie",
+            SECRET_COOKIE,
+            "--output",
+        ]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+        args.push(dir.path().join(output).display().to_string());
+        if with_state {
+            args.push("--state".into());
+            args.push(state.display().to_string());
+        }
+        args
+    };
+    let report = |name: &str| -> ScanReport {
+        let text = std::fs::read_to_string(dir.path().join(name)).expect("report");
+        serde_json::from_str(&text).expect("JSON report")
+    };
+    let fingerprints = |report: &ScanReport| -> Vec<String> {
+        let mut all: Vec<String> = report.findings.iter().map(|f| f.fingerprint()).collect();
+        all.sort();
+        all
+    };
+
+    let full = Command::new(BINARY)
+        .arg("scan")
+        .args(args("full.json", false))
+        .output()
+        .expect("palisade runs");
+    assert_eq!(full.status.code(), Some(0));
+    let full = report("full.json");
+    assert!(!full.interrupted && full.checks_resumed == 0, "{full:?}");
+
+    let child = Command::new(BINARY)
+        .arg("scan")
+        .args(args("part.json", true))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("palisade runs");
+    // Wait for the first checkpoint of the parameter checks, then interrupt.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(Instant::now() < deadline, "no parameter checkpoint");
+        let saved: Option<palisade_scan::state::ScanState> = std::fs::read_to_string(&state)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok());
+        if saved.is_some_and(|s| !s.done.param_checks.is_empty()) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let interrupted = child.wait_with_output().expect("the scan ends");
+    let stderr = String::from_utf8_lossy(&interrupted.stderr);
+    assert_eq!(interrupted.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("run the same command to continue"),
+        "{stderr}"
+    );
+    let part = report("part.json");
+    assert!(part.interrupted && part.stopped_early, "{part:?}");
+    assert!(
+        part.checks_run > 0 && part.checks_run < full.checks_run,
+        "interrupted midway: {} of {} checks",
+        part.checks_run,
+        full.checks_run
+    );
+
+    let resumed = Command::new(BINARY)
+        .arg("scan")
+        .args(args("resumed.json", true))
+        .output()
+        .expect("palisade runs");
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let resumed = report("resumed.json");
+    assert!(!resumed.interrupted, "{resumed:?}");
+    assert_eq!(
+        resumed.checks_resumed, part.checks_run,
+        "every check the interrupted run did is restored"
+    );
+    assert_eq!(
+        resumed.checks_run + resumed.checks_resumed,
+        full.checks_run,
+        "no check ran twice, none was skipped"
+    );
+    assert_eq!(fingerprints(&resumed), fingerprints(&full));
+    // /whoami echoes the Cookie header into a crawled page: the state file has it redacted.
+    let saved = std::fs::read_to_string(&state).expect("state file");
+    assert!(saved.contains("/whoami") && saved.contains("[redacted]"));
+    assert!(
+        !saved.contains("SuperSecretSession123"),
+        "a credential in the state file"
+    );
+
+    // Another scan refuses the file instead of mixing states.
+    let other = scan(&[
+        &url,
+        "--only",
+        "ssti",
+        "--state",
+        state.to_str().expect("utf-8"),
+        "-q",
+    ]);
+    assert_eq!(other.status.code(), Some(2));
+}
+
 /// A free TCP port on all interfaces.
 fn free_port() -> u16 {
     TcpListener::bind("0.0.0.0:0")

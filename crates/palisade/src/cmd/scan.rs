@@ -117,6 +117,11 @@ pub(crate) struct ScanArgs {
     /// TPR/FPR to standard error.
     #[arg(long)]
     labels: Option<PathBuf>,
+    /// Save the scan's progress in FILE (crawl frontier, visited pages, finished checks and
+    /// their findings) every few seconds and on Ctrl-C; run the same command again to
+    /// continue where it stopped. Credentials are redacted from the file.
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
     /// No progress line (it is only drawn when standard error is a terminal).
     #[arg(long, short)]
     quiet: bool,
@@ -258,8 +263,52 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         callback,
         api,
     };
+    let state = match &args.state {
+        None => palisade_scan::state::ScanState::default(),
+        Some(path) => match palisade_scan::state::ScanState::load(path) {
+            Ok(Some(state)) if state.scan == options.identity() => state,
+            Ok(Some(_)) => {
+                return usage(&format!(
+                    "{} holds the state of another scan (other URL or options): remove it or use another file",
+                    path.display()
+                ));
+            }
+            Ok(None) => palisade_scan::state::ScanState::default(),
+            Err(error) => return usage(&error.to_string()),
+        },
+    };
+    // With a state file, the first Ctrl-C (or SIGTERM) lets the checks in progress finish and
+    // saves; a second one quits at once.
+    let stop_requested = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if args.state.is_some() {
+        watch_for_interrupts(std::sync::Arc::clone(&stop_requested))?;
+    }
+    let stop = || stop_requested.load(std::sync::atomic::Ordering::Relaxed);
+    let save_failed = std::sync::atomic::AtomicBool::new(false);
+    let save = |state: &palisade_scan::state::SavedState<'_>| {
+        if let Some(path) = &args.state
+            && let Err(error) = state.save(path, &|text| client.redact(text))
+            && !save_failed.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            eprintln!("palisade: warning: cannot save the scan state: {error}");
+        }
+    };
+    let control = palisade_scan::Control {
+        stop: args
+            .state
+            .as_ref()
+            .map(|_| &stop as &(dyn Fn() -> bool + Sync)),
+        checkpoint: args
+            .state
+            .as_ref()
+            .map(|_| &save as &(dyn Fn(&palisade_scan::state::SavedState<'_>) + Sync)),
+    };
     let mut report = with_progress_line(show_progress, &client, &progress, || {
-        let mut report = palisade_scan::scan(&client, &options, &progress);
+        let mut report =
+            palisade_scan::scan_resumable(&client, &options, &progress, state, &control);
+        if report.interrupted {
+            return report;
+        }
         for target in &tls_targets {
             progress.phase(&format!("TLS audit of {}", tls_url(target)));
             match palisade_tlsaudit::audit(target, &tls_options) {
@@ -277,7 +326,12 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     for error in report.errors.iter().take(10) {
         eprintln!("palisade: warning: {}", client.redact(error));
     }
-    if report.stopped_early {
+    if report.interrupted {
+        eprintln!(
+            "palisade: interrupted: {} checks done; run the same command to continue",
+            report.checks_run + report.checks_resumed
+        );
+    } else if report.stopped_early {
         eprintln!("palisade: warning: the request budget or time limit ended the scan early");
     }
     if let Some(labels) = &labels {
@@ -288,7 +342,47 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             report.elapsed_ms as f64 / 1000.0
         );
     }
-    finish(report, &args, fail_on)
+    let interrupted = report.interrupted;
+    let code = finish(report, &args, fail_on)?;
+    Ok(if interrupted {
+        ExitCode::from(EXIT_INTERRUPTED)
+    } else {
+        code
+    })
+}
+
+/// Exit code of a scan stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// Sets `stop` on the first SIGINT or SIGTERM; exits at once on the second.
+fn watch_for_interrupts(stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (mut interrupt, mut terminate) = runtime.block_on(async {
+        anyhow::Ok((
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        ))
+    })?;
+    std::thread::spawn(move || {
+        runtime.block_on(async {
+            loop {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
+                if stop.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    std::process::exit(i32::from(EXIT_INTERRUPTED));
+                }
+                eprintln!(
+                    "\npalisade: stopping: the checks in progress finish and the state is saved (again to quit at once)"
+                );
+            }
+        });
+    });
+    Ok(())
 }
 
 /// An OpenAPI document from an http(s) URL (fetched by the scan; relative servers resolve

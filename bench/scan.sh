@@ -40,8 +40,12 @@ done
 
 echo "== palisade scan (rate $RATE req/s, concurrency $CONCURRENCY)"
 start=$(date +%s.%N)
-"$PALISADE_BIN" scan "$URL" --rate "$RATE" --concurrency "$CONCURRENCY" --labels "$LABELS" \
-    --openapi "$APP/openapi.yaml" --format json --output "$OUT/palisade.json" --fail-on never -q
+# Signed in through the legacy members' form (its session fixation is a labeled case).
+PALISADE_BENCH_PASSWORD='Tr0ub4dor&3-palisade' "$PALISADE_BIN" scan "$URL" --rate "$RATE" \
+    --concurrency "$CONCURRENCY" --labels "$LABELS" --openapi "$APP/openapi.yaml" \
+    --login-url "${URL}auth/weak/login" --login-field user=alice \
+    --login-password env:PALISADE_BENCH_PASSWORD --login-check "Signed in as alice" \
+    --format json --output "$OUT/palisade.json" --fail-on never -q
 end=$(date +%s.%N)
 echo "wall time (process): $(echo "$end - $start" | bc) s"
 

@@ -21,6 +21,7 @@ enum Kind {
     Callback(String),
     OpenApi(String),
     State(String),
+    Login(String),
 }
 
 impl fmt::Display for Kind {
@@ -36,6 +37,7 @@ impl fmt::Display for Kind {
             Kind::Callback(m) => write!(f, "out-of-band receiver: {m}"),
             Kind::OpenApi(m) => write!(f, "OpenAPI document: {m}"),
             Kind::State(m) => write!(f, "scan state: {m}"),
+            Kind::Login(m) => write!(f, "login failed: {m}"),
         }
     }
 }
@@ -89,6 +91,12 @@ impl ScanError {
     pub(crate) fn state(message: impl Into<String>) -> Self {
         Self {
             kind: Kind::State(message.into()),
+        }
+    }
+
+    pub(crate) fn login(message: impl Into<String>) -> Self {
+        Self {
+            kind: Kind::Login(message.into()),
         }
     }
 

@@ -251,6 +251,7 @@ impl Target {
             content_type,
             headers,
             anonymous: false,
+            without_session: false,
         }
     }
 }

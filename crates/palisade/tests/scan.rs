@@ -17,6 +17,8 @@ use palisade_scan::score::{Labels, score};
 const BINARY: &str = env!("CARGO_BIN_EXE_palisade");
 const SECRET_COOKIE: &str = "session=SuperSecretSession123";
 const SECRET_BEARER: &str = "tok_ZXhhbXBsZVNlY3JldA";
+/// The test app's member password (testapps/flask/app.py), given through the environment.
+const MEMBER_PASSWORD: &str = "Tr0ub4dor&3-palisade";
 
 fn app_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../palisade-scan/testapps/flask")
@@ -52,6 +54,11 @@ impl Drop for App {
 }
 
 fn start_app() -> Option<App> {
+    start_app_logging(None)
+}
+
+/// The app with its standard output (one `LOGIN <session id>` line per sign-in) in a file.
+fn start_app_logging(stdout: Option<&Path>) -> Option<App> {
     let Some(python) = python() else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -71,7 +78,10 @@ fn start_app() -> Option<App> {
         .arg("app.py")
         .arg(port.to_string())
         .current_dir(app_dir())
-        .stdout(Stdio::null())
+        .stdout(match stdout {
+            Some(path) => Stdio::from(std::fs::File::create(path).expect("app log")),
+            None => Stdio::null(),
+        })
         .stderr(Stdio::null())
         .spawn()
         .expect("the test app starts");
@@ -89,22 +99,46 @@ fn scan(args: &[&str]) -> Output {
     Command::new(BINARY)
         .arg("scan")
         .args(args)
+        .env("PALISADE_TEST_PASSWORD", MEMBER_PASSWORD)
         .output()
         .expect("palisade runs")
 }
 
+/// The session ids the app handed out on sign-in (its `LOGIN <id>` lines).
+fn signed_in_sessions(log: &Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.strip_prefix("LOGIN "))
+        .map(str::to_owned)
+        .collect()
+}
+
 #[test]
 fn the_vulnerable_app_is_scored_with_zero_false_positives() {
-    let Some(app) = start_app() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
+    let app_log = dir.path().join("app.log");
+    let Some(app) = start_app_logging(Some(&app_log)) else {
+        return;
+    };
     let report_path = dir.path().join("report.json");
     let url = format!("http://{}/", app.addr);
     let bearer = format!("Authorization: Bearer {SECRET_BEARER}");
     let openapi = app_dir().join("openapi.yaml");
+    // Signed in through the legacy form, whose session fixation is a labeled case.
+    let login_url = format!("{url}auth/weak/login");
     let out = scan(&[
         &url,
         "--openapi",
         openapi.to_str().expect("utf-8 path"),
+        "--login-url",
+        &login_url,
+        "--login-field",
+        "user=alice",
+        "--login-password",
+        "env:PALISADE_TEST_PASSWORD",
+        "--login-check",
+        "Signed in as alice",
         "--rate",
         "300",
         "--concurrency",
@@ -123,7 +157,12 @@ fn the_vulnerable_app_is_scored_with_zero_false_positives() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "high findings exit 1: {stderr}");
     let text = std::fs::read_to_string(&report_path).expect("report written");
-    for secret in ["SuperSecretSession123", SECRET_BEARER] {
+    let sessions = signed_in_sessions(&app_log);
+    assert!(!sessions.is_empty(), "the scan signed in");
+    for secret in ["SuperSecretSession123", SECRET_BEARER, MEMBER_PASSWORD]
+        .into_iter()
+        .chain(sessions.iter().map(String::as_str))
+    {
         assert!(
             !text.contains(secret),
             "a credential leaked into the report"
@@ -491,6 +530,120 @@ fn an_interrupted_scan_resumes_without_repeating_checks() {
         "-q",
     ]);
     assert_eq!(other.status.code(), Some(2));
+}
+
+/// `--login-url`: the scan signs in through the members' form (its anti-CSRF token kept, the
+/// password from the environment), reaches the SQL injection only members see, notices when
+/// the app expires its session (every 40 requests) and signs in again, and the safe form's
+/// fresh session id on login is not reported as fixation. Neither the password nor any session
+/// id the app handed out appears in any report format or on standard error. A wrong password
+/// and a password on the command line are input errors that do not print the password.
+#[test]
+fn scripted_login_signs_in_again_and_keeps_credentials_secret() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app_log = dir.path().join("app.log");
+    let Some(app) = start_app_logging(Some(&app_log)) else {
+        return;
+    };
+    let url = format!("http://{}/", app.addr);
+    let login_url = format!("{url}auth/login");
+    let report_path = dir.path().join("report.json");
+    let login = [
+        "--login-url",
+        login_url.as_str(),
+        "--login-field",
+        "user=alice",
+        "--login-check",
+        "Signed in as alice",
+    ];
+    let mut args = vec![
+        url.as_str(),
+        "--only",
+        "sqli,xss,session",
+        "--rate",
+        "300",
+        "--concurrency",
+        "4",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "--output",
+        report_path.to_str().expect("utf-8"),
+        "--login-password",
+        "env:PALISADE_TEST_PASSWORD",
+    ];
+    args.extend_from_slice(&login);
+    let out = scan(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report: ScanReport =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).expect("report"))
+            .expect("JSON report");
+    let found = |id: &str, path: &str| {
+        report
+            .findings
+            .iter()
+            .any(|f| f.id.starts_with(id) && f.url.ends_with(path))
+    };
+    assert!(found("sqli.", "/auth/search"), "{:?}", report.findings);
+    assert!(
+        !found("session.fixation", "/auth/login"),
+        "a new id on login"
+    );
+    // The app logged one sign-in for the scan, one for the fixation test, and more for every
+    // session it expired under the scan.
+    let sessions = signed_in_sessions(&app_log);
+    assert!(sessions.len() >= 3, "signed in again: {sessions:?}");
+    for format in ["table", "json", "sarif", "junit", "html"] {
+        let text = report.render(format.parse().expect("format"));
+        for secret in sessions.iter().map(String::as_str).chain([MEMBER_PASSWORD]) {
+            assert!(
+                !text.contains(secret),
+                "a credential in the {format} report"
+            );
+            assert!(!stderr.contains(secret), "a credential on standard error");
+        }
+    }
+    // Evidence that showed a session cookie shows it redacted (/whoami echoes the Cookie
+    // header).
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.url.ends_with("/whoami") && f.evidence.response.contains("[redacted]")),
+        "{:?}",
+        report
+            .findings
+            .iter()
+            .filter(|f| f.url.ends_with("/whoami"))
+            .collect::<Vec<_>>()
+    );
+
+    let mut wrong = vec![url.as_str(), "--login-password", "file:/dev/null"];
+    wrong.extend_from_slice(&login);
+    let refused = scan(&wrong);
+    assert_eq!(refused.status.code(), Some(2));
+    let mut bad = Command::new(BINARY);
+    bad.arg("scan")
+        .arg(&url)
+        .args(login)
+        .args(["--login-password", "env:WRONG_PASSWORD"]);
+    let refused = bad
+        .env("WRONG_PASSWORD", "not-the-password-42")
+        .output()
+        .expect("palisade runs");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("login failed") && !stderr.contains("not-the-password-42"),
+        "{stderr}"
+    );
+    let mut plain = vec![url.as_str(), "--login-password", "hunter2-plain"];
+    plain.extend_from_slice(&login);
+    let refused = scan(&plain);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&refused.stderr).contains("hunter2-plain"));
 }
 
 /// A free TCP port on all interfaces.

@@ -126,6 +126,8 @@ def index():
 <form method="post" action="/xxe/parse"><textarea name="xml">&lt;note&gt;hi&lt;/note&gt;</textarea><input type="submit"></form>
 <form method="post" action="/xxe/safe"><textarea name="xml">&lt;note&gt;hi&lt;/note&gt;</textarea><input type="submit"></form>
 <form method="post" action="/xxe/internal"><textarea name="xml">&lt;note&gt;hi&lt;/note&gt;</textarea><input type="submit"></form>
+<h2>Members</h2>
+<a href="/auth/login">sign in</a> <a href="/auth/weak/login">sign in (legacy)</a> <a href="/auth/home">members</a>
 <h2>Notes (script requests)</h2>
 <a href="/notes">notes</a>
 <h2>Sessions and tokens</h2>
@@ -585,6 +587,129 @@ def api_items_search_safe():
         return Response(json.dumps({"error": "limit must be a number"}), status=400, mimetype="application/json")
     rows = db().execute("SELECT title FROM items WHERE category = ? LIMIT ?", (str(body.get("category", "")), limit)).fetchall()
     return Response(json.dumps({"titles": [r[0] for r in rows]}), mimetype="application/json")
+
+
+# --- Members (scripted login) ----------------------------------------------------------------
+# Server-side sessions in the AUTHSID cookie. A session expires after SESSION_USES requests
+# (the scanner must notice and sign in again). Every successful login prints
+# "LOGIN <session id>" on standard output, for the tests to check that no session id leaks.
+
+MEMBERS = {"alice": "Tr0ub4dor&3-palisade"}
+SESSION_USES = 40
+AUTH_SESSIONS = {}
+AUTH_LOCK = threading.Lock()
+
+
+def auth_session():
+    sid = request.cookies.get("AUTHSID", "")
+    with AUTH_LOCK:
+        return sid, AUTH_SESSIONS.get(sid)
+
+
+def new_auth_session(user=None):
+    sid = secrets.token_urlsafe(24)
+    with AUTH_LOCK:
+        AUTH_SESSIONS[sid] = {"user": user, "csrf": secrets.token_hex(16), "uses": 0}
+    return sid
+
+
+def member():
+    """The signed-in user's name and session id, counting one use; None when not signed in."""
+    sid, session_data = auth_session()
+    if session_data is None or session_data["user"] is None:
+        return None
+    with AUTH_LOCK:
+        session_data["uses"] += 1
+        if session_data["uses"] > SESSION_USES:
+            del AUTH_SESSIONS[sid]
+            return None
+    return session_data["user"], sid
+
+
+def to_login(book=""):
+    response = redirect("/auth" + book + "/login", code=303)
+    response.delete_cookie("AUTHSID")
+    return response
+
+
+def login_page(book, error=""):
+    sid, session_data = auth_session()
+    if session_data is None:
+        sid = new_auth_session()
+        session_data = AUTH_SESSIONS[sid]
+    response = Response(page(
+        "<h1>Sign in</h1>" + error +
+        '<form method="post" action="/auth' + book + '/login">'
+        '<input type="hidden" name="csrf" value="' + session_data["csrf"] + '">'
+        '<input name="user"><input type="password" name="password">'
+        '<input type="submit" value="Sign in"></form>'
+    ))
+    response.set_cookie("AUTHSID", sid, httponly=True, samesite="Lax")
+    return response
+
+
+def sign_in(book, regenerate):
+    sid, session_data = auth_session()
+    if session_data is None or request.form.get("csrf") != session_data["csrf"]:
+        return login_page(book, "<p>Session expired, try again</p>")
+    user = request.form.get("user", "")
+    if MEMBERS.get(user) is None or not hmac.compare_digest(MEMBERS[user], request.form.get("password", "")):
+        return login_page(book, "<p>Invalid credentials</p>")
+    if regenerate:
+        with AUTH_LOCK:
+            AUTH_SESSIONS.pop(sid, None)
+        sid = new_auth_session(user)
+    else:
+        with AUTH_LOCK:
+            session_data["user"] = user  # the id from before the login stays valid: fixation
+    print("LOGIN", sid, flush=True)
+    response = redirect("/auth/home", code=303)
+    response.set_cookie("AUTHSID", sid, httponly=True, samesite="Lax")
+    return response
+
+
+@app.route("/auth/login", methods=["GET", "POST"])
+def auth_login():
+    # A new session id on every login.
+    return sign_in("", regenerate=True) if request.method == "POST" else login_page("")
+
+
+@app.route("/auth/weak/login", methods=["GET", "POST"])
+def auth_weak_login():
+    # The session id the login page handed out is signed in.
+    return sign_in("/weak", regenerate=False) if request.method == "POST" else login_page("/weak")
+
+
+@app.route("/auth/home")
+def auth_home():
+    signed_in = member()
+    if signed_in is None:
+        return to_login()
+    return page(
+        "<p>Signed in as " + html.escape(signed_in[0]) + "</p>"
+        '<a href="/auth/search?q=ali">member search</a> <a href="/auth/logout">sign out</a>'
+    )
+
+
+@app.route("/auth/search")
+def auth_search():
+    # Only reachable signed in: SQL concatenation.
+    if member() is None:
+        return to_login()
+    q = request.args.get("q", "")
+    try:
+        rows = db().execute("SELECT name, email FROM users WHERE name LIKE '%" + q + "%'").fetchall()
+    except Exception:
+        rows = []
+    return page("<p>Members matching " + html.escape(q) + "</p>" + rows_html(rows))
+
+
+@app.route("/auth/logout")
+def auth_logout():
+    sid, _ = auth_session()
+    with AUTH_LOCK:
+        AUTH_SESSIONS.pop(sid, None)
+    return to_login()
 
 
 # --- Only in openapi.yaml -------------------------------------------------------------------

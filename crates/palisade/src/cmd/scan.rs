@@ -55,6 +55,26 @@ pub(crate) struct ScanArgs {
     /// A Cookie header value sent with every request (`session=…; other=…`); never printed.
     #[arg(long)]
     cookie: Option<String>,
+    /// Sign in through the login form on this page before scanning (and again whenever the
+    /// session is lost): the form with a password field is filled in and submitted.
+    #[arg(long, value_name = "URL", requires_all = ["login_password", "login_check"])]
+    login_url: Option<String>,
+    /// A login form field, NAME=VALUE (repeatable), e.g. user=alice. Not secret: shown in
+    /// reports where the application echoes it.
+    #[arg(
+        long = "login-field",
+        value_name = "NAME=VALUE",
+        requires = "login_url"
+    )]
+    login_fields: Vec<String>,
+    /// Where the password is: env:VAR or file:PATH (never on the command line, where other
+    /// users see it). It fills the form's password field and never appears in reports or logs.
+    #[arg(long, value_name = "env:VAR|file:PATH", requires = "login_url")]
+    login_password: Option<String>,
+    /// How a successful login is recognised: a text in the answer to the form or in the page
+    /// it redirects to, or a three-digit status code of the answer (e.g. 302).
+    #[arg(long, value_name = "TEXT|STATUS", requires = "login_url")]
+    login_check: Option<String>,
     /// Requests per second per host.
     #[arg(long, default_value_t = 10.0)]
     rate: f64,
@@ -191,7 +211,13 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         Ok(labels) => labels,
         Err(error) => return usage(&error.to_string()),
     };
+    let login = match login_config(&args) {
+        Ok(login) => login,
+        Err(message) => return usage(&message),
+    };
+    let signing_in = login.is_some();
     let client = Client::new(HttpConfig {
+        login,
         rate_per_host: args.rate,
         concurrency: args.concurrency,
         max_requests: args.max_requests,
@@ -249,6 +275,15 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         scope.path_prefixes = args.includes.clone();
     }
     scope.excludes = args.excludes.clone();
+    if signing_in {
+        // Signed in, the crawler keeps away from signing out.
+        scope
+            .excludes
+            .extend(LOGOUT.iter().map(|pattern| (*pattern).to_owned()));
+        if let Err(error) = client.log_in() {
+            return usage(&client.redact(&error.to_string()));
+        }
+    }
     scope.max_depth = args.max_depth;
     scope.max_pages = args.max_pages;
     let options = ScanOptions {
@@ -349,6 +384,59 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     } else {
         code
     })
+}
+
+/// URL parts never crawled while signed in.
+const LOGOUT: [&str; 6] = [
+    "logout", "log-out", "signout", "sign-out", "logoff", "Logout",
+];
+
+/// The scripted login from --login-url, --login-field, --login-password and --login-check.
+fn login_config(args: &ScanArgs) -> Result<Option<palisade_scan::login::LoginConfig>, String> {
+    let Some(url) = &args.login_url else {
+        return Ok(None);
+    };
+    let url = Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| format!("--login-url {url:?} is not an http(s) URL"))?;
+    let mut fields = Vec::new();
+    for field in &args.login_fields {
+        match field.split_once('=') {
+            Some((name, value)) if !name.is_empty() => {
+                fields.push((name.to_owned(), value.to_owned()));
+            }
+            _ => return Err(format!("--login-field {field:?} must be NAME=VALUE")),
+        }
+    }
+    let source = args.login_password.as_deref().unwrap_or("");
+    let password = if let Some(variable) = source.strip_prefix("env:") {
+        std::env::var(variable)
+            .ok()
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| {
+                format!("--login-password: the environment variable {variable} is not set")
+            })?
+    } else if let Some(path) = source.strip_prefix("file:") {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("--login-password: cannot read {path}: {e}"))?;
+        text.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        return Err(
+            "--login-password must be env:VAR or file:PATH (a password on the command line is visible to other users)"
+                .into(),
+        );
+    };
+    let check = args.login_check.as_deref().unwrap_or("");
+    if check.is_empty() {
+        return Err("--login-check needs a text or a status code".into());
+    }
+    Ok(Some(palisade_scan::login::LoginConfig {
+        url,
+        fields,
+        password,
+        check: palisade_scan::login::LoginCheck::parse(check),
+    }))
 }
 
 /// Exit code of a scan stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).

@@ -14,15 +14,23 @@
 //! identifier and is not judged; nor are cookies whose names say they hold a time, a counter
 //! or a preference.
 //!
+//! With a scripted login configured ([`crate::login`]), session fixation is tested too: the
+//! login page is fetched as a fresh browser, the form is submitted carrying the cookies that
+//! page set, and each of those cookies the login did not replace is used alone to fetch the
+//! page signing in led to; a finding needs that page to be the signed-in one (the login's
+//! success text, absent from the same page fetched without cookies).
+//!
 //! Why: whoever predicts or guesses another user's session identifier or reset token acts as
-//! that user (OWASP asks for at least 64 bits of entropy in session identifiers).
+//! that user (OWASP asks for at least 64 bits of entropy in session identifiers); whoever
+//! plants a session identifier before the victim signs in (a link, a subdomain cookie) is
+//! signed in with the victim when the identifier survives the login.
 //!
 //! Example: ten fresh sessions get `LEGACYSESSID=100012` … `100021`; the next user's session
 //! is `100022`.
 //!
 //! References: CWE-330 (Use of Insufficiently Random Values), CWE-341 (Predictable from
-//! Observable State), CWE-331 (Insufficient Entropy); OWASP Session Management Cheat Sheet;
-//! OWASP WSTG-SESS-01.
+//! Observable State), CWE-331 (Insufficient Entropy), CWE-384 (Session Fixation); OWASP
+//! Session Management Cheat Sheet; OWASP WSTG-SESS-01, WSTG-SESS-03.
 
 use std::sync::LazyLock;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -80,6 +88,14 @@ const LOW_ENTROPY: Info = Info {
     cwe: 331,
     severity: Severity::Medium,
     fix: "Generate the whole token from a cryptographically secure random source (at least 128 bits) instead of a fixed pattern with a few random characters.",
+};
+
+const FIXATION: Info = Info {
+    id: "session.fixation",
+    title: "Session fixation: the session identifier survives signing in",
+    cwe: 384,
+    severity: Severity::High,
+    fix: "Issue a new session identifier when the user signs in (and when privileges change), and invalidate the old one; accept only identifiers the server issued.",
 };
 
 /// Fresh sessions per batch (two batches when the first shows a weakness).
@@ -214,6 +230,33 @@ fn run(client: &Client, site: &Site<'_>) -> Result<Vec<Finding>, ScanError> {
         }
     }
     let mut findings = Vec::new();
+    if let Some(config) = client.login_config()
+        && let Some(fixation) = crate::login::fixation(client, config)?
+    {
+        let detail = format!(
+            "signed in through {} carrying the cookies the login page set; cookie {} kept its value, \
+             and alone it opens {} as the signed-in user (HTTP {}), which without cookies answers HTTP {}",
+            config.url,
+            fixation.cookie,
+            fixation.proof.request.url,
+            fixation.proof.status,
+            fixation.anonymous.status
+        );
+        let mut url = config.url.clone();
+        url.set_query(None);
+        let needle = match &config.check {
+            crate::login::LoginCheck::Text(text) => text.as_str(),
+            crate::login::LoginCheck::Status(_) => "",
+        };
+        findings.push(FIXATION.finding_at(
+            client,
+            url.as_str(),
+            &fixation.proof,
+            Some(&fixation.cookie),
+            fixation.proof.excerpt(needle),
+            detail,
+        ));
+    }
     for source in &sources {
         let Some((first, sample)) = batch(client, source)? else {
             continue;

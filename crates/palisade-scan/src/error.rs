@@ -19,6 +19,9 @@ enum Kind {
     Labels(String),
     Baseline(String),
     Callback(String),
+    OpenApi(String),
+    State(String),
+    Login(String),
 }
 
 impl fmt::Display for Kind {
@@ -32,6 +35,9 @@ impl fmt::Display for Kind {
             Kind::Labels(m) => write!(f, "invalid label file: {m}"),
             Kind::Baseline(m) => write!(f, "invalid baseline file: {m}"),
             Kind::Callback(m) => write!(f, "out-of-band receiver: {m}"),
+            Kind::OpenApi(m) => write!(f, "OpenAPI document: {m}"),
+            Kind::State(m) => write!(f, "scan state: {m}"),
+            Kind::Login(m) => write!(f, "login failed: {m}"),
         }
     }
 }
@@ -73,6 +79,24 @@ impl ScanError {
     pub(crate) fn callback(message: impl Into<String>) -> Self {
         Self {
             kind: Kind::Callback(message.into()),
+        }
+    }
+
+    pub(crate) fn openapi(message: impl Into<String>) -> Self {
+        Self {
+            kind: Kind::OpenApi(message.into()),
+        }
+    }
+
+    pub(crate) fn state(message: impl Into<String>) -> Self {
+        Self {
+            kind: Kind::State(message.into()),
+        }
+    }
+
+    pub(crate) fn login(message: impl Into<String>) -> Self {
+        Self {
+            kind: Kind::Login(message.into()),
         }
     }
 

@@ -1,23 +1,30 @@
 //! The HTTP layer every crawl and check request goes through: a blocking `ureq` agent with
 //! redirects off (a redirect is data to the scanner, not something to follow), a per-host
 //! rate limit shared by all worker threads, backoff on 429/503, a request budget, a scan
-//! deadline, response timing, and authentication headers that are added on the wire only and
-//! redacted from everything the scanner prints.
+//! deadline, response timing, authentication headers and the scripted login's session cookies
+//! (see [`crate::login`]), which are added on the wire only and redacted from everything the
+//! scanner prints. A response showing that the login session is lost (a redirect to the login
+//! page, a session cookie deleted) makes the client sign in again and repeat the request.
 
 use std::collections::HashMap;
 use std::io::Read as _;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::error::ScanError;
+use crate::login::{self, Jar, LoginConfig};
 
 /// Retries of one request answered 429 or 503.
 const MAX_RETRIES: u32 = 3;
 /// Longest wait honoured from a `Retry-After` header.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+/// Most sign-ins of one scan (a page that always sends the browser to the login page must not
+/// make the scan sign in for every request).
+const MAX_LOGINS: u64 = 100;
 /// Replacement text for secrets in printed output.
 const REDACTED: &str = "[redacted]";
 
@@ -41,6 +48,9 @@ pub struct HttpConfig {
     pub auth_headers: Vec<(String, String)>,
     /// The User-Agent; robots.txt groups are matched against its first word.
     pub user_agent: String,
+    /// A scripted login: the client signs in with it ([`Client::log_in`]) and again whenever
+    /// the session is lost.
+    pub login: Option<LoginConfig>,
 }
 
 impl Default for HttpConfig {
@@ -54,21 +64,31 @@ impl Default for HttpConfig {
             max_body_bytes: 2 * 1024 * 1024,
             auth_headers: Vec::new(),
             user_agent: format!("palisade-scan/{}", env!("CARGO_PKG_VERSION")),
+            login: None,
         }
     }
 }
 
-/// A request to send. The body, when present, is `application/x-www-form-urlencoded`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A request to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
     /// `GET`, `POST`, …
     pub method: String,
     /// Absolute URL, query included.
     pub url: Url,
-    /// Form-encoded body.
+    /// The body.
     pub body: Option<String>,
+    /// The body's content type (`None`: `application/x-www-form-urlencoded`).
+    pub content_type: Option<String>,
     /// Extra non-secret headers (e.g. `Origin` for the CORS probe).
     pub headers: Vec<(String, String)>,
+    /// Sent without the configured authentication: a fresh, anonymous session (no cookie
+    /// jar), as checks that compare the sessions an application hands out need.
+    pub anonymous: bool,
+    /// Sent with the configured headers but without the login session's cookies, and never
+    /// taken as a sign that the session is lost (the login itself).
+    #[serde(default)]
+    pub without_session: bool,
 }
 
 impl Request {
@@ -78,13 +98,29 @@ impl Request {
             method: "GET".into(),
             url,
             body: None,
+            content_type: None,
             headers: Vec::new(),
+            anonymous: false,
+            without_session: false,
         }
+    }
+
+    /// The content type of the body.
+    pub fn body_type(&self) -> &str {
+        self.content_type
+            .as_deref()
+            .unwrap_or("application/x-www-form-urlencoded")
+    }
+
+    /// The same request without the configured authentication.
+    pub fn anonymous(mut self) -> Self {
+        self.anonymous = true;
+        self
     }
 }
 
 /// A response with the request that produced it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Exchange {
     /// What was sent (without the authentication headers).
     pub request: Request,
@@ -129,7 +165,7 @@ impl Exchange {
             out.push_str(&format!("\n{name}: {value}"));
         }
         if let Some(body) = &r.body {
-            out.push_str("\nContent-Type: application/x-www-form-urlencoded\n\n");
+            out.push_str(&format!("\nContent-Type: {}\n\n", r.body_type()));
             out.push_str(&shorten(body, 2000));
         }
         out
@@ -195,7 +231,11 @@ pub struct Client {
     started: Instant,
     next_slot: Mutex<HashMap<String, Instant>>,
     sent: AtomicU64,
-    secrets: Vec<String>,
+    secrets: RwLock<Vec<String>>,
+    /// The login session's cookies and how many sign-ins made them.
+    session: RwLock<(Jar, u64)>,
+    /// Held while signing in again.
+    relogin: Mutex<()>,
 }
 
 impl std::fmt::Debug for Client {
@@ -238,8 +278,99 @@ impl Client {
             started: Instant::now(),
             next_slot: Mutex::new(HashMap::new()),
             sent: AtomicU64::new(0),
-            secrets,
+            secrets: RwLock::new(secrets),
+            session: RwLock::new((Vec::new(), 0)),
+            relogin: Mutex::new(()),
         }
+    }
+
+    /// Signs in with the configured login (nothing without one). The session's cookies then
+    /// go with every request.
+    pub fn log_in(&self) -> Result<(), ScanError> {
+        let Some(config) = &self.config.login else {
+            return Ok(());
+        };
+        let signed_in = login::sign_in(self, config, Vec::new())?;
+        let mut session = write(&self.session);
+        session.0 = signed_in.jar;
+        session.1 += 1;
+        Ok(())
+    }
+
+    /// How many times the client signed in.
+    pub fn logins(&self) -> u64 {
+        read(&self.session).1
+    }
+
+    /// The scripted login, when configured.
+    pub fn login_config(&self) -> Option<&LoginConfig> {
+        self.config.login.as_ref()
+    }
+
+    /// Adds a value to redact from now on (session cookies learnt while scanning).
+    pub(crate) fn add_secret(&self, secret: &str) {
+        if secret.len() < 4 {
+            return;
+        }
+        let mut secrets = write(&self.secrets);
+        if !secrets.iter().any(|s| s == secret) {
+            secrets.push(secret.to_owned());
+            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
+    }
+
+    /// Is the login session lost, judging by this answer to a request made in it? Session
+    /// cookies the answer sets (rotation) are taken into the jar.
+    fn session_lost(&self, exchange: &Exchange) -> bool {
+        let Some(config) = &self.config.login else {
+            return false;
+        };
+        if (300..400).contains(&exchange.status)
+            && let Some(to) = exchange
+                .header("location")
+                .and_then(|l| exchange.request.url.join(l).ok())
+            && to.origin() == config.url.origin()
+            && to.path() == config.url.path()
+        {
+            return true;
+        }
+        let changes = login::deleted_cookies(&exchange.headers);
+        if changes.is_empty() {
+            return false;
+        }
+        let mut session = write(&self.session);
+        let in_jar = |name: &str, jar: &Jar| jar.iter().any(|(n, _)| n == name);
+        if changes
+            .iter()
+            .any(|(name, deleted)| *deleted && in_jar(name, &session.0))
+        {
+            return true;
+        }
+        for (name, value) in crate::extract::set_cookies(&exchange.headers) {
+            if let Some(entry) = session.0.iter_mut().find(|(n, _)| *n == name) {
+                entry.1 = value;
+                self.add_secret(&entry.1);
+            }
+        }
+        false
+    }
+
+    /// Signs in again unless another thread did since `generation`.
+    fn log_in_again(&self, generation: u64) -> Result<(), ScanError> {
+        let _one_at_a_time = self
+            .relogin
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let current = self.logins();
+        if current != generation {
+            return Ok(());
+        }
+        if current >= MAX_LOGINS {
+            return Err(ScanError::login(format!(
+                "the session was lost {MAX_LOGINS} times: not signing in again"
+            )));
+        }
+        self.log_in()
     }
 
     /// The configuration.
@@ -275,7 +406,7 @@ impl Client {
     /// `text` with every configured secret replaced by `[redacted]`.
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();
-        for secret in &self.secrets {
+        for secret in read(&self.secrets).iter() {
             if out.contains(secret.as_str()) {
                 out = out.replace(secret.as_str(), REDACTED);
             }
@@ -283,8 +414,22 @@ impl Client {
         out
     }
 
-    /// Sends `request`, waiting for the host's rate-limit slot; retries 429/503 with backoff.
+    /// Sends `request`, waiting for the host's rate-limit slot; retries 429/503 with backoff;
+    /// signs in again and repeats the request once when the answer shows the login session is
+    /// lost.
     pub fn send(&self, request: &Request) -> Result<Exchange, ScanError> {
+        let in_session =
+            self.config.login.is_some() && !request.anonymous && !request.without_session;
+        let generation = self.logins();
+        let exchange = self.send_with_retries(request)?;
+        if in_session && self.session_lost(&exchange) {
+            self.log_in_again(generation)?;
+            return self.send_with_retries(request);
+        }
+        Ok(exchange)
+    }
+
+    fn send_with_retries(&self, request: &Request) -> Result<Exchange, ScanError> {
         let mut attempt = 0;
         loop {
             let exchange = self.send_once(request)?;
@@ -351,6 +496,37 @@ impl Client {
             .map_err(|_| ScanError::budget_exhausted())
     }
 
+    /// The headers on the wire: the configured authentication (unless the request is
+    /// anonymous) and the request's own, with every cookie in one `Cookie` header.
+    fn wire_headers(&self, request: &Request) -> Vec<(String, String)> {
+        let auth = if request.anonymous {
+            &[][..]
+        } else {
+            &self.config.auth_headers[..]
+        };
+        let mut headers: Vec<(String, String)> = Vec::new();
+        let mut cookies: Vec<String> = Vec::new();
+        if !request.anonymous && !request.without_session {
+            cookies.extend(
+                read(&self.session)
+                    .0
+                    .iter()
+                    .map(|(n, v)| format!("{n}={v}")),
+            );
+        }
+        for (name, value) in auth.iter().chain(&request.headers) {
+            if name.eq_ignore_ascii_case("cookie") {
+                cookies.push(value.clone());
+            } else {
+                headers.push((name.clone(), value.clone()));
+            }
+        }
+        if !cookies.is_empty() {
+            headers.push(("Cookie".to_owned(), cookies.join("; ")));
+        }
+        headers
+    }
+
     fn send_once(&self, request: &Request) -> Result<Exchange, ScanError> {
         self.check_limits()?;
         self.wait_for_slot(&request.url);
@@ -358,11 +534,11 @@ impl Client {
         let mut builder = http::Request::builder()
             .method(request.method.as_str())
             .uri(request.url.as_str());
-        for (name, value) in self.config.auth_headers.iter().chain(&request.headers) {
+        for (name, value) in self.wire_headers(request) {
             builder = builder.header(name.as_str(), value.as_str());
         }
         if request.body.is_some() {
-            builder = builder.header("content-type", "application/x-www-form-urlencoded");
+            builder = builder.header("content-type", request.body_type());
         }
         let body = request.body.clone().unwrap_or_default().into_bytes();
         let http_request = builder
@@ -398,6 +574,16 @@ impl Client {
             elapsed: start.elapsed(),
         })
     }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs `work` on every item with at most `threads` scoped worker threads; results keep the
@@ -450,6 +636,36 @@ mod tests {
         assert!(!redacted.contains("abcdef123456"), "{redacted}");
         assert!(!redacted.contains("tok_0987654321"), "{redacted}");
         assert!(redacted.contains("theme"));
+    }
+
+    #[test]
+    fn cookies_share_one_header_and_anonymous_requests_carry_no_credentials() {
+        let client = Client::new(HttpConfig {
+            auth_headers: vec![
+                ("Cookie".into(), "session=abcdef123456".into()),
+                ("Authorization".into(), "Bearer tok_0987654321".into()),
+            ],
+            ..HttpConfig::default()
+        });
+        let mut request = Request::get(Url::parse("http://h/").unwrap_or_else(|e| panic!("{e}")));
+        request.headers.push(("Cookie".into(), "cart=gASV".into()));
+        assert_eq!(
+            client.wire_headers(&request),
+            [
+                (
+                    "Authorization".to_owned(),
+                    "Bearer tok_0987654321".to_owned()
+                ),
+                (
+                    "Cookie".to_owned(),
+                    "session=abcdef123456; cart=gASV".to_owned()
+                )
+            ]
+        );
+        assert_eq!(
+            client.wire_headers(&request.anonymous()),
+            [("Cookie".to_owned(), "cart=gASV".to_owned())]
+        );
     }
 
     #[test]

@@ -152,8 +152,16 @@ impl Score {
     }
 }
 
+/// The URL's path, percent-decoded (OpenAPI placeholders `{id}` are labeled as written).
 fn path_of(url: &str) -> String {
-    url::Url::parse(url).map_or_else(|_| url.to_owned(), |u| u.path().to_owned())
+    url::Url::parse(url).map_or_else(
+        |_| url.to_owned(),
+        |u| {
+            percent_encoding::percent_decode_str(u.path())
+                .decode_utf8_lossy()
+                .into_owned()
+        },
+    )
 }
 
 fn matches(case: &Case, finding: &Finding) -> bool {

@@ -1,29 +1,72 @@
-//! Injection points: a method, a URL and its parameters (query or form body), found by the
-//! crawler. A check varies one parameter at a time and keeps the others at their defaults.
+//! Injection points: a method, a URL and its parameters (query, form body, JSON body fields, a
+//! raw XML body, cookies), found by the crawler. A check varies one parameter at a time and
+//! keeps the others at their defaults.
 
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::http::Request;
 
 /// Where a parameter travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Location {
     /// The URL query string.
     Query,
     /// A form-encoded body.
     Body,
+    /// A cookie the application set (sent in the `Cookie` header).
+    Cookie,
+    /// A top-level field of a JSON object body (`application/json`); the field's JSON type is
+    /// the parameter's kind (`json-string`, `json-number`, `json-boolean`, `json-raw`).
+    JsonField,
+    /// The whole body is an XML document; the parameter's kind is its content type.
+    XmlBody,
+    /// A path segment: the target URL's path holds `{name}` where the value goes.
+    Path,
+    /// A request header (control characters in values are percent-encoded).
+    Header,
 }
 
+/// Where the injection checks look: every place but cookies (a cookie the application set is
+/// only probed by checks that recognise what it carries) and whole XML bodies (only the XXE
+/// check sends documents).
+pub const INPUTS: &[Location] = &[
+    Location::Query,
+    Location::Body,
+    Location::JsonField,
+    Location::Path,
+    Location::Header,
+];
+
+/// What the URL parser percent-encodes in a path (`{` and `}` among them).
+const PATH: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+/// A path segment's value: also `/` and `%` (a value never adds segments).
+const SEGMENT: &AsciiSet = &PATH.add(b'/').add(b'%');
+
+/// The name of the parameter that stands for a whole XML body.
+pub const XML_BODY: &str = "(xml body)";
+
 /// One parameter with the value the application expects.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Param {
     /// Name.
     pub name: String,
     /// Default value (from the link, the form field, or a value fitting the field type).
     pub value: String,
-    /// Query or body.
+    /// Query, body or cookie.
     pub location: Location,
-    /// The form field type (`text`, `hidden`, `number`, `select`, …) or `query`.
+    /// The form field type (`text`, `hidden`, `number`, `select`, …), `query`, `cookie`, a
+    /// JSON type (`json-string`, …) or the content type of an XML body.
     pub kind: String,
 }
 
@@ -36,7 +79,7 @@ impl Param {
 }
 
 /// An endpoint with parameters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Target {
     /// `GET` or `POST`.
     pub method: String,
@@ -71,6 +114,31 @@ impl Target {
         })
     }
 
+    /// The target a cookie set by `page` stands for: the page (query included, not varied)
+    /// with the cookie as its one parameter.
+    pub fn from_cookie(page: &Url, name: &str, value: &str) -> Self {
+        let mut url = page.clone();
+        url.set_fragment(None);
+        Self {
+            method: "GET".into(),
+            url,
+            params: vec![Param {
+                name: name.to_owned(),
+                value: value.to_owned(),
+                location: Location::Cookie,
+                kind: "cookie".into(),
+            }],
+        }
+    }
+
+    /// The URL findings name: without the query, path placeholders shown as `{name}`.
+    pub fn display_url(&self) -> String {
+        let mut url = self.url.clone();
+        url.set_query(None);
+        url.set_fragment(None);
+        url.as_str().replace("%7B", "{").replace("%7D", "}")
+    }
+
     /// De-duplication key: method, URL and the sorted set of parameter names.
     pub fn key(&self) -> String {
         let mut names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
@@ -97,6 +165,17 @@ impl Target {
             }
         };
         let mut url = self.url.clone();
+        let mut path = url.path().to_owned();
+        for (i, p) in self.params.iter().enumerate() {
+            if p.location == Location::Path {
+                let placeholder = utf8_percent_encode(&format!("{{{}}}", p.name), PATH).to_string();
+                let value = utf8_percent_encode(&value_of(i, p), SEGMENT).to_string();
+                path = path.replace(&placeholder, &value);
+            }
+        }
+        if path != url.path() {
+            url.set_path(&path);
+        }
         let query: Vec<(String, String)> = self
             .params
             .iter()
@@ -114,18 +193,90 @@ impl Target {
             .filter(|(_, p)| p.location == Location::Body)
             .map(|(i, p)| (p.name.clone(), value_of(i, p)))
             .collect();
-        let body = (self.method != "GET").then(|| {
-            url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(&body_pairs)
-                .finish()
-        });
+        let json: serde_json::Map<String, serde_json::Value> = self
+            .params
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.location == Location::JsonField)
+            .map(|(i, p)| {
+                let value = match replace {
+                    // Injected values are strings: what an attacker types into a field.
+                    Some((index, value)) if index == i => serde_json::Value::String(value.into()),
+                    _ => json_value(p),
+                };
+                (p.name.clone(), value)
+            })
+            .collect();
+        let xml = self
+            .params
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.location == Location::XmlBody);
+        let (body, content_type) = if let Some((i, p)) = xml {
+            (Some(value_of(i, p)), Some(p.kind.clone()))
+        } else if !json.is_empty() {
+            (
+                Some(serde_json::Value::Object(json).to_string()),
+                Some("application/json".to_owned()),
+            )
+        } else {
+            let form = (self.method != "GET").then(|| {
+                url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(&body_pairs)
+                    .finish()
+            });
+            (form, None)
+        };
+        let cookies: Vec<String> = self
+            .params
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.location == Location::Cookie)
+            .map(|(i, p)| format!("{}={}", p.name, value_of(i, p)))
+            .collect();
+        let mut headers: Vec<(String, String)> = self
+            .params
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.location == Location::Header)
+            .map(|(i, p)| (p.name.clone(), header_value(&value_of(i, p))))
+            .collect();
+        if !cookies.is_empty() {
+            headers.push(("Cookie".to_owned(), cookies.join("; ")));
+        }
         Request {
             method: self.method.clone(),
             url,
             body,
-            headers: Vec::new(),
+            content_type,
+            headers,
+            anonymous: false,
+            without_session: false,
         }
     }
+}
+
+/// A header value as sent: control characters (CR, LF, NUL, …) percent-encoded, since no
+/// HTTP library sends them.
+fn header_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if (c.is_ascii_control() && c != '\t') || c == '%' {
+            out.push_str(&format!("%{:02X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A JSON field's default value with its JSON type.
+fn json_value(param: &Param) -> serde_json::Value {
+    let typed = match param.kind.as_str() {
+        "json-number" | "json-boolean" | "json-raw" => serde_json::from_str(&param.value).ok(),
+        _ => None,
+    };
+    typed.unwrap_or_else(|| serde_json::Value::String(param.value.clone()))
 }
 
 #[cfg(test)]
@@ -166,5 +317,111 @@ mod tests {
         let request = target.with_value(0, "x&y");
         assert_eq!(request.body.as_deref(), Some("user=x%26y&pw=b"));
         assert_eq!(request.url.as_str(), "http://h/login");
+    }
+
+    #[test]
+    fn json_fields_keep_their_types_and_xml_bodies_their_content_type() {
+        let url = Url::parse("http://h/api/search").unwrap_or_else(|e| panic!("{e}"));
+        let field = |name: &str, value: &str, kind: &str| Param {
+            name: name.into(),
+            value: value.into(),
+            location: Location::JsonField,
+            kind: kind.into(),
+        };
+        let target = Target {
+            method: "POST".into(),
+            url: url.clone(),
+            params: vec![
+                field("category", "books", "json-string"),
+                field("limit", "5", "json-number"),
+                field("exact", "true", "json-boolean"),
+                field("tags", "[\"a\"]", "json-raw"),
+            ],
+        };
+        let baseline = target.baseline();
+        assert_eq!(baseline.content_type.as_deref(), Some("application/json"));
+        let body: serde_json::Value =
+            serde_json::from_str(baseline.body.as_deref().unwrap_or("")).unwrap_or_default();
+        assert_eq!(
+            body,
+            serde_json::json!({"category": "books", "limit": 5, "exact": true, "tags": ["a"]})
+        );
+        let probe: serde_json::Value =
+            serde_json::from_str(target.with_value(1, "5'").body.as_deref().unwrap_or(""))
+                .unwrap_or_default();
+        assert_eq!(probe["limit"], "5'");
+        let xml = Target {
+            method: "POST".into(),
+            url,
+            params: vec![Param {
+                name: XML_BODY.into(),
+                value: "<note>hi</note>".into(),
+                location: Location::XmlBody,
+                kind: "application/xml".into(),
+            }],
+        };
+        let request = xml.with_value(0, "<r/>");
+        assert_eq!(
+            (request.body.as_deref(), request.content_type.as_deref()),
+            (Some("<r/>"), Some("application/xml"))
+        );
+    }
+
+    #[test]
+    fn path_and_header_parameters() {
+        let mut url = Url::parse("http://h/api/orders/").unwrap_or_else(|e| panic!("{e}"));
+        url.set_path("/api/orders/{order_id}/items/{item}");
+        let param = |name: &str, value: &str, location| Param {
+            name: name.into(),
+            value: value.into(),
+            location,
+            kind: "path".into(),
+        };
+        let target = Target {
+            method: "GET".into(),
+            url,
+            params: vec![
+                param("order_id", "7", Location::Path),
+                param("item", "a b", Location::Path),
+                param("X-Report", "monthly", Location::Header),
+            ],
+        };
+        assert_eq!(
+            target.display_url(),
+            "http://h/api/orders/{order_id}/items/{item}"
+        );
+        let baseline = target.baseline();
+        assert_eq!(baseline.url.as_str(), "http://h/api/orders/7/items/a%20b");
+        assert_eq!(
+            baseline.headers,
+            [("X-Report".to_owned(), "monthly".to_owned())]
+        );
+        let probe = target.with_value(0, "1'/../x?y#z");
+        assert_eq!(
+            probe.url.as_str(),
+            "http://h/api/orders/1'%2F..%2Fx%3Fy%23z/items/a%20b",
+            "a value stays one segment"
+        );
+        assert!(probe.url.query().is_none());
+        let crlf = target.with_value(2, "a\r\nSet-Cookie: x=1 100%");
+        assert_eq!(crlf.headers[0].1, "a%0D%0ASet-Cookie: x=1 100%25");
+    }
+
+    #[test]
+    fn cookie_parameters_go_in_the_cookie_header() {
+        let page = Url::parse("http://h/cart?view=full").unwrap_or_else(|e| panic!("{e}"));
+        let target = Target::from_cookie(&page, "cart", "gASVCw==");
+        assert_eq!(target.key(), "GET http://h/cart?view=full?cart");
+        let request = target.with_value(0, "gASV");
+        assert_eq!(
+            request.url.as_str(),
+            "http://h/cart?view=full",
+            "the query is kept"
+        );
+        assert_eq!(
+            request.headers,
+            [("Cookie".to_owned(), "cart=gASV".to_owned())]
+        );
+        assert!(request.body.is_none());
     }
 }

@@ -1,9 +1,12 @@
-//! The out-of-band receiver: a loopback HTTP listener the scanner starts for the scan, so that
-//! checks whose only effect is a request the application makes (SSRF) can see it arrive. Each
-//! probe asks for a URL with a random path token; the receiver records every request line it
-//! is sent and answers `200` with a fixed body, so a full-read SSRF also shows that body in the
-//! application's answer. The listener binds 127.0.0.1 only: it sees applications on the same
-//! host (or that reach the scanner's loopback), never anything else, and it stops on drop.
+//! The out-of-band receiver: an HTTP listener the scanner starts for the scan, so that checks
+//! whose only effect is a request the application makes (SSRF) can see it arrive. Each probe
+//! asks for a URL with a random path token; the receiver records every request line it is sent
+//! and answers `200` with a fixed body, so a full-read SSRF also shows that body in the
+//! application's answer. By default it binds 127.0.0.1 on a free port and hands out that
+//! address: it sees applications on the same host only. For an application elsewhere the
+//! [`CallbackConfig`] names the address to listen on and, separately, the `host:port` the
+//! application is told to call (an address of the scanner's machine it can reach, or a port
+//! forwarded to it). It stops on drop.
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -32,22 +35,46 @@ pub struct Hit {
     pub user_agent: Option<String>,
 }
 
+/// Where the receiver listens and what address the application is told to call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackConfig {
+    /// The listening address (default 127.0.0.1 on a free port).
+    pub listen: SocketAddr,
+    /// `host:port` put in the URLs the application gets (default: the bound address).
+    pub advertise: Option<String>,
+}
+
+impl Default for CallbackConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            advertise: None,
+        }
+    }
+}
+
 /// The running receiver; stops when dropped.
 #[derive(Debug)]
 pub struct Callbacks {
     addr: SocketAddr,
+    /// `http://host:port` of the URLs handed out.
+    base: String,
     hits: Arc<Mutex<Vec<Hit>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Callbacks {
-    /// Binds 127.0.0.1 on a free port and starts accepting.
-    pub fn start() -> Result<Self, ScanError> {
-        let listener = TcpListener::bind("127.0.0.1:0")
+    /// Binds `config.listen` and starts accepting.
+    pub fn start(config: &CallbackConfig) -> Result<Self, ScanError> {
+        let listener = TcpListener::bind(config.listen)
             .and_then(|l| l.local_addr().map(|a| (l, a)))
-            .map_err(|e| ScanError::callback(format!("cannot listen on 127.0.0.1: {e}")));
+            .map_err(|e| ScanError::callback(format!("cannot listen on {}: {e}", config.listen)));
         let (listener, addr) = listener?;
+        let base = match &config.advertise {
+            Some(advertised) => format!("http://{advertised}"),
+            None => format!("http://{addr}"),
+        };
         let hits = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -73,6 +100,7 @@ impl Callbacks {
         };
         Ok(Self {
             addr,
+            base,
             hits,
             stop,
             thread: Some(thread),
@@ -81,7 +109,7 @@ impl Callbacks {
 
     /// The URL whose request proves that the application fetched `token`.
     pub fn url(&self, token: &str) -> String {
-        format!("http://{}/{token}", self.addr)
+        format!("{}/{token}", self.base)
     }
 
     /// The request for `token`, waiting up to `grace` for it (applications may fetch after
@@ -108,8 +136,16 @@ impl Callbacks {
 impl Drop for Callbacks {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        // Wakes the accept loop so that it sees the flag.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        // Wakes the accept loop so that it sees the flag (through loopback when the receiver
+        // listens on every interface).
+        let mut wake = self.addr;
+        if wake.ip().is_unspecified() {
+            wake.set_ip(match wake {
+                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -161,7 +197,8 @@ mod tests {
 
     #[test]
     fn the_receiver_records_tokens_and_answers() {
-        let callbacks = Callbacks::start().unwrap_or_else(|e| panic!("{e}"));
+        let callbacks =
+            Callbacks::start(&CallbackConfig::default()).unwrap_or_else(|e| panic!("{e}"));
         let url = url::Url::parse(&callbacks.url("plsqtoken1")).unwrap_or_else(|e| panic!("{e}"));
         let client = Client::new(HttpConfig::default());
         let exchange = client
@@ -182,5 +219,25 @@ mod tests {
                 .wait_for("plsqtoken", Duration::from_millis(50))
                 .is_none()
         );
+    }
+
+    #[test]
+    fn the_advertised_address_is_handed_out_and_every_interface_is_heard() {
+        let callbacks = Callbacks::start(&CallbackConfig {
+            listen: SocketAddr::from(([0, 0, 0, 0], 0)),
+            advertise: Some("scanner.example:8099".into()),
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(callbacks.url("plsqx"), "http://scanner.example:8099/plsqx");
+        // Listening on every interface includes loopback.
+        let port = callbacks.addr.port();
+        let url = url::Url::parse(&format!("http://127.0.0.1:{port}/plsqtoken2"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let client = Client::new(HttpConfig::default());
+        client
+            .send(&Request::get(url))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(callbacks.wait_for("plsqtoken2", Duration::ZERO).is_some());
+        drop(callbacks); // the accept loop is woken through loopback and ends
     }
 }

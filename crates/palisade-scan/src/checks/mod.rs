@@ -15,7 +15,7 @@ use url::Url;
 use crate::error::ScanError;
 use crate::finding::{Evidence, Finding, Severity};
 use crate::http::{Client, Exchange};
-use crate::target::Target;
+use crate::target::{Location, Param, Target};
 
 /// The fixed facts of one kind of finding.
 #[derive(Debug, Clone, Copy)]
@@ -122,6 +122,15 @@ pub struct ParamCheck {
     pub name: &'static str,
     /// The check.
     pub run: fn(&Probe<'_>) -> Result<Option<Finding>, ScanError>,
+    /// Where the parameters it probes travel.
+    pub locations: &'static [Location],
+}
+
+impl ParamCheck {
+    /// Does the check probe `param`?
+    pub fn probes(&self, param: &Param) -> bool {
+        param.is_input() && self.locations.contains(&param.location)
+    }
 }
 
 /// One parameter under test: the client, the target, the parameter's index, the baseline
@@ -166,7 +175,16 @@ impl Probe<'_> {
         needle: &str,
         detail: String,
     ) -> Finding {
-        info.finding(self.client, exchange, Some(self.name()), needle, detail)
+        // The endpoint as the target names it (path placeholders, no query); the payload is in
+        // the evidence's request.
+        info.finding_at(
+            self.client,
+            &self.target.display_url(),
+            exchange,
+            Some(self.name()),
+            exchange.excerpt(needle),
+            detail,
+        )
     }
 }
 
@@ -197,6 +215,7 @@ pub fn passive_checks() -> Vec<PassiveCheck> {
         passive::directory_listing::CHECK,
         passive::clickjacking::CHECK,
         passive::mixed_content::CHECK,
+        passive::serialized::CHECK,
     ]
 }
 
@@ -206,6 +225,7 @@ pub fn site_checks() -> Vec<SiteCheck> {
         active::sensitive_files::CHECK,
         active::cors::CHECK,
         active::xss_stored::CHECK,
+        active::session::CHECK,
     ]
 }
 
@@ -224,6 +244,7 @@ pub fn param_checks() -> Vec<ParamCheck> {
         active::crlf::CHECK,
         active::xpath::CHECK,
         active::ldap::CHECK,
+        active::deser::CHECK,
         active::xxe::CHECK,
         active::ssrf::CHECK,
     ]

@@ -33,8 +33,18 @@ pub struct ScanReport {
     pub robots_skipped: usize,
     /// Findings hidden by the baseline.
     pub baselined: usize,
-    /// `true` when the budget or time limit ended the scan.
+    /// `true` when the budget or time limit ended the scan, or it was interrupted.
     pub stopped_early: bool,
+    /// `true` when the scan was stopped on request (Ctrl-C) before it finished; its state
+    /// file (`--state`) lets a later run continue.
+    #[serde(default)]
+    pub interrupted: bool,
+    /// Site and parameter checks this run executed.
+    #[serde(default)]
+    pub checks_run: usize,
+    /// Checks an earlier run had done (restored from the state file, not run again).
+    #[serde(default)]
+    pub checks_resumed: usize,
     /// Requests that failed.
     pub errors: Vec<String>,
 }
@@ -179,7 +189,9 @@ impl ScanReport {
             } else {
                 String::new()
             },
-            if self.stopped_early {
+            if self.interrupted {
+                " · INTERRUPTED (resume with the same --state file)"
+            } else if self.stopped_early {
                 " · STOPPED EARLY (budget or time limit)"
             } else {
                 ""

@@ -7,20 +7,28 @@ handles the same input correctly; labels.toml lists which is which.
 Usage: python app.py PORT
 """
 
+import base64
+import hashlib
+import hmac
 import html
 import ipaddress
+import itertools
 import json
 import os
+import pickle
+import random
+import secrets
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import urllib.parse
 import urllib.request
 
-from flask import Flask, Response, redirect, render_template_string, request
+from flask import Flask, Response, redirect, render_template_string, request, session
 
 try:
     from lxml import etree
@@ -28,6 +36,7 @@ except ImportError:  # the XPath endpoints answer 501 without lxml
     etree = None
 
 app = Flask(__name__)
+app.secret_key = "palisade-testapp-not-a-secret"
 FILES = tempfile.mkdtemp(prefix="palisade-testapp-")
 with open(os.path.join(FILES, "readme.txt"), "w") as f:
     f.write("Nothing to see here.\n")
@@ -39,6 +48,14 @@ USERS_XML = etree.fromstring(
     b"<user><name>bob</name><role>user</role></user>"
     b"<user><name>carol</name><role>user</role></user></users>"
 ) if etree is not None else None
+
+
+PROFILE = base64.b64encode(pickle.dumps({"name": "guest", "theme": "light"}, protocol=4)).decode()
+SIGNING_KEY = b"palisade-testapp-signing-key"
+
+
+def sign_blob(data):
+    return hmac.new(SIGNING_KEY, data.encode(), hashlib.sha256).hexdigest()
 
 
 def db():
@@ -109,6 +126,19 @@ def index():
 <form method="post" action="/xxe/parse"><textarea name="xml">&lt;note&gt;hi&lt;/note&gt;</textarea><input type="submit"></form>
 <form method="post" action="/xxe/safe"><textarea name="xml">&lt;note&gt;hi&lt;/note&gt;</textarea><input type="submit"></form>
 <form method="post" action="/xxe/internal"><textarea name="xml">&lt;note&gt;hi&lt;/note&gt;</textarea><input type="submit"></form>
+<h2>Members</h2>
+<a href="/auth/login">sign in</a> <a href="/auth/weak/login">sign in (legacy)</a> <a href="/auth/home">members</a>
+<h2>Notes (script requests)</h2>
+<a href="/notes">notes</a>
+<h2>Sessions and tokens</h2>
+<a href="/account/legacy">legacy</a> <a href="/account/reset">reset</a> <a href="/account/pin">pin</a>
+<a href="/account/static">static</a> <a href="/api/invite">invite</a>
+<a href="/account/strong">strong</a> <a href="/account/reset_safe">reset safe</a>
+<a href="/account/prefs">prefs</a>
+<h2>Serialized objects</h2>
+<a href="/deser/profile?data=%(profile)s">profile</a> <a href="/deser/cart">cart</a>
+<a href="/deser/signed?data=%(profile)s&amp;sig=%(signature)s">signed</a>
+<a href="/deser/lookup?ref=%(profile)s">lookup</a> <a href="/deser/json?data=%(json)s">json</a>
 <h2>API</h2>
 <a href="/api/profile">profile</a> <a href="/api/public">public</a>
 <a href="/debug/trace?id=1">trace</a> <a href="/whoami?greeting=hi">whoami</a>
@@ -116,7 +146,8 @@ def index():
   // Only referenced from JavaScript.
   fetch('/js/items?category=books').then(r => r.text());
 </script>
-"""
+""" % {"profile": urllib.parse.quote(PROFILE), "signature": sign_blob(PROFILE),
+       "json": urllib.parse.quote(base64.b64encode(b'{"name": "guest"}').decode())}
     )
 
 
@@ -473,6 +504,284 @@ def xxe_internal():
     return parse_note(etree.XMLParser(resolve_entities="internal", no_network=True) if etree else None)
 
 
+# --- Raw XML and JSON bodies ---------------------------------------------------------------
+# Reached only from the script on /notes: a crawler that reads links and forms never sees them.
+
+
+@app.route("/notes")
+def notes():
+    return page(
+        """<h1>Notes</h1><div id="out"></div>
+<script>
+  function importNote(text) {
+    return fetch('/api/notes/import', {method: 'POST', headers: {'Content-Type': 'application/xml'},
+                                       body: '<note><body>hello</body></note>'});
+  }
+  function importNoteSafely(text) {
+    return fetch('/api/notes/import_safe', {method: 'POST', headers: {'Content-Type': 'application/xml'},
+                                            body: '<note><body>hello</body></note>'});
+  }
+  function search(category) {
+    return fetch('/api/items/search', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                       body: JSON.stringify({category: 'books', limit: 10})});
+  }
+  function searchSafely(category) {
+    return fetch('/api/items/search_safe', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                            body: JSON.stringify({category: 'books', limit: 10})});
+  }
+</script>"""
+    )
+
+
+def import_note(parser):
+    if etree is None:
+        return "lxml missing", 501
+    if request.mimetype not in ("application/xml", "text/xml"):
+        return page("<p>Send application/xml</p>"), 415
+    try:
+        root = etree.fromstring(request.get_data(), parser)
+    except Exception:
+        return page("<p>Invalid XML</p>"), 400
+    return page("<p>Imported note: " + html.escape("".join(root.itertext())) + "</p>")
+
+
+@app.route("/api/notes/import", methods=["POST"])
+def api_notes_import():
+    # Only a raw application/xml body: external entities resolved.
+    return import_note(etree.XMLParser(resolve_entities=True, load_dtd=True, no_network=True) if etree else None)
+
+
+@app.route("/api/notes/import_safe", methods=["POST"])
+def api_notes_import_safe():
+    return import_note(etree.XMLParser(resolve_entities=False, no_network=True) if etree else None)
+
+
+def json_body():
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else None
+
+
+@app.route("/api/items/search", methods=["POST"])
+def api_items_search():
+    body = json_body()
+    if body is None:
+        return Response(json.dumps({"error": "send a JSON object"}), status=415, mimetype="application/json")
+    try:
+        rows = db().execute(
+            "SELECT title FROM items WHERE category = '" + str(body.get("category", "")) + "' LIMIT "
+            + str(int(body.get("limit", 10)))
+        ).fetchall()
+    except Exception:
+        rows = []
+    return Response(json.dumps({"titles": [r[0] for r in rows]}), mimetype="application/json")
+
+
+@app.route("/api/items/search_safe", methods=["POST"])
+def api_items_search_safe():
+    body = json_body()
+    if body is None:
+        return Response(json.dumps({"error": "send a JSON object"}), status=415, mimetype="application/json")
+    try:
+        limit = int(body.get("limit", 10))
+    except (TypeError, ValueError):
+        return Response(json.dumps({"error": "limit must be a number"}), status=400, mimetype="application/json")
+    rows = db().execute("SELECT title FROM items WHERE category = ? LIMIT ?", (str(body.get("category", "")), limit)).fetchall()
+    return Response(json.dumps({"titles": [r[0] for r in rows]}), mimetype="application/json")
+
+
+# --- Members (scripted login) ----------------------------------------------------------------
+# Server-side sessions in the AUTHSID cookie. A session expires after SESSION_USES requests
+# (the scanner must notice and sign in again). Every successful login prints
+# "LOGIN <session id>" on standard output, for the tests to check that no session id leaks.
+
+MEMBERS = {"alice": "Tr0ub4dor&3-palisade"}
+SESSION_USES = 40
+AUTH_SESSIONS = {}
+AUTH_LOCK = threading.Lock()
+
+
+def auth_session():
+    sid = request.cookies.get("AUTHSID", "")
+    with AUTH_LOCK:
+        return sid, AUTH_SESSIONS.get(sid)
+
+
+def new_auth_session(user=None):
+    sid = secrets.token_urlsafe(24)
+    with AUTH_LOCK:
+        AUTH_SESSIONS[sid] = {"user": user, "csrf": secrets.token_hex(16), "uses": 0}
+    return sid
+
+
+def member():
+    """The signed-in user's name and session id, counting one use; None when not signed in."""
+    sid, session_data = auth_session()
+    if session_data is None or session_data["user"] is None:
+        return None
+    with AUTH_LOCK:
+        session_data["uses"] += 1
+        if session_data["uses"] > SESSION_USES:
+            del AUTH_SESSIONS[sid]
+            return None
+    return session_data["user"], sid
+
+
+def to_login(book=""):
+    response = redirect("/auth" + book + "/login", code=303)
+    response.delete_cookie("AUTHSID")
+    return response
+
+
+def login_page(book, error=""):
+    sid, session_data = auth_session()
+    if session_data is None:
+        sid = new_auth_session()
+        session_data = AUTH_SESSIONS[sid]
+    response = Response(page(
+        "<h1>Sign in</h1>" + error +
+        '<form method="post" action="/auth' + book + '/login">'
+        '<input type="hidden" name="csrf" value="' + session_data["csrf"] + '">'
+        '<input name="user"><input type="password" name="password">'
+        '<input type="submit" value="Sign in"></form>'
+    ))
+    response.set_cookie("AUTHSID", sid, httponly=True, samesite="Lax")
+    return response
+
+
+def sign_in(book, regenerate):
+    sid, session_data = auth_session()
+    if session_data is None or request.form.get("csrf") != session_data["csrf"]:
+        return login_page(book, "<p>Session expired, try again</p>")
+    user = request.form.get("user", "")
+    if MEMBERS.get(user) is None or not hmac.compare_digest(MEMBERS[user], request.form.get("password", "")):
+        return login_page(book, "<p>Invalid credentials</p>")
+    if regenerate:
+        with AUTH_LOCK:
+            AUTH_SESSIONS.pop(sid, None)
+        sid = new_auth_session(user)
+    else:
+        with AUTH_LOCK:
+            session_data["user"] = user  # the id from before the login stays valid: fixation
+    print("LOGIN", sid, flush=True)
+    response = redirect("/auth/home", code=303)
+    response.set_cookie("AUTHSID", sid, httponly=True, samesite="Lax")
+    return response
+
+
+@app.route("/auth/login", methods=["GET", "POST"])
+def auth_login():
+    # A new session id on every login.
+    return sign_in("", regenerate=True) if request.method == "POST" else login_page("")
+
+
+@app.route("/auth/weak/login", methods=["GET", "POST"])
+def auth_weak_login():
+    # The session id the login page handed out is signed in.
+    return sign_in("/weak", regenerate=False) if request.method == "POST" else login_page("/weak")
+
+
+@app.route("/auth/home")
+def auth_home():
+    signed_in = member()
+    if signed_in is None:
+        return to_login()
+    return page(
+        "<p>Signed in as " + html.escape(signed_in[0]) + "</p>"
+        '<a href="/auth/search?q=ali">member search</a> <a href="/auth/logout">sign out</a>'
+    )
+
+
+@app.route("/auth/search")
+def auth_search():
+    # Only reachable signed in: SQL concatenation.
+    if member() is None:
+        return to_login()
+    q = request.args.get("q", "")
+    try:
+        rows = db().execute("SELECT name, email FROM users WHERE name LIKE '%" + q + "%'").fetchall()
+    except Exception:
+        rows = []
+    return page("<p>Members matching " + html.escape(q) + "</p>" + rows_html(rows))
+
+
+@app.route("/auth/logout")
+def auth_logout():
+    sid, _ = auth_session()
+    with AUTH_LOCK:
+        AUTH_SESSIONS.pop(sid, None)
+    return to_login()
+
+
+# --- Only in openapi.yaml -------------------------------------------------------------------
+
+
+def json_response(value, status=200):
+    return Response(json.dumps(value), status=status, mimetype="application/json")
+
+
+@app.route("/api/v1/orders/<order_id>")
+def api_v1_order(order_id):
+    try:
+        rows = db().execute("SELECT id, title FROM items WHERE id = '" + order_id + "'").fetchall()
+    except Exception:
+        rows = []
+    return json_response({"orders": rows})
+
+
+@app.route("/api/v1/safe/orders/<order_id>")
+def api_v1_safe_order(order_id):
+    rows = db().execute("SELECT id, title FROM items WHERE id = ?", (order_id,)).fetchall()
+    return json_response({"orders": rows})
+
+
+@app.route("/api/v1/reports")
+def api_v1_reports():
+    # The header becomes part of the template.
+    return render_template_string("<h1>Report " + request.headers.get("X-Report-Name", "monthly") + "</h1>")
+
+
+@app.route("/api/v1/safe/reports")
+def api_v1_safe_reports():
+    return render_template_string("<h1>Report {{ name }}</h1>", name=request.headers.get("X-Report-Name", "monthly"))
+
+
+@app.route("/api/v1/diagnostics", methods=["POST"])
+def api_v1_diagnostics():
+    body = json_body()
+    if body is None:
+        return json_response({"error": "send a JSON object"}, 415)
+    out = subprocess.run("echo PING " + str(body.get("host", "")), shell=True, capture_output=True, text=True, timeout=15)
+    return json_response({"output": out.stdout})
+
+
+@app.route("/api/v1/safe/diagnostics", methods=["POST"])
+def api_v1_safe_diagnostics():
+    body = json_body()
+    if body is None:
+        return json_response({"error": "send a JSON object"}, 415)
+    out = subprocess.run(["echo", "PING", str(body.get("host", ""))], capture_output=True, text=True, timeout=15)
+    return json_response({"output": out.stdout})
+
+
+@app.route("/api/v1/import", methods=["PUT", "DELETE"])
+def api_v1_import():
+    if request.method == "DELETE":
+        return "deleted", 500  # a scan never gets here
+    return import_note(etree.XMLParser(resolve_entities=True, load_dtd=True, no_network=True) if etree else None)
+
+
+@app.route("/openapi.yaml")
+def openapi_document():
+    # Served for `--openapi http://…/openapi.yaml`; no page links to it.
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "openapi.yaml")) as f:
+        return Response(f.read(), mimetype="application/yaml")
+
+
+@app.route("/api/v1/status")
+def api_v1_status():
+    return json_response({"status": "ok"})
+
+
 # --- Stored XSS --------------------------------------------------------------------------
 
 GUESTBOOKS = {"": [], "/safe": []}
@@ -557,7 +866,153 @@ def ssrf_safe():
     return page("<pre>" + html.escape(FEEDS[url]) + "</pre>")
 
 
-# --- XML external entities ------------------------------------------------------------------
+# --- Sessions and tokens -----------------------------------------------------------------
+
+SESSION_COUNTER = itertools.count(100000)
+COUNTER_LOCK = threading.Lock()
+
+
+def reset_form(token):
+    return page(
+        '<form method="post" action="/account/reset/confirm">'
+        '<input type="hidden" name="reset_token" value="' + token + '">'
+        '<input type="email" name="email"><input type="submit" value="Reset"></form>'
+    )
+
+
+@app.route("/account/legacy")
+def account_legacy():
+    # Session ids from a counter: the next visitor's id is this one plus one.
+    with COUNTER_LOCK:
+        sid = str(next(SESSION_COUNTER))
+    response = Response(page("<p>Welcome, guest.</p>"))
+    response.set_cookie("LEGACYSESSID", sid, httponly=True, samesite="Lax")
+    return response
+
+
+@app.route("/account/reset")
+def account_reset():
+    # A reset token from the clock: hexadecimal microseconds.
+    return reset_form(format(time.time_ns() // 1000, "x"))
+
+
+@app.route("/account/pin")
+def account_pin():
+    # Random but tiny: 24 bits.
+    response = Response(page("<p>Enter your PIN.</p>"))
+    response.set_cookie("pin_session", secrets.token_hex(3), httponly=True, samesite="Lax")
+    return response
+
+
+@app.route("/account/static")
+def account_static():
+    # The same anti-CSRF token for everybody.
+    return page(
+        '<form method="post" action="/account/reset/confirm">'
+        '<input type="hidden" name="csrf_token" value="d41d8cd98f00b204e9800998ecf8427e">'
+        '<input type="email" name="email"><input type="submit" value="Send"></form>'
+    )
+
+
+@app.route("/api/invite")
+def api_invite():
+    # Long, but only three random digits.
+    token = "INV-2024-ALICE-" + str(random.randrange(1000)).zfill(3)
+    return Response(json.dumps({"invite_token": token, "expires_in": 3600}), mimetype="application/json")
+
+
+@app.route("/account/strong")
+def account_strong():
+    response = Response(page("<p>Welcome, guest.</p>"))
+    response.set_cookie("sid", secrets.token_urlsafe(32), httponly=True, samesite="Lax")
+    return response
+
+
+@app.route("/account/reset_safe")
+def account_reset_safe():
+    return reset_form(secrets.token_hex(16))
+
+
+@app.route("/account/prefs")
+def account_prefs():
+    # Flask's signed session cookie: equal for equal data within a second, but signed data,
+    # not an identifier.
+    session["theme"] = "light"
+    return page("<p>Preferences saved.</p>")
+
+
+@app.route("/account/reset/confirm", methods=["POST"])
+def account_reset_confirm():
+    return page("<p>If the address is known, a message is on its way.</p>")
+
+
+# --- Serialized objects ------------------------------------------------------------------
+# The blobs are the app's own pickles; the scanner only ever sends them back cut short.
+
+
+def error_page(e):
+    return page("<pre>" + html.escape(type(e).__module__ + "." + type(e).__name__ + ": " + str(e)) + "</pre>"), 500
+
+
+def show(obj):
+    return page("<p>" + html.escape(repr(obj)) + "</p>")
+
+
+@app.route("/deser/profile")
+def deser_profile():
+    # Unpickles whatever the client sends back.
+    try:
+        return show(pickle.loads(base64.b64decode(request.args.get("data", ""))))
+    except Exception as e:
+        return error_page(e)
+
+
+@app.route("/deser/cart")
+def deser_cart():
+    # The cart lives in a pickled cookie.
+    blob = request.cookies.get("cart")
+    if blob is None:
+        response = Response(show(["apple"]))
+        response.set_cookie("cart", base64.b64encode(pickle.dumps(["apple"], protocol=4)).decode(),
+                            httponly=True, samesite="Lax")
+        return response
+    try:
+        return show(pickle.loads(base64.b64decode(blob)))
+    except Exception as e:
+        return error_page(e)
+
+
+@app.route("/deser/signed")
+def deser_signed():
+    # The same blob, but its HMAC is checked before anything is decoded.
+    data = request.args.get("data", "")
+    if not hmac.compare_digest(sign_blob(data), request.args.get("sig", "")):
+        return page("<p>Invalid signature</p>"), 403
+    return show(pickle.loads(base64.b64decode(data)))
+
+
+LOOKUPS = {PROFILE: "guest profile"}
+
+
+@app.route("/deser/lookup")
+def deser_lookup():
+    # A pickle-looking reference used as an opaque key: never decoded.
+    ref = request.args.get("ref", "")
+    if ref not in LOOKUPS:
+        return page("<p>Unknown reference</p>"), 404
+    return page("<p>" + LOOKUPS[ref] + "</p>")
+
+
+@app.route("/deser/json")
+def deser_json():
+    # Base64 JSON: data, not objects.
+    try:
+        return show(json.loads(base64.b64decode(request.args.get("data", ""))))
+    except Exception as e:
+        return error_page(e)
+
+
+# --- CORS ----------------------------------------------------------------------------------
 
 
 @app.route("/api/profile")

@@ -45,7 +45,7 @@ pub(crate) enum Command {
     /// Find known-vulnerable dependencies in lockfiles, SBOMs and Python environments (offline OSV data).
     Audit(audit::AuditArgs),
     /// Crawl a running web application and test it for vulnerabilities (confirmed findings only).
-    Scan(scan::ScanArgs),
+    Scan(Box<scan::ScanArgs>),
     /// Print a shell completion script to standard output.
     Completions(completions::CompletionsArgs),
 }
@@ -63,7 +63,7 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Keys(args) => keys::run(args),
         Command::Accounts(args) => accounts::run(args),
         Command::Audit(args) => audit::run(args),
-        Command::Scan(args) => scan::run(args),
+        Command::Scan(args) => scan::run(*args),
         Command::Completions(args) => completions::run(args),
     }
 }

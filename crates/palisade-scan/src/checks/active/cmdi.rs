@@ -14,9 +14,14 @@
 use crate::checks::{Info, ParamCheck, Probe, canary, random_in, timing};
 use crate::error::ScanError;
 use crate::finding::{Finding, Severity};
+use crate::target::INPUTS;
 
 /// The check.
-pub const CHECK: ParamCheck = ParamCheck { name: "cmdi", run };
+pub const CHECK: ParamCheck = ParamCheck {
+    name: "cmdi",
+    run,
+    locations: INPUTS,
+};
 
 const INFO: Info = Info {
     id: "cmdi.output",

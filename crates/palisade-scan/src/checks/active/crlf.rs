@@ -13,9 +13,14 @@
 use crate::checks::{Info, ParamCheck, Probe, canary};
 use crate::error::ScanError;
 use crate::finding::{Finding, Severity};
+use crate::target::INPUTS;
 
 /// The check.
-pub const CHECK: ParamCheck = ParamCheck { name: "crlf", run };
+pub const CHECK: ParamCheck = ParamCheck {
+    name: "crlf",
+    run,
+    locations: INPUTS,
+};
 
 const INFO: Info = Info {
     id: "crlf.header",

@@ -4,10 +4,12 @@
 pub mod cmdi;
 pub mod cors;
 pub mod crlf;
+pub mod deser;
 pub mod differential;
 pub mod ldap;
 pub mod redirect;
 pub mod sensitive_files;
+pub mod session;
 pub mod sqli_boolean;
 pub mod sqli_error;
 pub mod sqli_time;

@@ -16,11 +16,13 @@ use crate::checks::{Info, ParamCheck, Probe, canary};
 use crate::error::ScanError;
 use crate::finding::{Finding, Severity};
 use crate::http::Exchange;
+use crate::target::INPUTS;
 
 /// The check.
 pub const CHECK: ParamCheck = ParamCheck {
     name: "redirect",
     run,
+    locations: INPUTS,
 };
 
 const INFO: Info = Info {

@@ -20,9 +20,14 @@ use super::{error_signature, re};
 use crate::checks::{Info, ParamCheck, Probe};
 use crate::error::ScanError;
 use crate::finding::{Finding, Severity};
+use crate::target::INPUTS;
 
 /// The check.
-pub const CHECK: ParamCheck = ParamCheck { name: "sqli", run };
+pub const CHECK: ParamCheck = ParamCheck {
+    name: "sqli",
+    run,
+    locations: INPUTS,
+};
 
 const INFO: Info = Info {
     id: "sqli.error",

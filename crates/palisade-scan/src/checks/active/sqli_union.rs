@@ -13,9 +13,14 @@
 use crate::checks::{Info, ParamCheck, Probe, random_in};
 use crate::error::ScanError;
 use crate::finding::{Finding, Severity};
+use crate::target::INPUTS;
 
 /// The check.
-pub const CHECK: ParamCheck = ParamCheck { name: "sqli", run };
+pub const CHECK: ParamCheck = ParamCheck {
+    name: "sqli",
+    run,
+    locations: INPUTS,
+};
 
 const INFO: Info = Info {
     id: "sqli.union",

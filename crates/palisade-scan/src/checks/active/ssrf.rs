@@ -2,13 +2,15 @@
 //!
 //! What: parameters whose value is a URL or a path, or whose name says they carry one (`url`,
 //! `uri`, `link`, `callback`, `dest`, `feed`, `image`, `src`, `target`, `proxy`, `webhook`, …),
-//! get the URL of the scan's own out-of-band receiver (a listener on 127.0.0.1 started for the
-//! scan, see [`crate::checks::callback`]) with a random path token. A finding needs the
+//! get the URL of the scan's own out-of-band receiver (a listener started for the scan, on
+//! 127.0.0.1 unless `--callback-addr` names an address the application can reach, see
+//! [`crate::checks::callback`]) with a random path token. A finding needs the
 //! receiver to get the request for that token, and then for a second, fresh token: only an
 //! application that fetches the URL it is given explains both. Redirecting the browser there
 //! is not fetching (the scanner never follows redirects), so open redirects are not reported
-//! as SSRF. The receiver is on the scanner's loopback: applications on other hosts cannot
-//! reach it, so they are never reported (a miss, not a false positive).
+//! as SSRF. By default the receiver is on the scanner's loopback: applications on other hosts
+//! cannot reach it, so they are never reported (a miss, not a false positive) unless the scan
+//! is told an address they can call.
 //!
 //! Why: the server fetches for the attacker: internal services, cloud metadata endpoints,
 //! admin interfaces behind the firewall, `file:` URLs.
@@ -28,9 +30,14 @@ use crate::checks::callback::{BODY, Hit};
 use crate::checks::{Info, ParamCheck, Probe, canary};
 use crate::error::ScanError;
 use crate::finding::{Finding, Severity};
+use crate::target::INPUTS;
 
 /// The check.
-pub const CHECK: ParamCheck = ParamCheck { name: "ssrf", run };
+pub const CHECK: ParamCheck = ParamCheck {
+    name: "ssrf",
+    run,
+    locations: INPUTS,
+};
 
 const INFO: Info = Info {
     id: "ssrf.callback",
@@ -90,7 +97,7 @@ fn run(probe: &Probe<'_>) -> Result<Option<Finding>, ScanError> {
 
 fn detail(value: &str, hit: &Hit, shown: bool) -> String {
     format!(
-        "the scanner's loopback receiver got {:?}{} after {value:?} was sent, and a second fresh token too; \
+        "the scanner's receiver got {:?}{} after {value:?} was sent, and a second fresh token too; \
          the receiver's answer {}",
         hit.request_line,
         hit.user_agent

@@ -19,11 +19,13 @@ use super::re;
 use crate::checks::{Info, ParamCheck, Probe};
 use crate::error::ScanError;
 use crate::finding::{Finding, Severity};
+use crate::target::INPUTS;
 
 /// The check.
 pub const CHECK: ParamCheck = ParamCheck {
     name: "traversal",
     run,
+    locations: INPUTS,
 };
 
 const INFO: Info = Info {

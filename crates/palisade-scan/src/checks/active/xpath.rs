@@ -22,9 +22,14 @@ use super::{error_signature, re};
 use crate::checks::{Info, ParamCheck, Probe};
 use crate::error::ScanError;
 use crate::finding::{Finding, Severity};
+use crate::target::INPUTS;
 
 /// The check.
-pub const CHECK: ParamCheck = ParamCheck { name: "xpath", run };
+pub const CHECK: ParamCheck = ParamCheck {
+    name: "xpath",
+    run,
+    locations: INPUTS,
+};
 
 const ERROR: Info = Info {
     id: "xpath.error",

@@ -21,9 +21,14 @@ use crate::checks::{Info, ParamCheck, Probe, canary};
 use crate::error::ScanError;
 use crate::finding::{Finding, Severity};
 use crate::http::Exchange;
+use crate::target::{INPUTS, Location};
 
 /// The check.
-pub const CHECK: ParamCheck = ParamCheck { name: "xss", run };
+pub const CHECK: ParamCheck = ParamCheck {
+    name: "xss",
+    run,
+    locations: INPUTS,
+};
 
 const INFO: Info = Info {
     id: "xss.reflected",
@@ -63,12 +68,20 @@ fn run(probe: &Probe<'_>) -> Result<Option<Finding>, ScanError> {
             continue;
         }
         if let Some(how) = executable(&exchange.body, &function) {
-            return Ok(Some(probe.finding(
+            let mut finding = probe.finding(
                 &INFO,
                 &exchange,
                 &function,
                 format!("canary {marker} is reflected; payload {value:?} parses as {how}"),
-            )));
+            );
+            if probe.target.params[probe.index].location == Location::Header {
+                // A link cannot make a victim's browser send a chosen header.
+                finding.severity = Severity::Low;
+                finding.evidence.detail.push_str(
+                    "; the value travels in a request header, which only a cache, proxy or other flaw lets an attacker set in a victim's request",
+                );
+            }
+            return Ok(Some(finding));
         }
     }
     Ok(None)

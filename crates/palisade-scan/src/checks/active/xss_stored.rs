@@ -27,7 +27,7 @@ use crate::checks::{Info, Site, SiteCheck, canary};
 use crate::error::ScanError;
 use crate::finding::{Finding, Severity};
 use crate::http::{Client, Exchange, Request, parallel_map};
-use crate::target::Target;
+use crate::target::{INPUTS, Target};
 
 /// The check (category `xss`, like the reflected check).
 pub const CHECK: SiteCheck = SiteCheck { name: "xss", run };
@@ -68,7 +68,7 @@ fn run(client: &Client, site: &Site<'_>) -> Result<Vec<Finding>, ScanError> {
             t.params
                 .iter()
                 .enumerate()
-                .filter(|(_, p)| p.is_input())
+                .filter(|(_, p)| p.is_input() && INPUTS.contains(&p.location))
                 .map(move |(i, _)| (t, i))
         })
         .take(MAX_FIELDS);

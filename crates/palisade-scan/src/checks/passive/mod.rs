@@ -6,6 +6,7 @@ pub mod directory_listing;
 pub mod info_leak;
 pub mod mixed_content;
 pub mod security_headers;
+pub mod serialized;
 
 use crate::http::Exchange;
 

@@ -31,6 +31,20 @@
 //! stack, so the detector is linear in input length and allocates only the
 //! fingerprint of a detection.
 //!
+//! # Gate
+//! Without SQL punctuation — any byte other than a letter, digit, `_`, blank
+//! or byte >= 0x80 — a value lexes to numbers, identifiers and keywords only:
+//! no string, operator, parenthesis (so no function call), comment, `;`, `@@`
+//! variable or `.`. In every context the grammar then reaches a finding only
+//! through one of these keywords: `SELECT` (union, stacked and sub-query
+//! selects, `SELECT … FROM t`), a comparison keyword (`IS`, `IN`, `LIKE` and
+//! its relatives `RLIKE`/`ILIKE`/`REGEXP`/`GLOB`/`SIMILAR`/`SOUNDS`,
+//! `BETWEEN`) completing a tautology after `OR`/`AND` (`1 or 1 like 1`),
+//! `ORDER`/`GROUP BY n`, `INTO OUTFILE` or `WAITFOR DELAY`. Numeric-context
+//! attacks need no quote (`1 union select 1`, `1 or 1 in (1)`): what the gate
+//! asks is punctuation *or* every letter of one of those keywords, so a plain
+//! word, name or number (`42`, `blue`, `value number 12`) skips all lexing.
+//!
 //! # Example
 //! `1' or '1'='1` → `Sqli`, fingerprint `'s&s=s tautology`.
 //!
@@ -44,7 +58,7 @@ mod lexer;
 
 use lexer::{FuncClass, Kind, Kw, Lexer, Op, Token, find_closing_quote};
 
-use crate::{AttackClass, Detection};
+use crate::{AttackClass, ByteClasses, Detection};
 
 /// Deepest parenthesis / function / CASE nesting the automaton follows.
 const MAX_DEPTH: usize = 32;
@@ -53,8 +67,47 @@ const MAX_BREAKOUTS: u8 = 4;
 /// Token classes kept for the fingerprint.
 const FINGERPRINT_TOKENS: usize = 12;
 
+/// Bytes the lexer reads as parts of words or as blanks: letters, digits,
+/// `_`, blanks and bytes >= 0x80 (`0xA0` is a blank, the others word bytes).
+/// Every other byte is SQL punctuation: a quote, operator, parenthesis,
+/// comment opener, separator, `@`, `$`, `.` or a byte SQL does not accept.
+const WORDS_AND_BLANKS: ByteClasses = ByteClasses::LETTERS
+    .union(ByteClasses::HIGH)
+    .union(ByteClasses::bytes(b"0_ \t\n\r\x0b"));
+
+/// Without punctuation a value lexes to numbers, identifiers and keywords
+/// only (no function call, string, operator, comment or `;`); every finding
+/// then needs one of these keywords (see the module doc). Each entry is the
+/// letters of one keyword, or of one that its longer relatives contain
+/// (`in` for `into`, `is` for `similar`, `like` for `rlike`/`ilike`).
+const STRUCTURE_KEYWORDS: [ByteClasses; 11] = [
+    ByteClasses::bytes_any_case(b"select"),
+    ByteClasses::bytes_any_case(b"is"),
+    ByteClasses::bytes_any_case(b"in"),
+    ByteClasses::bytes_any_case(b"like"),
+    ByteClasses::bytes_any_case(b"regexp"),
+    ByteClasses::bytes_any_case(b"glob"),
+    ByteClasses::bytes_any_case(b"sounds"),
+    ByteClasses::bytes_any_case(b"between"),
+    ByteClasses::bytes_any_case(b"order"),
+    ByteClasses::bytes_any_case(b"group"),
+    ByteClasses::bytes_any_case(b"waitfor"),
+];
+
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
+    detect_gated(input, ByteClasses::of(input))
+}
+
+/// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
+pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    if classes.only(WORDS_AND_BLANKS)
+        && !STRUCTURE_KEYWORDS
+            .iter()
+            .any(|&keyword| classes.has_all(keyword))
+    {
+        return None;
+    }
     // One frame stack serves every pass: a parser reads only the entries it pushed.
     let mut frames = [Frame::Paren; MAX_DEPTH];
     if let Some(found) = scan_context(input, Context::Bare, &mut frames) {
@@ -64,8 +117,8 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
         return Some(found);
     }
     // A string context needs its quote in the input to close the host's string.
-    for quote in [b'\'', b'"'] {
-        if memchr::memchr(quote, input).is_some()
+    for (quote, quote_class) in [(b'\'', classes!(b"'")), (b'"', classes!(b"\""))] {
+        if classes.has_any(quote_class)
             && let Some(found) = scan_context(input, Context::Quoted(quote), &mut frames)
         {
             return Some(found);

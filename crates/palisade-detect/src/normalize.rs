@@ -329,7 +329,7 @@ fn decode_round(input: &[u8], classes: ByteClasses, plus_is_space: bool) -> Cow<
         URL_LAYER
     };
     let url_decoded = if classes.has_any(url_bytes) {
-        decode_url_layer(input, plus_is_space)
+        decode_url_layer(input, classes, plus_is_space)
     } else {
         Cow::Borrowed(input)
     };
@@ -377,9 +377,24 @@ fn decode_entity_layer(input: &[u8]) -> Cow<'_, [u8]> {
 
 /// URL (`%XX`, `%uXXXX`, `+`), overlong UTF-8, fullwidth ASCII and slash
 /// folding. Borrowed when nothing changed.
-fn decode_url_layer(input: &[u8], plus_is_space: bool) -> Cow<'_, [u8]> {
-    let special = |byte: &u8| URL_LAYER_BYTES[usize::from(*byte)];
-    let Some(first) = input.iter().position(special) else {
+fn decode_url_layer(input: &[u8], classes: ByteClasses, plus_is_space: bool) -> Cow<'_, [u8]> {
+    // Without a lead byte to fold, only `%` (and `+`) matter: found by memchr.
+    let folds = classes.has_any(classes!(b"\xC0\xC1\xE0\xE2\xEF"));
+    // The index of the next byte the layer may change, from `from` on.
+    let special_from = |from: usize| -> Option<usize> {
+        let rest = &input[from..];
+        let offset = if folds {
+            rest.iter()
+                .position(|&byte| URL_LAYER_BYTES[usize::from(byte)])
+        } else if plus_is_space {
+            memchr::memchr2(b'%', b'+', rest)
+        } else {
+            // A `+` after the first round stays a `+`.
+            memchr::memchr(b'%', rest)
+        };
+        offset.map(|offset| from + offset)
+    };
+    let Some(first) = special_from(0) else {
         return Cow::Borrowed(input);
     };
     let mut out = Vec::with_capacity(input.len());
@@ -387,10 +402,7 @@ fn decode_url_layer(input: &[u8], plus_is_space: bool) -> Cow<'_, [u8]> {
     let mut i = first;
     while i < input.len() {
         // Runs of bytes the layer leaves alone are copied at once.
-        let run = input[i..]
-            .iter()
-            .position(special)
-            .unwrap_or(input.len() - i);
+        let run = special_from(i).map_or(input.len() - i, |at| at - i);
         out.extend_from_slice(&input[i..i + run]);
         i += run;
         let Some(&byte) = input.get(i) else {
@@ -783,5 +795,55 @@ mod tests {
         let views = views(input.as_bytes());
         assert!(views.len() <= MAX_VIEWS);
         assert!(views.iter().all(|view| view.len() <= input.len()));
+    }
+
+    /// The decoder told an input's true classes (which skips layers and picks the
+    /// memchr scan) decodes as when told every class is present (every layer, the
+    /// byte-table scan).
+    fn assert_class_skips_change_nothing(input: &[u8]) {
+        let classes = ByteClasses::of(input);
+        for plus_is_space in [true, false] {
+            assert_eq!(
+                decode_round(input, classes, plus_is_space),
+                decode_round(input, ByteClasses::ALL, plus_is_space),
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+        let (decoded, decoded_classes) = decode_repeatedly(input, classes);
+        assert_eq!(decoded, decode_repeatedly(input, ByteClasses::ALL).0);
+        assert_eq!(decoded_classes, ByteClasses::of(&decoded));
+    }
+
+    #[test]
+    fn class_skips_change_no_decoding_of_the_corpus() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus");
+        let mut lines = 0;
+        for kind in ["attacks", "benign"] {
+            for entry in std::fs::read_dir(corpus.join(kind)).expect("corpus directory") {
+                let path = entry.expect("corpus entry").path();
+                for line in crate::eval::read_lines(&path).expect("corpus file") {
+                    assert_class_skips_change_nothing(&line);
+                    lines += 1;
+                }
+            }
+        }
+        assert!(lines > 15_000, "{lines} corpus lines");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn class_skips_change_no_decoding(
+            input in proptest::collection::vec(
+                proptest::sample::select(
+                    b"%+&#;xX0aAfF9uU2Bc3ClLtT \\\xc0\xc1\xae\xe0\x80\xe2\x88\x95\xef\xbc\x8e".to_vec()
+                ),
+                0..48,
+            )
+        ) {
+            assert_class_skips_change_nothing(&input);
+        }
     }
 }

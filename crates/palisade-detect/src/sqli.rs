@@ -110,16 +110,20 @@ pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
     }
     // One frame stack serves every pass: a parser reads only the entries it pushed.
     let mut frames = [Frame::Paren; MAX_DEPTH];
-    if let Some(found) = scan_context(input, Context::Bare, &mut frames) {
+    let mut first = None;
+    if let Some(found) = scan_context(input, Context::Bare, &mut frames, &mut first) {
         return Some(found);
     }
-    if let Some(found) = scan_context(input, Context::AfterValue, &mut frames) {
+    // After a value, the input must open a clause (the bare pass lexed its first token).
+    if first.is_some_and(starts_clause)
+        && let Some(found) = scan_context(input, Context::AfterValue, &mut frames, &mut None)
+    {
         return Some(found);
     }
     // A string context needs its quote in the input to close the host's string.
     for (quote, quote_class) in [(b'\'', classes!(b"'")), (b'"', classes!(b"\""))] {
         if classes.has_any(quote_class)
-            && let Some(found) = scan_context(input, Context::Quoted(quote), &mut frames)
+            && let Some(found) = scan_context(input, Context::Quoted(quote), &mut frames, &mut None)
         {
             return Some(found);
         }
@@ -332,36 +336,40 @@ struct Parser<'a, 'f> {
     fingerprint: [u8; FINGERPRINT_TOKENS],
 }
 
+/// Whether a fragment starting with a token of `kind` can follow a value
+/// ([`Context::AfterValue`]): a logical operator, `;` or a clause keyword.
+fn starts_clause(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Op(Op::Logic)
+            | Kind::Semi
+            | Kind::Kw(
+                Kw::And
+                    | Kw::Or
+                    | Kw::Xor
+                    | Kw::Union
+                    | Kw::Order
+                    | Kw::Group
+                    | Kw::Having
+                    | Kw::Procedure
+                    | Kw::Into
+                    | Kw::Waitfor
+            )
+    )
+}
+
+/// Parses `input` in `context` (for [`Context::AfterValue`], the caller checked
+/// [`starts_clause`]); `first` receives the kind of the first token lexed.
 fn scan_context(
     input: &[u8],
     context: Context,
     frames: &mut [Frame; MAX_DEPTH],
+    first: &mut Option<Kind>,
 ) -> Option<Detection> {
     let mut parser = Parser::new(input, context, frames);
     let mut lexer = match context {
         Context::Bare => Lexer::new(input, 0),
         Context::AfterValue => {
-            let first = Lexer::new(input, 0).next()?;
-            let starts_clause = matches!(
-                first.kind,
-                Kind::Op(Op::Logic)
-                    | Kind::Semi
-                    | Kind::Kw(
-                        Kw::And
-                            | Kw::Or
-                            | Kw::Xor
-                            | Kw::Union
-                            | Kw::Order
-                            | Kw::Group
-                            | Kw::Having
-                            | Kw::Procedure
-                            | Kw::Into
-                            | Kw::Waitfor
-                    )
-            );
-            if !starts_clause {
-                return None;
-            }
             parser.state = State::Operator;
             parser.operands = 1;
             Lexer::new(input, 0)
@@ -381,6 +389,7 @@ fn scan_context(
         let Some(token) = lexer.next() else {
             break parser.finish(false);
         };
+        first.get_or_insert(token.kind);
         parser.push_fingerprint(token.kind);
         match parser.step(token) {
             Step::Continue => {}

@@ -94,9 +94,21 @@ const STRUCTURE_KEYWORDS: [ByteClasses; 11] = [
     ByteClasses::bytes_any_case(b"waitfor"),
 ];
 
+/// Longest input [`detect`] computes the byte classes of: the parse of a longer
+/// text usually ends within a few tokens, so a pass over all of it to find its
+/// classes would cost more than the gate saves.
+const MAX_CLASSIFIED_LEN: usize = 256;
+
 /// Inspects `input` and returns a detection when it holds an attack of this class.
+/// Inputs longer than [`MAX_CLASSIFIED_LEN`] are judged with every gate open
+/// (the same verdict; [`detect_gated`] with precomputed classes gates any length).
 pub fn detect(input: &[u8]) -> Option<Detection> {
-    detect_gated(input, ByteClasses::of(input))
+    let classes = if input.len() <= MAX_CLASSIFIED_LEN {
+        ByteClasses::of(input)
+    } else {
+        ByteClasses::ALL
+    };
+    detect_gated(input, classes)
 }
 
 /// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
@@ -120,9 +132,11 @@ pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
     {
         return Some(found);
     }
-    // A string context needs its quote in the input to close the host's string.
+    // A string context needs its quote in the input to close the host's string. The
+    // classes tell, unless they are ALL (an unclassified long input): then memchr looks.
     for (quote, quote_class) in [(b'\'', classes!(b"'")), (b'"', classes!(b"\""))] {
         if classes.has_any(quote_class)
+            && (classes != ByteClasses::ALL || memchr::memchr(quote, input).is_some())
             && let Some(found) = scan_context(input, Context::Quoted(quote), &mut frames, &mut None)
         {
             return Some(found);

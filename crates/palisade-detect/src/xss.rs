@@ -109,12 +109,41 @@ impl Present {
             || self.has(Self::PAREN) && self.has(Self::COLON | Self::EQUALS)
     }
 
-    fn of(classes: ByteClasses) -> Present {
+    /// The flags of each byte value ([`Present::FLAGS`] as a table).
+    const TABLE: [u8; 256] = {
+        let mut table = [0u8; 256];
+        let mut byte = 0;
+        while byte < 256 {
+            let class = ByteClasses::bytes(&[byte as u8]);
+            let mut flag = 0;
+            while flag < Self::FLAGS.len() {
+                if class.has_any(Self::FLAGS[flag].1) {
+                    table[byte] |= Self::FLAGS[flag].0;
+                }
+                flag += 1;
+            }
+            byte += 1;
+        }
+        table
+    };
+
+    /// The flags of an input of `classes`.
+    fn of_classes(classes: ByteClasses) -> Present {
         Present(
             Self::FLAGS
                 .iter()
                 .filter(|(_, bytes)| classes.has_any(*bytes))
                 .fold(0u8, |seen, (flag, _)| seen | flag),
+        )
+    }
+
+    /// The flags of `input`, in one pass over it: cheaper than its full
+    /// [`ByteClasses`] when nothing else needs them.
+    fn of_bytes(input: &[u8]) -> Present {
+        Present(
+            input
+                .iter()
+                .fold(0u8, |seen, &byte| seen | Self::TABLE[usize::from(byte)]),
         )
     }
 
@@ -128,7 +157,7 @@ const ANY_PAYLOAD_BYTES: ByteClasses = ByteClasses::bytes(b"<=\"'`$:&(");
 
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
-    detect_gated(input, ByteClasses::of(input))
+    scan(input, Present::of_bytes(input))
 }
 
 /// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
@@ -136,7 +165,11 @@ pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
     if !classes.has_any(ANY_PAYLOAD_BYTES) {
         return None;
     }
-    let present = Present::of(classes);
+    scan(input, Present::of_classes(classes))
+}
+
+/// The scans `present` allows, in order.
+fn scan(input: &[u8], present: Present) -> Option<Detection> {
     if !present.has(Present::ANY_PAYLOAD) {
         return None;
     }
@@ -869,6 +902,18 @@ mod tests {
 
     fn fingerprint(input: &str) -> Option<String> {
         detect(input.as_bytes()).map(|d| d.fingerprint)
+    }
+
+    #[test]
+    fn flags_from_bytes_and_from_classes_agree() {
+        for byte in 0..=u8::MAX {
+            let input = [b'x', byte];
+            assert_eq!(
+                Present::of_bytes(&input).0,
+                Present::of_classes(ByteClasses::of(&input)).0,
+                "byte {byte:#04x}"
+            );
+        }
     }
 
     #[test]

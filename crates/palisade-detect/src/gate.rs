@@ -242,6 +242,8 @@ pub(crate) struct Literals {
     /// their rarest class (in bit order): a value is checked only against the
     /// groups of the rare classes it holds.
     groups: Box<[(u32, Box<[ByteClasses]>)]>,
+    /// The index in `groups` of each bit of `rarest`.
+    group_of: [u8; 128],
 }
 
 impl Literals {
@@ -291,24 +293,25 @@ impl Literals {
         let rarest = groups.iter().fold(ByteClasses::NONE, |rarest, &(bit, _)| {
             rarest.union(ByteClasses(1 << bit))
         });
+        let mut group_of = [0u8; 128];
+        for (index, &(bit, _)) in groups.iter().enumerate() {
+            group_of[bit as usize] = u8::try_from(index).expect("at most 128 groups");
+        }
         Literals {
             matcher,
             rarest,
             groups,
+            group_of,
         }
     }
 
     /// False when a value of these classes holds none of the patterns.
     pub(crate) fn may_occur(&self, classes: ByteClasses) -> bool {
         let mut candidates = classes.0 & self.rarest.0;
-        let mut groups = self.groups.iter();
         while candidates != 0 {
             let bit = candidates.trailing_zeros();
             candidates &= candidates - 1;
-            // Groups are in bit order, and every candidate bit has one.
-            let Some((_, group)) = groups.find(|(key, _)| *key == bit) else {
-                break;
-            };
+            let (_, group) = &self.groups[usize::from(self.group_of[bit as usize])];
             if group.iter().any(|&needs| classes.has_all(needs)) {
                 return true;
             }

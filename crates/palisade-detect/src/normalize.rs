@@ -179,16 +179,9 @@ pub fn views(input: &[u8]) -> Views<'_> {
     } else {
         None
     };
-    let base64_of_raw = if raw_classes.only(BASE64_SHAPE) {
-        decode_base64_value(input)
-    } else {
-        None
-    };
-    let base64_of_decoded = if base64_of_raw.is_none()
-        && matches!(decoded, Cow::Owned(_))
-        && decoded_classes.only(BASE64_SHAPE)
-    {
-        decode_base64_value(&decoded)
+    let base64_of_raw = decode_base64_value(input, raw_classes);
+    let base64_of_decoded = if base64_of_raw.is_none() && matches!(decoded, Cow::Owned(_)) {
+        decode_base64_value(&decoded, decoded_classes)
     } else {
         None
     };
@@ -643,9 +636,14 @@ fn html_entity(input: &[u8]) -> (usize, u32) {
         .map_or((0, 0), |&(_, value)| (name_len + 2, value))
 }
 
-/// Decodes `input` when the whole trimmed value is base64 (standard or
-/// URL-safe alphabet, padding optional) of at least [`MIN_BASE64_LEN`] chars.
-fn decode_base64_value(input: &[u8]) -> Option<Vec<u8>> {
+/// Decodes `input` when the whole trimmed value is base64 (standard or URL-safe
+/// alphabet, padding optional) of at least [`MIN_BASE64_LEN`] chars. `classes` must
+/// be exactly the input's: they rule out other bytes and, without blanks or `=`,
+/// tell the alphabet without a look at each byte.
+fn decode_base64_value(input: &[u8], classes: ByteClasses) -> Option<Vec<u8>> {
+    if !classes.only(BASE64_SHAPE) {
+        return None;
+    }
     let trimmed = input.trim_ascii();
     if trimmed.len() < MIN_BASE64_LEN {
         return None;
@@ -658,31 +656,49 @@ fn decode_base64_value(input: &[u8]) -> Option<Vec<u8>> {
             .take_while(|&&byte| byte == b'=')
             .count();
     let body = &trimmed[..body_len];
-    let mut standard = false;
-    let mut url_safe = false;
-    for &byte in body {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => {}
-            b'+' | b'/' => standard = true,
-            b'-' | b'_' => url_safe = true,
-            _ => return None,
+    let (standard, url_safe) = if classes.has_any(classes!(b"= \t\n\r\x0c")) {
+        // Blanks and `=` are fine only around the body: look at each byte.
+        let mut standard = false;
+        let mut url_safe = false;
+        for &byte in body {
+            match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => {}
+                b'+' | b'/' => standard = true,
+                b'-' | b'_' => url_safe = true,
+                _ => return None,
+            }
         }
-    }
+        (standard, url_safe)
+    } else {
+        // Letters, digits and `+ / - _` only: the body is the input, and its
+        // classes say which alphabet it uses.
+        (
+            classes.has_any(classes!(b"+/")),
+            classes.has_any(classes!(b"-_")),
+        )
+    };
     if (standard && url_safe) || body.len() % 4 == 1 {
         return None;
     }
-    let config = base64::engine::GeneralPurposeConfig::new()
+    let engine = if url_safe {
+        &URL_SAFE_BASE64
+    } else {
+        &STANDARD_BASE64
+    };
+    engine.decode(body).ok()
+}
+
+/// What [`decode_base64_value`] accepts: padding optional, stray trailing bits allowed.
+const BASE64_CONFIG: base64::engine::GeneralPurposeConfig =
+    base64::engine::GeneralPurposeConfig::new()
         .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
         .with_decode_allow_trailing_bits(true);
-    let alphabet = if url_safe {
-        &base64::alphabet::URL_SAFE
-    } else {
-        &base64::alphabet::STANDARD
-    };
-    base64::engine::GeneralPurpose::new(alphabet, config)
-        .decode(body)
-        .ok()
-}
+
+/// The base64 decoders, built at compile time (building one fills its decode tables).
+static STANDARD_BASE64: base64::engine::GeneralPurpose =
+    base64::engine::GeneralPurpose::new(&base64::alphabet::STANDARD, BASE64_CONFIG);
+static URL_SAFE_BASE64: base64::engine::GeneralPurpose =
+    base64::engine::GeneralPurpose::new(&base64::alphabet::URL_SAFE, BASE64_CONFIG);
 
 #[cfg(test)]
 mod tests {
@@ -831,8 +847,84 @@ mod tests {
         assert!(lines > 15_000, "{lines} corpus lines");
     }
 
+    /// [`decode_base64_value`] as it was before it used the input's classes.
+    fn base64_by_bytes(input: &[u8]) -> Option<Vec<u8>> {
+        let trimmed = input.trim_ascii();
+        if trimmed.len() < MIN_BASE64_LEN {
+            return None;
+        }
+        let padding = trimmed
+            .iter()
+            .rev()
+            .take(2)
+            .take_while(|&&byte| byte == b'=')
+            .count();
+        let body = &trimmed[..trimmed.len() - padding];
+        let (mut standard, mut url_safe) = (false, false);
+        for &byte in body {
+            match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => {}
+                b'+' | b'/' => standard = true,
+                b'-' | b'_' => url_safe = true,
+                _ => return None,
+            }
+        }
+        if (standard && url_safe) || body.len() % 4 == 1 {
+            return None;
+        }
+        let engine = if url_safe {
+            &URL_SAFE_BASE64
+        } else {
+            &STANDARD_BASE64
+        };
+        engine.decode(body).ok()
+    }
+
+    #[test]
+    fn base64_values_are_recognised_from_their_classes_as_byte_by_byte() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus");
+        let mut decoded = 0;
+        for kind in ["attacks", "benign"] {
+            for entry in std::fs::read_dir(corpus.join(kind)).expect("corpus directory") {
+                let path = entry.expect("corpus entry").path();
+                for line in crate::eval::read_lines(&path).expect("corpus file") {
+                    let expected = base64_by_bytes(&line);
+                    decoded += usize::from(expected.is_some());
+                    assert_eq!(
+                        decode_base64_value(&line, ByteClasses::of(&line)),
+                        expected,
+                        "{:?}",
+                        String::from_utf8_lossy(&line)
+                    );
+                }
+            }
+        }
+        assert!(decoded > 100, "only {decoded} base64 lines");
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn base64_recognition_matches_the_byte_by_byte_check(
+            input in proptest::prop_oneof![
+                // The alphabets alone (the path decided by the classes) ...
+                proptest::collection::vec(
+                    proptest::sample::select(b"aZ09+/-_".to_vec()),
+                    10..40,
+                ),
+                // ... and with blanks, padding and a stray byte (the byte-by-byte path).
+                proptest::collection::vec(
+                    proptest::sample::select(b"aZ09+/-_= \t\n\x0b\x0c.".to_vec()),
+                    0..40,
+                ),
+            ]
+        ) {
+            proptest::prop_assert_eq!(
+                decode_base64_value(&input, ByteClasses::of(&input)),
+                base64_by_bytes(&input)
+            );
+        }
 
         #[test]
         fn class_skips_change_no_decoding(

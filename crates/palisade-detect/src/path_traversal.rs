@@ -234,10 +234,17 @@ fn sensitive_file(input: &[u8], classes: ByteClasses) -> Option<std::ops::Range<
         {
             // A bare `config.php` / `web.config` / `.env` alone needs a traversal or absolute path.
             let bare = !absolute_or_traversal;
-            let weak_name = matches!(
-                input[start..end].to_ascii_lowercase().as_slice(),
-                b"config.php" | b"web.config" | b"php.ini" | b".env" | b".htaccess" | b"etc/hosts"
-            );
+            let found = &input[start..end];
+            let weak_name = [
+                &b"config.php"[..],
+                b"web.config",
+                b"php.ini",
+                b".env",
+                b".htaccess",
+                b"etc/hosts",
+            ]
+            .iter()
+            .any(|name| found.eq_ignore_ascii_case(name));
             if weak_name && (bare || !has_traversal_or_root(&input[..start])) {
                 continue;
             }

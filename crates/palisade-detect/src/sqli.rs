@@ -100,7 +100,7 @@ const STRUCTURE_KEYWORDS: [ByteClasses; 11] = [
 const MAX_CLASSIFIED_LEN: usize = 256;
 
 /// Inspects `input` and returns a detection when it holds an attack of this class.
-/// Inputs longer than [`MAX_CLASSIFIED_LEN`] are judged with every gate open
+/// Inputs longer than 256 bytes are judged with every gate open
 /// (the same verdict; [`detect_gated`] with precomputed classes gates any length).
 pub fn detect(input: &[u8]) -> Option<Detection> {
     let classes = if input.len() <= MAX_CLASSIFIED_LEN {

@@ -23,6 +23,13 @@
 //! a number for `sleep`/`ping`, nothing at all) and a value that merely
 //! *starts* with a command must also chain or redirect.
 //!
+//! # Gate
+//! Every shell idiom holds one of `/`, `-`, `(`, `>`, `|`, and a command word
+//! can only be in command position after a separator, substitution or
+//! redirection byte (`;`, `|`, `&`, `(`, `{`, `$`, a backtick, `<`, `>`, a
+//! line break); a value without any of them is skipped (a command at the
+//! very start must chain or redirect too).
+//!
 //! # Example
 //! `127.0.0.1; c'a't${IFS}/etc/passwd` → `CmdInjection`, fingerprint `;cat`.
 //!
@@ -32,7 +39,8 @@
 
 use std::sync::LazyLock;
 
-use crate::{AttackClass, Detection};
+use crate::gate::Literals;
+use crate::{AttackClass, ByteClasses, Detection};
 
 /// Longest command word considered (longer words are never commands).
 const MAX_WORD: usize = 32;
@@ -150,11 +158,11 @@ const WEAK_COMMANDS: &[&str] = &[
 ];
 
 /// Bytes that separate, substitute or redirect commands.
-static SHELL_SYNTAX: [bool; 256] = crate::byte_set(b";|&\n\r({$`<>");
+const SHELL_SYNTAX: ByteClasses = ByteClasses::bytes(b";|&\n\r({$`<>");
 
 /// Every [`ALWAYS`] indicator holds one of these bytes; input without any of
 /// them skips that search.
-static ALWAYS_BYTES: [bool; 256] = crate::byte_set(b"/-(>|");
+const ALWAYS_BYTES: ByteClasses = ByteClasses::bytes(b"/-(>|");
 
 /// Indicators that need no command-position analysis.
 const ALWAYS_PATTERNS: &[&str] = &[
@@ -196,8 +204,7 @@ const ALWAYS_PATTERNS: &[&str] = &[
     "| bash\n",
 ];
 
-static ALWAYS: LazyLock<aho_corasick::AhoCorasick> =
-    LazyLock::new(|| crate::literals(ALWAYS_PATTERNS));
+static ALWAYS: LazyLock<Literals> = LazyLock::new(|| Literals::any_case(ALWAYS_PATTERNS));
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Position {
@@ -235,8 +242,13 @@ struct Pending {
 
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
-    if crate::contains_any(input, &ALWAYS_BYTES)
-        && let Some(found) = ALWAYS.find(input)
+    detect_gated(input, ByteClasses::of(input))
+}
+
+/// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
+pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    if classes.has_any(ALWAYS_BYTES)
+        && let Some(found) = ALWAYS.find(input, classes)
     {
         return Some(Detection::new(
             AttackClass::CmdInjection,
@@ -247,7 +259,7 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
     }
     // Without a separator, substitution or redirection byte nothing can be in
     // command position except the value start, which needs a chain anyway.
-    if !crate::contains_any(input, &SHELL_SYNTAX) {
+    if !classes.has_any(SHELL_SYNTAX) {
         return None;
     }
     let mut tokenizer = Tokenizer { input, pos: 0 };
@@ -676,7 +688,7 @@ mod tests {
     fn every_always_pattern_holds_a_prefilter_byte() {
         for pattern in super::ALWAYS_PATTERNS {
             assert!(
-                crate::contains_any(pattern.as_bytes(), &super::ALWAYS_BYTES),
+                crate::ByteClasses::of(pattern.as_bytes()).has_any(super::ALWAYS_BYTES),
                 "{pattern:?} would be skipped by the ALWAYS_BYTES pre-check"
             );
         }

@@ -13,6 +13,11 @@
 //! body (XSS, cache poisoning). Decoding `%0d%0a` is done by
 //! [`crate::normalize`].
 //!
+//! # Gate
+//! Every pattern needs a line break (CR, LF, or the `0xE5` lead byte of
+//! U+560A/U+560D) and, after it, a header's `:`, a status line's `/`
+//! (`HTTP/1.1`) or a body's `<`; a value without both is skipped.
+//!
 //! # Example
 //! `/home%0d%0aSet-Cookie:%20session=attacker` → `Crlf`, fingerprint `\n set-cookie:`.
 //!
@@ -22,7 +27,12 @@
 
 use std::sync::LazyLock;
 
-use crate::{AttackClass, Detection};
+use crate::{AttackClass, ByteClasses, Detection};
+
+/// A line break, or the lead byte of U+560A/U+560D.
+const LINE_BREAK: ByteClasses = ByteClasses::bytes(b"\r\n\xe5");
+/// What every pattern needs after the break: `:`, `/` or `<`.
+const AFTER_BREAK: ByteClasses = ByteClasses::bytes(b":/<");
 
 static HEADER_AFTER_BREAK: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
     crate::regex(concat!(
@@ -41,7 +51,14 @@ static HEADER_AFTER_BREAK: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
 
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
-    memchr::memchr3(b'\r', b'\n', 0xE5, input)?;
+    detect_gated(input, ByteClasses::of(input))
+}
+
+/// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
+pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    if !(classes.has_any(LINE_BREAK) && classes.has_any(AFTER_BREAK)) {
+        return None;
+    }
     let found = HEADER_AFTER_BREAK.find(input)?;
     Some(Detection::new(
         AttackClass::Crlf,

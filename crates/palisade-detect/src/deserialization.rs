@@ -18,6 +18,15 @@
 //! execution without any injection in the usual sense. Legitimate users
 //! never send these formats in form fields or headers.
 //!
+//! # Gate
+//! The marker and gadget literals are looked for only when the value holds
+//! every byte class of one of them (the stream markers need upper-case
+//! letters, control or high bytes; a letters-only gadget name all its letters);
+//! a PHP object needs `:`, `"`, `{`, a digit and `O`/`C`; a .NET `$type` needs
+//! `$`, `:`, `,` and a quote; a pickle stream the byte 0x80. Base64 payloads
+//! are plain alphanumeric text, which is why the markers are judged by their
+//! letters, not by punctuation.
+//!
 //! # Example
 //! `O:8:"stdClass":1:{s:4:"file";s:11:"/etc/passwd";}` → `Deserialization`.
 //!
@@ -27,46 +36,44 @@
 
 use std::sync::LazyLock;
 
-use crate::{AttackClass, Detection};
+use crate::gate::Literals;
+use crate::{AttackClass, ByteClasses, Detection};
 
 /// Byte and text markers that are serialized payloads by themselves.
-static MARKERS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    aho_corasick::AhoCorasick::builder()
-        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-        .build([
-            b"\xac\xed\x00\x05".as_slice(),
-            b"rO0AB",
-            b"H4sIAAAAAAAA/",
-            b"AAEAAAD/////",
-            b"cos\nsystem",
-            b"cposix\nsystem",
-            b"cnt\nsystem",
-            b"csubprocess\n",
-            b"c__builtin__\neval",
-            b"c__builtin__\nexec",
-            b"cbuiltins\neval",
-            b"cbuiltins\nexec",
-            b"\x8c\x05posix\x94",
-            b"\x8c\x02os\x94",
-            b"\x8c\x08builtins\x94",
-            b"gASV",
-            b"gAJjb3",
-            b"gAJjcG9zaXgK",
-            b"gANjb3",
-            b"gANjYnVpbHRpbnMK",
-            b"Y29zCnN5c3RlbQ",
-            b"Y3Bvc2l4CnN5c3Rlb",
-            b"BAhvO",
-            b"BAhVO",
-            b"\x04\x08o:",
-            b"\x04\x08U:",
-        ])
-        .unwrap_or_else(|error| panic!("palisade-detect: built-in marker set is invalid: {error}"))
+static MARKERS: LazyLock<Literals> = LazyLock::new(|| {
+    Literals::exact(&[
+        b"\xac\xed\x00\x05".as_slice(),
+        b"rO0AB",
+        b"H4sIAAAAAAAA/",
+        b"AAEAAAD/////",
+        b"cos\nsystem",
+        b"cposix\nsystem",
+        b"cnt\nsystem",
+        b"csubprocess\n",
+        b"c__builtin__\neval",
+        b"c__builtin__\nexec",
+        b"cbuiltins\neval",
+        b"cbuiltins\nexec",
+        b"\x8c\x05posix\x94",
+        b"\x8c\x02os\x94",
+        b"\x8c\x08builtins\x94",
+        b"gASV",
+        b"gAJjb3",
+        b"gAJjcG9zaXgK",
+        b"gANjb3",
+        b"gANjYnVpbHRpbnMK",
+        b"Y29zCnN5c3RlbQ",
+        b"Y3Bvc2l4CnN5c3Rlb",
+        b"BAhvO",
+        b"BAhVO",
+        b"\x04\x08o:",
+        b"\x04\x08U:",
+    ])
 });
 
 /// Gadget class names and type tags (case-insensitive).
-static GADGETS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    crate::literals(&[
+static GADGETS: LazyLock<Literals> = LazyLock::new(|| {
+    Literals::any_case(&[
         "org.apache.commons.collections",
         "org.apache.commons.beanutils",
         "com.sun.rowset.jdbcrowsetimpl",
@@ -104,6 +111,12 @@ static PHP_OBJECT: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
     crate::regex(r#"(?:^|[;{}\s"'=])[OC]:\+?\d{1,5}:"[A-Za-z_\\][\w\\]{0,200}":\d{1,5}:\{"#)
 });
 
+/// What [`PHP_OBJECT`] needs: `:`, `"`, `{`, a digit and an upper-case `O` or `C`.
+const PHP_OBJECT_BYTES: ByteClasses = ByteClasses::bytes(b":\"{0").union(ByteClasses::UPPER);
+
+/// What [`DOTNET_TYPE`] needs: `"$type":` and the `,` of an assembly-qualified name.
+const DOTNET_TYPE_BYTES: ByteClasses = ByteClasses::bytes_any_case(b"$type:,");
+
 /// Json.NET `$type` with an assembly-qualified type name.
 static DOTNET_TYPE: LazyLock<regex::bytes::Regex> =
     LazyLock::new(|| crate::regex(r#"(?i)["']\$type["']\s*:\s*["'][\w.`\[\]+]+\s*,\s*[\w.]+"#));
@@ -129,7 +142,12 @@ fn raw_pickle(input: &[u8]) -> Option<std::ops::Range<usize>> {
 
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
-    if let Some(found) = MARKERS.find(input) {
+    detect_gated(input, ByteClasses::of(input))
+}
+
+/// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
+pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    if let Some(found) = MARKERS.find(input, classes) {
         return Some(Detection::new(
             AttackClass::Deserialization,
             8,
@@ -137,7 +155,7 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
             "serialized stream marker",
         ));
     }
-    if let Some(found) = GADGETS.find(input) {
+    if let Some(found) = GADGETS.find(input, classes) {
         return Some(Detection::new(
             AttackClass::Deserialization,
             7,
@@ -145,23 +163,29 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
             "gadget or type tag",
         ));
     }
-    if memchr::memchr(b':', input).is_some() {
-        if let Some(found) = PHP_OBJECT.find(input) {
-            return Some(Detection::new(
-                AttackClass::Deserialization,
-                8,
-                found.range(),
-                "php serialized object",
-            ));
-        }
-        if let Some(found) = DOTNET_TYPE.find(input) {
-            return Some(Detection::new(
-                AttackClass::Deserialization,
-                7,
-                found.range(),
-                ".net $type",
-            ));
-        }
+    if classes.has_all(PHP_OBJECT_BYTES)
+        && let Some(found) = PHP_OBJECT.find(input)
+    {
+        return Some(Detection::new(
+            AttackClass::Deserialization,
+            8,
+            found.range(),
+            "php serialized object",
+        ));
+    }
+    if classes.has_all(DOTNET_TYPE_BYTES)
+        && classes.has_any(classes!(b"\"'"))
+        && let Some(found) = DOTNET_TYPE.find(input)
+    {
+        return Some(Detection::new(
+            AttackClass::Deserialization,
+            7,
+            found.range(),
+            ".net $type",
+        ));
+    }
+    if !classes.has_any(classes!(b"\x80")) {
+        return None;
     }
     raw_pickle(input)
         .map(|range| Detection::new(AttackClass::Deserialization, 7, range, "pickle stream"))

@@ -11,6 +11,11 @@
 //! `(&(uid=INPUT)(userPassword=…))` let the attacker rewrite the filter —
 //! authentication bypass and directory enumeration.
 //!
+//! # Gate
+//! Every pattern holds `)` followed by `(`, `*)`, or a `(` opening a
+//! composite with an `=` inside; a value without `)` and one of `(` `*`,
+//! and without both `(` and `=`, is skipped.
+//!
 //! # Example
 //! `*)(uid=*))(|(uid=*` → `Ldapi`.
 //!
@@ -21,7 +26,7 @@
 
 use std::sync::LazyLock;
 
-use crate::{AttackClass, Detection};
+use crate::{AttackClass, ByteClasses, Detection};
 
 static FILTER_BREAKOUT: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
     crate::regex(concat!(
@@ -38,7 +43,15 @@ static FILTER_BREAKOUT: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
 
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
-    memchr::memchr(b')', input).or_else(|| memchr::memchr(b'(', input))?;
+    detect_gated(input, ByteClasses::of(input))
+}
+
+/// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
+pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    let breakout = classes.has_any(classes!(b")")) && classes.has_any(classes!(b"(*"));
+    if !breakout && !classes.has_all(classes!(b"(=")) {
+        return None;
+    }
     let found = FILTER_BREAKOUT.find(input)?;
     Some(Detection::new(
         AttackClass::Ldapi,

@@ -7,6 +7,12 @@
 //! decided to report. One module per detector; each module's doc says what it
 //! detects, why, an example and references (CWE, CRS rule ids).
 //!
+//! Each detector opens with a documented necessary condition over the byte
+//! classes its input holds ([`gate::ByteClasses`], one table-driven pass shared
+//! by every detector and the decoder), so a value that cannot hold its attack
+//! costs it a few instructions: `<module>::detect_gated(input, classes)` is
+//! that entry point, `<module>::detect(input)` computes the classes itself.
+//!
 //! Detectors inspect the bytes they are given as-is. Decoding (URL, HTML
 //! entities, JS/CSS escapes, base64, overlong UTF-8) is the job of
 //! [`normalize`], and [`normalize::scan_all`] is the one entry point that runs
@@ -14,10 +20,19 @@
 //! detectors against the labeled corpus in `corpus/`.
 #![forbid(unsafe_code)]
 
+/// The [`ByteClasses`] of constant bytes, computed at compile time (a `const fn` call
+/// outside a constant may run at every call).
+macro_rules! classes {
+    ($bytes:expr) => {
+        const { $crate::ByteClasses::bytes($bytes) }
+    };
+}
+
 pub mod cmdi;
 pub mod crlf;
 pub mod deserialization;
 pub mod eval;
+pub mod gate;
 pub mod ldapi;
 pub mod mail_injection;
 pub mod normalize;
@@ -30,6 +45,7 @@ pub mod ssti;
 pub mod xss;
 pub mod xxe;
 
+pub use gate::ByteClasses;
 pub use normalize::scan_all;
 
 use std::ops::Range;
@@ -121,23 +137,25 @@ impl AttackClass {
     }
 
     /// [`AttackClass::detector`] over decoded views the caller built once for the
-    /// value ([`normalize::DecodedViews::of`]), so several classes run over one
-    /// value decode it once. `decoded` is called only when the raw input does not
-    /// fire; the result is the same as `self.detector()(input)`.
+    /// value ([`normalize::DecodedViews::of`]`(input)`), so several classes run over one
+    /// value decode it, and learn its byte classes, once. `decoded` is called once,
+    /// first: the raw input is judged with the byte classes the views carry. The
+    /// result is the same as `self.detector()(input)`.
     pub fn detect_with_views<'v>(
         self,
         input: &[u8],
         decoded: impl FnOnce() -> &'v normalize::DecodedViews,
     ) -> Option<Detection> {
-        let detector = self.raw_detector();
-        if let Some(found) = detector(input) {
+        let views = decoded();
+        let detector = self.gated_detector();
+        if let Some(found) = detector(input, views.raw_classes()) {
             return Some(found);
         }
-        normalize::in_decoded(detector, input, decoded().iter())
+        normalize::in_decoded(detector, input, views.iter_with_classes())
     }
 
     /// The detector for this class over the bytes exactly as given (no
-    /// decoding): what [`scan_all`] runs over each view it built once.
+    /// decoding); it computes the input's byte classes itself.
     pub fn raw_detector(self) -> Detector {
         match self {
             AttackClass::Sqli => sqli::detect,
@@ -155,6 +173,29 @@ impl AttackClass {
             AttackClass::MailInjection => mail_injection::detect,
         }
     }
+
+    /// The detector for this class over the bytes exactly as given, told their
+    /// byte classes ([`ByteClasses::of`] the input, or a superset): what
+    /// [`scan_all`] and [`AttackClass::detect_with_views`] run over each view,
+    /// whose classes they computed once. With [`ByteClasses::ALL`] every gate
+    /// is open (the detector without gates); the verdict is the same.
+    pub fn gated_detector(self) -> GatedDetector {
+        match self {
+            AttackClass::Sqli => sqli::detect_gated,
+            AttackClass::Xss => xss::detect_gated,
+            AttackClass::CmdInjection => cmdi::detect_gated,
+            AttackClass::PathTraversal => path_traversal::detect_gated,
+            AttackClass::Ssrf => ssrf::detect_gated,
+            AttackClass::Ssti => ssti::detect_gated,
+            AttackClass::Nosqli => nosqli::detect_gated,
+            AttackClass::Deserialization => deserialization::detect_gated,
+            AttackClass::Xxe => xxe::detect_gated,
+            AttackClass::Crlf => crlf::detect_gated,
+            AttackClass::Ldapi => ldapi::detect_gated,
+            AttackClass::PrototypePollution => prototype_pollution::detect_gated,
+            AttackClass::MailInjection => mail_injection::detect_gated,
+        }
+    }
 }
 
 impl std::fmt::Display for AttackClass {
@@ -165,6 +206,9 @@ impl std::fmt::Display for AttackClass {
 
 /// A detector: bytes in, at most one detection out.
 pub type Detector = fn(&[u8]) -> Option<Detection>;
+
+/// A detector told the byte classes of its input ([`AttackClass::gated_detector`]).
+pub type GatedDetector = fn(&[u8], ByteClasses) -> Option<Detection>;
 
 /// One detection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,20 +253,17 @@ pub(crate) fn regex(pattern: &str) -> regex::bytes::Regex {
         })
 }
 
-/// Builds a case-insensitive multi-literal matcher from constant patterns.
-pub(crate) fn literals(patterns: &[&str]) -> aho_corasick::AhoCorasick {
-    aho_corasick::AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-        // A full DFA: the sets are small, and search speed is what matters.
-        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-        .build(patterns)
-        .unwrap_or_else(|error| panic!("palisade-detect: built-in literal set is invalid: {error}"))
-}
-
-/// True when `input` contains any byte of `set` (a 256-entry table scan).
-pub(crate) fn contains_any(input: &[u8], set: &[bool; 256]) -> bool {
-    input.iter().any(|&byte| set[usize::from(byte)])
+/// ASCII case-insensitive substring test for a lower-case `needle`: a memchr
+/// for its first byte in either case, then a comparison at each hit.
+pub(crate) fn contains_any_case(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), haystack).any(|at| {
+        haystack
+            .get(at..at + needle.len())
+            .is_some_and(|window| window.eq_ignore_ascii_case(needle))
+    })
 }
 
 /// Builds a byte-set table for [`contains_any`] at compile time.

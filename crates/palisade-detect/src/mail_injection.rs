@@ -11,6 +11,10 @@
 //! Contact forms that copy a field into the headers of a message sent with
 //! `mail()` become open relays for spam and phishing.
 //!
+//! # Gate
+//! Every pattern is a line break followed by a header and its `:`; a value
+//! without a CR or LF and a `:` is skipped.
+//!
 //! # Example
 //! `victim@example.com%0aBcc:spam@attacker.example` → `MailInjection`.
 //!
@@ -20,7 +24,7 @@
 
 use std::sync::LazyLock;
 
-use crate::{AttackClass, Detection};
+use crate::{AttackClass, ByteClasses, Detection};
 
 static MAIL_HEADER: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
     crate::regex(concat!(
@@ -38,7 +42,14 @@ static SUBJECT: LazyLock<regex::bytes::Regex> =
 
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
-    memchr::memchr2(b'\r', b'\n', input)?;
+    detect_gated(input, ByteClasses::of(input))
+}
+
+/// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
+pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    if !(classes.has_any(classes!(b"\r\n")) && classes.has_any(classes!(b":"))) {
+        return None;
+    }
     let found = MAIL_HEADER.find(input).or_else(|| SUBJECT.find(input))?;
     Some(Detection::new(
         AttackClass::MailInjection,

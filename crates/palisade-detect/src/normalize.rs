@@ -21,12 +21,19 @@
 //! input, so each view is no longer than the input; each round is one linear
 //! pass. Views that equal an earlier view are dropped. No allocation happens
 //! for inputs without `%`, `&`, `+`, `\`, bytes >= 0xC0 or a base64 shape.
+//!
+//! Each view carries its [`ByteClasses`], computed once in one pass: the
+//! detectors gate on them, and the decoder itself uses the input's classes to
+//! skip every step that cannot change it (no `%`, `+`, `&` or folded lead
+//! byte: no URL/entity round; no `\`: no unescaping; a byte outside the
+//! base64 alphabet and blanks: no base64 attempt).
 
 use std::borrow::Cow;
 
 use base64::Engine as _;
 
-use crate::{AttackClass, Detection, Detector};
+use crate::gate::ByteClasses;
+use crate::{AttackClass, Detection, GatedDetector};
 
 /// Maximum decoding rounds for the decoded view (double/triple encoding).
 pub const MAX_DECODE_ROUNDS: usize = 4;
@@ -40,6 +47,8 @@ pub const MIN_BASE64_LEN: usize = 12;
 pub struct Views<'a> {
     /// Fixed storage: building the views of a plain input allocates nothing.
     slots: [Cow<'a, [u8]>; MAX_VIEWS],
+    /// The byte classes of each view.
+    classes: [ByteClasses; MAX_VIEWS],
     len: usize,
 }
 
@@ -47,6 +56,11 @@ impl<'a> Views<'a> {
     /// Iterates over the views, raw first.
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
         self.slots[..self.len].iter().map(|view| view.as_ref())
+    }
+
+    /// Iterates over the views with their byte classes, raw first.
+    pub fn iter_with_classes(&self) -> impl Iterator<Item = (&[u8], ByteClasses)> {
+        self.iter().zip(self.classes[..self.len].iter().copied())
     }
 
     /// Number of views (1..=[`MAX_VIEWS`]).
@@ -59,21 +73,35 @@ impl<'a> Views<'a> {
         self.len == 0
     }
 
-    fn push(&mut self, view: Cow<'a, [u8]>) {
+    /// Adds `view` of `classes` unless an earlier view holds the same bytes.
+    fn push(&mut self, view: Cow<'a, [u8]>, classes: ByteClasses) {
         if self.len < MAX_VIEWS && self.iter().all(|existing| existing != view.as_ref()) {
             self.slots[self.len] = view;
+            self.classes[self.len] = classes;
             self.len += 1;
         }
     }
 }
 
 /// The views of a value beyond the raw one (decoded, unescaped, base64; see the module
-/// doc), owned: a caller that runs several classes over one value builds them once
-/// ([`DecodedViews::of`]) and hands them to each class
-/// ([`AttackClass::detect_with_views`]). Empty (nothing allocated) for a plain value.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// doc), owned, with the byte classes of each and of the raw value: a caller that runs
+/// several classes over one value builds them once ([`DecodedViews::of`]) and hands them
+/// to each class ([`AttackClass::detect_with_views`]). Holds no view (nothing
+/// allocated) for a plain value. The default holds no view and [`ByteClasses::ALL`] as
+/// the raw classes, which is right for any plain value (every gate open).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodedViews {
-    views: Vec<Vec<u8>>,
+    raw_classes: ByteClasses,
+    views: Vec<(Vec<u8>, ByteClasses)>,
+}
+
+impl Default for DecodedViews {
+    fn default() -> Self {
+        DecodedViews {
+            raw_classes: ByteClasses::ALL,
+            views: Vec::new(),
+        }
+    }
 }
 
 impl DecodedViews {
@@ -82,24 +110,38 @@ impl DecodedViews {
         let views = views(input);
         let len = views.len;
         DecodedViews {
+            raw_classes: views.classes[0],
             views: views
                 .slots
                 .into_iter()
+                .zip(views.classes)
                 .take(len)
                 .skip(1)
-                .map(Cow::into_owned)
+                .map(|(view, classes)| (view.into_owned(), classes))
                 .collect(),
         }
     }
 
+    /// The byte classes of the raw value.
+    pub fn raw_classes(&self) -> ByteClasses {
+        self.raw_classes
+    }
+
     /// Iterates over the decoded views, in [`views`] order.
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        self.views.iter().map(Vec::as_slice)
+        self.views.iter().map(|(view, _)| view.as_slice())
+    }
+
+    /// Iterates over the decoded views with their byte classes, in [`views`] order.
+    pub fn iter_with_classes(&self) -> impl Iterator<Item = (&[u8], ByteClasses)> {
+        self.views
+            .iter()
+            .map(|(view, classes)| (view.as_slice(), *classes))
     }
 
     /// Bytes held (for callers that bound what they keep).
     pub fn heap_bytes(&self) -> usize {
-        self.views.iter().map(Vec::len).sum()
+        self.views.iter().map(|(view, _)| view.len()).sum()
     }
 }
 
@@ -113,16 +155,23 @@ pub fn views_built() -> u64 {
     VIEWS_BUILT.with(std::cell::Cell::get)
 }
 
+/// Every byte a whole-value base64 text may hold (alphabets, padding, the blanks
+/// trimmed around it).
+const BASE64_SHAPE: ByteClasses =
+    ByteClasses::LETTERS.union(ByteClasses::bytes(b"0+/-_= \t\n\r\x0c"));
+
 /// Produces the bounded set of decoded views of `input`.
 pub fn views(input: &[u8]) -> Views<'_> {
     VIEWS_BUILT.with(|count| count.set(count.get() + 1));
     let mut views = Views {
         slots: std::array::from_fn(|_| Cow::Borrowed(&[][..])),
+        classes: [ByteClasses::NONE; MAX_VIEWS],
         len: 0,
     };
-    views.push(Cow::Borrowed(input));
-    let decoded = decode_repeatedly(input);
-    let unescaped = if memchr::memchr(b'\\', &decoded).is_some() {
+    let raw_classes = ByteClasses::of(input);
+    views.push(Cow::Borrowed(input), raw_classes);
+    let (decoded, decoded_classes) = decode_repeatedly(input, raw_classes);
+    let unescaped = if decoded_classes.has_any(classes!(b"\\")) {
         match unescape_js_css(&decoded) {
             Cow::Owned(bytes) => Some(bytes),
             Cow::Borrowed(_) => None,
@@ -130,18 +179,23 @@ pub fn views(input: &[u8]) -> Views<'_> {
     } else {
         None
     };
-    let base64_of_raw = decode_base64_value(input);
+    let base64_of_raw = decode_base64_value(input, raw_classes);
     let base64_of_decoded = if base64_of_raw.is_none() && matches!(decoded, Cow::Owned(_)) {
-        decode_base64_value(&decoded)
+        decode_base64_value(&decoded, decoded_classes)
     } else {
         None
     };
-    views.push(decoded);
+    if let Cow::Owned(_) = decoded {
+        // A borrowed result is the input itself, already the raw view.
+        views.push(decoded, decoded_classes);
+    }
     if let Some(bytes) = unescaped {
-        views.push(Cow::Owned(bytes));
+        let classes = ByteClasses::of(&bytes);
+        views.push(Cow::Owned(bytes), classes);
     }
     if let Some(bytes) = base64_of_raw.or(base64_of_decoded) {
-        views.push(Cow::Owned(bytes));
+        let classes = ByteClasses::of(&bytes);
+        views.push(Cow::Owned(bytes), classes);
     }
     views
 }
@@ -153,8 +207,11 @@ pub fn scan_all(input: &[u8]) -> Vec<Detection> {
     let views = views(input);
     let mut detections: Vec<Detection> = Vec::new();
     for class in AttackClass::ALL {
-        let detector = class.raw_detector();
-        if let Some(detection) = views.iter().find_map(detector) {
+        let detector = class.gated_detector();
+        if let Some(detection) = views
+            .iter_with_classes()
+            .find_map(|(view, classes)| detector(view, classes))
+        {
             detections.push(detection);
         }
     }
@@ -165,29 +222,34 @@ pub fn scan_all(input: &[u8]) -> Vec<Detection> {
 /// [`AttackClass::ALL`]); a detection on a decoded view spans the whole input,
 /// since its offsets refer to bytes the input does not hold.
 fn in_views<const CLASS: usize>(input: &[u8]) -> Option<Detection> {
-    let detector = AttackClass::ALL[CLASS].raw_detector();
-    if let Some(found) = detector(input) {
+    let detector = AttackClass::ALL[CLASS].gated_detector();
+    let views = views(input);
+    let mut views = views.iter_with_classes();
+    let (raw, raw_classes) = views.next()?;
+    if let Some(found) = detector(raw, raw_classes) {
         return Some(found);
     }
-    in_decoded(detector, input, views(input).iter().skip(1))
+    in_decoded(detector, input, views)
 }
 
 /// The first detection of `detector` in the decoded views of `input` (after the raw
 /// input did not fire), spanning the whole input.
 pub(crate) fn in_decoded<'v>(
-    detector: Detector,
+    detector: GatedDetector,
     input: &[u8],
-    mut decoded: impl Iterator<Item = &'v [u8]>,
+    mut decoded: impl Iterator<Item = (&'v [u8], ByteClasses)>,
 ) -> Option<Detection> {
-    decoded.find_map(detector).map(|mut found| {
-        found.span = 0..input.len();
-        found
-    })
+    decoded
+        .find_map(|(view, classes)| detector(view, classes))
+        .map(|mut found| {
+            found.span = 0..input.len();
+            found
+        })
 }
 
 /// [`in_views`] for each class, in [`AttackClass::ALL`] order (what
 /// [`AttackClass::detector`] hands out).
-pub(crate) const IN_VIEWS: [Detector; AttackClass::ALL.len()] = [
+pub(crate) const IN_VIEWS: [crate::Detector; AttackClass::ALL.len()] = [
     in_views::<0>,
     in_views::<1>,
     in_views::<2>,
@@ -211,16 +273,26 @@ pub fn classify(input: &[u8]) -> Vec<AttackClass> {
         .collect()
 }
 
-fn decode_repeatedly(input: &[u8]) -> Cow<'_, [u8]> {
+/// URL/entity rounds until nothing changes (at most [`MAX_DECODE_ROUNDS`]), for
+/// `input` of `classes`; returns the result and its classes. A round runs only
+/// when its input holds a byte it may change, and the classes of each round's
+/// output (which the caller needs for the last one anyway) tell whether another
+/// round can change anything.
+fn decode_repeatedly(input: &[u8], classes: ByteClasses) -> (Cow<'_, [u8]>, ByteClasses) {
     let mut current = Cow::Borrowed(input);
+    let mut classes = classes;
     for round in 0..MAX_DECODE_ROUNDS {
         // `+` means space only in the raw form encoding, not after `%2B` was decoded.
-        match decode_round(&current, round == 0) {
+        let plus_is_space = round == 0;
+        match decode_round(&current, classes, plus_is_space) {
             Cow::Borrowed(_) => break,
-            Cow::Owned(next) => current = Cow::Owned(next),
+            Cow::Owned(next) => {
+                classes = ByteClasses::of(&next);
+                current = Cow::Owned(next);
+            }
         }
     }
-    current
+    (current, classes)
 }
 
 /// Bytes the URL layer of [`decode_round`] may change: URL escapes, `+`, and the lead
@@ -229,18 +301,33 @@ fn decode_repeatedly(input: &[u8]) -> Cow<'_, [u8]> {
 /// decoder tests every byte of every value.
 const URL_LAYER_BYTES: [bool; 256] = crate::byte_set(b"%+\xC0\xC1\xE0\xE2\xEF");
 
+/// [`URL_LAYER_BYTES`] as classes, without `+` (which changes only when it means a space).
+const URL_LAYER: ByteClasses = ByteClasses::bytes(b"%\xC0\xC1\xE0\xE2\xEF");
+
 /// One round of URL (`%XX`, `%uXXXX`, `+`), HTML entity and overlong UTF-8
 /// decoding. Borrowed when nothing changed. Output is never longer than input.
 pub fn decode_once(input: &[u8]) -> Cow<'_, [u8]> {
-    decode_round(input, true)
+    decode_round(input, ByteClasses::ALL, true)
 }
 
-/// One decoding round: URL-level decoding over the whole input first, then
-/// HTML entities over its result. The layers are undone in the order they
-/// were applied outside in: `&#x3c%3B` (an entity whose `;` was URL-encoded,
-/// as in a cookie) decodes to `<`, not `<;`.
-fn decode_round(input: &[u8], plus_is_space: bool) -> Cow<'_, [u8]> {
-    match decode_url_layer(input, plus_is_space) {
+/// One decoding round over `input` of `classes` (or a superset): URL-level decoding
+/// over the whole input first, then HTML entities over its result. The layers are
+/// undone in the order they were applied outside in: `&#x3c%3B` (an entity whose
+/// `;` was URL-encoded, as in a cookie) decodes to `<`, not `<;`. A layer runs only
+/// when the input holds a byte it may change.
+fn decode_round(input: &[u8], classes: ByteClasses, plus_is_space: bool) -> Cow<'_, [u8]> {
+    let url_bytes = if plus_is_space {
+        URL_LAYER.union(classes!(b"+"))
+    } else {
+        URL_LAYER
+    };
+    let url_decoded = if classes.has_any(url_bytes) {
+        decode_url_layer(input, classes, plus_is_space)
+    } else {
+        Cow::Borrowed(input)
+    };
+    match url_decoded {
+        Cow::Borrowed(input) if !classes.has_any(classes!(b"&")) => Cow::Borrowed(input),
         Cow::Borrowed(input) => decode_entity_layer(input),
         Cow::Owned(url_decoded) => match decode_entity_layer(&url_decoded) {
             Cow::Borrowed(_) => Cow::Owned(url_decoded),
@@ -249,27 +336,31 @@ fn decode_round(input: &[u8], plus_is_space: bool) -> Cow<'_, [u8]> {
     }
 }
 
-/// HTML entities (numeric and [`NAMED_ENTITIES`]). Borrowed when nothing changed.
+/// HTML entities (numeric and [`NAMED_ENTITIES`]). Borrowed when nothing changed; the
+/// output is built only from the first entity on (an `&` that starts none, as between
+/// form fields, costs no copy).
 fn decode_entity_layer(input: &[u8]) -> Cow<'_, [u8]> {
-    let Some(first) = memchr::memchr(b'&', input) else {
+    let mut out: Option<Vec<u8>> = None;
+    // `input[..copied]` is accounted for in `out`.
+    let mut copied = 0usize;
+    for at in memchr::memchr_iter(b'&', input) {
+        if at < copied {
+            // Inside an entity already decoded (none holds `&`; kept for clarity).
+            continue;
+        }
+        let (consumed, value) = html_entity(&input[at..]);
+        if consumed == 0 {
+            continue;
+        }
+        let out = out.get_or_insert_with(|| Vec::with_capacity(input.len()));
+        out.extend_from_slice(&input[copied..at]);
+        push_code_point(out, value);
+        copied = at + consumed;
+    }
+    let Some(mut out) = out else {
         return Cow::Borrowed(input);
     };
-    let mut out = Vec::with_capacity(input.len());
-    out.extend_from_slice(&input[..first]);
-    let mut i = first;
-    while let Some(offset) = memchr::memchr(b'&', &input[i..]) {
-        out.extend_from_slice(&input[i..i + offset]);
-        i += offset;
-        let (consumed, value) = html_entity(&input[i..]);
-        if consumed > 0 {
-            push_code_point(&mut out, value);
-            i += consumed;
-        } else {
-            out.push(b'&');
-            i += 1;
-        }
-    }
-    out.extend_from_slice(&input[i..]);
+    out.extend_from_slice(&input[copied..]);
     if out.as_slice() == input {
         Cow::Borrowed(input)
     } else {
@@ -279,9 +370,24 @@ fn decode_entity_layer(input: &[u8]) -> Cow<'_, [u8]> {
 
 /// URL (`%XX`, `%uXXXX`, `+`), overlong UTF-8, fullwidth ASCII and slash
 /// folding. Borrowed when nothing changed.
-fn decode_url_layer(input: &[u8], plus_is_space: bool) -> Cow<'_, [u8]> {
-    let special = |byte: &u8| URL_LAYER_BYTES[usize::from(*byte)];
-    let Some(first) = input.iter().position(special) else {
+fn decode_url_layer(input: &[u8], classes: ByteClasses, plus_is_space: bool) -> Cow<'_, [u8]> {
+    // Without a lead byte to fold, only `%` (and `+`) matter: found by memchr.
+    let folds = classes.has_any(classes!(b"\xC0\xC1\xE0\xE2\xEF"));
+    // The index of the next byte the layer may change, from `from` on.
+    let special_from = |from: usize| -> Option<usize> {
+        let rest = &input[from..];
+        let offset = if folds {
+            rest.iter()
+                .position(|&byte| URL_LAYER_BYTES[usize::from(byte)])
+        } else if plus_is_space {
+            memchr::memchr2(b'%', b'+', rest)
+        } else {
+            // A `+` after the first round stays a `+`.
+            memchr::memchr(b'%', rest)
+        };
+        offset.map(|offset| from + offset)
+    };
+    let Some(first) = special_from(0) else {
         return Cow::Borrowed(input);
     };
     let mut out = Vec::with_capacity(input.len());
@@ -289,10 +395,7 @@ fn decode_url_layer(input: &[u8], plus_is_space: bool) -> Cow<'_, [u8]> {
     let mut i = first;
     while i < input.len() {
         // Runs of bytes the layer leaves alone are copied at once.
-        let run = input[i..]
-            .iter()
-            .position(special)
-            .unwrap_or(input.len() - i);
+        let run = special_from(i).map_or(input.len() - i, |at| at - i);
         out.extend_from_slice(&input[i..i + run]);
         i += run;
         let Some(&byte) = input.get(i) else {
@@ -533,9 +636,14 @@ fn html_entity(input: &[u8]) -> (usize, u32) {
         .map_or((0, 0), |&(_, value)| (name_len + 2, value))
 }
 
-/// Decodes `input` when the whole trimmed value is base64 (standard or
-/// URL-safe alphabet, padding optional) of at least [`MIN_BASE64_LEN`] chars.
-fn decode_base64_value(input: &[u8]) -> Option<Vec<u8>> {
+/// Decodes `input` when the whole trimmed value is base64 (standard or URL-safe
+/// alphabet, padding optional) of at least [`MIN_BASE64_LEN`] chars. `classes` must
+/// be exactly the input's: they rule out other bytes and, without blanks or `=`,
+/// tell the alphabet without a look at each byte.
+fn decode_base64_value(input: &[u8], classes: ByteClasses) -> Option<Vec<u8>> {
+    if !classes.only(BASE64_SHAPE) {
+        return None;
+    }
     let trimmed = input.trim_ascii();
     if trimmed.len() < MIN_BASE64_LEN {
         return None;
@@ -548,31 +656,49 @@ fn decode_base64_value(input: &[u8]) -> Option<Vec<u8>> {
             .take_while(|&&byte| byte == b'=')
             .count();
     let body = &trimmed[..body_len];
-    let mut standard = false;
-    let mut url_safe = false;
-    for &byte in body {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => {}
-            b'+' | b'/' => standard = true,
-            b'-' | b'_' => url_safe = true,
-            _ => return None,
+    let (standard, url_safe) = if classes.has_any(classes!(b"= \t\n\r\x0c")) {
+        // Blanks and `=` are fine only around the body: look at each byte.
+        let mut standard = false;
+        let mut url_safe = false;
+        for &byte in body {
+            match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => {}
+                b'+' | b'/' => standard = true,
+                b'-' | b'_' => url_safe = true,
+                _ => return None,
+            }
         }
-    }
+        (standard, url_safe)
+    } else {
+        // Letters, digits and `+ / - _` only: the body is the input, and its
+        // classes say which alphabet it uses.
+        (
+            classes.has_any(classes!(b"+/")),
+            classes.has_any(classes!(b"-_")),
+        )
+    };
     if (standard && url_safe) || body.len() % 4 == 1 {
         return None;
     }
-    let config = base64::engine::GeneralPurposeConfig::new()
+    let engine = if url_safe {
+        &URL_SAFE_BASE64
+    } else {
+        &STANDARD_BASE64
+    };
+    engine.decode(body).ok()
+}
+
+/// What [`decode_base64_value`] accepts: padding optional, stray trailing bits allowed.
+const BASE64_CONFIG: base64::engine::GeneralPurposeConfig =
+    base64::engine::GeneralPurposeConfig::new()
         .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
         .with_decode_allow_trailing_bits(true);
-    let alphabet = if url_safe {
-        &base64::alphabet::URL_SAFE
-    } else {
-        &base64::alphabet::STANDARD
-    };
-    base64::engine::GeneralPurpose::new(alphabet, config)
-        .decode(body)
-        .ok()
-}
+
+/// The base64 decoders, built at compile time (building one fills its decode tables).
+static STANDARD_BASE64: base64::engine::GeneralPurpose =
+    base64::engine::GeneralPurpose::new(&base64::alphabet::STANDARD, BASE64_CONFIG);
+static URL_SAFE_BASE64: base64::engine::GeneralPurpose =
+    base64::engine::GeneralPurpose::new(&base64::alphabet::URL_SAFE, BASE64_CONFIG);
 
 #[cfg(test)]
 mod tests {
@@ -590,7 +716,9 @@ mod tests {
     #[test]
     fn percent_u_html_and_overlong_are_folded() {
         assert_eq!(
-            decode_repeatedly(b"%u002e&#x2f;&lt;%c0%ae").as_ref(),
+            decode_repeatedly(b"%u002e&#x2f;&lt;%c0%ae", ByteClasses::ALL)
+                .0
+                .as_ref(),
             b"./<."
         );
     }
@@ -598,7 +726,9 @@ mod tests {
     #[test]
     fn url_layer_is_undone_before_entities() {
         assert_eq!(
-            decode_repeatedly(b"&#x3c%3B&#x73%3Bvg&#x3e%3B").as_ref(),
+            decode_repeatedly(b"&#x3c%3B&#x73%3Bvg&#x3e%3B", ByteClasses::ALL)
+                .0
+                .as_ref(),
             b"<svg>"
         );
     }
@@ -681,5 +811,131 @@ mod tests {
         let views = views(input.as_bytes());
         assert!(views.len() <= MAX_VIEWS);
         assert!(views.iter().all(|view| view.len() <= input.len()));
+    }
+
+    /// The decoder told an input's true classes (which skips layers and picks the
+    /// memchr scan) decodes as when told every class is present (every layer, the
+    /// byte-table scan).
+    fn assert_class_skips_change_nothing(input: &[u8]) {
+        let classes = ByteClasses::of(input);
+        for plus_is_space in [true, false] {
+            assert_eq!(
+                decode_round(input, classes, plus_is_space),
+                decode_round(input, ByteClasses::ALL, plus_is_space),
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+        let (decoded, decoded_classes) = decode_repeatedly(input, classes);
+        assert_eq!(decoded, decode_repeatedly(input, ByteClasses::ALL).0);
+        assert_eq!(decoded_classes, ByteClasses::of(&decoded));
+    }
+
+    #[test]
+    fn class_skips_change_no_decoding_of_the_corpus() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus");
+        let mut lines = 0;
+        for kind in ["attacks", "benign"] {
+            for entry in std::fs::read_dir(corpus.join(kind)).expect("corpus directory") {
+                let path = entry.expect("corpus entry").path();
+                for line in crate::eval::read_lines(&path).expect("corpus file") {
+                    assert_class_skips_change_nothing(&line);
+                    lines += 1;
+                }
+            }
+        }
+        assert!(lines > 15_000, "{lines} corpus lines");
+    }
+
+    /// [`decode_base64_value`] as it was before it used the input's classes.
+    fn base64_by_bytes(input: &[u8]) -> Option<Vec<u8>> {
+        let trimmed = input.trim_ascii();
+        if trimmed.len() < MIN_BASE64_LEN {
+            return None;
+        }
+        let padding = trimmed
+            .iter()
+            .rev()
+            .take(2)
+            .take_while(|&&byte| byte == b'=')
+            .count();
+        let body = &trimmed[..trimmed.len() - padding];
+        let (mut standard, mut url_safe) = (false, false);
+        for &byte in body {
+            match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => {}
+                b'+' | b'/' => standard = true,
+                b'-' | b'_' => url_safe = true,
+                _ => return None,
+            }
+        }
+        if (standard && url_safe) || body.len() % 4 == 1 {
+            return None;
+        }
+        let engine = if url_safe {
+            &URL_SAFE_BASE64
+        } else {
+            &STANDARD_BASE64
+        };
+        engine.decode(body).ok()
+    }
+
+    #[test]
+    fn base64_values_are_recognised_from_their_classes_as_byte_by_byte() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus");
+        let mut decoded = 0;
+        for kind in ["attacks", "benign"] {
+            for entry in std::fs::read_dir(corpus.join(kind)).expect("corpus directory") {
+                let path = entry.expect("corpus entry").path();
+                for line in crate::eval::read_lines(&path).expect("corpus file") {
+                    let expected = base64_by_bytes(&line);
+                    decoded += usize::from(expected.is_some());
+                    assert_eq!(
+                        decode_base64_value(&line, ByteClasses::of(&line)),
+                        expected,
+                        "{:?}",
+                        String::from_utf8_lossy(&line)
+                    );
+                }
+            }
+        }
+        assert!(decoded > 100, "only {decoded} base64 lines");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn base64_recognition_matches_the_byte_by_byte_check(
+            input in proptest::prop_oneof![
+                // The alphabets alone (the path decided by the classes) ...
+                proptest::collection::vec(
+                    proptest::sample::select(b"aZ09+/-_".to_vec()),
+                    10..40,
+                ),
+                // ... and with blanks, padding and a stray byte (the byte-by-byte path).
+                proptest::collection::vec(
+                    proptest::sample::select(b"aZ09+/-_= \t\n\x0b\x0c.".to_vec()),
+                    0..40,
+                ),
+            ]
+        ) {
+            proptest::prop_assert_eq!(
+                decode_base64_value(&input, ByteClasses::of(&input)),
+                base64_by_bytes(&input)
+            );
+        }
+
+        #[test]
+        fn class_skips_change_no_decoding(
+            input in proptest::collection::vec(
+                proptest::sample::select(
+                    b"%+&#;xX0aAfF9uU2Bc3ClLtT \\\xc0\xc1\xae\xe0\x80\xe2\x88\x95\xef\xbc\x8e".to_vec()
+                ),
+                0..48,
+            )
+        ) {
+            assert_class_skips_change_nothing(&input);
+        }
     }
 }

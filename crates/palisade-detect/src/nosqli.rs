@@ -13,6 +13,11 @@
 //! `password == input` into `password != null` (authentication bypass), or
 //! run attacker JavaScript on the server.
 //!
+//! # Gate
+//! Every operator key and `$where` holds `$`; the JavaScript idioms need a
+//! quote followed by `;` or `||`, or a member call (`.` and `(`). A value with
+//! none of these is skipped.
+//!
 //! # Example
 //! `{"username": "admin", "password": {"$ne": ""}}` → `Nosqli`, fingerprint `$ne`.
 //!
@@ -21,7 +26,7 @@
 
 use std::sync::LazyLock;
 
-use crate::{AttackClass, Detection};
+use crate::{AttackClass, ByteClasses, Detection};
 
 const OPERATORS: &str = "ne|eq|gt|gte|lt|lte|in|nin|regex|where|expr|exists|or|and|not|nor|elemmatch|function|accumulator|all|size|mod|text|jsonschema|type|lookup|options|comment|where|match|search|unset|set|rename|inc|push|pull|addtoset|merge|out|graphlookup|unionwith";
 
@@ -47,7 +52,18 @@ static WHERE_JS: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
 
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
-    if let Some(found) = OPERATOR_KEY.find(input) {
+    detect_gated(input, ByteClasses::of(input))
+}
+
+/// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
+pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    let dollar = classes.has_any(classes!(b"$"));
+    let quoted_logic = classes.has_any(classes!(b"'\"")) && classes.has_any(classes!(b";|"));
+    let member_call = classes.has_all(classes!(b".("));
+    if !(dollar || quoted_logic || member_call) {
+        return None;
+    }
+    if let Some(found) = dollar.then(|| OPERATOR_KEY.find(input)).flatten() {
         return Some(Detection::new(
             AttackClass::Nosqli,
             7,

@@ -15,6 +15,12 @@
 //! levels from the very start of the value; any traversal or an absolute path
 //! that reaches a sensitive file always fires.
 //!
+//! # Gate
+//! Every finding is a stream wrapper (which holds `:`, and is looked for only
+//! when the value holds every byte class of some wrapper), a sensitive file in
+//! a value with a slash, or a `../` run (slashes again); a value with neither
+//! a slash nor a possible wrapper is skipped.
+//!
 //! # Example
 //! `..%252f..%252f..%252fetc%252fpasswd` → decoded `../../../etc/passwd` → `PathTraversal`.
 //!
@@ -24,11 +30,12 @@
 
 use std::sync::LazyLock;
 
-use crate::{AttackClass, Detection};
+use crate::gate::Literals;
+use crate::{AttackClass, ByteClasses, Detection};
 
 /// Sensitive files and directories (matched after `/` or `\` or at value start).
-static SENSITIVE: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    crate::literals(&[
+static SENSITIVE: LazyLock<Literals> = LazyLock::new(|| {
+    Literals::any_case(&[
         "etc/passwd",
         "etc/shadow",
         "etc/group",
@@ -87,8 +94,8 @@ static SENSITIVE: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
 });
 
 /// Inclusion wrappers.
-static WRAPPERS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    crate::literals(&[
+static WRAPPERS: LazyLock<Literals> = LazyLock::new(|| {
+    Literals::any_case(&[
         "php://filter",
         "php://input",
         "php://fd",
@@ -112,13 +119,21 @@ fn is_slash(byte: u8) -> bool {
     byte == b'/' || byte == b'\\'
 }
 
+/// `/` and `\`, which this detector treats alike.
+const SLASHES: ByteClasses = ByteClasses::bytes(b"/\\");
+
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
-    let has_colon = memchr::memchr(b':', input).is_some();
-    if !has_colon && memchr::memchr3(b'/', b'\\', b'.', input).is_none() {
+    detect_gated(input, ByteClasses::of(input))
+}
+
+/// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
+pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    let maybe_slash = classes.has_any(SLASHES);
+    if !maybe_slash && !WRAPPERS.may_occur(classes) {
         return None;
     }
-    if let Some(found) = has_colon.then(|| WRAPPERS.find(input)).flatten() {
+    if let Some(found) = WRAPPERS.find(input, classes) {
         return Some(Detection::new(
             AttackClass::PathTraversal,
             7,
@@ -173,8 +188,9 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
             break;
         }
     }
-    let has_slash = memchr::memchr2(b'/', b'\\', input).is_some();
-    if let Some(found) = has_slash.then(|| sensitive_file(input)).flatten() {
+    // A real test, not only a gate: a sensitive name counts only in a value with a slash.
+    let has_slash = maybe_slash && memchr::memchr2(b'/', b'\\', input).is_some();
+    if let Some(found) = has_slash.then(|| sensitive_file(input, classes)).flatten() {
         let score = if first_traversal.is_some() { 8 } else { 6 };
         return Some(Detection::new(
             AttackClass::PathTraversal,
@@ -197,8 +213,8 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
 
 /// A sensitive file reference: after a slash, or at the value start (optionally
 /// after a drive letter), i.e. not embedded in a larger word.
-fn sensitive_file(input: &[u8]) -> Option<std::ops::Range<usize>> {
-    for found in SENSITIVE.find_iter(input) {
+fn sensitive_file(input: &[u8], classes: ByteClasses) -> Option<std::ops::Range<usize>> {
+    for found in SENSITIVE.find_iter(input, classes) {
         let start = found.start();
         let preceded = start == 0
             || is_slash(input[start - 1])
@@ -218,10 +234,17 @@ fn sensitive_file(input: &[u8]) -> Option<std::ops::Range<usize>> {
         {
             // A bare `config.php` / `web.config` / `.env` alone needs a traversal or absolute path.
             let bare = !absolute_or_traversal;
-            let weak_name = matches!(
-                input[start..end].to_ascii_lowercase().as_slice(),
-                b"config.php" | b"web.config" | b"php.ini" | b".env" | b".htaccess" | b"etc/hosts"
-            );
+            let found = &input[start..end];
+            let weak_name = [
+                &b"config.php"[..],
+                b"web.config",
+                b"php.ini",
+                b".env",
+                b".htaccess",
+                b"etc/hosts",
+            ]
+            .iter()
+            .any(|name| found.eq_ignore_ascii_case(name));
             if weak_name && (bare || !has_traversal_or_root(&input[..start])) {
                 continue;
             }

@@ -13,6 +13,11 @@
 //! Mentions in prose ("`obj.__proto__` is deprecated") are not keys, so a
 //! segment must be followed by an accessor, `=` or `:`.
 //!
+//! # Gate
+//! Every pattern holds `proto` in some case (`__proto__`, `prototype`) and a
+//! key or member syntax byte (`[ ] . = :`); a value without all the letters
+//! of `proto` and one of those bytes is skipped.
+//!
 //! # Example
 //! `user[__proto__][isAdmin]=true` → `PrototypePollution`.
 //!
@@ -21,7 +26,7 @@
 
 use std::sync::LazyLock;
 
-use crate::{AttackClass, Detection};
+use crate::{AttackClass, ByteClasses, Detection};
 
 static POLLUTION_KEY: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
     crate::regex(concat!(
@@ -32,12 +37,24 @@ static POLLUTION_KEY: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
     ))
 });
 
-/// Cheap prefilter: every pattern contains `proto` in some case.
-static PROTO: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| crate::literals(&["proto"]));
+/// Every pattern holds `proto` in some case...
+const PROTO: ByteClasses = ByteClasses::bytes_any_case(b"proto");
+/// ... and one of these after or before the key.
+const KEY_SYNTAX: ByteClasses = ByteClasses::bytes(b"[].=:");
 
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
-    PROTO.find(input)?;
+    detect_gated(input, ByteClasses::of(input))
+}
+
+/// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
+pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    if !(classes.has_all(PROTO) && classes.has_any(KEY_SYNTAX)) {
+        return None;
+    }
+    if !crate::contains_any_case(input, b"proto") {
+        return None;
+    }
     let found = POLLUTION_KEY.find(input)?;
     Some(Detection::new(
         AttackClass::PrototypePollution,

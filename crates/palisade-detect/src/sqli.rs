@@ -31,6 +31,20 @@
 //! stack, so the detector is linear in input length and allocates only the
 //! fingerprint of a detection.
 //!
+//! # Gate
+//! Without SQL punctuation — any byte other than a letter, digit, `_`, blank
+//! or byte >= 0x80 — a value lexes to numbers, identifiers and keywords only:
+//! no string, operator, parenthesis (so no function call), comment, `;`, `@@`
+//! variable or `.`. In every context the grammar then reaches a finding only
+//! through one of these keywords: `SELECT` (union, stacked and sub-query
+//! selects, `SELECT … FROM t`), a comparison keyword (`IS`, `IN`, `LIKE` and
+//! its relatives `RLIKE`/`ILIKE`/`REGEXP`/`GLOB`/`SIMILAR`/`SOUNDS`,
+//! `BETWEEN`) completing a tautology after `OR`/`AND` (`1 or 1 like 1`),
+//! `ORDER`/`GROUP BY n`, `INTO OUTFILE` or `WAITFOR DELAY`. Numeric-context
+//! attacks need no quote (`1 union select 1`, `1 or 1 in (1)`): what the gate
+//! asks is punctuation *or* every letter of one of those keywords, so a plain
+//! word, name or number (`42`, `blue`, `value number 12`) skips all lexing.
+//!
 //! # Example
 //! `1' or '1'='1` → `Sqli`, fingerprint `'s&s=s tautology`.
 //!
@@ -44,7 +58,7 @@ mod lexer;
 
 use lexer::{FuncClass, Kind, Kw, Lexer, Op, Token, find_closing_quote};
 
-use crate::{AttackClass, Detection};
+use crate::{AttackClass, ByteClasses, Detection};
 
 /// Deepest parenthesis / function / CASE nesting the automaton follows.
 const MAX_DEPTH: usize = 32;
@@ -53,20 +67,77 @@ const MAX_BREAKOUTS: u8 = 4;
 /// Token classes kept for the fingerprint.
 const FINGERPRINT_TOKENS: usize = 12;
 
+/// Bytes the lexer reads as parts of words or as blanks: letters, digits,
+/// `_`, blanks and bytes >= 0x80 (`0xA0` is a blank, the others word bytes).
+/// Every other byte is SQL punctuation: a quote, operator, parenthesis,
+/// comment opener, separator, `@`, `$`, `.` or a byte SQL does not accept.
+const WORDS_AND_BLANKS: ByteClasses = ByteClasses::LETTERS
+    .union(ByteClasses::HIGH)
+    .union(ByteClasses::bytes(b"0_ \t\n\r\x0b"));
+
+/// Without punctuation a value lexes to numbers, identifiers and keywords
+/// only (no function call, string, operator, comment or `;`); every finding
+/// then needs one of these keywords (see the module doc). Each entry is the
+/// letters of one keyword, or of one that its longer relatives contain
+/// (`in` for `into`, `is` for `similar`, `like` for `rlike`/`ilike`).
+const STRUCTURE_KEYWORDS: [ByteClasses; 11] = [
+    ByteClasses::bytes_any_case(b"select"),
+    ByteClasses::bytes_any_case(b"is"),
+    ByteClasses::bytes_any_case(b"in"),
+    ByteClasses::bytes_any_case(b"like"),
+    ByteClasses::bytes_any_case(b"regexp"),
+    ByteClasses::bytes_any_case(b"glob"),
+    ByteClasses::bytes_any_case(b"sounds"),
+    ByteClasses::bytes_any_case(b"between"),
+    ByteClasses::bytes_any_case(b"order"),
+    ByteClasses::bytes_any_case(b"group"),
+    ByteClasses::bytes_any_case(b"waitfor"),
+];
+
+/// Longest input [`detect`] computes the byte classes of: the parse of a longer
+/// text usually ends within a few tokens, so a pass over all of it to find its
+/// classes would cost more than the gate saves.
+const MAX_CLASSIFIED_LEN: usize = 256;
+
 /// Inspects `input` and returns a detection when it holds an attack of this class.
+/// Inputs longer than 256 bytes are judged with every gate open
+/// (the same verdict; [`detect_gated`] with precomputed classes gates any length).
 pub fn detect(input: &[u8]) -> Option<Detection> {
+    let classes = if input.len() <= MAX_CLASSIFIED_LEN {
+        ByteClasses::of(input)
+    } else {
+        ByteClasses::ALL
+    };
+    detect_gated(input, classes)
+}
+
+/// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
+pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    if classes.only(WORDS_AND_BLANKS)
+        && !STRUCTURE_KEYWORDS
+            .iter()
+            .any(|&keyword| classes.has_all(keyword))
+    {
+        return None;
+    }
     // One frame stack serves every pass: a parser reads only the entries it pushed.
     let mut frames = [Frame::Paren; MAX_DEPTH];
-    if let Some(found) = scan_context(input, Context::Bare, &mut frames) {
+    let mut first = None;
+    if let Some(found) = scan_context(input, Context::Bare, &mut frames, &mut first) {
         return Some(found);
     }
-    if let Some(found) = scan_context(input, Context::AfterValue, &mut frames) {
+    // After a value, the input must open a clause (the bare pass lexed its first token).
+    if first.is_some_and(starts_clause)
+        && let Some(found) = scan_context(input, Context::AfterValue, &mut frames, &mut None)
+    {
         return Some(found);
     }
-    // A string context needs its quote in the input to close the host's string.
-    for quote in [b'\'', b'"'] {
-        if memchr::memchr(quote, input).is_some()
-            && let Some(found) = scan_context(input, Context::Quoted(quote), &mut frames)
+    // A string context needs its quote in the input to close the host's string. The
+    // classes tell, unless they are ALL (an unclassified long input): then memchr looks.
+    for (quote, quote_class) in [(b'\'', classes!(b"'")), (b'"', classes!(b"\""))] {
+        if classes.has_any(quote_class)
+            && (classes != ByteClasses::ALL || memchr::memchr(quote, input).is_some())
+            && let Some(found) = scan_context(input, Context::Quoted(quote), &mut frames, &mut None)
         {
             return Some(found);
         }
@@ -279,36 +350,40 @@ struct Parser<'a, 'f> {
     fingerprint: [u8; FINGERPRINT_TOKENS],
 }
 
+/// Whether a fragment starting with a token of `kind` can follow a value
+/// ([`Context::AfterValue`]): a logical operator, `;` or a clause keyword.
+fn starts_clause(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Op(Op::Logic)
+            | Kind::Semi
+            | Kind::Kw(
+                Kw::And
+                    | Kw::Or
+                    | Kw::Xor
+                    | Kw::Union
+                    | Kw::Order
+                    | Kw::Group
+                    | Kw::Having
+                    | Kw::Procedure
+                    | Kw::Into
+                    | Kw::Waitfor
+            )
+    )
+}
+
+/// Parses `input` in `context` (for [`Context::AfterValue`], the caller checked
+/// [`starts_clause`]); `first` receives the kind of the first token lexed.
 fn scan_context(
     input: &[u8],
     context: Context,
     frames: &mut [Frame; MAX_DEPTH],
+    first: &mut Option<Kind>,
 ) -> Option<Detection> {
     let mut parser = Parser::new(input, context, frames);
     let mut lexer = match context {
         Context::Bare => Lexer::new(input, 0),
         Context::AfterValue => {
-            let first = Lexer::new(input, 0).next()?;
-            let starts_clause = matches!(
-                first.kind,
-                Kind::Op(Op::Logic)
-                    | Kind::Semi
-                    | Kind::Kw(
-                        Kw::And
-                            | Kw::Or
-                            | Kw::Xor
-                            | Kw::Union
-                            | Kw::Order
-                            | Kw::Group
-                            | Kw::Having
-                            | Kw::Procedure
-                            | Kw::Into
-                            | Kw::Waitfor
-                    )
-            );
-            if !starts_clause {
-                return None;
-            }
             parser.state = State::Operator;
             parser.operands = 1;
             Lexer::new(input, 0)
@@ -328,6 +403,7 @@ fn scan_context(
         let Some(token) = lexer.next() else {
             break parser.finish(false);
         };
+        first.get_or_insert(token.kind);
         parser.push_fingerprint(token.kind);
         match parser.step(token) {
             Step::Continue => {}

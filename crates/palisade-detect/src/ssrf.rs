@@ -17,6 +17,12 @@
 //! only when it *is* the value (starts it); obfuscated spellings, metadata
 //! hosts and the dangerous schemes fire anywhere.
 //!
+//! # Gate
+//! A dangerous scheme holds `:` (looked for only when the value holds every
+//! byte class of some scheme); every other finding is a host after `//`. A
+//! value with neither is skipped: bare addresses (`10.0.0.5`) are not URLs a
+//! server fetches and never fired.
+//!
 //! # Example
 //! `http://0x7f.1/admin` → `Ssrf`, fingerprint `obfuscated loopback`.
 //!
@@ -26,11 +32,12 @@
 
 use std::sync::LazyLock;
 
-use crate::{AttackClass, Detection};
+use crate::gate::Literals;
+use crate::{AttackClass, ByteClasses, Detection};
 
 /// Schemes that are suspicious in any user value.
-static DANGEROUS_SCHEMES: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    crate::literals(&[
+static DANGEROUS_SCHEMES: LazyLock<Literals> = LazyLock::new(|| {
+    Literals::any_case(&[
         "gopher://",
         "dict://",
         "file://",
@@ -82,13 +89,22 @@ enum Verdict {
 
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
-    if let Some(found) = DANGEROUS_SCHEMES.find(input) {
+    detect_gated(input, ByteClasses::of(input))
+}
+
+/// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
+pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    if let Some(found) = DANGEROUS_SCHEMES.find(input, classes) {
         return Some(Detection::new(
             AttackClass::Ssrf,
             7,
             found.range(),
             "dangerous scheme",
         ));
+    }
+    // Every other finding is a host after `//`.
+    if !classes.has_any(classes!(b"/")) {
+        return None;
     }
     let value_start = value_start(input);
     let mut from = 0usize;

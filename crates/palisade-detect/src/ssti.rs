@@ -19,6 +19,12 @@
 //! delimiters alone are common in developer posts (`{{ user.name }}`,
 //! `${HOME}`), so content decides.
 //!
+//! # Gate
+//! A Log4j lookup needs `${`; the directive literals are looked for only when
+//! the value holds every byte class of one of them; an expression needs an
+//! opener: `{` (`{{`, `{%`, `${`, `#{`, `*{`), `<%` or `@(`. A value that can
+//! hold none of these is skipped.
+//!
 //! # Example
 //! `{{ ''.__class__.__mro__[1].__subclasses__() }}` → `Ssti`.
 //!
@@ -29,14 +35,15 @@
 
 use std::sync::LazyLock;
 
-use crate::{AttackClass, Detection};
+use crate::gate::Literals;
+use crate::{AttackClass, ByteClasses, Detection};
 
 /// Longest expression body inspected after an opening delimiter.
 const MAX_EXPRESSION: usize = 512;
 
 /// Openers that always indicate an injection attempt.
-static ALWAYS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    crate::literals(&[
+static ALWAYS: LazyLock<Literals> = LazyLock::new(|| {
+    Literals::any_case(&[
         "freemarker.template.utility",
         "{{<%[%'\"}}",
         "<#assign",
@@ -69,8 +76,8 @@ static ALWAYS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
 });
 
 /// Suspicious content inside a template expression.
-static SUSPICIOUS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    crate::literals(&[
+static SUSPICIOUS: LazyLock<Literals> = LazyLock::new(|| {
+    Literals::any_case(&[
         "__class__",
         "__mro__",
         "__subclasses__",
@@ -145,10 +152,17 @@ fn url_escaped_punctuation(digits: Option<&[u8]>) -> bool {
 
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
-    if let Some(detection) = log4j_lookup(input) {
+    detect_gated(input, ByteClasses::of(input))
+}
+
+/// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
+pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    if classes.has_all(classes!(b"${"))
+        && let Some(detection) = log4j_lookup(input)
+    {
         return Some(detection);
     }
-    if let Some(found) = ALWAYS.find(input) {
+    if let Some(found) = ALWAYS.find(input, classes) {
         return Some(Detection::new(
             AttackClass::Ssti,
             8,
@@ -157,6 +171,12 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
         ));
     }
     // Expression openers: `{{`, `{%`, `${`, `#{`, `*{`, `<%`, `@(`.
+    let openers = classes.has_any(classes!(b"{"))
+        || classes.has_all(classes!(b"<%"))
+        || classes.has_all(classes!(b"@("));
+    if !openers {
+        return None;
+    }
     let mut i = 0usize;
     while i + 1 < input.len() {
         let Some(offset) = memchr::memchr3(b'{', b'<', b'@', &input[i..]) else {
@@ -188,7 +208,8 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
             Some(end) => &window[..end],
             None => window,
         };
-        if SUSPICIOUS.is_match(body) || is_arithmetic_probe(body) {
+        // The body's classes are a subset of the input's.
+        if SUSPICIOUS.is_match(body, classes) || is_arithmetic_probe(body) {
             let span = at.saturating_sub(1)..body_start + body.len();
             return Some(Detection::new(
                 AttackClass::Ssti,

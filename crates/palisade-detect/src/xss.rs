@@ -30,6 +30,15 @@
 //! quote, so the detector is linear and allocates only the fingerprint of a
 //! detection.
 //!
+//! # Gate
+//! Every payload holds a tag opener `<`, an attribute `=`, a quote, backtick
+//! or `$` to break out of a string, a URL scheme's `:` (or `&`, which may
+//! encode one), or a call's `(`; a value with none of them is skipped. The
+//! input's byte classes then pick the scans that can fire:
+//! markup only with `<`, script URLs only with `:`/`&` or a call, injected
+//! attributes only with `=`, breakouts only with a quote and a call, CSS only
+//! with `@`, `\` or a `(` after `:`/`=`.
+//!
 //! # Example
 //! `<svg/onload=alert&#40;1&#41;>` → `Xss`, fingerprint `attr:onload`.
 //!
@@ -42,7 +51,7 @@ mod html;
 
 use html::{Attribute, AttributeMode, Attributes, Decoded, Tag, Tokenizer};
 
-use crate::{AttackClass, Detection};
+use crate::{AttackClass, ByteClasses, Detection};
 
 /// How many times attribute values holding markup are tokenized again.
 const MAX_NESTING: u8 = 2;
@@ -51,8 +60,8 @@ const MAX_VALUE_CHARS: usize = 4096;
 /// Bytes a string-breakout probe looks ahead.
 const MAX_BREAKOUT_LOOKAHEAD: usize = 256;
 
-/// Which of the bytes the scans depend on occur in an input; one pass over
-/// the input decides which scans can possibly find anything.
+/// Which of the bytes the scans depend on occur in an input; the input's
+/// [`ByteClasses`] decide which scans can possibly find anything.
 #[derive(Clone, Copy)]
 struct Present(u8);
 
@@ -78,22 +87,17 @@ impl Present {
     /// `=`, character reference); input without any of them is returned at once.
     const ANY_PAYLOAD: u8 = Self::TAG | Self::EQUALS | Self::QUOTE | Self::SCHEME | Self::PAREN;
 
-    const TABLE: [u8; 256] = {
-        let mut table = [0u8; 256];
-        table[b'<' as usize] = Self::TAG;
-        table[b'=' as usize] = Self::EQUALS;
-        table[b'(' as usize] = Self::CALL | Self::PAREN;
-        table[b':' as usize] = Self::SCHEME | Self::COLON;
-        table[b'&' as usize] = Self::SCHEME;
-        table[b'`' as usize] = Self::CALL | Self::QUOTE;
-        table[b'[' as usize] = Self::CALL;
-        table[b'@' as usize] = Self::CSS_AT_OR_ESCAPE;
-        table[b'\\' as usize] = Self::CSS_AT_OR_ESCAPE;
-        table[b'"' as usize] = Self::QUOTE;
-        table[b'\'' as usize] = Self::QUOTE;
-        table[b'$' as usize] = Self::QUOTE;
-        table
-    };
+    /// Each flag and the bytes that set it.
+    const FLAGS: [(u8, ByteClasses); 8] = [
+        (Self::TAG, ByteClasses::bytes(b"<")),
+        (Self::EQUALS, ByteClasses::bytes(b"=")),
+        (Self::CALL, ByteClasses::bytes(b"(`[")),
+        (Self::CSS_AT_OR_ESCAPE, ByteClasses::bytes(b"@\\")),
+        (Self::QUOTE, ByteClasses::bytes(b"\"'`$")),
+        (Self::SCHEME, ByteClasses::bytes(b":&")),
+        (Self::PAREN, ByteClasses::bytes(b"(")),
+        (Self::COLON, ByteClasses::bytes(b":")),
+    ];
 
     /// Whether [`css_danger`] over the raw bytes can find anything. Without a
     /// CSS escape every character it judges is a byte of the input, and each
@@ -105,7 +109,37 @@ impl Present {
             || self.has(Self::PAREN) && self.has(Self::COLON | Self::EQUALS)
     }
 
-    fn of(input: &[u8]) -> Present {
+    /// The flags of each byte value ([`Present::FLAGS`] as a table).
+    const TABLE: [u8; 256] = {
+        let mut table = [0u8; 256];
+        let mut byte = 0;
+        while byte < 256 {
+            let class = ByteClasses::bytes(&[byte as u8]);
+            let mut flag = 0;
+            while flag < Self::FLAGS.len() {
+                if class.has_any(Self::FLAGS[flag].1) {
+                    table[byte] |= Self::FLAGS[flag].0;
+                }
+                flag += 1;
+            }
+            byte += 1;
+        }
+        table
+    };
+
+    /// The flags of an input of `classes`.
+    fn of_classes(classes: ByteClasses) -> Present {
+        Present(
+            Self::FLAGS
+                .iter()
+                .filter(|(_, bytes)| classes.has_any(*bytes))
+                .fold(0u8, |seen, (flag, _)| seen | flag),
+        )
+    }
+
+    /// The flags of `input`, in one pass over it: cheaper than its full
+    /// [`ByteClasses`] when nothing else needs them.
+    fn of_bytes(input: &[u8]) -> Present {
         Present(
             input
                 .iter()
@@ -118,9 +152,24 @@ impl Present {
     }
 }
 
+/// The bytes of [`Present::ANY_PAYLOAD`]: a value holding none of them is skipped.
+const ANY_PAYLOAD_BYTES: ByteClasses = ByteClasses::bytes(b"<=\"'`$:&(");
+
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
-    let present = Present::of(input);
+    scan(input, Present::of_bytes(input))
+}
+
+/// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
+pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    if !classes.has_any(ANY_PAYLOAD_BYTES) {
+        return None;
+    }
+    scan(input, Present::of_classes(classes))
+}
+
+/// The scans `present` allows, in order.
+fn scan(input: &[u8], present: Present) -> Option<Detection> {
     if !present.has(Present::ANY_PAYLOAD) {
         return None;
     }
@@ -853,6 +902,18 @@ mod tests {
 
     fn fingerprint(input: &str) -> Option<String> {
         detect(input.as_bytes()).map(|d| d.fingerprint)
+    }
+
+    #[test]
+    fn flags_from_bytes_and_from_classes_agree() {
+        for byte in 0..=u8::MAX {
+            let input = [b'x', byte];
+            assert_eq!(
+                Present::of_bytes(&input).0,
+                Present::of_classes(ByteClasses::of(&input)).0,
+                "byte {byte:#04x}"
+            );
+        }
     }
 
     #[test]

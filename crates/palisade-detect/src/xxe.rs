@@ -13,6 +13,11 @@
 //! Ordinary documents (`<!DOCTYPE html>`, XHTML DOCTYPEs pointing to w3.org)
 //! are left alone.
 //!
+//! # Gate
+//! Every pattern needs markup `<` and a declaration's `!` (`<!ENTITY`,
+//! `<!DOCTYPE`) or a namespace `:` (`xi:include`, `xmlns:xi`); a value without
+//! them is skipped.
+//!
 //! # Example
 //! `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>` → `Xxe`.
 //!
@@ -22,7 +27,7 @@
 
 use std::sync::LazyLock;
 
-use crate::{AttackClass, Detection};
+use crate::{AttackClass, ByteClasses, Detection};
 
 static ENTITY: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
     crate::regex(concat!(
@@ -36,6 +41,15 @@ static ENTITY: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
 
 /// Inspects `input` and returns a detection when it holds an attack of this class.
 pub fn detect(input: &[u8]) -> Option<Detection> {
+    detect_gated(input, ByteClasses::of(input))
+}
+
+/// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
+pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    if !(classes.has_any(classes!(b"<")) && classes.has_any(classes!(b"!:"))) {
+        return None;
+    }
+    // Markup is required, also for the `xmlns:xi` declaration (not only a gate).
     memchr::memchr(b'<', input)?;
     for captures in ENTITY.captures_iter(input) {
         let whole = captures.get(0)?;

@@ -4,7 +4,8 @@
 //! blur. Rule sets: `engine` (Palisade's engine settings only), `default` (engine
 //! settings + Palisade's default ruleset, as `palisade serve` without `[waf] rules`) and
 //! `crs` (engine settings + CRS from `PALISADE_CRS_DIR`, paranoia level 1). Requests:
-//! `get` (a small GET with browser headers) and `post` (a 4 KB form POST).
+//! `get` (a small GET with browser headers), `post` (a 4 KB form POST) and `post4k`
+//! (the 4 KiB form body of `bench/post4k.lua`: `field0=vvv…&field1=…`, 60 `v` a field).
 //!
 //! ```text
 //! cargo build --release --locked -p palisade-waf --example waf_profile
@@ -69,6 +70,21 @@ fn exchange(kind: &str) -> Option<Exchange> {
             let body: String = (0..64)
                 .map(|i| format!("field{i}=value+number+{i:040}&"))
                 .collect();
+            pairs.push(("content-type", "application/x-www-form-urlencoded"));
+            (Method::POST, "/checkout", body.into_bytes())
+        }
+        "post4k" => {
+            // As the Lua script builds it: fields until their lengths plus one reach
+            // 4096, joined with `&`, cut at 4096 bytes.
+            let mut fields = Vec::new();
+            let mut size = 0;
+            while size < 4096 {
+                let field = format!("field{}={}", fields.len(), "v".repeat(60));
+                size += field.len() + 1;
+                fields.push(field);
+            }
+            let mut body = fields.join("&");
+            body.truncate(4096);
             pairs.push(("content-type", "application/x-www-form-urlencoded"));
             (Method::POST, "/checkout", body.into_bytes())
         }
@@ -200,7 +216,7 @@ fn main() {
     let kind = args.next().unwrap_or_else(|| "get".to_owned());
     let times: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(200);
     let (Some(inspector), Some(exchange)) = (load(&rules), exchange(&kind)) else {
-        eprintln!("usage: waf_profile <engine|default|crs> <get|post> [N]");
+        eprintln!("usage: waf_profile <engine|default|crs> <get|post|post4k> [N]");
         std::process::exit(2);
     };
     let response = response();

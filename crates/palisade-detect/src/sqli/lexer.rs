@@ -192,19 +192,49 @@ pub(crate) fn find_closing_quote(src: &[u8], from: usize, quote: u8) -> Option<u
     None
 }
 
+/// [`BYTE_KINDS`] flag: a blank.
+const BLANK: u8 = 1;
+/// [`BYTE_KINDS`] flag: a byte that starts a word.
+const WORD_START: u8 = 2;
+/// [`BYTE_KINDS`] flag: a byte that continues a word.
+const WORD: u8 = 4;
+
+/// What each byte is to the lexer: blanks (ASCII whitespace and `0xA0`), word
+/// starts (letters, `_`, other bytes >= 0x80) and word bytes (those, digits and
+/// `$`). A table: the lexer asks for every byte of every word.
+static BYTE_KINDS: [u8; 256] = {
+    let mut kinds = [0u8; 256];
+    let mut byte = 0usize;
+    while byte < 256 {
+        let b = byte as u8;
+        kinds[byte] = if matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0xa0) {
+            BLANK
+        } else if b.is_ascii_alphabetic() || b == b'_' || b >= 0x80 {
+            WORD_START | WORD
+        } else if b.is_ascii_digit() || b == b'$' {
+            WORD
+        } else {
+            0
+        };
+        byte += 1;
+    }
+    kinds
+};
+
 fn is_space(byte: u8) -> bool {
-    matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0xa0)
+    BYTE_KINDS[usize::from(byte)] & BLANK != 0
 }
 
 fn is_word_start(byte: u8) -> bool {
-    byte.is_ascii_alphabetic() || byte == b'_' || byte >= 0x80 && byte != 0xa0
+    BYTE_KINDS[usize::from(byte)] & WORD_START != 0
 }
 
 fn is_word_byte(byte: u8) -> bool {
-    is_word_start(byte) || byte.is_ascii_digit() || byte == b'$'
+    BYTE_KINDS[usize::from(byte)] & WORD != 0
 }
 
 /// Allocation-free SQL tokenizer.
+#[derive(Clone)]
 pub(crate) struct Lexer<'a> {
     src: &'a [u8],
     pos: usize,
@@ -468,6 +498,14 @@ fn lowercase<'b>(word: &[u8], buf: &'b mut [u8; MAX_WORD]) -> Option<&'b [u8]> {
 
 /// Classifies a word; `call` says whether `(` follows it.
 fn classify_word(word: &[u8], call: bool) -> Kind {
+    // Most words are none of the names: their first letter and length tell.
+    if !NAMES.may_hold(word) {
+        return if call {
+            Kind::Func(FuncClass::Unknown)
+        } else {
+            Kind::Ident
+        };
+    }
     let mut buf = [0u8; MAX_WORD];
     let Some(lower) = lowercase(word, &mut buf) else {
         return if call {
@@ -489,8 +527,27 @@ fn classify_word(word: &[u8], call: bool) -> Kind {
     }
 }
 
-fn function_class(lower: &[u8]) -> Option<FuncClass> {
-    Some(match lower {
+/// Defines a lookup from a lower-case word to its value, and the words themselves
+/// (for [`NAMES`]), from one list.
+macro_rules! word_lookup {
+    ($(#[$meta:meta])* fn $lookup:ident -> $value:ty; const $words:ident; {
+        $($($word:literal)|+ => $result:expr),+ $(,)?
+    }) => {
+        $(#[$meta])*
+        fn $lookup(lower: &[u8]) -> Option<$value> {
+            Some(match lower {
+                $($($word)|+ => $result,)+
+                _ => return None,
+            })
+        }
+
+        const $words: &[&[u8]] = &[$($($word),+),+];
+    };
+}
+
+word_lookup! {
+    /// The class of a function name.
+    fn function_class -> FuncClass; const FUNCTION_NAMES; {
         b"sleep" | b"benchmark" | b"pg_sleep" | b"pg_sleep_for" | b"pg_sleep_until"
         | b"receive_message" | b"randomblob" | b"delay" => FuncClass::Time,
         b"extractvalue"
@@ -529,12 +586,12 @@ fn function_class(lower: &[u8]) -> Option<FuncClass> {
         | b"utl_http" | b"dbms_xmlgen" | b"getxml" | b"xmlagg" | b"json_extract" => {
             FuncClass::Known
         }
-        _ => return None,
-    })
+    }
 }
 
-fn keyword(lower: &[u8]) -> Option<Kw> {
-    Some(match lower {
+word_lookup! {
+    /// The keyword a word is.
+    fn keyword -> Kw; const KEYWORD_NAMES; {
         b"select" => Kw::Select,
         b"union" | b"intersect" | b"except" | b"minus" => Kw::Union,
         b"all" => Kw::All,
@@ -583,15 +640,60 @@ fn keyword(lower: &[u8]) -> Option<Kw> {
         b"shutdown" => Kw::Shutdown,
         b"table" | b"database" | b"view" | b"function" | b"trigger" | b"index" | b"login" => {
             Kw::ObjectType
-        }
+        },
         b"collate" => Kw::Collate,
         b"div" | b"mod" => Kw::Div,
         b"exists" => Kw::Exists,
         b"binary" => Kw::Binary,
         b"for" => Kw::For,
         b"escape" => Kw::Escape,
-        _ => return None,
-    })
+    }
+}
+
+/// The first letter and length of every function name and keyword: a word
+/// whose pair no name has is an identifier without lower-casing or lookup.
+static NAMES: WordShapes = WordShapes::of(&[FUNCTION_NAMES, KEYWORD_NAMES]);
+
+/// For each first byte (`a`–`z`, or `_`), a bit per length (below 32) of the
+/// words starting with it.
+struct WordShapes([u32; 27]);
+
+impl WordShapes {
+    const fn of(lists: &[&[&[u8]]]) -> WordShapes {
+        let mut lengths = [0u32; 27];
+        let mut list = 0;
+        while list < lists.len() {
+            let mut i = 0;
+            while i < lists[list].len() {
+                let word = lists[list][i];
+                assert!(word.len() < 32, "word too long for WordShapes");
+                let Some(slot) = Self::slot(word[0]) else {
+                    panic!("word not starting with a letter or `_`");
+                };
+                lengths[slot] |= 1 << word.len();
+                i += 1;
+            }
+            list += 1;
+        }
+        WordShapes(lengths)
+    }
+
+    const fn slot(first: u8) -> Option<usize> {
+        match first.to_ascii_lowercase() {
+            letter @ b'a'..=b'z' => Some((letter - b'a') as usize),
+            b'_' => Some(26),
+            _ => None,
+        }
+    }
+
+    /// False when no word has `word`'s first letter (any case) and length.
+    fn may_hold(&self, word: &[u8]) -> bool {
+        let Some(&first) = word.first() else {
+            return false;
+        };
+        Self::slot(first)
+            .is_some_and(|slot| word.len() < 32 && self.0[slot] & (1 << word.len()) != 0)
+    }
 }
 
 #[cfg(test)]
@@ -630,6 +732,21 @@ mod tests {
     fn keywords_are_case_insensitive_and_exact() {
         assert_eq!(kinds("UnIoN"), [Kind::Kw(Kw::Union)]);
         assert_eq!(kinds("onion"), [Kind::Ident]);
+    }
+
+    #[test]
+    fn every_name_passes_the_shape_filter_in_any_case() {
+        for word in FUNCTION_NAMES.iter().chain(KEYWORD_NAMES) {
+            let upper = word.to_ascii_uppercase();
+            assert!(NAMES.may_hold(word), "{}", String::from_utf8_lossy(word));
+            assert!(NAMES.may_hold(&upper), "{}", String::from_utf8_lossy(word));
+        }
+        assert!(!NAMES.may_hold(b"kiwi"), "no name starts with `k`");
+        assert!(
+            !NAMES.may_hold(b"oval"),
+            "no four-letter name starts with `o`"
+        );
+        assert_eq!(kinds("kiwi(1)")[0], Kind::Func(FuncClass::Unknown));
     }
 
     #[test]

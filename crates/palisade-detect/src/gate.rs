@@ -1,0 +1,479 @@
+//! Which kinds of bytes a value holds ([`ByteClasses`], one table-driven pass),
+//! and the gates detectors build on that summary.
+//!
+//! Most values a web application receives are plain: a word, a number, a name,
+//! a sentence. Every attack class needs some structure a plain value lacks — a
+//! quote, a `<`, a shell separator, a line break, a keyword — so each detector
+//! opens with a *necessary condition* over the byte classes of its input,
+//! documented in its module, and returns `None` at once when the condition
+//! fails. [`crate::normalize`] computes the classes of every decoded view once
+//! (and uses them itself to skip decoding steps), so the thirteen detectors
+//! and the decoder share a single pass over each value instead of each
+//! scanning it for the bytes it cares about.
+//!
+//! # Classes
+//! One class per ASCII letter with case folded (a literal such as `proto` can
+//! be ruled out by a letter it needs), one for "some upper-case ASCII letter",
+//! one for the digits, one per ASCII punctuation byte, one each for space,
+//! tab, LF, CR, VT/FF, NUL and the other control bytes, and a few groups of
+//! bytes >= 0x80 split where a decoder or detector treats some of them apart
+//! (overlong UTF-8 leads, `0xA0`, the lead bytes the URL decoder folds, the
+//! Java and pickle stream markers).
+//!
+//! # Contract
+//! A gated detector (`detect_gated(input, classes)` in each module) may assume
+//! its input holds no byte of a class absent from `classes`. Passing a
+//! superset of the input's classes is always allowed and only opens more
+//! gates; [`ByteClasses::ALL`] opens every gate, which is the detector without
+//! gates. The gates are optimisations only: for every input,
+//! `detect_gated(input, ByteClasses::of(input))` equals
+//! `detect_gated(input, ByteClasses::ALL)`, which the corpus tests assert line
+//! by line and the `detectors` fuzz target checks on arbitrary bytes.
+//!
+//! `Literals` (crate-internal) is a multi-literal matcher with its gate derived from its
+//! patterns: a pattern can occur only in a value that holds every class of its
+//! bytes, so a search over a value lacking, for each pattern, one of them is
+//! skipped without looking at the value.
+
+/// The set of byte classes present in an input (see the module doc).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ByteClasses(u128);
+
+/// Class bit numbers beyond the 26 letters (bits 0..=25).
+const UPPER_BIT: u32 = 26;
+const DIGIT_BIT: u32 = 27;
+/// The 32 ASCII punctuation bytes take bits 28..=59, in byte order.
+const PUNCTUATION_BIT: u32 = 28;
+const SPACE_BIT: u32 = 60;
+const TAB_BIT: u32 = 61;
+const LF_BIT: u32 = 62;
+const CR_BIT: u32 = 63;
+const VT_FF_BIT: u32 = 64;
+const NUL_BIT: u32 = 65;
+const CONTROL_BIT: u32 = 66;
+const X80_BIT: u32 = 67;
+const X81_BF_BIT: u32 = 68;
+const XA0_BIT: u32 = 69;
+const XAC_BIT: u32 = 70;
+const XC0_C1_BIT: u32 = 71;
+const XC2_DF_BIT: u32 = 72;
+const XE0_BIT: u32 = 73;
+const XE2_BIT: u32 = 74;
+const XE5_BIT: u32 = 75;
+const XEF_BIT: u32 = 76;
+const XE1_EE_BIT: u32 = 77;
+const XF0_FF_BIT: u32 = 78;
+
+/// The class bits of one byte.
+const fn class_bits(byte: u8) -> u128 {
+    let bit = match byte {
+        b'a'..=b'z' => (byte - b'a') as u32,
+        b'A'..=b'Z' => return (1 << (byte - b'A')) | (1 << UPPER_BIT),
+        b'0'..=b'9' => DIGIT_BIT,
+        0x21..=0x2F => PUNCTUATION_BIT + (byte - 0x21) as u32,
+        0x3A..=0x40 => PUNCTUATION_BIT + 15 + (byte - 0x3A) as u32,
+        0x5B..=0x60 => PUNCTUATION_BIT + 22 + (byte - 0x5B) as u32,
+        0x7B..=0x7E => PUNCTUATION_BIT + 28 + (byte - 0x7B) as u32,
+        b' ' => SPACE_BIT,
+        b'\t' => TAB_BIT,
+        b'\n' => LF_BIT,
+        b'\r' => CR_BIT,
+        0x0B | 0x0C => VT_FF_BIT,
+        0x00 => NUL_BIT,
+        0x01..=0x1F | 0x7F => CONTROL_BIT,
+        0x80 => X80_BIT,
+        0xA0 => XA0_BIT,
+        0xAC => XAC_BIT,
+        0x81..=0xBF => X81_BF_BIT,
+        0xC0 | 0xC1 => XC0_C1_BIT,
+        0xC2..=0xDF => XC2_DF_BIT,
+        0xE0 => XE0_BIT,
+        0xE2 => XE2_BIT,
+        0xE5 => XE5_BIT,
+        0xEF => XEF_BIT,
+        0xE1..=0xEE => XE1_EE_BIT,
+        0xF0..=0xFF => XF0_FF_BIT,
+    };
+    1 << bit
+}
+
+/// [`class_bits`] of every byte value, split in its low and high 64 bits (two
+/// tables of `u64` index with a plain scaled address).
+static TABLE_LOW: [u64; 256] = table_half(0);
+static TABLE_HIGH: [u64; 256] = table_half(64);
+
+const fn table_half(shift: u32) -> [u64; 256] {
+    let mut table = [0u64; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = (class_bits(byte as u8) >> shift) as u64;
+        byte += 1;
+    }
+    table
+}
+
+impl ByteClasses {
+    /// No class: the classes of the empty input.
+    pub const NONE: ByteClasses = ByteClasses(0);
+    /// Every class: passed to a gated detector, it opens every gate.
+    pub const ALL: ByteClasses = ByteClasses(u128::MAX);
+    /// Some upper-case ASCII letter (each letter's own class is case-folded).
+    pub const UPPER: ByteClasses = ByteClasses(1 << UPPER_BIT);
+    /// Bytes >= 0x80.
+    pub const HIGH: ByteClasses = ByteClasses(
+        (1 << X80_BIT)
+            | (1 << X81_BF_BIT)
+            | (1 << XA0_BIT)
+            | (1 << XAC_BIT)
+            | (1 << XC0_C1_BIT)
+            | (1 << XC2_DF_BIT)
+            | (1 << XE0_BIT)
+            | (1 << XE2_BIT)
+            | (1 << XE5_BIT)
+            | (1 << XEF_BIT)
+            | (1 << XE1_EE_BIT)
+            | (1 << XF0_FF_BIT),
+    );
+    /// ASCII letters of either case.
+    pub const LETTERS: ByteClasses = ByteClasses(((1 << 26) - 1) | (1 << UPPER_BIT));
+
+    /// The classes present in `input`: one pass, one table lookup per byte.
+    pub fn of(input: &[u8]) -> ByteClasses {
+        let mut chunks = input.chunks_exact(2);
+        // Two accumulators per half: the lookups of a chunk do not wait on each other.
+        let (mut low, mut high, mut low2, mut high2) = (0u64, 0u64, 0u64, 0u64);
+        for chunk in &mut chunks {
+            let (first, second) = (usize::from(chunk[0]), usize::from(chunk[1]));
+            low |= TABLE_LOW[first];
+            high |= TABLE_HIGH[first];
+            low2 |= TABLE_LOW[second];
+            high2 |= TABLE_HIGH[second];
+        }
+        for &byte in chunks.remainder() {
+            low |= TABLE_LOW[usize::from(byte)];
+            high |= TABLE_HIGH[usize::from(byte)];
+        }
+        ByteClasses(u128::from(low | low2) | (u128::from(high | high2) << 64))
+    }
+
+    /// The classes of the given bytes, as written (`b"A"` is the letter `a`
+    /// and [`ByteClasses::UPPER`]).
+    pub const fn bytes(bytes: &[u8]) -> ByteClasses {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            bits |= class_bits(bytes[i]);
+            i += 1;
+        }
+        ByteClasses(bits)
+    }
+
+    /// The classes of the given bytes with ASCII case folded: what a
+    /// case-insensitive literal needs.
+    pub const fn bytes_any_case(bytes: &[u8]) -> ByteClasses {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            bits |= class_bits(bytes[i].to_ascii_lowercase());
+            i += 1;
+        }
+        ByteClasses(bits)
+    }
+
+    /// Both sets together.
+    pub const fn union(self, other: ByteClasses) -> ByteClasses {
+        ByteClasses(self.0 | other.0)
+    }
+
+    /// Every class except those in `other`.
+    pub const fn without(self, other: ByteClasses) -> ByteClasses {
+        ByteClasses(self.0 & !other.0)
+    }
+
+    /// True when some class of `set` is present.
+    pub const fn has_any(self, set: ByteClasses) -> bool {
+        self.0 & set.0 != 0
+    }
+
+    /// True when every class of `set` is present.
+    pub const fn has_all(self, set: ByteClasses) -> bool {
+        self.0 & set.0 == set.0
+    }
+
+    /// True when no class outside `set` is present.
+    pub const fn only(self, set: ByteClasses) -> bool {
+        self.0 & !set.0 == 0
+    }
+}
+
+impl std::fmt::Debug for ByteClasses {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if *self == ByteClasses::ALL {
+            return f.write_str("ByteClasses(ALL)");
+        }
+        let mut set = f.debug_set();
+        if self.has_any(ByteClasses::UPPER) {
+            set.entry(&"A-Z");
+        }
+        // One representative byte per class: the first byte of the class (upper-case
+        // letters, whose own class is their lower-case letter's, aside).
+        let mut seen = ByteClasses::UPPER;
+        for byte in (0..=u8::MAX).filter(|byte| !byte.is_ascii_uppercase()) {
+            let class = ByteClasses(class_bits(byte));
+            if !seen.has_all(class) {
+                seen = seen.union(class);
+                if self.has_any(class) {
+                    set.entry(&std::ascii::escape_default(byte).to_string());
+                }
+            }
+        }
+        set.finish()
+    }
+}
+
+/// A case-insensitive (or exact) multi-literal matcher whose search is skipped
+/// for a value that cannot hold any of its patterns (see the module doc).
+pub(crate) struct Literals {
+    matcher: aho_corasick::AhoCorasick,
+    /// The rarest class of each pattern's needs: a value holding none of them
+    /// is ruled out by one test.
+    rarest: ByteClasses,
+    /// For each pattern not implied by another, the classes it needs, grouped by
+    /// their rarest class (in bit order): a value is checked only against the
+    /// groups of the rare classes it holds.
+    groups: Box<[(u32, Box<[ByteClasses]>)]>,
+    /// The index in `groups` of each bit of `rarest`.
+    group_of: [u8; 128],
+}
+
+impl Literals {
+    /// ASCII case-insensitive patterns, leftmost-longest, as a full DFA (the
+    /// sets are small, and search speed is what matters). The patterns are
+    /// constants of this crate, so a failure is a programming error.
+    pub(crate) fn any_case(patterns: &[&str]) -> Literals {
+        let matcher = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(patterns)
+            .unwrap_or_else(|error| {
+                panic!("palisade-detect: built-in literal set is invalid: {error}")
+            });
+        let needs = patterns
+            .iter()
+            .map(|pattern| ByteClasses::bytes_any_case(pattern.as_bytes()));
+        Literals::gated(matcher, needs)
+    }
+
+    /// Byte-exact patterns, leftmost-longest.
+    pub(crate) fn exact(patterns: &[&[u8]]) -> Literals {
+        let matcher = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(patterns)
+            .unwrap_or_else(|error| {
+                panic!("palisade-detect: built-in literal set is invalid: {error}")
+            });
+        let needs = patterns.iter().map(|pattern| ByteClasses::bytes(pattern));
+        Literals::gated(matcher, needs)
+    }
+
+    fn gated(
+        matcher: aho_corasick::AhoCorasick,
+        needs: impl Iterator<Item = ByteClasses>,
+    ) -> Literals {
+        let mut keyed: Vec<(u32, ByteClasses)> = minimal(needs)
+            .into_iter()
+            .map(|needs| (rarest_class(needs).0.trailing_zeros(), needs))
+            .collect();
+        keyed.sort_by_key(|&(bit, _)| bit);
+        let groups: Box<[(u32, Box<[ByteClasses]>)]> = keyed
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(|chunk| (chunk[0].0, chunk.iter().map(|&(_, needs)| needs).collect()))
+            .collect();
+        let rarest = groups.iter().fold(ByteClasses::NONE, |rarest, &(bit, _)| {
+            rarest.union(ByteClasses(1 << bit))
+        });
+        let mut group_of = [0u8; 128];
+        for (index, &(bit, _)) in groups.iter().enumerate() {
+            group_of[bit as usize] = u8::try_from(index).expect("at most 128 groups");
+        }
+        Literals {
+            matcher,
+            rarest,
+            groups,
+            group_of,
+        }
+    }
+
+    /// False when a value of these classes holds none of the patterns.
+    pub(crate) fn may_occur(&self, classes: ByteClasses) -> bool {
+        let mut candidates = classes.0 & self.rarest.0;
+        while candidates != 0 {
+            let bit = candidates.trailing_zeros();
+            candidates &= candidates - 1;
+            let (_, group) = &self.groups[usize::from(self.group_of[bit as usize])];
+            if group.iter().any(|&needs| classes.has_all(needs)) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The leftmost-longest match in `input`, whose classes are `classes` (or a superset).
+    pub(crate) fn find(&self, input: &[u8], classes: ByteClasses) -> Option<aho_corasick::Match> {
+        if !self.may_occur(classes) {
+            return None;
+        }
+        self.matcher.find(input)
+    }
+
+    /// Whether `input` (of `classes`, or a subslice of such an input) holds a pattern.
+    pub(crate) fn is_match(&self, input: &[u8], classes: ByteClasses) -> bool {
+        self.may_occur(classes) && self.matcher.is_match(input)
+    }
+
+    /// Every non-overlapping match, leftmost-longest (none when the gate is closed).
+    pub(crate) fn find_iter<'a>(
+        &'a self,
+        input: &'a [u8],
+        classes: ByteClasses,
+    ) -> impl Iterator<Item = aho_corasick::Match> + 'a {
+        // No pattern is empty, so the empty haystack has no match.
+        let haystack = if self.may_occur(classes) { input } else { &[] };
+        self.matcher.find_iter(haystack)
+    }
+}
+
+/// Letters, digits (`0`), upper case (`A`), ASCII punctuation and the space,
+/// from the class held by the fewest lines of the benign corpus (`corpus/benign`
+/// and `tests/data/*/benign*.txt`, counted once) to the one held by the most.
+/// Classes not listed (controls, line breaks, bytes >= 0x80) are rarer still.
+const COMMONNESS: &[u8] = b"~`*#%^+|$_&?}{][!@(;)\\z=q>\"j<'-v,:./kxwyfbgmu0hpcdAlsirtnoae ";
+
+/// The rarest single class of `needs` (see [`COMMONNESS`]).
+fn rarest_class(needs: ByteClasses) -> ByteClasses {
+    let listed = |byte: u8| {
+        if byte == b'A' {
+            ByteClasses::UPPER
+        } else {
+            ByteClasses::bytes(&[byte])
+        }
+    };
+    let unlisted = COMMONNESS
+        .iter()
+        .fold(needs, |rest, &byte| rest.without(listed(byte)));
+    if unlisted != ByteClasses::NONE {
+        // Its lowest class.
+        return ByteClasses(unlisted.0 & unlisted.0.wrapping_neg());
+    }
+    COMMONNESS
+        .iter()
+        .map(|&byte| listed(byte))
+        .find(|&class| needs.has_all(class))
+        .unwrap_or(needs)
+}
+
+/// The class sets of `needs` that do not contain another one of them: when a
+/// pattern's classes are all present, so are those of any pattern whose set
+/// holds them, so only the smallest sets decide.
+fn minimal(needs: impl Iterator<Item = ByteClasses>) -> Vec<ByteClasses> {
+    let mut kept: Vec<ByteClasses> = Vec::new();
+    let mut all: Vec<ByteClasses> = needs.collect();
+    // Fewest classes first, so a set is only ever compared with smaller or equal ones kept.
+    all.sort_by_key(|needs| needs.0.count_ones());
+    for needs in all {
+        if !kept.iter().any(|&smaller| needs.has_all(smaller)) {
+            kept.push(needs);
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_fold_letter_case_and_mark_upper_case() {
+        let lower = ByteClasses::of(b"select");
+        let upper = ByteClasses::of(b"SELECT");
+        assert!(upper.has_all(lower));
+        assert!(upper.has_any(ByteClasses::UPPER));
+        assert!(!lower.has_any(ByteClasses::UPPER));
+        assert!(lower.has_all(ByteClasses::bytes_any_case(b"SeLeCt")));
+        assert!(!lower.has_any(ByteClasses::bytes(b"'")));
+    }
+
+    #[test]
+    fn debug_lists_one_byte_per_class() {
+        assert_eq!(
+            format!("{:?}", ByteClasses::of(b"Ab<7\n")),
+            r#"{"A-Z", "\\n", "0", "<", "a", "b"}"#
+        );
+        assert_eq!(format!("{:?}", ByteClasses::ALL), "ByteClasses(ALL)");
+    }
+
+    #[test]
+    fn every_byte_has_a_class_and_the_summary_is_their_union() {
+        for byte in 0..=u8::MAX {
+            assert_ne!(class_bits(byte), 0, "byte {byte:#04x}");
+            assert!(ByteClasses::of(&[b'x', byte, b'y']).has_all(ByteClasses::bytes(&[byte])));
+        }
+        let input: Vec<u8> = (0..=u8::MAX).collect();
+        for len in [0, 1, 3, 4, 5, 255, 256] {
+            let expected = input[..len].iter().fold(ByteClasses::NONE, |seen, &byte| {
+                seen.union(ByteClasses::bytes(&[byte]))
+            });
+            assert_eq!(
+                ByteClasses::of(&input[..len]),
+                expected,
+                "first {len} bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn literal_gate_opens_exactly_when_some_pattern_has_all_its_classes() {
+        let literals = Literals::any_case(&["proto", "__reduce__", "objectdataprovider"]);
+        assert!(literals.may_occur(ByteClasses::of(b"PROTOTYPE")));
+        assert!(literals.may_occur(ByteClasses::of(b"trop")));
+        assert!(!literals.may_occur(ByteClasses::of(b"value number 0012")));
+        assert_eq!(
+            literals
+                .find(b"a __proto__ b", ByteClasses::of(b"a __proto__ b"))
+                .map(|m| m.start()),
+            Some(4)
+        );
+        assert_eq!(literals.find(b"a __proto__ b", ByteClasses::NONE), None);
+        assert_eq!(
+            literals
+                .find_iter(b"proto proto", ByteClasses::NONE)
+                .count(),
+            0
+        );
+        assert_eq!(
+            literals.find_iter(b"proto proto", ByteClasses::ALL).count(),
+            2
+        );
+        // `objectdataprovider` holds every letter of `proto`: only `proto` and `__reduce__` decide.
+        assert_eq!(
+            literals
+                .groups
+                .iter()
+                .map(|(_, group)| group.len())
+                .sum::<usize>(),
+            2
+        );
+        assert_eq!(
+            literals.rarest,
+            ByteClasses::bytes(b"_").union(ByteClasses::bytes(b"p")),
+            "each decisive pattern's rarest class"
+        );
+        let implied = Literals::any_case(&["proto", "prototype"]);
+        assert_eq!(
+            implied.groups.len(),
+            1,
+            "`prototype` needs what `proto` needs and more"
+        );
+    }
+}

@@ -32,8 +32,9 @@ const MAX_JWKS_BYTES: u64 = 1 << 20;
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
 /// Earliest refresh after an unknown `kid`.
 const KID_REFRESH_MS: i64 = 30_000;
-/// Verified tokens kept at most (the cache is emptied when full).
-const CACHED_TOKENS: usize = 4096;
+/// Verified tokens kept at most (the cache is emptied when full): of more distinct tokens used in
+/// turn, each is verified again on every use.
+pub const CACHED_TOKENS: usize = 4096;
 /// Longer tokens are verified every time instead of being cached.
 const MAX_CACHED_TOKEN_BYTES: usize = 4096;
 

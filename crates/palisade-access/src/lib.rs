@@ -16,7 +16,8 @@
 //!
 //! Entry points: [`AccessControl::with_state`] (the inspector of a configuration over the
 //! process's state store), [`AccessStore`] (the API key store the CLI manages), and
-//! [`account_locks`] / [`unlock_account`] (`palisade accounts`). API keys never cause I/O on
+//! [`account_locks`] / [`unlock_account`] (`palisade accounts`; [`migrate_legacy_locks`] moves
+//! locks older gateways kept in `access.sqlite3` into the state store). API keys never cause I/O on
 //! the request path (a background thread persists key use and reloads what other processes
 //! changed); login protection reads and writes the state store — memory, or one Redis round
 //! trip per operation.
@@ -36,6 +37,6 @@ mod sync;
 
 pub use error::AccessError;
 pub use inspector::{AccessControl, Authenticated};
-pub use login::{account_locks, normalise_account, unlock_account};
+pub use login::{account_locks, migrate_legacy_locks, normalise_account, unlock_account};
 pub use secret::KeyHasher;
 pub use store::{AccessStore, AccountLock, ApiKeyInfo, CreatedKey};

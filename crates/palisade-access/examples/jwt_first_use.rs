@@ -61,7 +61,7 @@ fn main() {
         "audience": ["shop-api"],
     }))
     .expect("issuer");
-    // The verifier first: building it readies the crypto that signing needs too.
+    palisade_access::jwt::install_crypto_provider();
     let verifier = JwtVerifier::new(&[issuer]).expect("verifier");
     let key = signing_key(algorithm);
     let now = jsonwebtoken::get_current_timestamp();

@@ -3,9 +3,10 @@
 //! This crate owns who may call what on sites with `[site.access]`:
 //!
 //! * authentication — API keys (only an HMAC-SHA256 of each key is stored, in
-//!   `<data_dir>/access.sqlite3`; [`store`], [`keys`]), JWT bearer tokens ([`jwt`]) and verified
-//!   TLS client certificates; the identity goes into the exchange context for later inspectors
-//!   (rate limits by key or user) and, signed, to the upstream ([`identity`]);
+//!   `<data_dir>/access.sqlite3`; [`store`], [`keys`]), JWT bearer tokens ([`jwt`], signatures
+//!   checked with `ring`) and verified TLS client certificates; the identity goes into the
+//!   exchange context for later inspectors (rate limits by key or user) and, signed, to the
+//!   upstream ([`identity`]);
 //! * authorization — per-route rules with path parameters, first match wins, default deny on API
 //!   sites ([`rules`]); 401 with `WWW-Authenticate` or 403;
 //! * login protection — failed logins per account and per IP in sliding windows, doubling account
@@ -28,6 +29,7 @@ mod error;
 pub mod identity;
 mod inspector;
 pub mod jwt;
+mod jwt_crypto;
 pub mod keys;
 pub mod login;
 pub mod rules;

@@ -76,6 +76,7 @@ pub fn head(headers: &HeaderMap) -> RequestHead {
 /// The credentials, as request headers: a JWT (`authorization`) and an API key (`x-api-key`), the
 /// key created among 1000 others in the store of `data_dir`.
 pub fn credentials(data_dir: &Path) -> (HeaderMap, HeaderMap) {
+    palisade_access::jwt::install_crypto_provider();
     let store = AccessStore::open(data_dir).expect("store");
     let hasher = KeyHasher::from_config(None, data_dir).expect("hasher");
     for i in 0..1000 {
@@ -100,6 +101,7 @@ pub fn credentials(data_dir: &Path) -> (HeaderMap, HeaderMap) {
 /// `count` JWTs like the one of [`credentials`] that differ in their `jti`, as request headers:
 /// each is new to a verifier (signed on every core; RSA signing takes a while).
 pub fn distinct_jwts(count: usize) -> Vec<HeaderMap> {
+    palisade_access::jwt::install_crypto_provider();
     let private = std::fs::read(keys_dir().join("rsa_private.pem")).expect("key");
     let signing_key = EncodingKey::from_rsa_pem(&private).expect("rsa");
     let threads = std::thread::available_parallelism().map_or(1, usize::from);

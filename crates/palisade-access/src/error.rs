@@ -28,6 +28,8 @@ pub(crate) enum ErrorKind {
     Invalid(String),
     #[error("JWT issuer {issuer}: {message}")]
     JwtKey { issuer: String, message: String },
+    #[error("state store unreachable: {0}")]
+    StateUnreachable(&'static str),
     #[error("state store: {context}")]
     State {
         context: &'static str,
@@ -67,6 +69,10 @@ impl AccessError {
 
     pub(crate) fn state(context: &'static str, source: palisade_state::StateError) -> Self {
         AccessError(ErrorKind::State { context, source })
+    }
+
+    pub(crate) fn state_unreachable(context: &'static str) -> Self {
+        AccessError(ErrorKind::StateUnreachable(context))
     }
 
     pub(crate) fn jwt_key(issuer: &str, message: impl Into<String>) -> Self {

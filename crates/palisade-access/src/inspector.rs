@@ -99,8 +99,9 @@ impl AccessControl {
 
     /// The inspector for `config`, or `None` when no site has `[site.access]`. Failed logins and
     /// account locks live in `state` (the process's state store: local, or Redis shared by
-    /// several gateways). Opens the access store in the data directory (API keys), fetches JWKS
-    /// URLs, and starts the background threads that keep them current.
+    /// several gateways). Opens the access store in the data directory (API keys; login locks an
+    /// older gateway left there move into `state`, see [`crate::login::migrate_legacy_locks`]),
+    /// fetches JWKS URLs, and starts the background threads that keep them current.
     pub fn with_state(
         config: &Config,
         state: palisade_state::StateStore,
@@ -138,7 +139,10 @@ impl AccessControl {
         }
         let access = &config.access;
         let hasher = KeyHasher::from_config(access.secret.as_ref(), &config.data_dir)?;
-        let store = AccessStore::open(&config.data_dir)?;
+        let mut store = AccessStore::open(&config.data_dir)?;
+        if let Err(error) = crate::login::migrate_legacy_locks(&mut store, &state) {
+            tracing::warn!(%error, "login locks of the legacy access.sqlite3 table stay there until the next start");
+        }
         let keys = Arc::new(ArcSwap::from_pointee(KeyIndex::new(
             store.list_keys()?,
             None,

@@ -1,7 +1,8 @@
 //! JWT bearer tokens: HS256/384/512, RS256/384/512, PS256/384/512, ES256/384 and EdDSA, verified
-//! with `jsonwebtoken` (RustCrypto backend). `alg: none` never verifies (the library has no such
-//! algorithm); a key only verifies the algorithms of its own family that the issuer allows, so an
-//! RSA public key can never be used as an HMAC secret.
+//! with `jsonwebtoken` over `ring` (this crate's crypto provider for it, installed by
+//! [`JwtVerifier::new`] or [`install_crypto_provider`]). `alg: none` never verifies (the library
+//! has no such algorithm); a key only verifies the algorithms of its own family that the issuer
+//! allows, so an RSA public key can never be used as an HMAC secret.
 //!
 //! Keys come from an HMAC secret, PEM files, JWK / JWK Set files, or a JWKS URL fetched in the
 //! background: at start, every `jwks_refresh`, and early (at most every 30 s) when a token names
@@ -32,8 +33,9 @@ const MAX_JWKS_BYTES: u64 = 1 << 20;
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
 /// Earliest refresh after an unknown `kid`.
 const KID_REFRESH_MS: i64 = 30_000;
-/// Verified tokens kept at most (the cache is emptied when full).
-const CACHED_TOKENS: usize = 4096;
+/// Verified tokens kept at most (the cache is emptied when full): of more distinct tokens used in
+/// turn, each is verified again on every use.
+pub const CACHED_TOKENS: usize = 4096;
 /// Longer tokens are verified every time instead of being cached.
 const MAX_CACHED_TOKEN_BYTES: usize = 4096;
 
@@ -192,10 +194,18 @@ fn parse_algorithm(issuer: &str, text: &str) -> Result<Algorithm, AccessError> {
         .map_err(|_| AccessError::jwt_key(issuer, format!("unknown algorithm {text:?}")))
 }
 
+/// Readies the cryptography `jsonwebtoken` signs and verifies with (ring). [`JwtVerifier::new`]
+/// does it; call it before signing tokens with `jsonwebtoken` in a process that has not built a
+/// verifier yet (tests, benches). Idempotent.
+pub fn install_crypto_provider() {
+    crate::jwt_crypto::install();
+}
+
 impl JwtVerifier {
     /// Builds the verifier; fetches every JWKS URL once (a failure is logged and retried in the
     /// background, tokens fail until a key set arrives) and starts one refresh thread per URL.
     pub fn new(issuers: &[palisade_config::JwtIssuer]) -> Result<Self, AccessError> {
+        install_crypto_provider();
         let mut built = Vec::with_capacity(issuers.len());
         for config in issuers {
             built.push(Issuer::new(config)?);
@@ -352,6 +362,14 @@ fn classify(error: &jsonwebtoken::errors::Error) -> JwtRejection {
     }
 }
 
+/// What to do with a JWK that can never verify (an RSA key ring does not accept): refuse the
+/// file it is in (keys the operator configured), or skip it (a JWKS the issuer publishes).
+#[derive(Debug, Clone, Copy)]
+enum KeyCheck {
+    Refuse,
+    Skip,
+}
+
 /// Settings the refresher needs to turn JWKs into keys.
 #[derive(Debug, Clone)]
 struct KeySettings {
@@ -413,14 +431,24 @@ impl Issuer {
                         ),
                     )
                 })?;
+            if let Some(why) = crate::jwt_crypto::unusable_key(&key) {
+                return Err(AccessError::jwt_key(
+                    &config.name,
+                    format!("{}: {why}", path.display()),
+                ));
+            }
             static_keys.extend(settings.key(None, key, None));
         }
         for path in &config.jwk_files {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| AccessError::io("cannot read the JWK file", path, e))?;
-            static_keys.extend(settings.keys_from_jwk_text(&text).map_err(|message| {
-                AccessError::jwt_key(&config.name, format!("{}: {message}", path.display()))
-            })?);
+            static_keys.extend(
+                settings
+                    .keys_from_jwk_text(&text, KeyCheck::Refuse)
+                    .map_err(|message| {
+                        AccessError::jwt_key(&config.name, format!("{}: {message}", path.display()))
+                    })?,
+            );
         }
         let jwks = config.jwks_url.as_ref().map(|url| {
             Arc::new(Jwks {
@@ -552,7 +580,13 @@ impl KeySettings {
         })
     }
 
-    fn keys_from_jwk_text(&self, text: &str) -> Result<Vec<VerificationKey>, String> {
+    /// The verification keys of a JWK or JWK Set; a key that can never verify is refused (`Err`)
+    /// or skipped with a warning, as `unusable` says.
+    fn keys_from_jwk_text(
+        &self,
+        text: &str,
+        unusable: KeyCheck,
+    ) -> Result<Vec<VerificationKey>, String> {
         let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
         let jwks: Vec<Jwk> = if value.get("keys").is_some() {
             serde_json::from_value::<JwkSet>(value)
@@ -573,6 +607,17 @@ impl KeySettings {
                 tracing::warn!(issuer = %self.name, kid = ?jwk.common.key_id, "JWK skipped: unsupported key");
                 continue;
             };
+            if let Some(why) = crate::jwt_crypto::unusable_key(&key) {
+                match unusable {
+                    KeyCheck::Refuse => {
+                        return Err(format!("key {:?}: {why}", jwk.common.key_id));
+                    }
+                    KeyCheck::Skip => {
+                        tracing::warn!(issuer = %self.name, kid = ?jwk.common.key_id, %why, "JWK skipped");
+                        continue;
+                    }
+                }
+            }
             let jwk_alg = jwk
                 .common
                 .key_algorithm
@@ -617,7 +662,7 @@ fn fetch_jwks(
         .limit(MAX_JWKS_BYTES)
         .read_to_string()
         .map_err(|e| e.to_string())?;
-    let keys = settings.keys_from_jwk_text(&text)?;
+    let keys = settings.keys_from_jwk_text(&text, KeyCheck::Skip)?;
     if keys.is_empty() {
         return Err("no usable key for the configured algorithms".to_owned());
     }

@@ -21,7 +21,7 @@ use palisade_state::{BlockTtl, Clock, Escalation, LockInfo, StateError, StateSto
 use regex::bytes::Regex;
 
 use crate::AccessError;
-use crate::store::AccountLock;
+use crate::store::{AccessStore, AccountLock};
 
 /// Longest user name kept (characters); longer names are cut.
 const MAX_ACCOUNT_CHARS: usize = 256;
@@ -659,6 +659,89 @@ pub fn account_locks(state: &StateStore) -> Result<Vec<AccountLock>, AccessError
         .collect())
 }
 
+/// Moves the account locks older gateways kept in the legacy table of `<data_dir>/access.sqlite3`
+/// into `state`, so an upgraded gateway keeps enforcing them: every lock still in force is
+/// written under the key the guard reads, ending when it ended and with its repeat count (the
+/// account's next lock doubles as it would have); then the table's rows, expired ones too, are
+/// deleted. A crash between the two steps loses nothing: the rows are read again at the next
+/// start, and a lock already in the state store until at least as late is kept as it is. Returns
+/// how many locks in force are now in the state store.
+///
+/// Refuses (and deletes nothing) while the state store is unreachable: Redis's local fallback
+/// would keep the locks in this process only.
+pub fn migrate_legacy_locks(
+    store: &mut AccessStore,
+    state: &StateStore,
+) -> Result<usize, AccessError> {
+    let legacy = store.legacy_locks()?;
+    if legacy.is_empty() {
+        return Ok(0);
+    }
+    if !state.is_available() {
+        return Err(AccessError::state_unreachable(
+            "legacy account locks not moved into the state store",
+        ));
+    }
+    let blocking = state.blocking();
+    let mut migrated = 0;
+    for lock in &legacy {
+        let remaining = lock.until_ms.saturating_sub(crate::store::now_ms());
+        if remaining <= 0 {
+            continue;
+        }
+        let key = keys::lock(&lock.site, &lock.account);
+        let current = blocking
+            .locked_until(&key)
+            .map_err(|error| AccessError::state("read account lock", error))?;
+        if current.is_none_or(|current| ms_since_epoch(current.until) < lock.until_ms) {
+            let remaining = Duration::from_millis(u64::try_from(remaining).unwrap_or(0));
+            restore_lock(&blocking, &key, remaining, lock.repeat)
+                .map_err(|error| AccessError::state("write account lock", error))?;
+        }
+        migrated += 1;
+    }
+    if !state.is_available() {
+        // Redis went away while writing: what it did not take is only in the local fallback.
+        return Err(AccessError::state_unreachable(
+            "legacy account locks not moved into the state store",
+        ));
+    }
+    store.delete_legacy_locks(&legacy)?;
+    tracing::info!(
+        migrated,
+        expired = legacy.len() - migrated,
+        backend = state.backend_name(),
+        "login locks of the legacy access.sqlite3 table moved into the state store"
+    );
+    Ok(migrated)
+}
+
+/// Lock counts restored at most: [`Escalation::ttl`] stops doubling after 31 repeats.
+const MAX_RESTORED_LOCKS: u32 = 32;
+
+/// Makes `key` a lock ending `remaining` from now that is lock number `locks` (1 = the first) of
+/// its escalation. The state store writes locks only by locking, counting a lock within
+/// [`ESCALATION_MEMORY`] of the previous one as its repeat: so the key's record is removed, then
+/// locked `locks` times in a row with an escalation whose every step lasts `remaining`.
+fn restore_lock(
+    store: &palisade_state::Blocking<'_>,
+    key: &str,
+    remaining: Duration,
+    locks: u32,
+) -> Result<LockInfo, StateError> {
+    let every_step = BlockTtl::Escalating(Escalation {
+        base: remaining,
+        max: remaining,
+        forget_after: ESCALATION_MEMORY,
+    });
+    store.unlock(key)?;
+    let mut lock = store.lock(key, every_step)?;
+    for _ in 1..locks.clamp(1, MAX_RESTORED_LOCKS) {
+        lock = store.lock(key, every_step)?;
+    }
+    Ok(lock)
+}
+
 /// Lifts the lock of `account` (normalised here) and forgets its escalation: on `site`, or on
 /// every site with a lock record for it (plus `known_sites`, for names too long to list) when
 /// `None`. Running gateways sharing the store enforce it at once (Redis) or within a second
@@ -1035,6 +1118,38 @@ mod tests {
         assert_eq!(guard.check("shop", Some("dave"), ip), None);
         assert!(account_locks(&state).expect("list").is_empty());
         assert_eq!(unlock_account(&state, "dave", None, &[]).expect("again"), 0);
+    }
+
+    /// A lock moved from the legacy table keeps its end and its place in the escalation.
+    #[test]
+    fn a_restored_lock_lasts_its_remaining_time_and_the_next_one_doubles_on() {
+        let (guard, at) = guard();
+        let ip: IpAddr = "192.0.2.1".parse().expect("ip");
+        let lock = restore_lock(
+            &guard.state.blocking(),
+            &keys::lock("shop", "frank"),
+            Duration::from_secs(100),
+            2,
+        )
+        .expect("restore");
+        assert_eq!(lock.repeat, 1, "the second lock in a row");
+        assert_eq!(
+            guard.check("shop", Some("frank"), ip),
+            Some(Refusal::AccountLocked {
+                retry_after_ms: 100_000
+            })
+        );
+        // After it, the third lock lasts four times the first (15 min), the cap of 60 min.
+        for i in 0..3 {
+            at(100_000 + i);
+            guard.record_failure("shop", Some("frank"), ip, &policy());
+        }
+        assert_eq!(
+            guard.check("shop", Some("frank"), ip),
+            Some(Refusal::AccountLocked {
+                retry_after_ms: 3_600_000
+            })
+        );
     }
 
     #[test]

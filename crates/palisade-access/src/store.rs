@@ -4,9 +4,11 @@
 //! share the file: the gateway loads it at start and notices other processes' changes (a new or
 //! revoked key) within a second.
 //!
-//! The `account_locks` table is legacy: login protection now keeps its locks in the state store
-//! ([`crate::login::account_locks`], [`crate::login::unlock_account`]); the table's methods stay
-//! for tools that still read or clean it.
+//! Gateways before the state store kept login locks here too, in a table `account_locks`; login
+//! protection now keeps them in the state store ([`crate::login::account_locks`],
+//! [`crate::login::unlock_account`]). The table is no longer created or written: what an older
+//! gateway left in it is moved into the state store at start
+//! ([`crate::login::migrate_legacy_locks`]), which reads and then deletes its rows.
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -34,14 +36,10 @@ CREATE TABLE IF NOT EXISTS api_keys (
     revoked_ms INTEGER,
     last_used_ms INTEGER
 );
-CREATE TABLE IF NOT EXISTS account_locks (
-    site TEXT NOT NULL,
-    account TEXT NOT NULL,
-    until_ms INTEGER NOT NULL,
-    repeat INTEGER NOT NULL,
-    PRIMARY KEY (site, account)
-);
 ";
+
+/// The table older gateways kept account locks in (`site, account, until_ms, repeat`).
+const LEGACY_LOCK_TABLE: &str = "account_locks";
 
 /// Milliseconds since the Unix epoch, now.
 pub(crate) fn now_ms() -> i64 {
@@ -81,7 +79,7 @@ pub struct CreatedKey {
     pub key: String,
 }
 
-/// An account lock as stored.
+/// An account lock, as `palisade accounts list` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AccountLock {
     /// Site name (its first host).
@@ -209,25 +207,26 @@ impl AccessStore {
             .map_err(|e| AccessError::sqlite("touch keys", &self.path, e))
     }
 
-    /// Stores (or replaces) an account lock in the legacy table.
-    pub fn put_lock(&self, lock: &AccountLock) -> Result<(), AccessError> {
-        self.conn
-            .execute(
-                "INSERT OR REPLACE INTO account_locks (site, account, until_ms, repeat) VALUES (?1, ?2, ?3, ?4)",
-                params![lock.site, lock.account, lock.until_ms, lock.repeat],
+    /// The rows of the legacy lock table, current and past (none when the store never had the
+    /// table).
+    pub(crate) fn legacy_locks(&self) -> Result<Vec<AccountLock>, AccessError> {
+        let exists: bool = self
+            .conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+                params![LEGACY_LOCK_TABLE],
+                |row| row.get(0),
             )
-            .map(drop)
-            .map_err(self.err("store lock"))
-    }
-
-    /// Locks in the legacy table (current and past).
-    pub fn list_locks(&self) -> Result<Vec<AccountLock>, AccessError> {
+            .map_err(self.err("read legacy locks"))?;
+        if !exists {
+            return Ok(Vec::new());
+        }
         let mut statement = self
             .conn
-            .prepare(
-                "SELECT site, account, until_ms, repeat FROM account_locks ORDER BY site, account",
-            )
-            .map_err(self.err("list locks"))?;
+            .prepare(&format!(
+                "SELECT site, account, until_ms, repeat FROM {LEGACY_LOCK_TABLE} ORDER BY site, account"
+            ))
+            .map_err(self.err("read legacy locks"))?;
         let rows = statement
             .query_map([], |row| {
                 Ok(AccountLock {
@@ -237,26 +236,27 @@ impl AccessStore {
                     repeat: row.get(3)?,
                 })
             })
-            .map_err(self.err("list locks"))?;
+            .map_err(self.err("read legacy locks"))?;
         rows.collect::<Result<Vec<_>, _>>()
-            .map_err(self.err("list locks"))
+            .map_err(self.err("read legacy locks"))
     }
 
-    /// Removes the legacy lock of `account` (normalised here) on `site`, or on every site when
-    /// `None`. Returns how many locks were removed.
-    pub fn unlock(&self, account: &str, site: Option<&str>) -> Result<usize, AccessError> {
-        let account = crate::login::normalise_account(account);
-        match site {
-            Some(site) => self.conn.execute(
-                "DELETE FROM account_locks WHERE account = ?1 AND site = ?2",
-                params![account, site],
-            ),
-            None => self.conn.execute(
-                "DELETE FROM account_locks WHERE account = ?1",
-                params![account],
-            ),
+    /// Deletes these rows of the legacy lock table, each only as it was read (a row rewritten
+    /// since stays), in one transaction.
+    pub(crate) fn delete_legacy_locks(&mut self, locks: &[AccountLock]) -> Result<(), AccessError> {
+        let path = self.path.clone();
+        let failed = |e: rusqlite::Error| AccessError::sqlite("delete legacy locks", &path, e);
+        let tx = self.conn.transaction().map_err(failed)?;
+        for lock in locks {
+            tx.execute(
+                &format!(
+                    "DELETE FROM {LEGACY_LOCK_TABLE} WHERE site = ?1 AND account = ?2 AND until_ms = ?3 AND repeat = ?4"
+                ),
+                params![lock.site, lock.account, lock.until_ms, lock.repeat],
+            )
+            .map_err(failed)?;
         }
-        .map_err(self.err("unlock"))
+        tx.commit().map_err(failed)
     }
 
     /// SQLite's `data_version`: changes when another connection commits.

@@ -1,5 +1,6 @@
-//! JWT verification against real keys: every algorithm family, claim checks, algorithm confusion,
-//! `alg: none`, and a JWKS served over a local socket.
+//! JWT verification against real keys: every algorithm, claim checks, algorithm confusion,
+//! `alg: none`, forged signatures, JWK modulus/exponent keys, short HMAC keys, RSA keys too small
+//! to load, and a JWKS served over a local socket.
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
@@ -59,6 +60,8 @@ fn claims(extra: serde_json::Value) -> serde_json::Value {
 }
 
 fn sign(alg: Algorithm, key: &EncodingKey, claims: &serde_json::Value) -> String {
+    // Tests may sign before any verifier exists (which readies the crypto otherwise).
+    palisade_access::jwt::install_crypto_provider();
     encode(&Header::new(alg), claims, key).expect("sign")
 }
 
@@ -290,6 +293,7 @@ fn serve_jwks(body: String) -> (String, Arc<AtomicUsize>) {
 
 #[test]
 fn jwks_url_keys_are_selected_by_kid() {
+    palisade_access::jwt::install_crypto_provider();
     let mut jwk = Jwk::from_encoding_key(&rsa(), Algorithm::RS256).expect("jwk");
     jwk.common.key_id = Some("key-1".to_owned());
     let set = JwkSet { keys: vec![jwk] };
@@ -332,4 +336,173 @@ fn an_unreachable_jwks_url_fails_tokens_not_startup() {
         verifier.verify(&token, now()).err(),
         Some(JwtRejection::BadSignature)
     );
+}
+
+/// Every algorithm of every family, signed and verified through the ring provider: RSA
+/// PKCS#1 v1.5 and PSS with each hash, both NIST curves, Ed25519 and HMAC with each hash.
+#[test]
+fn every_algorithm_verifies() {
+    let secret = "a-long-shared-secret-for-tests-only";
+    let verifier = JwtVerifier::new(&[issuer(json!({
+        "algorithms": ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
+                       "EdDSA", "HS256", "HS384", "HS512"],
+        "pem_files": [key_path("rsa_public.pem"), key_path("ec_public.pem"),
+                      key_path("ec384_public.pem"), key_path("ed_public.pem")],
+        "hmac_secret": secret,
+    }))])
+    .expect("verifier");
+    for (alg, key) in signing_keys(secret) {
+        let token = sign(alg, &key, &claims(json!({})));
+        let verified = verifier
+            .verify(&token, now())
+            .unwrap_or_else(|e| panic!("{alg:?}: {e:?}"));
+        assert_eq!(
+            verified.algorithm,
+            palisade_access::jwt::algorithm_name(alg)
+        );
+    }
+}
+
+/// A key of each algorithm (HMAC with `secret`).
+fn signing_keys(secret: &str) -> Vec<(Algorithm, EncodingKey)> {
+    let ec = |name: &str| EncodingKey::from_ec_pem(&read(name)).expect("ec");
+    let hmac = || EncodingKey::from_secret(secret.as_bytes()).expect("secret");
+    vec![
+        (Algorithm::RS256, rsa()),
+        (Algorithm::RS384, rsa()),
+        (Algorithm::RS512, rsa()),
+        (Algorithm::PS256, rsa()),
+        (Algorithm::PS384, rsa()),
+        (Algorithm::PS512, rsa()),
+        (Algorithm::ES256, ec("ec_private.pem")),
+        (Algorithm::ES384, ec("ec384_private.pem")),
+        (
+            Algorithm::EdDSA,
+            EncodingKey::from_ed_pem(&read("ed_private.pem")).expect("ed"),
+        ),
+        (Algorithm::HS256, hmac()),
+        (Algorithm::HS384, hmac()),
+        (Algorithm::HS512, hmac()),
+    ]
+}
+
+/// The token with one byte of its (decoded) signature flipped.
+fn with_flipped_signature_byte(token: &str) -> String {
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let (signed, signature) = token.rsplit_once('.').expect("three parts");
+    let mut signature = engine.decode(signature).expect("base64url");
+    let middle = signature.len() / 2;
+    signature[middle] ^= 0x01;
+    format!("{signed}.{}", engine.encode(signature))
+}
+
+#[test]
+fn a_signature_with_one_byte_flipped_is_refused_for_every_algorithm() {
+    let secret = "another-shared-secret-for-tests";
+    let verifier = JwtVerifier::new(&[issuer(json!({
+        "algorithms": ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
+                       "EdDSA", "HS256", "HS384", "HS512"],
+        "pem_files": [key_path("rsa_public.pem"), key_path("ec_public.pem"),
+                      key_path("ec384_public.pem"), key_path("ed_public.pem")],
+        "hmac_secret": secret,
+    }))])
+    .expect("verifier");
+    for (alg, key) in signing_keys(secret) {
+        // A fresh token each time (the cache never saw the flipped copy anyway).
+        let token = sign(alg, &key, &claims(json!({ "jti": format!("{alg:?}") })));
+        assert_eq!(
+            verifier
+                .verify(&with_flipped_signature_byte(&token), now())
+                .err(),
+            Some(JwtRejection::BadSignature),
+            "{alg:?}"
+        );
+        assert!(verifier.verify(&token, now()).is_ok(), "{alg:?}");
+    }
+}
+
+/// JWK `n`/`e` components computed from the private key (ring) equal those read from the
+/// public key's DER, and a JWK file of them verifies RS256 — also with a leading zero byte in
+/// `n`, as some issuers publish it.
+#[test]
+fn a_jwk_of_modulus_and_exponent_verifies_rs256() {
+    palisade_access::jwt::install_crypto_provider();
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let from_private = Jwk::from_encoding_key(&rsa(), Algorithm::RS256).expect("jwk");
+    let from_public = Jwk::from_decoding_key(
+        &jsonwebtoken::DecodingKey::from_rsa_pem(&read("rsa_public.pem")).expect("public"),
+        Some(Algorithm::RS256),
+    )
+    .expect("jwk");
+    let components = |jwk: &Jwk| match &jwk.algorithm {
+        jsonwebtoken::jwk::AlgorithmParameters::RSA(rsa) => (rsa.n.clone(), rsa.e.clone()),
+        other => panic!("not an RSA JWK: {other:?}"),
+    };
+    let (n, e) = components(&from_private);
+    assert_eq!((n.clone(), e.clone()), components(&from_public));
+    assert_eq!(e, "AQAB");
+    let mut padded_n = vec![0u8];
+    padded_n.extend(engine.decode(&n).expect("n"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, modulus) in [("plain", n), ("leading-zero", engine.encode(&padded_n))] {
+        let path = dir.path().join(format!("{name}.jwk"));
+        std::fs::write(
+            &path,
+            json!({ "kty": "RSA", "n": modulus, "e": e, "alg": "RS256" }).to_string(),
+        )
+        .expect("write jwk");
+        let verifier = JwtVerifier::new(&[issuer(
+            json!({ "pem_files": [], "jwk_files": [path], "algorithms": ["RS256"] }),
+        )])
+        .expect("verifier");
+        let token = sign(Algorithm::RS256, &rsa(), &claims(json!({})));
+        assert!(verifier.verify(&token, now()).is_ok(), "{name}");
+        assert_eq!(
+            verifier
+                .verify(&with_flipped_signature_byte(&token), now())
+                .err(),
+            Some(JwtRejection::BadSignature),
+            "{name}"
+        );
+    }
+}
+
+/// HMAC keys of any length work, also shorter than the hash's output (RFC 7518 asks for at least
+/// as long, but an operator's existing secret must keep verifying its own tokens).
+#[test]
+fn an_hmac_key_shorter_than_its_hash_verifies_its_own_tokens() {
+    for (alg, name) in [(Algorithm::HS256, "HS256"), (Algorithm::HS512, "HS512")] {
+        let verifier = JwtVerifier::new(&[issuer(
+            json!({ "algorithms": [name], "pem_files": [], "hmac_secret": "k" }),
+        )])
+        .expect("verifier");
+        let token = sign(
+            alg,
+            &EncodingKey::from_secret(b"k").expect("key"),
+            &claims(json!({})),
+        );
+        assert!(verifier.verify(&token, now()).is_ok(), "{name}");
+        let other = sign(
+            alg,
+            &EncodingKey::from_secret(b"j").expect("key"),
+            &claims(json!({})),
+        );
+        assert_eq!(
+            verifier.verify(&other, now()).err(),
+            Some(JwtRejection::BadSignature),
+            "{name}"
+        );
+    }
+}
+
+/// A 1024-bit RSA key can never verify (ring accepts 2048 to 8192 bits): a configuration naming
+/// one is refused when it is loaded, not by every token later.
+#[test]
+fn an_rsa_key_below_2048_bits_is_refused_when_loaded() {
+    let error = JwtVerifier::new(&[issuer(json!({
+        "algorithms": ["RS256"],
+        "pem_files": [key_path("rsa1024_public.pem")],
+    }))])
+    .expect_err("refused");
+    assert!(error.to_string().contains("1024 bits"), "{error}");
 }

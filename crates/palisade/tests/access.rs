@@ -1,6 +1,8 @@
 //! End-to-end tests of access control through the real binary: the demo's login lockout (429 with
 //! Retry-After, lifted by `palisade accounts unlock`), a login lock earned through one gateway
-//! enforced by another sharing Redis (and lifted for both by the CLI), the lock fail mode while
+//! enforced by another sharing Redis (and lifted for both by the CLI), login locks an older
+//! gateway left in `access.sqlite3` still enforced after an upgrade (locally, and through Redis by
+//! every gateway), the lock fail mode while
 //! the state store is unreachable, the demo API's key requirement (401 without a key,
 //! `palisade keys create` keys accepted, revoked keys refused), and signed identity headers
 //! reaching an upstream with client-sent copies stripped. The Redis test uses 127.0.0.1:6379 (or
@@ -113,11 +115,7 @@ fn demo_login_locks_after_repeated_failures_until_unlocked() {
     ] {
         let (status, response) = exchange(gateway, "POST", "/login", &[FORM], body);
         assert_eq!(status, 429, "{response}");
-        let retry_after: u64 = header(&response, "retry-after")
-            .expect("Retry-After")
-            .parse()
-            .expect("seconds");
-        assert!((1..=120).contains(&retry_after), "{retry_after}");
+        assert_locked_for(&response, 1..=120);
     }
     // Another account is not affected.
     let (status, _) = exchange(
@@ -222,6 +220,15 @@ fn login(gateway: SocketAddr, user: &str, password: &str) -> (u16, String) {
     )
 }
 
+/// Asserts a `Retry-After` header within `seconds`.
+fn assert_locked_for(response: &str, seconds: std::ops::RangeInclusive<u64>) {
+    let retry_after: u64 = header(response, "retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("seconds");
+    assert!(seconds.contains(&retry_after), "{retry_after}");
+}
+
 #[test]
 fn a_login_lock_earned_through_one_gateway_is_enforced_by_the_other() {
     let Some(url) =
@@ -252,11 +259,7 @@ fn a_login_lock_earned_through_one_gateway_is_enforced_by_the_other() {
         "B enforces A's lock: {response}\n{}",
         b.stderr()
     );
-    let retry_after: u64 = header(&response, "retry-after")
-        .expect("Retry-After")
-        .parse()
-        .expect("seconds");
-    assert!((100..=120).contains(&retry_after), "{retry_after}");
+    assert_locked_for(&response, 100..=120);
     assert_eq!(login(a.gateway, "DEMO", "demo").0, 429, "A enforces it too");
     assert_eq!(
         login(b.gateway, "alice", "x").0,
@@ -297,6 +300,120 @@ fn a_login_lock_earned_through_one_gateway_is_enforced_by_the_other() {
         dir_b.path(),
     );
     assert_eq!(output.status.code(), Some(1), "nothing left to unlock");
+}
+
+/// `<dir>/data/access.sqlite3` as a gateway before the state store left it: the site `*` has a
+/// lock of `demo` (its second in a row) with `seconds` left, and an expired one of `alice`.
+fn legacy_locks_in(dir: &Path, seconds: i64) {
+    let data_dir = dir.join("data");
+    std::fs::create_dir_all(&data_dir).expect("data dir");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).expect("ms"));
+    let conn = rusqlite::Connection::open(data_dir.join("access.sqlite3")).expect("open");
+    conn.execute_batch(
+        "CREATE TABLE account_locks (site TEXT NOT NULL, account TEXT NOT NULL, \
+             until_ms INTEGER NOT NULL, repeat INTEGER NOT NULL, PRIMARY KEY (site, account));",
+    )
+    .expect("legacy table");
+    for (account, until_ms, repeat) in [
+        ("demo", now_ms + seconds * 1000, 2),
+        ("alice", now_ms - 1000, 1),
+    ] {
+        conn.execute(
+            "INSERT INTO account_locks (site, account, until_ms, repeat) VALUES ('*', ?1, ?2, ?3)",
+            rusqlite::params![account, until_ms, repeat],
+        )
+        .expect("legacy lock");
+    }
+}
+
+/// Rows left in the legacy lock table of `<dir>/data/access.sqlite3`.
+fn legacy_lock_rows(dir: &Path) -> i64 {
+    rusqlite::Connection::open(dir.join("data/access.sqlite3"))
+        .expect("open")
+        .query_row("SELECT COUNT(*) FROM account_locks", [], |row| row.get(0))
+        .expect("count")
+}
+
+#[test]
+fn a_login_lock_an_older_gateway_left_in_access_sqlite3_is_still_enforced() {
+    let (_runtime, demo) = common::demo_upstream();
+    let dir = tempfile::tempdir().expect("tempdir");
+    legacy_locks_in(dir.path(), 120);
+    let running = serve(&login_config(demo.addr, ""), dir.path());
+    let (status, response) = login(running.gateway, "demo", "demo");
+    assert_eq!(
+        status,
+        429,
+        "the legacy lock holds: {response}\n{}",
+        running.stderr()
+    );
+    assert_locked_for(&response, 100..=120);
+    assert_eq!(
+        login(running.gateway, "alice", "x").0,
+        401,
+        "an expired legacy lock is dropped"
+    );
+    assert_eq!(legacy_lock_rows(dir.path()), 0, "the legacy rows are gone");
+    assert!(
+        running.stderr().contains("moved into the state store"),
+        "the move is logged: {}",
+        running.stderr()
+    );
+
+    // The CLI lists the lock with its repeat count and lifts it like any other.
+    let output = palisade(
+        &[
+            "accounts",
+            "list",
+            "--config",
+            "palisade.toml",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let locked: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(locked[0]["account"], "demo", "{locked}");
+    assert_eq!(locked[0]["repeat"], 2, "{locked}");
+    let output = palisade(
+        &["accounts", "unlock", "demo", "--config", "palisade.toml"],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    eventually(&running, "the unlocked account logs in", || {
+        matches!(login(running.gateway, "demo", "demo").0, 302 | 303)
+    });
+}
+
+#[test]
+fn a_login_lock_an_older_gateway_left_moves_into_redis_for_every_gateway() {
+    let Some(url) =
+        common::redis_url("a_login_lock_an_older_gateway_left_moves_into_redis_for_every_gateway")
+    else {
+        return;
+    };
+    let (_runtime, demo) = common::demo_upstream();
+    let config = login_config(
+        demo.addr,
+        &common::redis_state(&url, &common::unique_prefix("access-legacy-lock")),
+    );
+    let (upgraded, other) = (
+        tempfile::tempdir().expect("upgraded"),
+        tempfile::tempdir().expect("other"),
+    );
+    legacy_locks_in(upgraded.path(), 120);
+    // The upgraded gateway moves its legacy lock into Redis before it listens ...
+    let _upgraded_gateway = serve(&config, upgraded.path());
+    assert_eq!(legacy_lock_rows(upgraded.path()), 0);
+    // ... where a gateway that never had it enforces it.
+    let gateway = serve(&config, other.path());
+    let (status, response) = login(gateway.gateway, "demo", "demo");
+    assert_eq!(status, 429, "{response}\n{}", gateway.stderr());
+    assert_locked_for(&response, 100..=120);
+    assert_eq!(login(gateway.gateway, "alice", "x").0, 401);
 }
 
 #[test]

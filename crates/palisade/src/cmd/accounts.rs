@@ -1,10 +1,14 @@
 //! `palisade accounts list | unlock USER [--site SITE]`: account locks made by login protection,
 //! in the state store the gateways use (`--config`: its `[state]`, e.g. the Redis every gateway
 //! shares; otherwise the local store in `--data-dir`). Running gateways enforce an unlock at
-//! once (Redis) or within a second (local store).
+//! once (Redis) or within a second (local store). Locks an older gateway left in the data
+//! directory's `access.sqlite3` are moved into the state store first, as a starting gateway
+//! does, so they are listed and lifted like the others.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::Context as _;
 
 use crate::cmd::keys::{StoreArgs, printable};
 use crate::output::{EXIT_FINDINGS, EXIT_USAGE, emit};
@@ -41,7 +45,8 @@ enum AccountsCommand {
 }
 
 pub(crate) fn run(args: AccountsArgs) -> anyhow::Result<ExitCode> {
-    let (state, sites) = args.store.state_store()?;
+    let (state, sites, data_dir) = args.store.state_store()?;
+    move_legacy_locks(&data_dir, &state)?;
     match args.command {
         AccountsCommand::List { format, output } => {
             let now = palisade_events::now_ms();
@@ -91,4 +96,17 @@ pub(crate) fn run(args: AccountsArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Moves the login locks of the legacy table in `<data_dir>/access.sqlite3` (when the file
+/// exists) into `state`.
+fn move_legacy_locks(data_dir: &Path, state: &palisade_state::StateStore) -> anyhow::Result<()> {
+    if !data_dir.join(palisade_access::store::STORE_FILE).exists() {
+        return Ok(());
+    }
+    let mut store = palisade_access::AccessStore::open(data_dir)
+        .with_context(|| format!("cannot open the access store in {}", data_dir.display()))?;
+    palisade_access::migrate_legacy_locks(&mut store, state)
+        .context("cannot move the login locks of access.sqlite3 into the state store")?;
+    Ok(())
 }

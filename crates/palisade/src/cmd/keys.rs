@@ -43,8 +43,10 @@ impl StoreArgs {
 
     /// The state store login protection keeps its locks in: the configuration's `[state]`
     /// (shared with the running gateways, e.g. Redis) with `--config`, else the local store in
-    /// the data directory; and the configured site names.
-    pub(crate) fn state_store(&self) -> anyhow::Result<(palisade_state::StateStore, Vec<String>)> {
+    /// the data directory; the configured site names; and the data directory.
+    pub(crate) fn state_store(
+        &self,
+    ) -> anyhow::Result<(palisade_state::StateStore, Vec<String>, PathBuf)> {
         match &self.config {
             Some(path) => {
                 let config = palisade_config::load(path)?;
@@ -59,7 +61,7 @@ impl StoreArgs {
                     .iter()
                     .map(|site| site.name().to_owned())
                     .collect();
-                Ok((store, sites))
+                Ok((store, sites, data_dir))
             }
             None => {
                 let data_dir = self
@@ -70,7 +72,7 @@ impl StoreArgs {
                     palisade_state::StateStore::open_local(&data_dir).with_context(|| {
                         format!("cannot open the state store in {}", data_dir.display())
                     })?;
-                Ok((store, Vec::new()))
+                Ok((store, Vec::new(), data_dir))
             }
         }
     }

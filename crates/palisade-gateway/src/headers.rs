@@ -188,7 +188,7 @@ pub(crate) fn set_forwarding_headers(headers: &mut HeaderMap, facts: &ForwardFac
 
 /// Appends an address as text. IPv4 (every request's common case) is written digit by digit:
 /// `core::fmt`'s padding-aware `Display` for `Ipv4Addr` was a measurable share of a request.
-fn push_ip(out: &mut String, ip: IpAddr) {
+pub(crate) fn push_ip(out: &mut String, ip: IpAddr) {
     match ip {
         IpAddr::V4(v4) => {
             for (index, octet) in v4.octets().into_iter().enumerate() {

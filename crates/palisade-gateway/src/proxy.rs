@@ -831,10 +831,15 @@ impl AccessLine<'_> {
     /// Writes the access log line (when enabled) and counts the request.
     fn emit(&self, access_log: bool) {
         if access_log {
+            // Every value is a string or an integer: the log formatter writes them directly
+            // (the address through the forwarding headers' formatter, not `core::fmt`).
+            let mut client_ip = String::with_capacity(39);
+            crate::headers::push_ip(&mut client_ip, self.client_ip);
             tracing::event!(
                 target: "palisade::access",
                 tracing::Level::INFO,
-                client.ip = %self.client_ip,
+                message = "request",
+                client.ip = client_ip.as_str(),
                 http.request.method = self.method,
                 url.path = self.path,
                 http.response.status_code = self.status.as_u16(),
@@ -843,7 +848,6 @@ impl AccessLine<'_> {
                 request.id = self.request_id,
                 route = self.route.map_or("-", |route| &*route.name),
                 verdict = self.verdict.as_str(),
-                "request"
             );
         }
         let seconds = self.duration.as_secs_f64();

@@ -210,6 +210,23 @@ fn serve(config: &str, dir: &Path) -> Running {
     Running::spawn(BINARY, &["serve", "--config", "palisade.toml"], dir)
 }
 
+/// `palisade accounts list --format json` run with `dir`'s palisade.toml.
+fn locked_accounts(dir: &Path) -> serde_json::Value {
+    let output = palisade(
+        &[
+            "accounts",
+            "list",
+            "--config",
+            "palisade.toml",
+            "--format",
+            "json",
+        ],
+        dir,
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    serde_json::from_slice(&output.stdout).expect("json")
+}
+
 fn login(gateway: SocketAddr, user: &str, password: &str) -> (u16, String) {
     exchange(
         gateway,
@@ -268,19 +285,7 @@ fn a_login_lock_earned_through_one_gateway_is_enforced_by_the_other() {
     );
 
     // The CLI sees and lifts the shared lock with either gateway's configuration.
-    let output = palisade(
-        &[
-            "accounts",
-            "list",
-            "--config",
-            "palisade.toml",
-            "--format",
-            "json",
-        ],
-        dir_b.path(),
-    );
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let locked: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let locked = locked_accounts(dir_b.path());
     assert_eq!(locked[0]["account"], "demo", "{locked}");
     assert_eq!(locked[0]["repeat"], 1, "{locked}");
     let output = palisade(
@@ -363,19 +368,7 @@ fn a_login_lock_an_older_gateway_left_in_access_sqlite3_is_still_enforced() {
     );
 
     // The CLI lists the lock with its repeat count and lifts it like any other.
-    let output = palisade(
-        &[
-            "accounts",
-            "list",
-            "--config",
-            "palisade.toml",
-            "--format",
-            "json",
-        ],
-        dir.path(),
-    );
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let locked: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let locked = locked_accounts(dir.path());
     assert_eq!(locked[0]["account"], "demo", "{locked}");
     assert_eq!(locked[0]["repeat"], 2, "{locked}");
     let output = palisade(

@@ -291,7 +291,9 @@ fn serve_with_upstream_proxies_and_exposes_admin_endpoints() {
         "{metrics}"
     );
     assert_eq!(get(running.admin, "/nope").0, 404);
-    // JSON logs on stderr, one object per line.
+    // JSON logs on stderr, one object per line (written by a background writer at least every
+    // 20 ms: wait for the first).
+    eventually(&running, "a log line", || !running.stderr().is_empty());
     let stderr = running.stderr();
     let first = stderr.lines().next().expect("a log line");
     assert!(

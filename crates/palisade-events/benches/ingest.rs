@@ -42,6 +42,11 @@ fn sample_event(i: usize) -> SecurityEvent {
     }
 }
 
+/// `BATCH` events numbered from `first` (so with timestamps from `first` ms on).
+fn next_batch(first: usize) -> Vec<SecurityEvent> {
+    (first..first + BATCH).map(sample_event).collect()
+}
+
 /// On-CPU time of the calling thread, from `/proc/thread-self/schedstat` (ns).
 fn thread_cpu() -> Option<Duration> {
     let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
@@ -68,12 +73,16 @@ fn per_second(events: usize, time: Duration) -> f64 {
 /// say what one free core would do. Printed once before the criterion runs.
 fn cpu_time_report() {
     const BATCHES: usize = 100;
-    let events: Vec<SecurityEvent> = (0..BATCH).map(sample_event).collect();
+    // Every batch its own events: timestamps grow as in real traffic (re-inserting one batch's
+    // timestamps would scatter index inserts over the whole store).
+    let batches: Vec<Vec<SecurityEvent>> = (0..BATCHES)
+        .map(|batch| next_batch(batch * BATCH))
+        .collect();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut store = SqliteStore::open_in(dir.path(), Retention::default()).expect("store");
     let (wall, cpu) = (Instant::now(), thread_cpu());
-    for _ in 0..BATCHES {
-        store.insert(&events).expect("insert");
+    for events in &batches {
+        store.insert(events).expect("insert");
     }
     let (wall, cpu) = (
         wall.elapsed(),
@@ -128,7 +137,6 @@ fn cpu_time_report() {
 
 fn ingest(c: &mut Criterion) {
     cpu_time_report();
-    let events: Vec<SecurityEvent> = (0..BATCH).map(sample_event).collect();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut store = SqliteStore::open_in(
         dir.path(),
@@ -142,8 +150,18 @@ fn ingest(c: &mut Criterion) {
     let mut group = c.benchmark_group("sqlite");
     group.throughput(Throughput::Elements(BATCH as u64));
     group.sample_size(20);
+    // The store grows through the run; each iteration inserts the next 1,024 events (later
+    // timestamps), as a long-running gateway does.
+    let mut inserted = 0;
     group.bench_function("insert_batch_1024", |b| {
-        b.iter(|| store.insert(black_box(&events)).expect("insert"));
+        b.iter_batched(
+            || {
+                inserted += BATCH;
+                next_batch(inserted)
+            },
+            |events| store.insert(black_box(&events)).expect("insert"),
+            BatchSize::LargeInput,
+        );
     });
     group.finish();
 

@@ -81,6 +81,19 @@ impl ServeProcess {
     pub fn stderr(&self) -> String {
         self.stderr.lock().expect("lock").clone()
     }
+
+    /// Polls `condition` every 100 ms until it holds; panics naming `what`, with the gateway's
+    /// standard error, after `timeout`.
+    pub fn wait_until(&self, what: &str, timeout: Duration, mut condition: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if condition() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("timed out waiting for: {what}; stderr:\n{}", self.stderr());
+    }
 }
 
 impl Drop for ServeProcess {

@@ -59,18 +59,8 @@ fn header<'r>(response: &'r str, name: &str) -> Option<&'r str> {
     })
 }
 
-fn eventually(running: &Running, what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while Instant::now() < deadline {
-        if condition() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!(
-        "timed out waiting for: {what}; stderr:\n{}",
-        running.stderr()
-    );
+fn eventually(running: &Running, what: &str, condition: impl FnMut() -> bool) {
+    running.wait_until(what, WAIT, condition);
 }
 
 fn start_demo(dir: &Path) -> Running {

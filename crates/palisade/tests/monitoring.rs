@@ -10,7 +10,7 @@ mod common;
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use palisade_events::{EventFilter, EventReader};
 use palisade_testkit::ServeProcess as Running;
@@ -37,18 +37,8 @@ fn get(addr: SocketAddr, path: &str) -> u16 {
         .unwrap_or(0)
 }
 
-fn eventually(running: &Running, what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while Instant::now() < deadline {
-        if condition() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!(
-        "timed out waiting for: {what}; stderr:\n{}",
-        running.stderr()
-    );
+fn eventually(running: &Running, what: &str, condition: impl FnMut() -> bool) {
+    running.wait_until(what, WAIT, condition);
 }
 
 #[test]

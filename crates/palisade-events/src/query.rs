@@ -21,7 +21,7 @@ use rusqlite::Connection;
 
 use crate::ecs::{SEVERITIES, parse_severity, severity_from_rank, severity_name, severity_rank};
 use crate::error::Result;
-use crate::schema::EVENT_COLUMNS;
+use crate::schema::{EVENT_COLUMNS, SOURCE_IP_CONDITION};
 use crate::sql::{Conn, Param, Query};
 use crate::sqlite::{DEFAULT_DB_FILE, open_read_only};
 
@@ -91,6 +91,10 @@ impl EventFilter {
     /// The filter's conditions, their values bound to `query`.
     fn conditions(&self, query: &mut Query) -> Vec<String> {
         let mut conditions = Vec::new();
+        if let Some(ip) = self.source_ip {
+            let placeholder = query.bind(Param::Text(ip.to_string()));
+            conditions.push(SOURCE_IP_CONDITION.replace("$ip", &placeholder));
+        }
         let mut text = |condition: &str, value: Option<String>| {
             if let Some(value) = value {
                 let placeholder = query.bind(Param::Text(value));
@@ -100,10 +104,6 @@ impl EventFilter {
         text("events.action = ?", self.action.clone());
         text("events.user_name = ?", self.user.clone());
         text("events.route = ?", self.route.clone());
-        text(
-            "events.source_ip = ?",
-            self.source_ip.map(|ip| ip.to_string()),
-        );
         text(
             "EXISTS (SELECT 1 FROM event_rules r WHERE r.event_id = events.id AND r.rule_id = ?)",
             self.rule_id.clone(),

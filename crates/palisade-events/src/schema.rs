@@ -78,9 +78,32 @@ macro_rules! migrations {
                 " NOT NULL
     );"
             ),
+            // v3: the source-ip index keyed by id segment first (see `SOURCE_IP_CONDITION`), so a
+            // batch's index entries land in the last few pages instead of all over the index.
+            "DROP INDEX events_source_ip_ts;
+    CREATE INDEX events_ip_segment ON events ((id >> 12), source_ip);",
         ]
     };
 }
+
+/// The condition selecting the events of one source ip, `$ip` standing for
+/// the bound address; the same text in both dialects.
+///
+/// The source-ip index (migration v3) is keyed by (id segment, address), a
+/// segment being 4,096 consecutive ids (`id >> 12`). An index keyed by address
+/// first receives a batch's entries at as many places as the batch has
+/// addresses, and every touched page is rewritten into the WAL on commit: with
+/// the many addresses of a scan or a botnet that cost ~4 KiB of writes per
+/// event and held steady-state SQLite ingestion near 35,000 events/s. Keyed by
+/// segment first, a batch touches only the current segment's few pages. This
+/// condition walks the segments from the first id to the last and seeks
+/// (segment, address) in each: ~1,200 seeks for five million events.
+pub(crate) const SOURCE_IP_CONDITION: &str = "events.id IN (
+    WITH RECURSIVE segment(n) AS (
+        SELECT (SELECT MIN(id) FROM events) >> 12
+        UNION ALL
+        SELECT n + 1 FROM segment WHERE n < (SELECT MAX(id) FROM events) >> 12)
+    SELECT e.id FROM segment JOIN events e ON (e.id >> 12) = segment.n AND e.source_ip = $ip)";
 
 /// The migrations of the SQLite store (`id` is the rowid).
 pub(crate) const SQLITE_MIGRATIONS: &[&str] =

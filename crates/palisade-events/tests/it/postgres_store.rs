@@ -8,7 +8,10 @@ use palisade_events::{
 };
 use serde_json::Value;
 
-use crate::store::{filter_case_failures, stats_of_every_case, store_with_corpus};
+use crate::store::{
+    assert_source_ip_filter_spans_segments, events_over_several_id_segments, filter_case_failures,
+    stats_of_every_case, store_with_corpus,
+};
 use crate::support::{corpus, doc, numbered, seqs};
 
 fn postgres_url() -> String {
@@ -134,6 +137,23 @@ fn postgres_rule_index_and_retention_work() {
         .get(0);
     assert_eq!(version, palisade_events::POSTGRES_SCHEMA_VERSION);
     assert_eq!(rules, 0, "numbered events carry no rules");
+}
+
+#[test]
+fn postgres_source_ip_filter_finds_events_in_every_id_segment() {
+    let Some(schema) = TestSchema::new("ip_segments") else {
+        return;
+    };
+    let no_retention = Retention {
+        max_age: None,
+        max_rows: None,
+    };
+    let mut store =
+        PostgresStore::connect(&postgres_url(), Some(&schema.name), no_retention).expect("connect");
+    store
+        .write_batch(&events_over_several_id_segments())
+        .expect("insert");
+    assert_source_ip_filter_spans_segments(&schema.reader());
 }
 
 #[test]

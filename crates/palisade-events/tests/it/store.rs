@@ -224,6 +224,70 @@ fn retention_deletes_by_age_and_by_row_count_including_rule_rows() {
     assert_eq!(store.enforce_retention(now).expect("retention"), 0);
 }
 
+/// How many events [`events_over_several_id_segments`] makes, and how many
+/// addresses they cycle through.
+const SEGMENT_SPAN_EVENTS: usize = 3 * 4096 + 10;
+const SEGMENT_SPAN_ADDRESSES: usize = 7;
+
+/// Events numbered by `event.message`, whose source ips cycle through seven
+/// addresses: the source-ip index, keyed by 4,096-id segment and then address,
+/// holds every address in four segments.
+pub fn events_over_several_id_segments() -> Vec<SecurityEvent> {
+    (0..SEGMENT_SPAN_EVENTS)
+        .map(|i| {
+            let mut event = aged(&i.to_string(), 1_780_000_000_000 + i as i64, "942100");
+            event.source_ip = Some(IpAddr::from([10, 9, 0, (i % SEGMENT_SPAN_ADDRESSES) as u8]));
+            event
+        })
+        .collect()
+}
+
+/// Asserts that filtering by source ip finds the address's events in every
+/// segment (and only them), also combined with a time range.
+pub fn assert_source_ip_filter_spans_segments(reader: &EventReader) {
+    let ip = IpAddr::from([10, 9, 0, 3]);
+    let numbers = |filter: &EventFilter| -> Vec<usize> {
+        let found = reader.search(filter).expect("search by ip");
+        assert!(found.iter().all(|e| e.event.source_ip == Some(ip)));
+        found
+            .iter()
+            .map(|e| e.event.message.parse().expect("numbered event"))
+            .collect()
+    };
+    let expected: Vec<usize> = (3..SEGMENT_SPAN_EVENTS)
+        .step_by(SEGMENT_SPAN_ADDRESSES)
+        .collect();
+    let all = EventFilter {
+        source_ip: Some(ip),
+        limit: palisade_events::MAX_LIMIT,
+        ..EventFilter::default()
+    };
+    assert_eq!(numbers(&all), expected, "every segment is searched");
+    let counted = reader.stats(&all, 3).expect("stats by ip");
+    assert_eq!(
+        counted.total,
+        expected.len() as u64,
+        "stats count the same events"
+    );
+    assert_eq!(counted.top_source_ips.len(), 1);
+    let late = EventFilter {
+        since: Some(1_780_000_000_000 + 12_000),
+        ..all.clone()
+    };
+    let expected_late: Vec<usize> = expected.into_iter().filter(|&n| n >= 12_000).collect();
+    assert_eq!(numbers(&late), expected_late, "ip and time range combine");
+}
+
+#[test]
+fn source_ip_filter_finds_events_in_every_id_segment() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = SqliteStore::open_in(dir.path(), NO_RETENTION).expect("open store");
+    store
+        .write_batch(&events_over_several_id_segments())
+        .expect("insert");
+    assert_source_ip_filter_spans_segments(&EventReader::open_in(dir.path()).expect("reader"));
+}
+
 #[test]
 fn migrations_are_idempotent_and_newer_schemas_are_refused() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -16,17 +16,20 @@ use crate::error::GatewayError;
 use crate::runtime::config_header_value;
 
 /// Hop-by-hop headers of RFC 9110 §7.6.1 plus the common non-standard ones.
-const HOP_BY_HOP: [HeaderName; 9] = [
-    header::CONNECTION,
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-    header::PROXY_AUTHORIZATION,
-    header::PROXY_AUTHENTICATE,
-    HeaderName::from_static("keep-alive"),
-    HeaderName::from_static("proxy-connection"),
-];
+fn is_hop_by_hop(name: &str) -> bool {
+    matches!(
+        name,
+        "connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "proxy-authorization"
+            | "proxy-authenticate"
+            | "keep-alive"
+            | "proxy-connection"
+    )
+}
 
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -56,34 +59,28 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
             headers.remove(name);
         }
     }
-    remove_all(headers, &HOP_BY_HOP);
+    remove_matching(headers, is_hop_by_hop);
 }
 
-/// Removes every header named in `names` that is present: a name is only looked up by hash
-/// (to be removed) after a scan of the map's few names (cheap comparisons) found it.
-fn remove_all(headers: &mut HeaderMap, names: &[HeaderName]) {
+/// Removes every header whose (lowercase) name `doomed` accepts. The common case, none, is one
+/// pass over the map's few names with a string match each (no hashing, no allocation).
+fn remove_matching(headers: &mut HeaderMap, doomed: fn(&str) -> bool) {
+    if !headers.keys().any(|name| doomed(name.as_str())) {
+        return;
+    }
+    let names: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| doomed(name.as_str()))
+        .cloned()
+        .collect();
     for name in names {
-        if headers.keys().any(|present| present == name) {
-            headers.remove(name);
-        }
+        headers.remove(name);
     }
 }
 
 /// Removes every `X-Palisade-*` header (they are Palisade's to set).
 pub(crate) fn remove_palisade_headers(headers: &mut HeaderMap) {
-    let has_any = headers
-        .keys()
-        .any(|name| name.as_str().starts_with("x-palisade-"));
-    if has_any {
-        let names: Vec<HeaderName> = headers
-            .keys()
-            .filter(|name| name.as_str().starts_with("x-palisade-"))
-            .cloned()
-            .collect();
-        for name in names {
-            headers.remove(name);
-        }
-    }
+    remove_matching(headers, |name| name.starts_with("x-palisade-"));
 }
 
 pub(crate) fn is_trusted(networks: &[IpNet], ip: IpAddr) -> bool {
@@ -233,14 +230,17 @@ fn join_values(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
 }
 
 /// Leaky response headers that name the upstream's software.
-const LEAKY: [HeaderName; 6] = [
-    header::SERVER,
-    HeaderName::from_static("x-powered-by"),
-    HeaderName::from_static("x-aspnet-version"),
-    HeaderName::from_static("x-aspnetmvc-version"),
-    HeaderName::from_static("x-generator"),
-    HeaderName::from_static("x-runtime"),
-];
+fn is_leaky(name: &str) -> bool {
+    matches!(
+        name,
+        "server"
+            | "x-powered-by"
+            | "x-aspnet-version"
+            | "x-aspnetmvc-version"
+            | "x-generator"
+            | "x-runtime"
+    )
+}
 
 /// A site's header policy, compiled to header values once per configuration.
 pub(crate) struct SecurityHeaders {
@@ -328,7 +328,7 @@ impl SecurityHeaders {
     /// Applies the policy to a response (upstream's or Palisade's own).
     pub(crate) fn apply(&self, headers: &mut HeaderMap, tls: bool) {
         if self.strip_leaky {
-            remove_all(headers, &LEAKY);
+            remove_matching(headers, is_leaky);
         }
         if tls && let Some(hsts) = &self.hsts {
             headers

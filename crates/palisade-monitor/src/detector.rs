@@ -211,9 +211,14 @@ impl SensitivePaths {
             .unwrap_or(bytes.len());
         // Compared ASCII-case-insensitively in place (no lowercased copy per request).
         let path = &bytes[..end];
+        // The byte after the leading `/` (or a suffix's last byte) is compared first: almost
+        // every request's path differs from every pattern there, for one comparison each.
         let starts_with = |rest: &[u8], pattern: &[u8]| {
-            rest.get(..pattern.len())
-                .is_some_and(|head| head.eq_ignore_ascii_case(pattern))
+            rest.len() >= pattern.len()
+                && pattern
+                    .get(1)
+                    .is_none_or(|second| rest[1].eq_ignore_ascii_case(second))
+                && rest[..pattern.len()].eq_ignore_ascii_case(pattern)
         };
         for (at, _) in path.iter().enumerate().filter(|(_, b)| **b == b'/') {
             let rest = &path[at..];
@@ -229,8 +234,12 @@ impl SensitivePaths {
         self.suffixes
             .iter()
             .find(|suffix| {
+                let suffix = suffix.as_bytes();
                 path.len() > suffix.len() + 1
-                    && path[path.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+                    && suffix
+                        .last()
+                        .is_none_or(|last| path[path.len() - 1].eq_ignore_ascii_case(last))
+                    && path[path.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
             })
             .map(String::as_str)
     }

@@ -533,20 +533,24 @@ impl LinkOutcome<'_> {
             None => rule.operator.evaluate(stage, self.expanded_argument, slots),
         };
         if matched {
-            let captures = if rule.capture {
-                self.captures
-                    .iter()
-                    .map(|(index, captured)| (index, captured.to_vec()))
-                    .collect()
-            } else {
-                Vec::new()
-            };
             self.found.push(LinkMatch {
                 name: name.render(),
                 value: stage.to_vec(),
-                captures,
+                captures: link_captures(rule, &self.captures),
             });
         }
+    }
+}
+
+/// The captures a match of `rule` records (none without `capture`).
+fn link_captures(rule: &CompiledRule, captures: &Captures) -> Vec<(usize, Vec<u8>)> {
+    if rule.capture {
+        captures
+            .iter()
+            .map(|(index, captured)| (index, captured.to_vec()))
+            .collect()
+    } else {
+        Vec::new()
     }
 }
 
@@ -1338,6 +1342,11 @@ impl Transaction {
     fn scan_link(&self, rule: &CompiledRule, expanded_argument: Option<&str>) -> Vec<LinkMatch> {
         let mut cache = self.transformation_cache.borrow_mut();
         let cache = &mut *cache;
+        if rule.transformations.is_empty()
+            && let Some((class, negated)) = rule.operator.detector()
+        {
+            return self.scan_detector_link(rule, class, negated, &mut cache.views);
+        }
         // Detectors share the decoded views of each value (built by the first one).
         let mut views = rule
             .operator
@@ -1356,16 +1365,7 @@ impl Transaction {
         };
         for target in &rule.targets {
             if target.count {
-                let mut count = 0usize;
-                self.visit_target(target, Some(rule), &mut |_, _, _| count += 1);
-                // Named `PREFIX:key` or `PREFIX`, rendered only if the count matches.
-                let name = match &target.selector {
-                    Some(KeySelector::Key(key)) => {
-                        ValueName::Keyed(target.name.as_str(), key.as_bytes())
-                    }
-                    _ => ValueName::Rendered(target.name.as_str()),
-                };
-                let count = count.to_string();
+                let (name, count) = self.count_of(target, rule);
                 scan.check(name, count.as_bytes());
             } else {
                 self.visit_target(target, Some(rule), &mut |_, name, value| {
@@ -1376,6 +1376,56 @@ impl Transaction {
         let found = scan.outcome.found;
         if let Some(views) = views {
             cache.views = views;
+        }
+        found
+    }
+
+    /// `&TARGET`: how many values `target` has for `rule`, and its name (`PREFIX:key` or
+    /// `PREFIX`, rendered only if the count matches).
+    fn count_of<'t>(&self, target: &'t Target, rule: &CompiledRule) -> (ValueName<'t>, String) {
+        let mut count = 0usize;
+        self.visit_target(target, Some(rule), &mut |_, _, _| count += 1);
+        let name = match &target.selector {
+            Some(KeySelector::Key(key)) => ValueName::Keyed(target.name.as_str(), key.as_bytes()),
+            _ => ValueName::Rendered(target.name.as_str()),
+        };
+        (name, count.to_string())
+    }
+
+    /// [`Transaction::scan_link`] for a `@detectXxx` link without transformations (every
+    /// rule of the default ruleset): each value goes straight to the detector over its
+    /// decoded views (built once per value and phase, shared by every detector rule),
+    /// without the transformation and prefilter steps a detector never uses. Decides as
+    /// `LinkScan::check` would.
+    fn scan_detector_link(
+        &self,
+        rule: &CompiledRule,
+        class: palisade_operators::AttackClass,
+        negated: bool,
+        views: &mut ViewCache,
+    ) -> Vec<LinkMatch> {
+        let mut captures = Captures::new();
+        let mut found = Vec::new();
+        let mut check = |name: ValueName<'_>, value: &[u8], stable: bool| {
+            let decoded = views.views_of(value, stable);
+            let slots = rule.capture.then_some(&mut captures);
+            if palisade_operators::detector_matches(class, value, decoded, slots) != negated {
+                found.push(LinkMatch {
+                    name: name.render(),
+                    value: value.to_vec(),
+                    captures: link_captures(rule, &captures),
+                });
+            }
+        };
+        for target in &rule.targets {
+            if target.count {
+                let (name, count) = self.count_of(target, rule);
+                check(name, count.as_bytes(), false);
+            } else {
+                self.visit_target(target, Some(rule), &mut |_, name, value| {
+                    check(name, value, name.is_stable());
+                });
+            }
         }
         found
     }

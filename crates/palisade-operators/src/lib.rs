@@ -562,7 +562,12 @@ pub fn detector_matches(
     decoded: &DecodedViews,
     captures: Option<&mut Captures>,
 ) -> bool {
-    detected(class, input, class.detect_with_views(input, || decoded), captures)
+    detected(
+        class,
+        input,
+        class.detect_with_views(input, || decoded),
+        captures,
+    )
 }
 
 /// The outcome of a `@detectXxx` operator: true on a detection, whose capture (`TX:0`) is

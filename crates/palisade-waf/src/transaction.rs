@@ -250,7 +250,16 @@ struct ViewCache {
     bytes: usize,
     /// The views of the last value when the maps are full.
     overflow: DecodedViews,
+    /// Views of earlier phases and transactions, kept for their buffers: a value's
+    /// views are rebuilt in one of them instead of a new allocation.
+    spare: Vec<DecodedViews>,
 }
+
+/// Most spare views a [`ViewCache`] keeps.
+const SPARE_VIEWS: usize = 1024;
+
+/// Largest buffer (bytes) of a spare view.
+const SPARE_VIEW_CAPACITY: usize = 4096;
 
 impl ViewCache {
     /// The decoded views of `value`; `stable` when its address identifies it within the
@@ -262,7 +271,8 @@ impl ViewCache {
             let key = (value.as_ptr() as usize, value.len());
             if !full || self.by_location.contains_key(&key) {
                 return self.by_location.entry(key).or_insert_with(|| {
-                    let views = DecodedViews::of(value);
+                    let mut views = self.spare.pop().unwrap_or_default();
+                    views.rebuild(value);
                     self.bytes += views.heap_bytes();
                     views
                 });
@@ -270,25 +280,35 @@ impl ViewCache {
         } else if self.by_value.contains_key(value) {
             return &self.by_value[value];
         } else if !full {
-            let views = DecodedViews::of(value);
+            let mut views = self.spare.pop().unwrap_or_default();
+            views.rebuild(value);
             self.bytes += views.heap_bytes() + value.len();
             return self.by_value.entry(value.to_vec()).or_insert(views);
         }
-        self.overflow = DecodedViews::of(value);
+        self.overflow.rebuild(value);
         &self.overflow
+    }
+
+    /// Keeps `views` for its buffer, within bounds.
+    fn keep_spare(spare: &mut Vec<DecodedViews>, views: DecodedViews) {
+        if spare.len() < SPARE_VIEWS && views.heap_capacity() <= SPARE_VIEW_CAPACITY {
+            spare.push(views);
+        }
     }
 
     /// Forgets element addresses (called when a phase starts).
     fn start_phase(&mut self) {
-        for views in self.by_location.values() {
+        for (_, views) in self.by_location.drain() {
             self.bytes -= views.heap_bytes();
+            Self::keep_spare(&mut self.spare, views);
         }
-        self.by_location.clear();
     }
 
     fn clear(&mut self) {
-        self.by_location.clear();
-        self.by_value.clear();
+        self.start_phase();
+        for (_, views) in self.by_value.drain() {
+            Self::keep_spare(&mut self.spare, views);
+        }
         self.bytes = 0;
     }
 }

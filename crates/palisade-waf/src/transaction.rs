@@ -136,9 +136,6 @@ impl ValueName<'_> {
     }
 }
 
-/// Receives `(key, name, value)` for each value of a target.
-type ValueVisitor<'v> = dyn FnMut(&[u8], ValueName<'_>, &[u8]) + 'v;
-
 /// One operator match of a rule link, applied (captures, MATCHED_VAR, actions) once the
 /// link's scan is done.
 struct LinkMatch {
@@ -1493,75 +1490,83 @@ impl Transaction {
 
     /// Visits every `(key, name, value)` of one target after selectors and exclusions,
     /// borrowing the values in place.
-    fn visit_target(
-        &self,
-        target: &Target,
-        rule: Option<&CompiledRule>,
-        visit: &mut ValueVisitor<'_>,
-    ) {
+    /// Generic over the visitor (each caller's closure is called directly, not through
+    /// a vtable: this runs for every value of every rule).
+    fn visit_target<F>(&self, target: &Target, rule: Option<&CompiledRule>, visit: &mut F)
+    where
+        F: FnMut(&[u8], ValueName<'_>, &[u8]),
+    {
         use VariableName as V;
         let prefix = target.name.as_str();
         // Exclusions are looked at per key only when one could apply to this target.
         let excluding_rule = rule.filter(|r| self.may_exclude(r, target));
-        // `in_collection`: the pairs live in `self.collections`, which no rule changes
-        // while a phase runs, so their addresses identify them within the phase.
-        let mut visit_pairs = |pairs: &mut dyn Iterator<Item = (&[u8], &[u8])>,
-                               names_only: bool,
-                               in_collection: bool| {
-            for (key, value) in pairs {
-                if target.selector.as_ref().is_some_and(|s| !s.matches(key)) {
-                    continue;
-                }
-                if excluding_rule.is_some_and(|r| self.target_excluded(r, target, key)) {
-                    continue;
-                }
-                let value = if names_only { key } else { value };
-                let name = if in_collection {
-                    ValueName::Element(prefix, key)
-                } else {
-                    ValueName::Keyed(prefix, key)
-                };
-                visit(key, name, value);
-            }
-        };
         let pairs_of =
             |name: VariableName| self.collections.get(name).map_or(&[][..], Vec::as_slice);
         let args_get = || pairs_of(V::ArgsGet);
         let args_post = || pairs_of(V::ArgsPost);
         match target.name {
-            V::Args => visit_pairs(
-                &mut args_get().iter().chain(args_post()).map(pair_slices),
+            V::Args => self.visit_pairs(
+                target,
+                excluding_rule,
+                args_get().iter().chain(args_post()).map(pair_slices),
                 false,
                 true,
+                visit,
             ),
             V::ArgsNames => {
-                visit_pairs(
-                    &mut args_get().iter().chain(args_post()).map(pair_slices),
+                self.visit_pairs(
+                    target,
+                    excluding_rule,
+                    args_get().iter().chain(args_post()).map(pair_slices),
                     true,
                     true,
+                    visit,
                 );
             }
-            V::ArgsGetNames => visit_pairs(&mut args_get().iter().map(pair_slices), true, true),
-            V::ArgsPostNames => visit_pairs(&mut args_post().iter().map(pair_slices), true, true),
+            V::ArgsGetNames => self.visit_pairs(
+                target,
+                excluding_rule,
+                args_get().iter().map(pair_slices),
+                true,
+                true,
+                visit,
+            ),
+            V::ArgsPostNames => self.visit_pairs(
+                target,
+                excluding_rule,
+                args_post().iter().map(pair_slices),
+                true,
+                true,
+                visit,
+            ),
             V::RequestHeadersNames => {
-                visit_pairs(
-                    &mut pairs_of(V::RequestHeaders).iter().map(pair_slices),
+                self.visit_pairs(
+                    target,
+                    excluding_rule,
+                    pairs_of(V::RequestHeaders).iter().map(pair_slices),
                     true,
                     true,
+                    visit,
                 );
             }
             V::RequestCookiesNames => {
-                visit_pairs(
-                    &mut pairs_of(V::RequestCookies).iter().map(pair_slices),
+                self.visit_pairs(
+                    target,
+                    excluding_rule,
+                    pairs_of(V::RequestCookies).iter().map(pair_slices),
                     true,
                     true,
+                    visit,
                 );
             }
             V::ResponseHeadersNames => {
-                visit_pairs(
-                    &mut pairs_of(V::ResponseHeaders).iter().map(pair_slices),
+                self.visit_pairs(
+                    target,
+                    excluding_rule,
+                    pairs_of(V::ResponseHeaders).iter().map(pair_slices),
                     true,
                     true,
+                    visit,
                 );
             }
             V::Tx => {
@@ -1578,25 +1583,34 @@ impl Transaction {
                         );
                     }
                 } else {
-                    visit_pairs(
-                        &mut self.tx.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
+                    self.visit_pairs(
+                        target,
+                        excluding_rule,
+                        self.tx.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
                         false,
                         false,
+                        visit,
                     );
                 }
             }
-            V::Env => visit_pairs(
-                &mut self.env.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
+            V::Env => self.visit_pairs(
+                target,
+                excluding_rule,
+                self.env.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
                 false,
                 false,
+                visit,
             ),
             V::Ip | V::Global | V::Session | V::User | V::Resource => {
                 let collection = prefix.to_ascii_lowercase();
                 if let Some((_, values)) = self.persistent.get(&collection) {
-                    visit_pairs(
-                        &mut values.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
+                    self.visit_pairs(
+                        target,
+                        excluding_rule,
+                        values.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
                         false,
                         false,
+                        visit,
                     );
                 }
             }
@@ -1659,7 +1673,14 @@ impl Transaction {
                 time_value(target.name).as_bytes(),
             ),
             name if name.is_collection() => {
-                visit_pairs(&mut pairs_of(name).iter().map(pair_slices), false, true);
+                self.visit_pairs(
+                    target,
+                    excluding_rule,
+                    pairs_of(name).iter().map(pair_slices),
+                    false,
+                    true,
+                    visit,
+                );
             }
             name => {
                 if let Some(value) = self.scalars.get(name)
@@ -1668,6 +1689,38 @@ impl Transaction {
                     visit(b"", ValueName::Scalar(prefix), value);
                 }
             }
+        }
+    }
+
+    /// Visits `pairs` of `target` (their keys when `names_only`) after its selector and
+    /// exclusions. `in_collection`: the pairs live in `self.collections`, which no rule
+    /// changes while a phase runs, so their addresses identify them within the phase.
+    fn visit_pairs<'p, F>(
+        &self,
+        target: &Target,
+        excluding_rule: Option<&CompiledRule>,
+        pairs: impl Iterator<Item = (&'p [u8], &'p [u8])>,
+        names_only: bool,
+        in_collection: bool,
+        visit: &mut F,
+    ) where
+        F: FnMut(&[u8], ValueName<'_>, &[u8]),
+    {
+        let prefix = target.name.as_str();
+        for (key, value) in pairs {
+            if target.selector.as_ref().is_some_and(|s| !s.matches(key)) {
+                continue;
+            }
+            if excluding_rule.is_some_and(|r| self.target_excluded(r, target, key)) {
+                continue;
+            }
+            let value = if names_only { key } else { value };
+            let name = if in_collection {
+                ValueName::Element(prefix, key)
+            } else {
+                ValueName::Keyed(prefix, key)
+            };
+            visit(key, name, value);
         }
     }
 

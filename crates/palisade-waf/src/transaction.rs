@@ -109,12 +109,30 @@ enum ValueName<'a> {
     Keyed(&'a str, &'a [u8]),
     /// `PREFIX:key` of an element of `Transaction::collections`: its value stays at
     /// the same address, unchanged, until the phase ends.
-    Element(&'a str, &'a [u8]),
+    Element(&'a str, &'a [u8], ElementId),
     /// The name of a value of `Transaction::scalars`: stable like an element.
     Scalar(&'a str),
 }
 
+/// Which value of `Transaction::collections` an element value is within a phase (no rule
+/// changes the collections while a phase runs): the element `index` of `collection`,
+/// its key or its value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct ElementId {
+    collection: VariableName,
+    index: usize,
+    key: bool,
+}
+
 impl ValueName<'_> {
+    /// The element this value is, for an element of `Transaction::collections`.
+    fn element(self) -> Option<ElementId> {
+        match self {
+            ValueName::Element(_, _, id) => Some(id),
+            _ => None,
+        }
+    }
+
     /// True when the value stays at the same address, unchanged, until the phase ends
     /// (so its transformation results can be cached by address).
     fn is_stable(self) -> bool {
@@ -124,7 +142,7 @@ impl ValueName<'_> {
     fn render(self) -> String {
         match self {
             ValueName::Rendered(name) | ValueName::Scalar(name) => name.to_owned(),
-            ValueName::Keyed(prefix, key) | ValueName::Element(prefix, key) => {
+            ValueName::Keyed(prefix, key) | ValueName::Element(prefix, key, _) => {
                 let key = String::from_utf8_lossy(key);
                 let mut name = String::with_capacity(prefix.len() + 1 + key.len());
                 name.push_str(prefix);
@@ -247,9 +265,22 @@ struct ViewCache {
     bytes: usize,
     /// The views of the last value when the maps are full.
     overflow: DecodedViews,
+    /// Views of the collection elements of the running phase (see [`ElementId`]): per
+    /// collection and key or value, by element index; cleared when a phase starts.
+    /// Found by a short scan and an index, where an address would be hashed.
+    by_element: Vec<ElementViews>,
+    /// Views held by `by_element`.
+    elements: usize,
     /// Views of earlier phases and transactions, kept for their buffers: a value's
     /// views are rebuilt in one of them instead of a new allocation.
     spare: Vec<DecodedViews>,
+}
+
+/// The views of the keys or the values of one collection, by element index.
+struct ElementViews {
+    collection: VariableName,
+    key: bool,
+    views: Vec<Option<DecodedViews>>,
 }
 
 /// Most spare views a [`ViewCache`] keeps.
@@ -261,10 +292,70 @@ const SPARE_VIEW_CAPACITY: usize = 4096;
 impl ViewCache {
     /// The decoded views of `value`; `stable` when its address identifies it within the
     /// phase.
-    fn views_of(&mut self, value: &[u8], stable: bool) -> &DecodedViews {
-        let full = self.by_location.len() + self.by_value.len() >= TRANSFORMATION_CACHE_ENTRIES
+    fn views_of(
+        &mut self,
+        value: &[u8],
+        stable: bool,
+        element: Option<ElementId>,
+    ) -> &DecodedViews {
+        // The common case, kept short: an element whose views the phase built already
+        // (the lists are few: one per collection and keys or values).
+        if let Some(id) = element
+            && let Some(slot) = self
+                .by_element
+                .iter()
+                .position(|list| list.collection == id.collection && list.key == id.key)
+            && matches!(self.by_element[slot].views.get(id.index), Some(Some(_)))
+        {
+            return self.by_element[slot].views[id.index]
+                .as_ref()
+                .unwrap_or(&self.overflow);
+        }
+        self.build_views(value, stable, element)
+    }
+
+    /// [`ViewCache::views_of`] when the views are not at hand.
+    #[inline(never)]
+    fn build_views(
+        &mut self,
+        value: &[u8],
+        stable: bool,
+        element: Option<ElementId>,
+    ) -> &DecodedViews {
+        let full = self.by_location.len() + self.by_value.len() + self.elements
+            >= TRANSFORMATION_CACHE_ENTRIES
             || self.bytes > TRANSFORMATION_ARENA_BYTES;
-        if stable {
+        if let Some(id) = element {
+            let slot = match self
+                .by_element
+                .iter()
+                .position(|e| e.collection == id.collection && e.key == id.key)
+            {
+                Some(slot) => slot,
+                None => {
+                    self.by_element.push(ElementViews {
+                        collection: id.collection,
+                        key: id.key,
+                        views: Vec::new(),
+                    });
+                    self.by_element.len() - 1
+                }
+            };
+            let list = &mut self.by_element[slot].views;
+            if list.len() <= id.index {
+                list.resize_with(id.index + 1, || None);
+            }
+            let entry = &mut list[id.index];
+            if entry.is_some() || !full {
+                return entry.get_or_insert_with(|| {
+                    let mut views = self.spare.pop().unwrap_or_default();
+                    views.rebuild(value);
+                    self.bytes += views.heap_bytes();
+                    self.elements += 1;
+                    views
+                });
+            }
+        } else if stable {
             let key = (value.as_ptr() as usize, value.len());
             if !full || self.by_location.contains_key(&key) {
                 return self.by_location.entry(key).or_insert_with(|| {
@@ -299,6 +390,13 @@ impl ViewCache {
             self.bytes -= views.heap_bytes();
             Self::keep_spare(&mut self.spare, views);
         }
+        for element in &mut self.by_element {
+            for views in element.views.drain(..).flatten() {
+                self.bytes -= views.heap_bytes();
+                Self::keep_spare(&mut self.spare, views);
+            }
+        }
+        self.elements = 0;
     }
 
     fn clear(&mut self) {
@@ -546,7 +644,7 @@ impl LinkOutcome<'_> {
         let matched = match self.views.as_deref_mut() {
             Some(views) => rule
                 .operator
-                .evaluate_with_views(stage, slots, || views.views_of(stage, stable)),
+                .evaluate_with_views(stage, slots, || views.views_of(stage, stable, None)),
             None => rule.operator.evaluate(stage, self.expanded_argument, slots),
         };
         if matched {
@@ -608,10 +706,6 @@ pub struct Transaction {
     /// Borrowed mutably by a link's scan, which otherwise only reads the transaction.
     transformation_cache: std::cell::RefCell<TransformationCache>,
     phases_done: u8,
-}
-
-fn pair_slices((key, value): &(Vec<u8>, Vec<u8>)) -> (&[u8], &[u8]) {
-    (key, value)
 }
 
 /// ASCII case-insensitive prefix test (what lowercasing then `starts_with` decides for
@@ -1424,7 +1518,8 @@ impl Transaction {
         let mut captures = Captures::new();
         let mut found = Vec::new();
         let mut check = |name: ValueName<'_>, value: &[u8], stable: bool| {
-            let decoded = views.views_of(value, stable);
+            // Without transformations the value is the element itself.
+            let decoded = views.views_of(value, stable, name.element());
             let slots = rule.capture.then_some(&mut captures);
             if palisade_operators::detector_matches(class, value, decoded, slots) != negated {
                 found.push(LinkMatch {
@@ -1500,75 +1595,19 @@ impl Transaction {
         let prefix = target.name.as_str();
         // Exclusions are looked at per key only when one could apply to this target.
         let excluding_rule = rule.filter(|r| self.may_exclude(r, target));
-        let pairs_of =
-            |name: VariableName| self.collections.get(name).map_or(&[][..], Vec::as_slice);
-        let args_get = || pairs_of(V::ArgsGet);
-        let args_post = || pairs_of(V::ArgsPost);
+        let elements = |sources: &[VariableName], names_only: bool, visit: &mut F| {
+            for &source in sources {
+                self.visit_elements(target, excluding_rule, source, names_only, visit);
+            }
+        };
         match target.name {
-            V::Args => self.visit_pairs(
-                target,
-                excluding_rule,
-                args_get().iter().chain(args_post()).map(pair_slices),
-                false,
-                true,
-                visit,
-            ),
-            V::ArgsNames => {
-                self.visit_pairs(
-                    target,
-                    excluding_rule,
-                    args_get().iter().chain(args_post()).map(pair_slices),
-                    true,
-                    true,
-                    visit,
-                );
-            }
-            V::ArgsGetNames => self.visit_pairs(
-                target,
-                excluding_rule,
-                args_get().iter().map(pair_slices),
-                true,
-                true,
-                visit,
-            ),
-            V::ArgsPostNames => self.visit_pairs(
-                target,
-                excluding_rule,
-                args_post().iter().map(pair_slices),
-                true,
-                true,
-                visit,
-            ),
-            V::RequestHeadersNames => {
-                self.visit_pairs(
-                    target,
-                    excluding_rule,
-                    pairs_of(V::RequestHeaders).iter().map(pair_slices),
-                    true,
-                    true,
-                    visit,
-                );
-            }
-            V::RequestCookiesNames => {
-                self.visit_pairs(
-                    target,
-                    excluding_rule,
-                    pairs_of(V::RequestCookies).iter().map(pair_slices),
-                    true,
-                    true,
-                    visit,
-                );
-            }
-            V::ResponseHeadersNames => {
-                self.visit_pairs(
-                    target,
-                    excluding_rule,
-                    pairs_of(V::ResponseHeaders).iter().map(pair_slices),
-                    true,
-                    true,
-                    visit,
-                );
-            }
+            V::Args => elements(&[V::ArgsGet, V::ArgsPost], false, visit),
+            V::ArgsNames => elements(&[V::ArgsGet, V::ArgsPost], true, visit),
+            V::ArgsGetNames => elements(&[V::ArgsGet], true, visit),
+            V::ArgsPostNames => elements(&[V::ArgsPost], true, visit),
+            V::RequestHeadersNames => elements(&[V::RequestHeaders], true, visit),
+            V::RequestCookiesNames => elements(&[V::RequestCookies], true, visit),
+            V::ResponseHeadersNames => elements(&[V::ResponseHeaders], true, visit),
             V::Tx => {
                 if let Some(KeySelector::Key(key)) = &target.selector {
                     // Direct lookup: TX keys are stored lowercased.
@@ -1587,8 +1626,6 @@ impl Transaction {
                         target,
                         excluding_rule,
                         self.tx.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
-                        false,
-                        false,
                         visit,
                     );
                 }
@@ -1597,8 +1634,6 @@ impl Transaction {
                 target,
                 excluding_rule,
                 self.env.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
-                false,
-                false,
                 visit,
             ),
             V::Ip | V::Global | V::Session | V::User | V::Resource => {
@@ -1608,8 +1643,6 @@ impl Transaction {
                         target,
                         excluding_rule,
                         values.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
-                        false,
-                        false,
                         visit,
                     );
                 }
@@ -1672,16 +1705,7 @@ impl Transaction {
                 ValueName::Rendered(prefix),
                 time_value(target.name).as_bytes(),
             ),
-            name if name.is_collection() => {
-                self.visit_pairs(
-                    target,
-                    excluding_rule,
-                    pairs_of(name).iter().map(pair_slices),
-                    false,
-                    true,
-                    visit,
-                );
-            }
+            name if name.is_collection() => elements(&[name], false, visit),
             name => {
                 if let Some(value) = self.scalars.get(name)
                     && !excluding_rule.is_some_and(|r| self.target_excluded(r, target, b""))
@@ -1692,36 +1716,57 @@ impl Transaction {
         }
     }
 
-    /// Visits `pairs` of `target` (their keys when `names_only`) after its selector and
-    /// exclusions. `in_collection`: the pairs live in `self.collections`, which no rule
-    /// changes while a phase runs, so their addresses identify them within the phase.
+    /// Visits `pairs` of `target` that are no collection elements (TX, ENV, persistent
+    /// collections) after its selector and exclusions.
     fn visit_pairs<'p, F>(
         &self,
         target: &Target,
         excluding_rule: Option<&CompiledRule>,
         pairs: impl Iterator<Item = (&'p [u8], &'p [u8])>,
-        names_only: bool,
-        in_collection: bool,
         visit: &mut F,
     ) where
         F: FnMut(&[u8], ValueName<'_>, &[u8]),
     {
         let prefix = target.name.as_str();
         for (key, value) in pairs {
-            if target.selector.as_ref().is_some_and(|s| !s.matches(key)) {
-                continue;
+            if self.selected(target, excluding_rule, key) {
+                visit(key, ValueName::Keyed(prefix, key), value);
             }
-            if excluding_rule.is_some_and(|r| self.target_excluded(r, target, key)) {
-                continue;
-            }
-            let value = if names_only { key } else { value };
-            let name = if in_collection {
-                ValueName::Element(prefix, key)
-            } else {
-                ValueName::Keyed(prefix, key)
-            };
-            visit(key, name, value);
         }
+    }
+
+    /// Visits the elements of collection `source` for `target` (their keys when
+    /// `names_only`) after its selector and exclusions, each named with its
+    /// [`ElementId`].
+    fn visit_elements<F>(
+        &self,
+        target: &Target,
+        excluding_rule: Option<&CompiledRule>,
+        source: VariableName,
+        names_only: bool,
+        visit: &mut F,
+    ) where
+        F: FnMut(&[u8], ValueName<'_>, &[u8]),
+    {
+        let prefix = target.name.as_str();
+        let pairs = self.collections.get(source).map_or(&[][..], Vec::as_slice);
+        for (index, (key, value)) in pairs.iter().enumerate() {
+            if self.selected(target, excluding_rule, key) {
+                let id = ElementId {
+                    collection: source,
+                    index,
+                    key: names_only,
+                };
+                let value = if names_only { key } else { value };
+                visit(key, ValueName::Element(prefix, key, id), value);
+            }
+        }
+    }
+
+    /// True when `target`'s selector selects `key` and no exclusion removes it.
+    fn selected(&self, target: &Target, excluding_rule: Option<&CompiledRule>, key: &[u8]) -> bool {
+        !target.selector.as_ref().is_some_and(|s| !s.matches(key))
+            && !excluding_rule.is_some_and(|r| self.target_excluded(r, target, key))
     }
 
     fn run_actions(&mut self, rule: &CompiledRule) {

@@ -189,6 +189,14 @@ impl std::hash::Hasher for LocationHasher {
 
 type BuildLocationHasher = std::hash::BuildHasherDefault<LocationHasher>;
 
+/// Maps whose keys a client may influence (TX names built from argument names, values):
+/// foldhash, seeded per process, instead of SipHash, which costs several times more on
+/// the short keys a transaction looks up for every rule.
+type SeededMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// TX variables a transaction has room for before its map grows.
+const TX_CAPACITY: usize = 32;
+
 /// Values shorter than this are transformed directly: running a chain over a short
 /// value costs less than hashing, storing and copying it for the cache.
 const TRANSFORMATION_CACHE_MIN_LEN: usize = 128;
@@ -236,7 +244,7 @@ struct CachedValue {
 /// Lookups borrow the value; only a miss copies it.
 #[derive(Default)]
 struct TransformationCache {
-    by_chain: HashMap<usize, HashMap<Vec<u8>, Arc<[u8]>>>,
+    by_chain: HashMap<usize, SeededMap<Vec<u8>, Arc<[u8]>>>,
     /// Results for stable values of the running phase (collection elements and
     /// request scalars), keyed by `(chain id, address, length)`: no hashing or copying
     /// of the value. Cleared when a phase starts (they change only between phases).
@@ -260,7 +268,7 @@ struct ViewCache {
     /// by `(address, length)`; cleared when a phase starts.
     by_location: HashMap<(usize, usize), DecodedViews, BuildLocationHasher>,
     /// Views of other values (TX variables, transformed values), keyed by the value.
-    by_value: HashMap<Vec<u8>, DecodedViews>,
+    by_value: SeededMap<Vec<u8>, DecodedViews>,
     /// Bytes held by both maps.
     bytes: usize,
     /// The views of the last value when the maps are full.
@@ -687,9 +695,9 @@ pub struct Transaction {
     /// Whether the response's MIME type is one `SecResponseBodyMimeType` lists (known
     /// once the response headers were processed).
     response_body_mime_listed: Option<bool>,
-    tx: HashMap<String, Vec<u8>>,
-    env: HashMap<String, Vec<u8>>,
-    persistent: HashMap<String, (String, HashMap<String, Vec<u8>>)>,
+    tx: SeededMap<String, Vec<u8>>,
+    env: SeededMap<String, Vec<u8>>,
+    persistent: HashMap<String, (String, SeededMap<String, Vec<u8>>)>,
     expiries: HashMap<(String, String), Instant>,
     matched_var: (String, Vec<u8>),
     matched_vars: Vec<(String, Vec<u8>)>,
@@ -781,8 +789,8 @@ impl Transaction {
             collections: VariableMap::default(),
             request_content_type: None,
             response_body_mime_listed: None,
-            tx: HashMap::new(),
-            env: HashMap::new(),
+            tx: SeededMap::with_capacity_and_hasher(TX_CAPACITY, Default::default()),
+            env: SeededMap::default(),
             persistent: HashMap::new(),
             expiries: HashMap::new(),
             matched_var: (String::new(), Vec::new()),
@@ -1795,7 +1803,7 @@ impl Transaction {
                         .and_then(|store| store.get(&(collection.clone(), key.clone())).cloned())
                         .unwrap_or_default();
                     let now = Instant::now();
-                    let mut values = HashMap::new();
+                    let mut values = SeededMap::default();
                     for (name, (value, expiry)) in stored {
                         if expiry.is_none_or(|deadline| deadline > now) {
                             if let Some(deadline) = expiry {

@@ -28,7 +28,12 @@ pub fn parse_urlencoded(
     limits: &BodyLimits,
 ) -> Result<UrlEncodedArgs, BodyError> {
     check_size("urlencoded", input, limits)?;
-    let mut args = UrlEncodedArgs::default();
+    // Room for every piece up front (one count, no regrowth while pushing).
+    let pieces = memchr::memchr_iter(separator, input).count() + 1;
+    let mut args = UrlEncodedArgs {
+        params: Vec::with_capacity(pieces.min(limits.max_args)),
+        ..UrlEncodedArgs::default()
+    };
     args.args_limit_exceeded =
         for_each_raw_argument(input, separator, limits.max_args, |raw_name, raw_value| {
             let (name, name_invalid) = url_decode_nonstrict(raw_name);
@@ -67,7 +72,12 @@ fn for_each_raw_argument<'a>(
     mut each: impl FnMut(&'a [u8], &'a [u8]),
 ) -> bool {
     let mut count = 0;
-    for piece in input.split(|&b| b == separator) {
+    // Separators and `=` are found by memchr, not byte by byte.
+    let mut start = 0;
+    let ends = memchr::memchr_iter(separator, input).chain(std::iter::once(input.len()));
+    for end in ends {
+        let piece = &input[start..end];
+        start = end + 1;
         if piece.is_empty() {
             continue;
         }
@@ -75,7 +85,7 @@ fn for_each_raw_argument<'a>(
             return true;
         }
         count += 1;
-        let (raw_name, raw_value) = match piece.iter().position(|&b| b == b'=') {
+        let (raw_name, raw_value) = match memchr::memchr(b'=', piece) {
             Some(eq) => (&piece[..eq], &piece[eq + 1..]),
             None => (piece, &piece[piece.len()..]),
         };

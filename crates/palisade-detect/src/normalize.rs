@@ -83,8 +83,9 @@ pub struct DecodedViews {
     raw_classes: ByteClasses,
     /// The views, back to back.
     bytes: Vec<u8>,
-    /// Where each view ends in `bytes`, and its classes (unused entries are zero).
-    ends: [(usize, ByteClasses); MAX_VIEWS - 1],
+    /// Where each view starts and ends in `bytes`, and its classes (unused entries are
+    /// zero).
+    spans: [(usize, usize, ByteClasses); MAX_VIEWS - 1],
     len: usize,
 }
 
@@ -93,7 +94,7 @@ impl Default for DecodedViews {
         DecodedViews {
             raw_classes: ByteClasses::ALL,
             bytes: Vec::new(),
-            ends: [(0, ByteClasses::NONE); MAX_VIEWS - 1],
+            spans: [(0, 0, ByteClasses::NONE); MAX_VIEWS - 1],
             len: 0,
         }
     }
@@ -112,7 +113,7 @@ impl DecodedViews {
     pub fn rebuild(&mut self, input: &[u8]) {
         VIEWS_BUILT.with(|count| count.set(count.get() + 1));
         self.bytes.clear();
-        self.ends = [(0, ByteClasses::NONE); MAX_VIEWS - 1];
+        self.spans = [(0, 0, ByteClasses::NONE); MAX_VIEWS - 1];
         self.len = 0;
         let raw_classes = ByteClasses::of(input);
         self.raw_classes = raw_classes;
@@ -136,21 +137,12 @@ impl DecodedViews {
                 || (decoded_changed
                     && decode_base64_into(&decoded, decoded_classes, &mut self.bytes)))
         {
-            let (earlier, candidate) = self.bytes.split_at(start);
-            let seen = candidate == input
-                || self.ends[..self.len]
-                    .iter()
-                    .scan(0, |from, &(end, _)| {
-                        let view = &earlier[*from..end];
-                        *from = end;
-                        Some(view)
-                    })
-                    .any(|view| view == candidate);
-            if seen {
+            let candidate = &self.bytes[start..];
+            if candidate == input || self.iter().any(|view| view == candidate) {
                 self.bytes.truncate(start);
             } else {
                 let classes = ByteClasses::of(candidate);
-                self.ends[self.len] = (self.bytes.len(), classes);
+                self.spans[self.len] = (start, self.bytes.len(), classes);
                 self.len += 1;
             }
         }
@@ -159,8 +151,9 @@ impl DecodedViews {
     /// Appends `view` of `classes` unless it is the raw `input` or an earlier view.
     fn push_unless_seen(&mut self, input: &[u8], view: &[u8], classes: ByteClasses) {
         if self.len < MAX_VIEWS - 1 && view != input && self.iter().all(|earlier| earlier != view) {
+            let start = self.bytes.len();
             self.bytes.extend_from_slice(view);
-            self.ends[self.len] = (self.bytes.len(), classes);
+            self.spans[self.len] = (start, self.bytes.len(), classes);
             self.len += 1;
         }
     }
@@ -177,13 +170,9 @@ impl DecodedViews {
 
     /// Iterates over the decoded views with their byte classes, in [`views`] order.
     pub fn iter_with_classes(&self) -> impl Iterator<Item = (&[u8], ByteClasses)> {
-        self.ends[..self.len]
+        self.spans[..self.len]
             .iter()
-            .scan(0, |from, &(end, classes)| {
-                let view = &self.bytes[*from..end];
-                *from = end;
-                Some((view, classes))
-            })
+            .map(|&(start, end, classes)| (&self.bytes[start..end], classes))
     }
 
     /// Bytes held (for callers that bound what they keep).
@@ -675,7 +664,12 @@ fn decode_base64_into(input: &[u8], classes: ByteClasses, out: &mut Vec<u8>) -> 
     if !classes.only(BASE64_SHAPE) {
         return false;
     }
-    let trimmed = input.trim_ascii();
+    // Without blanks there is nothing to trim.
+    let trimmed = if classes.has_any(classes!(b" \t\n\r\x0c")) {
+        input.trim_ascii()
+    } else {
+        input
+    };
     if trimmed.len() < MIN_BASE64_LEN {
         return false;
     }
@@ -725,11 +719,12 @@ fn decode_base64_into(input: &[u8], classes: ByteClasses, out: &mut Vec<u8>) -> 
 /// false when a byte is outside the alphabet.
 fn decode_base64_body(body: &[u8], values: &[u8; 256], out: &mut Vec<u8>) -> bool {
     let start = out.len();
-    out.reserve(body.len() / 4 * 3 + 2);
+    let mut quads = body.chunks_exact(4);
+    // The whole quads' bytes are written in place, without a capacity check each.
+    out.resize(start + quads.len() * 3, 0);
     // Every symbol's value is < 64; an invalid byte maps to 0xFF and sets bit 7 here.
     let mut invalid = 0u8;
-    let mut quads = body.chunks_exact(4);
-    for quad in &mut quads {
+    for (quad, bytes) in (&mut quads).zip(out[start..].chunks_exact_mut(3)) {
         let symbols = [
             values[usize::from(quad[0])],
             values[usize::from(quad[1])],
@@ -741,7 +736,7 @@ fn decode_base64_body(body: &[u8], values: &[u8; 256], out: &mut Vec<u8>) -> boo
             | (u32::from(symbols[1]) << 12)
             | (u32::from(symbols[2]) << 6)
             | u32::from(symbols[3]);
-        out.extend_from_slice(&bits.to_be_bytes()[1..]);
+        bytes.copy_from_slice(&bits.to_be_bytes()[1..]);
     }
     let rest = quads.remainder();
     if rest.len() >= 2 {

@@ -98,6 +98,48 @@ pub(crate) struct CompiledRule {
     pub chained: Option<Box<CompiledRule>>,
 }
 
+impl CompiledRule {
+    /// The class of a `@detectXxx` rule that can join a detector batch
+    /// (`Transaction::detector_batch_matches_nothing`): a single link, not negated,
+    /// without transformations, its own exclusions or counted targets, that reads no
+    /// variable whose value depends on the rule running it (RULE, MATCHED_VARS).
+    pub(crate) fn batch_detector(&self) -> Option<palisade_operators::AttackClass> {
+        use VariableName as V;
+        if self.is_action
+            || self.chained.is_some()
+            || !self.transformations.is_empty()
+            || !self.exclusions.is_empty()
+            || self.targets.iter().any(|target| {
+                target.count
+                    || matches!(target.name, V::Rule | V::MatchedVars | V::MatchedVarsNames)
+            })
+        {
+            return None;
+        }
+        match self.operator.detector() {
+            Some((class, false)) => Some(class),
+            _ => None,
+        }
+    }
+}
+
+impl Target {
+    /// True when both targets read the same values (same variable, selector and
+    /// counting).
+    pub(crate) fn same_values(&self, other: &Target) -> bool {
+        self.name == other.name
+            && self.count == other.count
+            && match (&self.selector, &other.selector) {
+                (None, None) => true,
+                (Some(KeySelector::Key(a)), Some(KeySelector::Key(b))) => a == b,
+                (Some(KeySelector::Regex(a)), Some(KeySelector::Regex(b))) => {
+                    a.as_str() == b.as_str()
+                }
+                _ => false,
+            }
+    }
+}
+
 /// One step of a phase program.
 #[derive(Debug)]
 pub(crate) enum Step {

@@ -416,6 +416,9 @@ impl ViewCache {
     }
 }
 
+/// Most rules one detector batch decides at once (a bit each in a mask).
+const DETECTOR_BATCH: usize = 32;
+
 /// Most caches kept for reuse per thread.
 const CACHE_POOL_SIZE: usize = 8;
 
@@ -1301,7 +1304,14 @@ impl Transaction {
         let steps = waf.program.phase(phase);
         let mut skip_to_marker: Option<&str> = None;
         let mut skip_count = 0u32;
-        for step in steps {
+        // Steps before this index are settled by a detector batch that matched nothing;
+        // steps before `batch_checked` were in a batch already checked.
+        let mut batch_settled = 0usize;
+        let mut batch_checked = 0usize;
+        for (index, step) in steps.iter().enumerate() {
+            if index < batch_settled {
+                continue;
+            }
             let rule = match step {
                 Step::Marker(name) => {
                     if skip_to_marker == Some(name.as_str()) {
@@ -1317,6 +1327,29 @@ impl Transaction {
             if skip_count > 0 {
                 skip_count -= 1;
                 continue;
+            }
+            if index >= batch_checked && rule.batch_detector().is_some() {
+                let run = steps[index..]
+                    .iter()
+                    .take(DETECTOR_BATCH)
+                    .take_while(
+                        |step| matches!(step, Step::Rule(rule) if rule.batch_detector().is_some()),
+                    )
+                    .count();
+                batch_checked = index + run;
+                if run > 1 && self.detector_batch_matches_nothing(&steps[index..index + run]) {
+                    // What running each rule would have done: nothing but clearing
+                    // MATCHED_VARS (for the rules that run).
+                    if self.engine != EngineMode::Off
+                        && steps[index..index + run].iter().any(
+                            |step| matches!(step, Step::Rule(rule) if !self.rule_removed(rule)),
+                        )
+                    {
+                        self.matched_vars.clear();
+                    }
+                    batch_settled = index + run;
+                    continue;
+                }
             }
             if self.rule_removed(rule) || self.engine == EngineMode::Off {
                 continue;
@@ -1335,6 +1368,70 @@ impl Transaction {
             }
         }
         self.intervention.clone()
+    }
+
+    /// True when no rule of `steps` (consecutive rules, each with a
+    /// [`CompiledRule::batch_detector`]) matches any of its values, so running them
+    /// would change nothing. Decided value by value: each value's decoded views are
+    /// looked up once for all the rules that read it, where running the rules one
+    /// after another looks them up once per rule. False as soon as one matches (the
+    /// rules then run one by one, as always) and when an exclusion could apply to one
+    /// of them (`ctl`, route exclusions).
+    fn detector_batch_matches_nothing(&self, steps: &[Step]) -> bool {
+        let mut classes = Vec::with_capacity(steps.len());
+        // Each target the batch reads once, with a bit for each rule that reads it.
+        let mut targets: Vec<(&Target, u32)> = Vec::new();
+        for step in steps {
+            let Step::Rule(rule) = step else {
+                return false;
+            };
+            let Some(class) = rule.batch_detector() else {
+                return false;
+            };
+            if self.rule_removed(rule) {
+                continue;
+            }
+            let bit = 1u32 << classes.len();
+            classes.push(class);
+            for target in &rule.targets {
+                if self.may_exclude(rule, target) {
+                    return false;
+                }
+                match targets
+                    .iter_mut()
+                    .find(|(seen, _)| seen.same_values(target))
+                {
+                    Some((_, rules)) => *rules |= bit,
+                    None => targets.push((target, bit)),
+                }
+            }
+        }
+        let mut cache = self.transformation_cache.borrow_mut();
+        let views = &mut cache.views;
+        let mut matched = false;
+        for (target, rules) in targets {
+            // No exclusion applies (checked above): visiting without a rule visits the
+            // same values.
+            self.visit_target(target, None, &mut |_, name, value| {
+                if matched {
+                    return;
+                }
+                let decoded = views.views_of(value, name.is_stable(), name.element());
+                let mut rest = rules;
+                while rest != 0 {
+                    let class = classes[rest.trailing_zeros() as usize];
+                    rest &= rest - 1;
+                    if palisade_operators::detector_matches(class, value, decoded, None) {
+                        matched = true;
+                        return;
+                    }
+                }
+            });
+            if matched {
+                return false;
+            }
+        }
+        true
     }
 
     /// Applies the chain head's disruptive action; true when the phase must stop.

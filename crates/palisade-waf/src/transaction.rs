@@ -1526,7 +1526,7 @@ impl Transaction {
         let expanded_argument = rule
             .operator
             .dynamic_argument()
-            .map(|argument| self.expand(argument, rule));
+            .map(|argument| self.expand_argument(argument, rule));
         if rule.is_action {
             self.run_actions(rule);
             return true;
@@ -2025,6 +2025,27 @@ impl Transaction {
                 }
             }
         }
+    }
+
+    /// [`Transaction::expand`] for an operator argument: borrowed from the TX variable
+    /// when the argument is exactly one `%{tx.name}` reference (`@within
+    /// %{tx.allowed_methods}`, `@ge %{tx.threshold}`), where `expand` would copy it.
+    fn expand_argument<'s>(&'s self, argument: &'s str, rule: &CompiledRule) -> Cow<'s, str> {
+        if let Some(reference) = argument
+            .strip_prefix("%{")
+            .and_then(|rest| rest.strip_suffix('}'))
+            && !reference.contains(['%', '{', '}'])
+            && let Some((collection, key)) = reference.split_once(['.', ':'])
+            && collection.eq_ignore_ascii_case("tx")
+        {
+            let value = if key.bytes().any(|b| b.is_ascii_uppercase()) {
+                self.tx.get(&key.to_ascii_lowercase())
+            } else {
+                self.tx.get(key)
+            };
+            return value.map_or(Cow::Borrowed(""), |value| String::from_utf8_lossy(value));
+        }
+        self.expand(argument, rule)
     }
 
     /// Expands `%{collection.key}` / `%{VARIABLE}` macros.

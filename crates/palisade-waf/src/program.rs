@@ -96,6 +96,8 @@ pub(crate) struct CompiledRule {
     pub skip_after: Option<String>,
     pub is_action: bool,
     pub chained: Option<Box<CompiledRule>>,
+    /// [`CompiledRule::batch_detector`] of a chain head, computed once it is complete.
+    pub batch_class: Option<palisade_operators::AttackClass>,
 }
 
 impl CompiledRule {
@@ -103,7 +105,7 @@ impl CompiledRule {
     /// (`Transaction::detector_batch_matches_nothing`): a single link, not negated,
     /// without transformations, its own exclusions or counted targets, that reads no
     /// variable whose value depends on the rule running it (RULE, MATCHED_VARS).
-    pub(crate) fn batch_detector(&self) -> Option<palisade_operators::AttackClass> {
+    fn batch_detector(&self) -> Option<palisade_operators::AttackClass> {
         use VariableName as V;
         if self.is_action
             || self.chained.is_some()
@@ -457,6 +459,7 @@ pub(crate) fn compile(config: &Config, base_dir: &Path) -> Result<Program, WafEr
                     compile_chain(&rule, 0, id, phase, &extra_targets, base_dir, &mut report)?;
                 assign_prefilter_slots(&mut compiled, &mut prefilter);
                 note_references(&compiled, &mut references);
+                compiled.batch_class = compiled.batch_detector();
                 phases[usize::from(phase - 1)].push(Step::Rule(Arc::new(compiled)));
             }
         }
@@ -619,6 +622,7 @@ fn compile_chain(
         skip_after: None,
         is_action: link.item.is_action,
         chained: None,
+        batch_class: None,
     };
     let mut tags = Vec::new();
     for action in &link.item.actions {

@@ -1328,12 +1328,12 @@ impl Transaction {
                 skip_count -= 1;
                 continue;
             }
-            if index >= batch_checked && rule.batch_detector().is_some() {
+            if index >= batch_checked && rule.batch_class.is_some() {
                 let run = steps[index..]
                     .iter()
                     .take(DETECTOR_BATCH)
                     .take_while(
-                        |step| matches!(step, Step::Rule(rule) if rule.batch_detector().is_some()),
+                        |step| matches!(step, Step::Rule(rule) if rule.batch_class.is_some()),
                     )
                     .count();
                 batch_checked = index + run;
@@ -1385,7 +1385,7 @@ impl Transaction {
             let Step::Rule(rule) = step else {
                 return false;
             };
-            let Some(class) = rule.batch_detector() else {
+            let Some(class) = rule.batch_class else {
                 return false;
             };
             if self.rule_removed(rule) {

@@ -25,11 +25,11 @@ use palisade_seclang::{
 };
 use palisade_transform::Transformation;
 
-use crate::Waf;
 use crate::operator::parse_number;
 use crate::prefilter::{ChainPrefilter, may_match};
 use crate::program::{CompiledRule, KeySelector, RunAction, Step, Target, compile_target};
 use crate::variables::VariableMap;
+use crate::{Waf, buffers};
 use palisade_operators::{Captures, DecodedViews};
 
 /// Request facts a transaction starts from.
@@ -830,7 +830,8 @@ impl Transaction {
     /// Sets a variable the program reads (copying `value`); others are not kept.
     fn set(&mut self, name: VariableName, value: impl AsRef<[u8]>) {
         if self.wants(name) {
-            self.scalars.insert(name, value.as_ref().to_vec());
+            let value = buffers::with_pool(|pool| pool.copy(value.as_ref()));
+            self.scalars.insert(name, value);
         }
     }
 
@@ -930,10 +931,12 @@ impl Transaction {
                         continue;
                     }
                     let (cookie_name, cookie_value) = match piece.iter().position(|b| *b == b'=') {
-                        Some(eq) => (piece[..eq].to_vec(), piece[eq + 1..].to_vec()),
-                        None => (piece.to_vec(), Vec::new()),
+                        Some(eq) => (&piece[..eq], &piece[eq + 1..]),
+                        None => (piece, &piece[piece.len()..]),
                     };
-                    cookies.push((cookie_name, cookie_value));
+                    cookies.push(buffers::with_pool(|pool| {
+                        (pool.copy(cookie_name), pool.copy(cookie_value))
+                    }));
                 }
             }
             if name.eq_ignore_ascii_case("content-type") {
@@ -949,9 +952,11 @@ impl Transaction {
         }
         self.set_collection(V::RequestCookies, || cookies);
         self.set_collection(V::RequestHeaders, || {
-            (request.headers)()
-                .map(|(name, value)| (name.as_bytes().to_vec(), value.to_vec()))
-                .collect()
+            buffers::with_pool(|pool| {
+                (request.headers)()
+                    .map(|(name, value)| (pool.copy(name.as_bytes()), pool.copy(value)))
+                    .collect()
+            })
         });
         // The query is parsed when its arguments or its errors can be read.
         if let Some(query) = query
@@ -982,7 +987,9 @@ impl Transaction {
         let limits = self.body_limits();
         let separator = self.waf.program.settings.argument_separator;
         let (pairs, invalid) = if self.wants(collection) {
-            let args = palisade_body::parse_urlencoded(input, separator, &limits)?;
+            let args = buffers::with_pool(|pool| {
+                palisade_body::parse_urlencoded_with(input, separator, &limits, || pool.take())
+            })?;
             let pairs = args.params.into_iter().map(|p| (p.name, p.value)).collect();
             (pairs, args.invalid_encoding)
         } else {
@@ -1191,9 +1198,11 @@ impl Transaction {
         }
         self.response_body_mime_listed = Some(self.mime_listed(content_type));
         self.set_collection(V::ResponseHeaders, || {
-            headers()
-                .map(|(name, value)| (name.as_bytes().to_vec(), value.to_vec()))
-                .collect()
+            buffers::with_pool(|pool| {
+                headers()
+                    .map(|(name, value)| (pool.copy(name.as_bytes()), pool.copy(value)))
+                    .collect()
+            })
         });
         self.run_phase(3)
     }
@@ -2110,6 +2119,18 @@ impl Transaction {
 impl Drop for Transaction {
     fn drop(&mut self) {
         std::mem::take(self.transformation_cache.get_mut()).return_to_pool();
+        // The variables' buffers serve the next transaction on this thread.
+        buffers::with_pool(|pool| {
+            for value in self.scalars.drain() {
+                pool.give(value);
+            }
+            for pairs in self.collections.drain() {
+                for (key, value) in pairs {
+                    pool.give(key);
+                    pool.give(value);
+                }
+            }
+        });
     }
 }
 

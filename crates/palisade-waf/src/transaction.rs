@@ -273,22 +273,28 @@ struct ViewCache {
     bytes: usize,
     /// The views of the last value when the maps are full.
     overflow: DecodedViews,
-    /// Views of the collection elements of the running phase (see [`ElementId`]): per
-    /// collection and key or value, by element index; cleared when a phase starts.
-    /// Found by a short scan and an index, where an address would be hashed.
+    /// Views of collection elements (see [`ElementId`]): per collection and key or
+    /// value, by element index. Found by a short scan and an index, where an address
+    /// would be hashed. An entry holds the running phase's views of its element when
+    /// its generation is `generation`; older entries are rebuilt in place (their
+    /// buffers serve again, across phases and pooled transactions).
     by_element: Vec<ElementViews>,
-    /// Views held by `by_element`.
+    /// The generation of the running phase (entries of 0 were never built).
+    generation: u64,
+    /// Views `by_element` holds for the running phase, and their bytes.
     elements: usize,
+    element_bytes: usize,
     /// Views of earlier phases and transactions, kept for their buffers: a value's
     /// views are rebuilt in one of them instead of a new allocation.
     spare: Vec<DecodedViews>,
 }
 
-/// The views of the keys or the values of one collection, by element index.
+/// The views of the keys or the values of one collection, by element index, each with
+/// the generation it was built in.
 struct ElementViews {
     collection: VariableName,
     key: bool,
-    views: Vec<Option<DecodedViews>>,
+    views: Vec<(u64, DecodedViews)>,
 }
 
 /// Most spare views a [`ViewCache`] keeps.
@@ -313,11 +319,11 @@ impl ViewCache {
                 .by_element
                 .iter()
                 .position(|list| list.collection == id.collection && list.key == id.key)
-            && matches!(self.by_element[slot].views.get(id.index), Some(Some(_)))
+            && self.generation != 0
+            && matches!(self.by_element[slot].views.get(id.index),
+                Some((generation, _)) if *generation == self.generation)
         {
-            return self.by_element[slot].views[id.index]
-                .as_ref()
-                .unwrap_or(&self.overflow);
+            return &self.by_element[slot].views[id.index].1;
         }
         self.build_views(value, stable, element)
     }
@@ -332,7 +338,7 @@ impl ViewCache {
     ) -> &DecodedViews {
         let full = self.by_location.len() + self.by_value.len() + self.elements
             >= TRANSFORMATION_CACHE_ENTRIES
-            || self.bytes > TRANSFORMATION_ARENA_BYTES;
+            || self.bytes + self.element_bytes > TRANSFORMATION_ARENA_BYTES;
         if let Some(id) = element {
             let slot = match self
                 .by_element
@@ -351,17 +357,16 @@ impl ViewCache {
             };
             let list = &mut self.by_element[slot].views;
             if list.len() <= id.index {
-                list.resize_with(id.index + 1, || None);
+                let len = (id.index + 1).max(list.len() * 2).max(16);
+                list.resize_with(len, || (0, DecodedViews::default()));
             }
-            let entry = &mut list[id.index];
-            if entry.is_some() || !full {
-                return entry.get_or_insert_with(|| {
-                    let mut views = self.spare.pop().unwrap_or_default();
-                    views.rebuild(value);
-                    self.bytes += views.heap_bytes();
-                    self.elements += 1;
-                    views
-                });
+            if !full {
+                let (generation, views) = &mut list[id.index];
+                *generation = self.generation;
+                views.rebuild(value);
+                self.elements += 1;
+                self.element_bytes += views.heap_bytes();
+                return views;
             }
         } else if stable {
             let key = (value.as_ptr() as usize, value.len());
@@ -398,13 +403,19 @@ impl ViewCache {
             self.bytes -= views.heap_bytes();
             Self::keep_spare(&mut self.spare, views);
         }
-        for element in &mut self.by_element {
-            for views in element.views.drain(..).flatten() {
-                self.bytes -= views.heap_bytes();
-                Self::keep_spare(&mut self.spare, views);
+        // The element entries of this phase become stale; a large buffer is let go.
+        self.generation += 1;
+        if self.element_bytes > SPARE_VIEW_CAPACITY {
+            for element in &mut self.by_element {
+                for (_, views) in &mut element.views {
+                    if views.heap_capacity() > SPARE_VIEW_CAPACITY {
+                        *views = DecodedViews::default();
+                    }
+                }
             }
         }
         self.elements = 0;
+        self.element_bytes = 0;
     }
 
     fn clear(&mut self) {
@@ -444,7 +455,7 @@ impl TransformationCache {
     /// Empties the cache and keeps it for the next transaction on this thread.
     fn return_to_pool(mut self) {
         if self.arena.capacity() > CACHE_POOL_MAX_ARENA
-            || self.views.bytes > CACHE_POOL_MAX_ARENA
+            || self.views.bytes + self.views.element_bytes > CACHE_POOL_MAX_ARENA
             || self.by_location.capacity() > TRANSFORMATION_CACHE_ENTRIES
         {
             return;

@@ -883,9 +883,16 @@ mod tests {
             let decoded = DecodedViews::of(input);
             assert_eq!(views_built(), before + 1);
             for class in AttackClass::ALL {
+                let detection = class.detect_with_views(input, || &decoded);
                 assert_eq!(
-                    class.detect_with_views(input, || &decoded),
+                    detection,
                     class.detector()(input),
+                    "{class} on {:?}",
+                    String::from_utf8_lossy(input)
+                );
+                assert_eq!(
+                    class.fires_with_views(input, &decoded),
+                    detection.is_some(),
                     "{class} on {:?}",
                     String::from_utf8_lossy(input)
                 );

@@ -1441,7 +1441,7 @@ impl Transaction {
                 while rest != 0 {
                     let class = classes[rest.trailing_zeros() as usize];
                     rest &= rest - 1;
-                    if palisade_operators::detector_matches(class, value, decoded, None) {
+                    if class.fires_with_views(value, decoded) {
                         matched = true;
                         return;
                     }

@@ -679,6 +679,32 @@ impl LinkOutcome<'_> {
     }
 }
 
+/// A count written in decimal without an allocation (`&TARGET` values).
+struct Decimal {
+    digits: [u8; 20],
+    start: usize,
+}
+
+impl Decimal {
+    fn of(mut value: usize) -> Decimal {
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            // `value % 10` < 10.
+            digits[start] = b'0' + (value % 10) as u8;
+            value /= 10;
+            if value == 0 {
+                return Decimal { digits, start };
+            }
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.digits[self.start..]
+    }
+}
+
 /// The captures a match of `rule` records (none without `capture`).
 fn link_captures(rule: &CompiledRule, captures: &Captures) -> Vec<(usize, Vec<u8>)> {
     if rule.capture {
@@ -1618,14 +1644,14 @@ impl Transaction {
 
     /// `&TARGET`: how many values `target` has for `rule`, and its name (`PREFIX:key` or
     /// `PREFIX`, rendered only if the count matches).
-    fn count_of<'t>(&self, target: &'t Target, rule: &CompiledRule) -> (ValueName<'t>, String) {
+    fn count_of<'t>(&self, target: &'t Target, rule: &CompiledRule) -> (ValueName<'t>, Decimal) {
         let mut count = 0usize;
         self.visit_target(target, Some(rule), &mut |_, _, _| count += 1);
         let name = match &target.selector {
             Some(KeySelector::Key(key)) => ValueName::Keyed(target.name.as_str(), key.as_bytes()),
             _ => ValueName::Rendered(target.name.as_str()),
         };
-        (name, count.to_string())
+        (name, Decimal::of(count))
     }
 
     /// [`Transaction::scan_link`] for a `@detectXxx` link without transformations (every
@@ -2226,5 +2252,17 @@ fn time_value(name: VariableName) -> String {
         VariableName::TimeYear => year.to_string(),
         VariableName::TimeWday => ((days + 4) % 7).to_string(),
         _ => format!("{hour:02}:{minute:02}:{second:02}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_written_as_their_decimal_string() {
+        for value in [0, 7, 10, 99, 1_234_567, usize::MAX] {
+            assert_eq!(Decimal::of(value).as_bytes(), value.to_string().as_bytes());
+        }
     }
 }

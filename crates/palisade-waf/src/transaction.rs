@@ -1916,7 +1916,7 @@ impl Transaction {
 
     /// True when `target`'s selector selects `key` and no exclusion removes it.
     fn selected(&self, target: &Target, excluding_rule: Option<&CompiledRule>, key: &[u8]) -> bool {
-        !target.selector.as_ref().is_some_and(|s| !s.matches(key))
+        target.selector.as_ref().is_none_or(|s| s.matches(key))
             && !excluding_rule.is_some_and(|r| self.target_excluded(r, target, key))
     }
 

@@ -26,7 +26,10 @@ pub mod xml;
 
 pub use json::{JsonArgs, parse_json};
 pub use multipart::{MultipartBody, MultipartFlags, Part, parse_multipart};
-pub use urlencoded::{UrlEncodedArgs, check_urlencoded, parse_urlencoded, url_decode_nonstrict};
+pub use urlencoded::{
+    UrlEncodedArgs, check_urlencoded, parse_urlencoded, parse_urlencoded_with, url_decode_into,
+    url_decode_nonstrict,
+};
 pub use xml::{XmlDocument, parse_xml};
 
 /// Byte, depth and count limits applied by every body processor.

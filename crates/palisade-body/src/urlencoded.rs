@@ -27,12 +27,30 @@ pub fn parse_urlencoded(
     separator: u8,
     limits: &BodyLimits,
 ) -> Result<UrlEncodedArgs, BodyError> {
+    parse_urlencoded_with(input, separator, limits, Vec::new)
+}
+
+/// [`parse_urlencoded`] decoding each name and value into a buffer `buffer` supplies
+/// (empty; a caller that reuses buffers hands out spare ones, whose capacity saves an
+/// allocation).
+pub fn parse_urlencoded_with(
+    input: &[u8],
+    separator: u8,
+    limits: &BodyLimits,
+    mut buffer: impl FnMut() -> Vec<u8>,
+) -> Result<UrlEncodedArgs, BodyError> {
     check_size("urlencoded", input, limits)?;
-    let mut args = UrlEncodedArgs::default();
+    // Room for every piece up front (one count, no regrowth while pushing).
+    let pieces = memchr::memchr_iter(separator, input).count() + 1;
+    let mut args = UrlEncodedArgs {
+        params: Vec::with_capacity(pieces.min(limits.max_args)),
+        ..UrlEncodedArgs::default()
+    };
     args.args_limit_exceeded =
         for_each_raw_argument(input, separator, limits.max_args, |raw_name, raw_value| {
-            let (name, name_invalid) = url_decode_nonstrict(raw_name);
-            let (value, value_invalid) = url_decode_nonstrict(raw_value);
+            let (mut name, mut value) = (buffer(), buffer());
+            let name_invalid = url_decode_into(raw_name, &mut name);
+            let value_invalid = url_decode_into(raw_value, &mut value);
             args.invalid_encoding |= name_invalid || value_invalid;
             args.params.push(Param { name, value });
         });
@@ -67,7 +85,12 @@ fn for_each_raw_argument<'a>(
     mut each: impl FnMut(&'a [u8], &'a [u8]),
 ) -> bool {
     let mut count = 0;
-    for piece in input.split(|&b| b == separator) {
+    // Separators and `=` are found by memchr, not byte by byte.
+    let mut start = 0;
+    let ends = memchr::memchr_iter(separator, input).chain(std::iter::once(input.len()));
+    for end in ends {
+        let piece = &input[start..end];
+        start = end + 1;
         if piece.is_empty() {
             continue;
         }
@@ -75,7 +98,7 @@ fn for_each_raw_argument<'a>(
             return true;
         }
         count += 1;
-        let (raw_name, raw_value) = match piece.iter().position(|&b| b == b'=') {
+        let (raw_name, raw_value) = match memchr::memchr(b'=', piece) {
             Some(eq) => (&piece[..eq], &piece[eq + 1..]),
             None => (piece, &piece[piece.len()..]),
         };
@@ -101,6 +124,13 @@ fn has_invalid_escape(input: &[u8]) -> bool {
 /// the decoded bytes and whether an invalid `%` sequence was kept literally.
 pub fn url_decode_nonstrict(input: &[u8]) -> (Vec<u8>, bool) {
     let mut out = Vec::with_capacity(input.len());
+    let invalid = url_decode_into(input, &mut out);
+    (out, invalid)
+}
+
+/// [`url_decode_nonstrict`] appending to `out`; returns whether some `%` was invalid.
+pub fn url_decode_into(input: &[u8], out: &mut Vec<u8>) -> bool {
+    out.reserve(input.len());
     let mut invalid = false;
     let mut rest = input;
     // Runs without `+` or `%` are copied at once.
@@ -119,7 +149,7 @@ pub fn url_decode_nonstrict(input: &[u8]) -> (Vec<u8>, bool) {
         }
     }
     out.extend_from_slice(rest);
-    (out, invalid)
+    invalid
 }
 
 fn hex_value(byte: u8) -> Option<u8> {

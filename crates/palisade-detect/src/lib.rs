@@ -154,6 +154,17 @@ impl AttackClass {
         normalize::in_decoded(detector, input, views.iter_with_classes())
     }
 
+    /// Whether [`AttackClass::detect_with_views`] detects something, for a caller that
+    /// needs only the verdict (no detection is moved out of the detectors' calls).
+    #[inline]
+    pub fn fires_with_views(self, input: &[u8], views: &normalize::DecodedViews) -> bool {
+        let detector = self.gated_detector();
+        detector(input, views.raw_classes()).is_some()
+            || views
+                .iter_with_classes()
+                .any(|(view, classes)| detector(view, classes).is_some())
+    }
+
     /// The detector for this class over the bytes exactly as given (no
     /// decoding); it computes the input's byte classes itself.
     pub fn raw_detector(self) -> Detector {

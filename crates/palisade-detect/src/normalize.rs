@@ -30,8 +30,6 @@
 
 use std::borrow::Cow;
 
-use base64::Engine as _;
-
 use crate::gate::ByteClasses;
 use crate::{AttackClass, Detection, GatedDetector};
 
@@ -42,64 +40,62 @@ pub const MAX_VIEWS: usize = 4;
 /// Minimum length of a value considered for base64 decoding.
 pub const MIN_BASE64_LEN: usize = 12;
 
-/// The decoded views of one input (see the module doc).
+/// The decoded views of one input (see the module doc): the input itself, borrowed,
+/// and its [`DecodedViews`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Views<'a> {
-    /// Fixed storage: building the views of a plain input allocates nothing.
-    slots: [Cow<'a, [u8]>; MAX_VIEWS],
-    /// The byte classes of each view.
-    classes: [ByteClasses; MAX_VIEWS],
-    len: usize,
+    raw: &'a [u8],
+    decoded: DecodedViews,
 }
 
 impl<'a> Views<'a> {
     /// Iterates over the views, raw first.
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        self.slots[..self.len].iter().map(|view| view.as_ref())
+        std::iter::once(self.raw).chain(self.decoded.iter())
     }
 
     /// Iterates over the views with their byte classes, raw first.
     pub fn iter_with_classes(&self) -> impl Iterator<Item = (&[u8], ByteClasses)> {
-        self.iter().zip(self.classes[..self.len].iter().copied())
+        std::iter::once((self.raw, self.decoded.raw_classes))
+            .chain(self.decoded.iter_with_classes())
     }
 
     /// Number of views (1..=[`MAX_VIEWS`]).
     pub fn len(&self) -> usize {
-        self.len
+        1 + self.decoded.len
     }
 
     /// Always false: the raw view is always present.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Adds `view` of `classes` unless an earlier view holds the same bytes.
-    fn push(&mut self, view: Cow<'a, [u8]>, classes: ByteClasses) {
-        if self.len < MAX_VIEWS && self.iter().all(|existing| existing != view.as_ref()) {
-            self.slots[self.len] = view;
-            self.classes[self.len] = classes;
-            self.len += 1;
-        }
+        false
     }
 }
 
 /// The views of a value beyond the raw one (decoded, unescaped, base64; see the module
 /// doc), owned, with the byte classes of each and of the raw value: a caller that runs
 /// several classes over one value builds them once ([`DecodedViews::of`]) and hands them
-/// to each class ([`AttackClass::detect_with_views`]). Holds no view (nothing
-/// allocated) for a plain value. The default holds no view and [`ByteClasses::ALL`] as
+/// to each class ([`AttackClass::detect_with_views`]). The views lie back to back in one
+/// buffer, which [`DecodedViews::rebuild`] reuses for another value; nothing is
+/// allocated for a plain value. The default holds no view and [`ByteClasses::ALL`] as
 /// the raw classes, which is right for any plain value (every gate open).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodedViews {
     raw_classes: ByteClasses,
-    views: Vec<(Vec<u8>, ByteClasses)>,
+    /// The views, back to back.
+    bytes: Vec<u8>,
+    /// Where each view starts and ends in `bytes`, and its classes (unused entries are
+    /// zero).
+    spans: [(usize, usize, ByteClasses); MAX_VIEWS - 1],
+    len: usize,
 }
 
 impl Default for DecodedViews {
     fn default() -> Self {
         DecodedViews {
             raw_classes: ByteClasses::ALL,
-            views: Vec::new(),
+            bytes: Vec::new(),
+            spans: [(0, 0, ByteClasses::NONE); MAX_VIEWS - 1],
+            len: 0,
         }
     }
 }
@@ -107,18 +103,58 @@ impl Default for DecodedViews {
 impl DecodedViews {
     /// The decoded views of `input` ([`views`] without the raw one).
     pub fn of(input: &[u8]) -> DecodedViews {
-        let views = views(input);
-        let len = views.len;
-        DecodedViews {
-            raw_classes: views.classes[0],
-            views: views
-                .slots
-                .into_iter()
-                .zip(views.classes)
-                .take(len)
-                .skip(1)
-                .map(|(view, classes)| (view.into_owned(), classes))
-                .collect(),
+        let mut views = DecodedViews::default();
+        views.rebuild(input);
+        views
+    }
+
+    /// Makes these the decoded views of `input` (as [`DecodedViews::of`]), reusing the
+    /// buffer.
+    pub fn rebuild(&mut self, input: &[u8]) {
+        VIEWS_BUILT.with(|count| count.set(count.get() + 1));
+        self.bytes.clear();
+        self.spans = [(0, 0, ByteClasses::NONE); MAX_VIEWS - 1];
+        self.len = 0;
+        let raw_classes = ByteClasses::of(input);
+        self.raw_classes = raw_classes;
+        let (decoded, decoded_classes) = decode_repeatedly(input, raw_classes);
+        // A borrowed result is the input itself, already the raw view.
+        let decoded_changed = matches!(decoded, Cow::Owned(_));
+        if decoded_changed {
+            self.push_unless_seen(input, &decoded, decoded_classes);
+        }
+        if decoded_classes.has_any(classes!(b"\\"))
+            && let Cow::Owned(bytes) = unescape_js_css(&decoded)
+        {
+            let classes = ByteClasses::of(&bytes);
+            self.push_unless_seen(input, &bytes, classes);
+        }
+        // The base64 view is decoded straight into the buffer, then dropped again if an
+        // earlier view holds the same bytes.
+        let start = self.bytes.len();
+        if self.len < MAX_VIEWS - 1
+            && (decode_base64_into(input, raw_classes, &mut self.bytes)
+                || (decoded_changed
+                    && decode_base64_into(&decoded, decoded_classes, &mut self.bytes)))
+        {
+            let candidate = &self.bytes[start..];
+            if candidate == input || self.iter().any(|view| view == candidate) {
+                self.bytes.truncate(start);
+            } else {
+                let classes = ByteClasses::of(candidate);
+                self.spans[self.len] = (start, self.bytes.len(), classes);
+                self.len += 1;
+            }
+        }
+    }
+
+    /// Appends `view` of `classes` unless it is the raw `input` or an earlier view.
+    fn push_unless_seen(&mut self, input: &[u8], view: &[u8], classes: ByteClasses) {
+        if self.len < MAX_VIEWS - 1 && view != input && self.iter().all(|earlier| earlier != view) {
+            let start = self.bytes.len();
+            self.bytes.extend_from_slice(view);
+            self.spans[self.len] = (start, self.bytes.len(), classes);
+            self.len += 1;
         }
     }
 
@@ -129,19 +165,25 @@ impl DecodedViews {
 
     /// Iterates over the decoded views, in [`views`] order.
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        self.views.iter().map(|(view, _)| view.as_slice())
+        self.iter_with_classes().map(|(view, _)| view)
     }
 
     /// Iterates over the decoded views with their byte classes, in [`views`] order.
     pub fn iter_with_classes(&self) -> impl Iterator<Item = (&[u8], ByteClasses)> {
-        self.views
+        self.spans[..self.len]
             .iter()
-            .map(|(view, classes)| (view.as_slice(), *classes))
+            .map(|&(start, end, classes)| (&self.bytes[start..end], classes))
     }
 
     /// Bytes held (for callers that bound what they keep).
     pub fn heap_bytes(&self) -> usize {
-        self.views.iter().map(|(view, _)| view.len()).sum()
+        self.bytes.len()
+    }
+
+    /// Bytes allocated (at least [`DecodedViews::heap_bytes`]; a rebuilt value keeps the
+    /// buffer of an earlier one).
+    pub fn heap_capacity(&self) -> usize {
+        self.bytes.capacity()
     }
 }
 
@@ -149,8 +191,9 @@ thread_local! {
     static VIEWS_BUILT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
-/// How many times [`views`] (and so [`DecodedViews::of`]) decoded an input on this
-/// thread: lets tests and measurements check that a caller decodes each value once.
+/// How many times [`views`] (and so [`DecodedViews::of`] / [`DecodedViews::rebuild`])
+/// decoded an input on this thread: lets tests and measurements check that a caller
+/// decodes each value once.
 pub fn views_built() -> u64 {
     VIEWS_BUILT.with(std::cell::Cell::get)
 }
@@ -162,42 +205,10 @@ const BASE64_SHAPE: ByteClasses =
 
 /// Produces the bounded set of decoded views of `input`.
 pub fn views(input: &[u8]) -> Views<'_> {
-    VIEWS_BUILT.with(|count| count.set(count.get() + 1));
-    let mut views = Views {
-        slots: std::array::from_fn(|_| Cow::Borrowed(&[][..])),
-        classes: [ByteClasses::NONE; MAX_VIEWS],
-        len: 0,
-    };
-    let raw_classes = ByteClasses::of(input);
-    views.push(Cow::Borrowed(input), raw_classes);
-    let (decoded, decoded_classes) = decode_repeatedly(input, raw_classes);
-    let unescaped = if decoded_classes.has_any(classes!(b"\\")) {
-        match unescape_js_css(&decoded) {
-            Cow::Owned(bytes) => Some(bytes),
-            Cow::Borrowed(_) => None,
-        }
-    } else {
-        None
-    };
-    let base64_of_raw = decode_base64_value(input, raw_classes);
-    let base64_of_decoded = if base64_of_raw.is_none() && matches!(decoded, Cow::Owned(_)) {
-        decode_base64_value(&decoded, decoded_classes)
-    } else {
-        None
-    };
-    if let Cow::Owned(_) = decoded {
-        // A borrowed result is the input itself, already the raw view.
-        views.push(decoded, decoded_classes);
+    Views {
+        raw: input,
+        decoded: DecodedViews::of(input),
     }
-    if let Some(bytes) = unescaped {
-        let classes = ByteClasses::of(&bytes);
-        views.push(Cow::Owned(bytes), classes);
-    }
-    if let Some(bytes) = base64_of_raw.or(base64_of_decoded) {
-        let classes = ByteClasses::of(&bytes);
-        views.push(Cow::Owned(bytes), classes);
-    }
-    views
 }
 
 /// Runs every detector (sqli and xss included) over every view of `input`;
@@ -640,13 +651,27 @@ fn html_entity(input: &[u8]) -> (usize, u32) {
 /// alphabet, padding optional) of at least [`MIN_BASE64_LEN`] chars. `classes` must
 /// be exactly the input's: they rule out other bytes and, without blanks or `=`,
 /// tell the alphabet without a look at each byte.
+#[cfg(test)]
 fn decode_base64_value(input: &[u8], classes: ByteClasses) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    decode_base64_into(input, classes, &mut out).then_some(out)
+}
+
+/// Appends what `input` decodes to when the whole trimmed value is base64 (see
+/// `decode_base64_value`) and returns true; appends nothing and returns false
+/// otherwise. `classes` must be exactly the input's.
+fn decode_base64_into(input: &[u8], classes: ByteClasses, out: &mut Vec<u8>) -> bool {
     if !classes.only(BASE64_SHAPE) {
-        return None;
+        return false;
     }
-    let trimmed = input.trim_ascii();
+    // Without blanks there is nothing to trim.
+    let trimmed = if classes.has_any(classes!(b" \t\n\r\x0c")) {
+        input.trim_ascii()
+    } else {
+        input
+    };
     if trimmed.len() < MIN_BASE64_LEN {
-        return None;
+        return false;
     }
     let body_len = trimmed.len()
         - trimmed
@@ -665,7 +690,7 @@ fn decode_base64_value(input: &[u8], classes: ByteClasses) -> Option<Vec<u8>> {
                 b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => {}
                 b'+' | b'/' => standard = true,
                 b'-' | b'_' => url_safe = true,
-                _ => return None,
+                _ => return false,
             }
         }
         (standard, url_safe)
@@ -678,31 +703,100 @@ fn decode_base64_value(input: &[u8], classes: ByteClasses) -> Option<Vec<u8>> {
         )
     };
     if (standard && url_safe) || body.len() % 4 == 1 {
-        return None;
+        return false;
     }
-    let engine = if url_safe {
-        &URL_SAFE_BASE64
+    let values = if url_safe {
+        &URL_SAFE_VALUES
     } else {
-        &STANDARD_BASE64
+        &STANDARD_VALUES
     };
-    engine.decode(body).ok()
+    decode_base64_body(body, values, out)
 }
 
-/// What [`decode_base64_value`] accepts: padding optional, stray trailing bits allowed.
-const BASE64_CONFIG: base64::engine::GeneralPurposeConfig =
-    base64::engine::GeneralPurposeConfig::new()
-        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true);
+/// Decodes a base64 body without padding (length not 1 modulo 4) whose every byte is
+/// in the alphabet of `values`: four symbols make three bytes, a final two or three
+/// make one or two, and the bits left over are ignored. Appends nothing and returns
+/// false when a byte is outside the alphabet.
+fn decode_base64_body(body: &[u8], values: &[u8; 256], out: &mut Vec<u8>) -> bool {
+    let start = out.len();
+    let mut quads = body.chunks_exact(4);
+    // The whole quads' bytes are written in place, without a capacity check each.
+    out.resize(start + quads.len() * 3, 0);
+    // Every symbol's value is < 64; an invalid byte maps to 0xFF and sets bit 7 here.
+    let mut invalid = 0u8;
+    for (quad, bytes) in (&mut quads).zip(out[start..].chunks_exact_mut(3)) {
+        let symbols = [
+            values[usize::from(quad[0])],
+            values[usize::from(quad[1])],
+            values[usize::from(quad[2])],
+            values[usize::from(quad[3])],
+        ];
+        invalid |= symbols[0] | symbols[1] | symbols[2] | symbols[3];
+        let bits = (u32::from(symbols[0]) << 18)
+            | (u32::from(symbols[1]) << 12)
+            | (u32::from(symbols[2]) << 6)
+            | u32::from(symbols[3]);
+        bytes.copy_from_slice(&bits.to_be_bytes()[1..]);
+    }
+    let rest = quads.remainder();
+    if rest.len() >= 2 {
+        let mut bits = 0u32;
+        for (index, &byte) in rest.iter().enumerate() {
+            let symbol = values[usize::from(byte)];
+            invalid |= symbol;
+            bits |= u32::from(symbol) << (18 - 6 * index);
+        }
+        out.extend_from_slice(&bits.to_be_bytes()[1..rest.len()]);
+    } else if rest.len() == 1 {
+        invalid = 0x80;
+    }
+    if invalid & 0x80 != 0 {
+        out.truncate(start);
+        return false;
+    }
+    true
+}
 
-/// The base64 decoders, built at compile time (building one fills its decode tables).
-static STANDARD_BASE64: base64::engine::GeneralPurpose =
-    base64::engine::GeneralPurpose::new(&base64::alphabet::STANDARD, BASE64_CONFIG);
-static URL_SAFE_BASE64: base64::engine::GeneralPurpose =
-    base64::engine::GeneralPurpose::new(&base64::alphabet::URL_SAFE, BASE64_CONFIG);
+/// The value of each byte in a base64 alphabet whose last two symbols are `s62` and
+/// `s63`, 0xFF for bytes outside it.
+const fn base64_values(s62: u8, s63: u8) -> [u8; 256] {
+    let mut values = [0xFF; 256];
+    let mut index = 0;
+    while index < 26 {
+        values[b'A' as usize + index] = index as u8;
+        values[b'a' as usize + index] = 26 + index as u8;
+        index += 1;
+    }
+    index = 0;
+    while index < 10 {
+        values[b'0' as usize + index] = 52 + index as u8;
+        index += 1;
+    }
+    values[s62 as usize] = 62;
+    values[s63 as usize] = 63;
+    values
+}
+
+/// Symbol values of the standard (`+ /`) and URL-safe (`- _`) alphabets.
+static STANDARD_VALUES: [u8; 256] = base64_values(b'+', b'/');
+static URL_SAFE_VALUES: [u8; 256] = base64_values(b'-', b'_');
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+
+    /// What the base64 oracle accepts: padding optional, stray trailing bits allowed.
+    const BASE64_CONFIG: base64::engine::GeneralPurposeConfig =
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true);
+
+    /// The `base64` crate's decoders: the oracle of [`decode_base64_body`].
+    static STANDARD_BASE64: base64::engine::GeneralPurpose =
+        base64::engine::GeneralPurpose::new(&base64::alphabet::STANDARD, BASE64_CONFIG);
+    static URL_SAFE_BASE64: base64::engine::GeneralPurpose =
+        base64::engine::GeneralPurpose::new(&base64::alphabet::URL_SAFE, BASE64_CONFIG);
 
     fn all_views(input: &[u8]) -> Vec<Vec<u8>> {
         views(input).iter().map(<[u8]>::to_vec).collect()
@@ -789,9 +883,16 @@ mod tests {
             let decoded = DecodedViews::of(input);
             assert_eq!(views_built(), before + 1);
             for class in AttackClass::ALL {
+                let detection = class.detect_with_views(input, || &decoded);
                 assert_eq!(
-                    class.detect_with_views(input, || &decoded),
+                    detection,
                     class.detector()(input),
+                    "{class} on {:?}",
+                    String::from_utf8_lossy(input)
+                );
+                assert_eq!(
+                    class.fires_with_views(input, &decoded),
+                    detection.is_some(),
                     "{class} on {:?}",
                     String::from_utf8_lossy(input)
                 );

@@ -127,9 +127,16 @@ fn views_built_once_carry_the_classes_and_give_the_operator_verdicts() {
             assert_eq!(classes, ByteClasses::of(view));
         }
         for class in AttackClass::ALL {
+            let detection = class.detect_with_views(line, || &decoded);
             assert_eq!(
-                class.detect_with_views(line, || &decoded),
+                detection,
                 class.detector()(line),
+                "{class} on {:?}",
+                String::from_utf8_lossy(line)
+            );
+            assert_eq!(
+                class.fires_with_views(line, &decoded),
+                detection.is_some(),
                 "{class} on {:?}",
                 String::from_utf8_lossy(line)
             );

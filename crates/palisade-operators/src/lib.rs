@@ -32,7 +32,7 @@ mod rx;
 mod simple;
 pub mod translate;
 
-use palisade_detect::AttackClass;
+pub use palisade_detect::AttackClass;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -506,13 +506,17 @@ impl Operator {
         decoded: impl FnOnce() -> &'v DecodedViews,
     ) -> bool {
         match &self.matcher {
-            Matcher::Detect(class) => detected(
-                *class,
-                input,
-                class.detect_with_views(input, decoded),
-                captures,
-            ),
+            Matcher::Detect(class) => detector_matches(*class, input, decoded(), captures),
             _ => self.matches(input, captures),
+        }
+    }
+
+    /// The attack class of a `@detectXxx` operator (see [`detector_matches`]), `None` for
+    /// every other operator.
+    pub fn detector_class(&self) -> Option<AttackClass> {
+        match self.matcher {
+            Matcher::Detect(class) => Some(class),
+            _ => None,
         }
     }
 
@@ -547,8 +551,28 @@ impl Operator {
     }
 }
 
+/// What the `@detectXxx` operator of `class` decides on `input` whose decoded views
+/// (`DecodedViews::of(input)`) the caller built: the same as [`Operator::matches`] of
+/// that operator, without the layers around it (an engine that runs many detector rules
+/// over many values calls this directly; see [`Operator::detector_class`]).
+#[inline]
+pub fn detector_matches(
+    class: AttackClass,
+    input: &[u8],
+    decoded: &DecodedViews,
+    captures: Option<&mut Captures>,
+) -> bool {
+    detected(
+        class,
+        input,
+        class.detect_with_views(input, || decoded),
+        captures,
+    )
+}
+
 /// The outcome of a `@detectXxx` operator: true on a detection, whose capture (`TX:0`) is
 /// the SQLi fingerprint, the whole input for XSS, or the evidence for other classes.
+#[inline]
 fn detected(
     class: AttackClass,
     input: &[u8],

@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 mod audit_log;
+mod buffers;
 mod inspector;
 mod operator;
 mod prefilter;

@@ -101,6 +101,16 @@ impl CompiledOperator {
         self.matcher.as_ref().is_some_and(Matcher::is_detector)
     }
 
+    /// The attack class of a `@detectXxx` operator and its negation: such a link runs
+    /// `palisade_operators::detector_matches` on each value directly (see
+    /// `Transaction::scan_detector_link`).
+    pub(crate) fn detector(&self) -> Option<(palisade_operators::AttackClass, bool)> {
+        self.matcher
+            .as_ref()
+            .and_then(Matcher::detector_class)
+            .map(|class| (class, self.negated))
+    }
+
     /// [`CompiledOperator::evaluate`] for a detector (see [`CompiledOperator::is_detector`])
     /// with the decoded views of `input` built by the caller (called at most once).
     pub(crate) fn evaluate_with_views<'v>(

@@ -96,6 +96,50 @@ pub(crate) struct CompiledRule {
     pub skip_after: Option<String>,
     pub is_action: bool,
     pub chained: Option<Box<CompiledRule>>,
+    /// [`CompiledRule::batch_detector`] of a chain head, computed once it is complete.
+    pub batch_class: Option<palisade_operators::AttackClass>,
+}
+
+impl CompiledRule {
+    /// The class of a `@detectXxx` rule that can join a detector batch
+    /// (`Transaction::detector_batch_matches_nothing`): a single link, not negated,
+    /// without transformations, its own exclusions or counted targets, that reads no
+    /// variable whose value depends on the rule running it (RULE, MATCHED_VARS).
+    fn batch_detector(&self) -> Option<palisade_operators::AttackClass> {
+        use VariableName as V;
+        if self.is_action
+            || self.chained.is_some()
+            || !self.transformations.is_empty()
+            || !self.exclusions.is_empty()
+            || self.targets.iter().any(|target| {
+                target.count
+                    || matches!(target.name, V::Rule | V::MatchedVars | V::MatchedVarsNames)
+            })
+        {
+            return None;
+        }
+        match self.operator.detector() {
+            Some((class, false)) => Some(class),
+            _ => None,
+        }
+    }
+}
+
+impl Target {
+    /// True when both targets read the same values (same variable, selector and
+    /// counting).
+    pub(crate) fn same_values(&self, other: &Target) -> bool {
+        self.name == other.name
+            && self.count == other.count
+            && match (&self.selector, &other.selector) {
+                (None, None) => true,
+                (Some(KeySelector::Key(a)), Some(KeySelector::Key(b))) => a == b,
+                (Some(KeySelector::Regex(a)), Some(KeySelector::Regex(b))) => {
+                    a.as_str() == b.as_str()
+                }
+                _ => false,
+            }
+    }
 }
 
 /// One step of a phase program.
@@ -415,6 +459,7 @@ pub(crate) fn compile(config: &Config, base_dir: &Path) -> Result<Program, WafEr
                     compile_chain(&rule, 0, id, phase, &extra_targets, base_dir, &mut report)?;
                 assign_prefilter_slots(&mut compiled, &mut prefilter);
                 note_references(&compiled, &mut references);
+                compiled.batch_class = compiled.batch_detector();
                 phases[usize::from(phase - 1)].push(Step::Rule(Arc::new(compiled)));
             }
         }
@@ -577,6 +622,7 @@ fn compile_chain(
         skip_after: None,
         is_action: link.item.is_action,
         chained: None,
+        batch_class: None,
     };
     let mut tags = Vec::new();
     for action in &link.item.actions {

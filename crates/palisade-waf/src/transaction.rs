@@ -25,11 +25,11 @@ use palisade_seclang::{
 };
 use palisade_transform::Transformation;
 
-use crate::Waf;
 use crate::operator::parse_number;
 use crate::prefilter::{ChainPrefilter, may_match};
 use crate::program::{CompiledRule, KeySelector, RunAction, Step, Target, compile_target};
 use crate::variables::VariableMap;
+use crate::{Waf, buffers};
 use palisade_operators::{Captures, DecodedViews};
 
 /// Request facts a transaction starts from.
@@ -109,12 +109,30 @@ enum ValueName<'a> {
     Keyed(&'a str, &'a [u8]),
     /// `PREFIX:key` of an element of `Transaction::collections`: its value stays at
     /// the same address, unchanged, until the phase ends.
-    Element(&'a str, &'a [u8]),
+    Element(&'a str, &'a [u8], ElementId),
     /// The name of a value of `Transaction::scalars`: stable like an element.
     Scalar(&'a str),
 }
 
+/// Which value of `Transaction::collections` an element value is within a phase (no rule
+/// changes the collections while a phase runs): the element `index` of `collection`,
+/// its key or its value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct ElementId {
+    collection: VariableName,
+    index: usize,
+    key: bool,
+}
+
 impl ValueName<'_> {
+    /// The element this value is, for an element of `Transaction::collections`.
+    fn element(self) -> Option<ElementId> {
+        match self {
+            ValueName::Element(_, _, id) => Some(id),
+            _ => None,
+        }
+    }
+
     /// True when the value stays at the same address, unchanged, until the phase ends
     /// (so its transformation results can be cached by address).
     fn is_stable(self) -> bool {
@@ -124,7 +142,7 @@ impl ValueName<'_> {
     fn render(self) -> String {
         match self {
             ValueName::Rendered(name) | ValueName::Scalar(name) => name.to_owned(),
-            ValueName::Keyed(prefix, key) | ValueName::Element(prefix, key) => {
+            ValueName::Keyed(prefix, key) | ValueName::Element(prefix, key, _) => {
                 let key = String::from_utf8_lossy(key);
                 let mut name = String::with_capacity(prefix.len() + 1 + key.len());
                 name.push_str(prefix);
@@ -135,9 +153,6 @@ impl ValueName<'_> {
         }
     }
 }
-
-/// Receives `(key, name, value)` for each value of a target.
-type ValueVisitor<'v> = dyn FnMut(&[u8], ValueName<'_>, &[u8]) + 'v;
 
 /// One operator match of a rule link, applied (captures, MATCHED_VAR, actions) once the
 /// link's scan is done.
@@ -173,6 +188,14 @@ impl std::hash::Hasher for LocationHasher {
 }
 
 type BuildLocationHasher = std::hash::BuildHasherDefault<LocationHasher>;
+
+/// Maps whose keys a client may influence (TX names built from argument names, values):
+/// foldhash, seeded per process, instead of SipHash, which costs several times more on
+/// the short keys a transaction looks up for every rule.
+type SeededMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// TX variables a transaction has room for before its map grows.
+const TX_CAPACITY: usize = 32;
 
 /// Values shorter than this are transformed directly: running a chain over a short
 /// value costs less than hashing, storing and copying it for the cache.
@@ -221,7 +244,7 @@ struct CachedValue {
 /// Lookups borrow the value; only a miss copies it.
 #[derive(Default)]
 struct TransformationCache {
-    by_chain: HashMap<usize, HashMap<Vec<u8>, Arc<[u8]>>>,
+    by_chain: HashMap<usize, SeededMap<Vec<u8>, Arc<[u8]>>>,
     /// Results for stable values of the running phase (collection elements and
     /// request scalars), keyed by `(chain id, address, length)`: no hashing or copying
     /// of the value. Cleared when a phase starts (they change only between phases).
@@ -245,24 +268,112 @@ struct ViewCache {
     /// by `(address, length)`; cleared when a phase starts.
     by_location: HashMap<(usize, usize), DecodedViews, BuildLocationHasher>,
     /// Views of other values (TX variables, transformed values), keyed by the value.
-    by_value: HashMap<Vec<u8>, DecodedViews>,
+    by_value: SeededMap<Vec<u8>, DecodedViews>,
     /// Bytes held by both maps.
     bytes: usize,
     /// The views of the last value when the maps are full.
     overflow: DecodedViews,
+    /// Views of collection elements (see [`ElementId`]): per collection and key or
+    /// value, by element index. Found by a short scan and an index, where an address
+    /// would be hashed. An entry holds the running phase's views of its element when
+    /// its generation is `generation`; older entries are rebuilt in place (their
+    /// buffers serve again, across phases and pooled transactions).
+    by_element: Vec<ElementViews>,
+    /// The generation of the running phase (entries of 0 were never built).
+    generation: u64,
+    /// Views `by_element` holds for the running phase, and their bytes.
+    elements: usize,
+    element_bytes: usize,
+    /// Views of earlier phases and transactions, kept for their buffers: a value's
+    /// views are rebuilt in one of them instead of a new allocation.
+    spare: Vec<DecodedViews>,
 }
+
+/// The views of the keys or the values of one collection, by element index, each with
+/// the generation it was built in.
+struct ElementViews {
+    collection: VariableName,
+    key: bool,
+    views: Vec<(u64, DecodedViews)>,
+}
+
+/// Most spare views a [`ViewCache`] keeps.
+const SPARE_VIEWS: usize = 1024;
+
+/// Largest buffer (bytes) of a spare view.
+const SPARE_VIEW_CAPACITY: usize = 4096;
 
 impl ViewCache {
     /// The decoded views of `value`; `stable` when its address identifies it within the
     /// phase.
-    fn views_of(&mut self, value: &[u8], stable: bool) -> &DecodedViews {
-        let full = self.by_location.len() + self.by_value.len() >= TRANSFORMATION_CACHE_ENTRIES
-            || self.bytes > TRANSFORMATION_ARENA_BYTES;
-        if stable {
+    fn views_of(
+        &mut self,
+        value: &[u8],
+        stable: bool,
+        element: Option<ElementId>,
+    ) -> &DecodedViews {
+        // The common case, kept short: an element whose views the phase built already
+        // (the lists are few: one per collection and keys or values).
+        if let Some(id) = element
+            && let Some(slot) = self
+                .by_element
+                .iter()
+                .position(|list| list.collection == id.collection && list.key == id.key)
+            && self.generation != 0
+            && matches!(self.by_element[slot].views.get(id.index),
+                Some((generation, _)) if *generation == self.generation)
+        {
+            return &self.by_element[slot].views[id.index].1;
+        }
+        self.build_views(value, stable, element)
+    }
+
+    /// [`ViewCache::views_of`] when the views are not at hand.
+    #[inline(never)]
+    fn build_views(
+        &mut self,
+        value: &[u8],
+        stable: bool,
+        element: Option<ElementId>,
+    ) -> &DecodedViews {
+        let full = self.by_location.len() + self.by_value.len() + self.elements
+            >= TRANSFORMATION_CACHE_ENTRIES
+            || self.bytes + self.element_bytes > TRANSFORMATION_ARENA_BYTES;
+        if let Some(id) = element {
+            let slot = match self
+                .by_element
+                .iter()
+                .position(|e| e.collection == id.collection && e.key == id.key)
+            {
+                Some(slot) => slot,
+                None => {
+                    self.by_element.push(ElementViews {
+                        collection: id.collection,
+                        key: id.key,
+                        views: Vec::new(),
+                    });
+                    self.by_element.len() - 1
+                }
+            };
+            let list = &mut self.by_element[slot].views;
+            if list.len() <= id.index {
+                let len = (id.index + 1).max(list.len() * 2).max(16);
+                list.resize_with(len, || (0, DecodedViews::default()));
+            }
+            if !full {
+                let (generation, views) = &mut list[id.index];
+                *generation = self.generation;
+                views.rebuild(value);
+                self.elements += 1;
+                self.element_bytes += views.heap_bytes();
+                return views;
+            }
+        } else if stable {
             let key = (value.as_ptr() as usize, value.len());
             if !full || self.by_location.contains_key(&key) {
                 return self.by_location.entry(key).or_insert_with(|| {
-                    let views = DecodedViews::of(value);
+                    let mut views = self.spare.pop().unwrap_or_default();
+                    views.rebuild(value);
                     self.bytes += views.heap_bytes();
                     views
                 });
@@ -270,28 +381,54 @@ impl ViewCache {
         } else if self.by_value.contains_key(value) {
             return &self.by_value[value];
         } else if !full {
-            let views = DecodedViews::of(value);
+            let mut views = self.spare.pop().unwrap_or_default();
+            views.rebuild(value);
             self.bytes += views.heap_bytes() + value.len();
             return self.by_value.entry(value.to_vec()).or_insert(views);
         }
-        self.overflow = DecodedViews::of(value);
+        self.overflow.rebuild(value);
         &self.overflow
+    }
+
+    /// Keeps `views` for its buffer, within bounds.
+    fn keep_spare(spare: &mut Vec<DecodedViews>, views: DecodedViews) {
+        if spare.len() < SPARE_VIEWS && views.heap_capacity() <= SPARE_VIEW_CAPACITY {
+            spare.push(views);
+        }
     }
 
     /// Forgets element addresses (called when a phase starts).
     fn start_phase(&mut self) {
-        for views in self.by_location.values() {
+        for (_, views) in self.by_location.drain() {
             self.bytes -= views.heap_bytes();
+            Self::keep_spare(&mut self.spare, views);
         }
-        self.by_location.clear();
+        // The element entries of this phase become stale; a large buffer is let go.
+        self.generation += 1;
+        if self.element_bytes > SPARE_VIEW_CAPACITY {
+            for element in &mut self.by_element {
+                for (_, views) in &mut element.views {
+                    if views.heap_capacity() > SPARE_VIEW_CAPACITY {
+                        *views = DecodedViews::default();
+                    }
+                }
+            }
+        }
+        self.elements = 0;
+        self.element_bytes = 0;
     }
 
     fn clear(&mut self) {
-        self.by_location.clear();
-        self.by_value.clear();
+        self.start_phase();
+        for (_, views) in self.by_value.drain() {
+            Self::keep_spare(&mut self.spare, views);
+        }
         self.bytes = 0;
     }
 }
+
+/// Most rules one detector batch decides at once (a bit each in a mask).
+const DETECTOR_BATCH: usize = 32;
 
 /// Most caches kept for reuse per thread.
 const CACHE_POOL_SIZE: usize = 8;
@@ -318,7 +455,7 @@ impl TransformationCache {
     /// Empties the cache and keeps it for the next transaction on this thread.
     fn return_to_pool(mut self) {
         if self.arena.capacity() > CACHE_POOL_MAX_ARENA
-            || self.views.bytes > CACHE_POOL_MAX_ARENA
+            || self.views.bytes + self.views.element_bytes > CACHE_POOL_MAX_ARENA
             || self.by_location.capacity() > TRANSFORMATION_CACHE_ENTRIES
         {
             return;
@@ -529,24 +666,54 @@ impl LinkOutcome<'_> {
         let matched = match self.views.as_deref_mut() {
             Some(views) => rule
                 .operator
-                .evaluate_with_views(stage, slots, || views.views_of(stage, stable)),
+                .evaluate_with_views(stage, slots, || views.views_of(stage, stable, None)),
             None => rule.operator.evaluate(stage, self.expanded_argument, slots),
         };
         if matched {
-            let captures = if rule.capture {
-                self.captures
-                    .iter()
-                    .map(|(index, captured)| (index, captured.to_vec()))
-                    .collect()
-            } else {
-                Vec::new()
-            };
             self.found.push(LinkMatch {
                 name: name.render(),
                 value: stage.to_vec(),
-                captures,
+                captures: link_captures(rule, &self.captures),
             });
         }
+    }
+}
+
+/// A count written in decimal without an allocation (`&TARGET` values).
+struct Decimal {
+    digits: [u8; 20],
+    start: usize,
+}
+
+impl Decimal {
+    fn of(mut value: usize) -> Decimal {
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            // `value % 10` < 10.
+            digits[start] = b'0' + (value % 10) as u8;
+            value /= 10;
+            if value == 0 {
+                return Decimal { digits, start };
+            }
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.digits[self.start..]
+    }
+}
+
+/// The captures a match of `rule` records (none without `capture`).
+fn link_captures(rule: &CompiledRule, captures: &Captures) -> Vec<(usize, Vec<u8>)> {
+    if rule.capture {
+        captures
+            .iter()
+            .map(|(index, captured)| (index, captured.to_vec()))
+            .collect()
+    } else {
+        Vec::new()
     }
 }
 
@@ -568,9 +735,9 @@ pub struct Transaction {
     /// Whether the response's MIME type is one `SecResponseBodyMimeType` lists (known
     /// once the response headers were processed).
     response_body_mime_listed: Option<bool>,
-    tx: HashMap<String, Vec<u8>>,
-    env: HashMap<String, Vec<u8>>,
-    persistent: HashMap<String, (String, HashMap<String, Vec<u8>>)>,
+    tx: SeededMap<String, Vec<u8>>,
+    env: SeededMap<String, Vec<u8>>,
+    persistent: HashMap<String, (String, SeededMap<String, Vec<u8>>)>,
     expiries: HashMap<(String, String), Instant>,
     matched_var: (String, Vec<u8>),
     matched_vars: Vec<(String, Vec<u8>)>,
@@ -587,10 +754,6 @@ pub struct Transaction {
     /// Borrowed mutably by a link's scan, which otherwise only reads the transaction.
     transformation_cache: std::cell::RefCell<TransformationCache>,
     phases_done: u8,
-}
-
-fn pair_slices((key, value): &(Vec<u8>, Vec<u8>)) -> (&[u8], &[u8]) {
-    (key, value)
 }
 
 /// ASCII case-insensitive prefix test (what lowercasing then `starts_with` decides for
@@ -666,8 +829,8 @@ impl Transaction {
             collections: VariableMap::default(),
             request_content_type: None,
             response_body_mime_listed: None,
-            tx: HashMap::new(),
-            env: HashMap::new(),
+            tx: SeededMap::with_capacity_and_hasher(TX_CAPACITY, Default::default()),
+            env: SeededMap::default(),
             persistent: HashMap::new(),
             expiries: HashMap::new(),
             matched_var: (String::new(), Vec::new()),
@@ -704,7 +867,8 @@ impl Transaction {
     /// Sets a variable the program reads (copying `value`); others are not kept.
     fn set(&mut self, name: VariableName, value: impl AsRef<[u8]>) {
         if self.wants(name) {
-            self.scalars.insert(name, value.as_ref().to_vec());
+            let value = buffers::with_pool(|pool| pool.copy(value.as_ref()));
+            self.scalars.insert(name, value);
         }
     }
 
@@ -804,10 +968,12 @@ impl Transaction {
                         continue;
                     }
                     let (cookie_name, cookie_value) = match piece.iter().position(|b| *b == b'=') {
-                        Some(eq) => (piece[..eq].to_vec(), piece[eq + 1..].to_vec()),
-                        None => (piece.to_vec(), Vec::new()),
+                        Some(eq) => (&piece[..eq], &piece[eq + 1..]),
+                        None => (piece, &piece[piece.len()..]),
                     };
-                    cookies.push((cookie_name, cookie_value));
+                    cookies.push(buffers::with_pool(|pool| {
+                        (pool.copy(cookie_name), pool.copy(cookie_value))
+                    }));
                 }
             }
             if name.eq_ignore_ascii_case("content-type") {
@@ -823,9 +989,11 @@ impl Transaction {
         }
         self.set_collection(V::RequestCookies, || cookies);
         self.set_collection(V::RequestHeaders, || {
-            (request.headers)()
-                .map(|(name, value)| (name.as_bytes().to_vec(), value.to_vec()))
-                .collect()
+            buffers::with_pool(|pool| {
+                (request.headers)()
+                    .map(|(name, value)| (pool.copy(name.as_bytes()), pool.copy(value)))
+                    .collect()
+            })
         });
         // The query is parsed when its arguments or its errors can be read.
         if let Some(query) = query
@@ -856,7 +1024,9 @@ impl Transaction {
         let limits = self.body_limits();
         let separator = self.waf.program.settings.argument_separator;
         let (pairs, invalid) = if self.wants(collection) {
-            let args = palisade_body::parse_urlencoded(input, separator, &limits)?;
+            let args = buffers::with_pool(|pool| {
+                palisade_body::parse_urlencoded_with(input, separator, &limits, || pool.take())
+            })?;
             let pairs = args.params.into_iter().map(|p| (p.name, p.value)).collect();
             (pairs, args.invalid_encoding)
         } else {
@@ -1065,9 +1235,11 @@ impl Transaction {
         }
         self.response_body_mime_listed = Some(self.mime_listed(content_type));
         self.set_collection(V::ResponseHeaders, || {
-            headers()
-                .map(|(name, value)| (name.as_bytes().to_vec(), value.to_vec()))
-                .collect()
+            buffers::with_pool(|pool| {
+                headers()
+                    .map(|(name, value)| (pool.copy(name.as_bytes()), pool.copy(value)))
+                    .collect()
+            })
         });
         self.run_phase(3)
     }
@@ -1178,7 +1350,14 @@ impl Transaction {
         let steps = waf.program.phase(phase);
         let mut skip_to_marker: Option<&str> = None;
         let mut skip_count = 0u32;
-        for step in steps {
+        // Steps before this index are settled by a detector batch that matched nothing;
+        // steps before `batch_checked` were in a batch already checked.
+        let mut batch_settled = 0usize;
+        let mut batch_checked = 0usize;
+        for (index, step) in steps.iter().enumerate() {
+            if index < batch_settled {
+                continue;
+            }
             let rule = match step {
                 Step::Marker(name) => {
                     if skip_to_marker == Some(name.as_str()) {
@@ -1194,6 +1373,29 @@ impl Transaction {
             if skip_count > 0 {
                 skip_count -= 1;
                 continue;
+            }
+            if index >= batch_checked && rule.batch_class.is_some() {
+                let run = steps[index..]
+                    .iter()
+                    .take(DETECTOR_BATCH)
+                    .take_while(
+                        |step| matches!(step, Step::Rule(rule) if rule.batch_class.is_some()),
+                    )
+                    .count();
+                batch_checked = index + run;
+                if run > 1 && self.detector_batch_matches_nothing(&steps[index..index + run]) {
+                    // What running each rule would have done: nothing but clearing
+                    // MATCHED_VARS (for the rules that run).
+                    if self.engine != EngineMode::Off
+                        && steps[index..index + run].iter().any(
+                            |step| matches!(step, Step::Rule(rule) if !self.rule_removed(rule)),
+                        )
+                    {
+                        self.matched_vars.clear();
+                    }
+                    batch_settled = index + run;
+                    continue;
+                }
             }
             if self.rule_removed(rule) || self.engine == EngineMode::Off {
                 continue;
@@ -1212,6 +1414,70 @@ impl Transaction {
             }
         }
         self.intervention.clone()
+    }
+
+    /// True when no rule of `steps` (consecutive rules, each with a
+    /// [`CompiledRule::batch_detector`]) matches any of its values, so running them
+    /// would change nothing. Decided value by value: each value's decoded views are
+    /// looked up once for all the rules that read it, where running the rules one
+    /// after another looks them up once per rule. False as soon as one matches (the
+    /// rules then run one by one, as always) and when an exclusion could apply to one
+    /// of them (`ctl`, route exclusions).
+    fn detector_batch_matches_nothing(&self, steps: &[Step]) -> bool {
+        let mut classes = Vec::with_capacity(steps.len());
+        // Each target the batch reads once, with a bit for each rule that reads it.
+        let mut targets: Vec<(&Target, u32)> = Vec::new();
+        for step in steps {
+            let Step::Rule(rule) = step else {
+                return false;
+            };
+            let Some(class) = rule.batch_class else {
+                return false;
+            };
+            if self.rule_removed(rule) {
+                continue;
+            }
+            let bit = 1u32 << classes.len();
+            classes.push(class);
+            for target in &rule.targets {
+                if self.may_exclude(rule, target) {
+                    return false;
+                }
+                match targets
+                    .iter_mut()
+                    .find(|(seen, _)| seen.same_values(target))
+                {
+                    Some((_, rules)) => *rules |= bit,
+                    None => targets.push((target, bit)),
+                }
+            }
+        }
+        let mut cache = self.transformation_cache.borrow_mut();
+        let views = &mut cache.views;
+        let mut matched = false;
+        for (target, rules) in targets {
+            // No exclusion applies (checked above): visiting without a rule visits the
+            // same values.
+            self.visit_target(target, None, &mut |_, name, value| {
+                if matched {
+                    return;
+                }
+                let decoded = views.views_of(value, name.is_stable(), name.element());
+                let mut rest = rules;
+                while rest != 0 {
+                    let class = classes[rest.trailing_zeros() as usize];
+                    rest &= rest - 1;
+                    if class.fires_with_views(value, decoded) {
+                        matched = true;
+                        return;
+                    }
+                }
+            });
+            if matched {
+                return false;
+            }
+        }
+        true
     }
 
     /// Applies the chain head's disruptive action; true when the phase must stop.
@@ -1306,7 +1572,7 @@ impl Transaction {
         let expanded_argument = rule
             .operator
             .dynamic_argument()
-            .map(|argument| self.expand(argument, rule));
+            .map(|argument| self.expand_argument(argument, rule));
         if rule.is_action {
             self.run_actions(rule);
             return true;
@@ -1338,6 +1604,11 @@ impl Transaction {
     fn scan_link(&self, rule: &CompiledRule, expanded_argument: Option<&str>) -> Vec<LinkMatch> {
         let mut cache = self.transformation_cache.borrow_mut();
         let cache = &mut *cache;
+        if rule.transformations.is_empty()
+            && let Some((class, negated)) = rule.operator.detector()
+        {
+            return self.scan_detector_link(rule, class, negated, &mut cache.views);
+        }
         // Detectors share the decoded views of each value (built by the first one).
         let mut views = rule
             .operator
@@ -1356,16 +1627,7 @@ impl Transaction {
         };
         for target in &rule.targets {
             if target.count {
-                let mut count = 0usize;
-                self.visit_target(target, Some(rule), &mut |_, _, _| count += 1);
-                // Named `PREFIX:key` or `PREFIX`, rendered only if the count matches.
-                let name = match &target.selector {
-                    Some(KeySelector::Key(key)) => {
-                        ValueName::Keyed(target.name.as_str(), key.as_bytes())
-                    }
-                    _ => ValueName::Rendered(target.name.as_str()),
-                };
-                let count = count.to_string();
+                let (name, count) = self.count_of(target, rule);
                 scan.check(name, count.as_bytes());
             } else {
                 self.visit_target(target, Some(rule), &mut |_, name, value| {
@@ -1376,6 +1638,57 @@ impl Transaction {
         let found = scan.outcome.found;
         if let Some(views) = views {
             cache.views = views;
+        }
+        found
+    }
+
+    /// `&TARGET`: how many values `target` has for `rule`, and its name (`PREFIX:key` or
+    /// `PREFIX`, rendered only if the count matches).
+    fn count_of<'t>(&self, target: &'t Target, rule: &CompiledRule) -> (ValueName<'t>, Decimal) {
+        let mut count = 0usize;
+        self.visit_target(target, Some(rule), &mut |_, _, _| count += 1);
+        let name = match &target.selector {
+            Some(KeySelector::Key(key)) => ValueName::Keyed(target.name.as_str(), key.as_bytes()),
+            _ => ValueName::Rendered(target.name.as_str()),
+        };
+        (name, Decimal::of(count))
+    }
+
+    /// [`Transaction::scan_link`] for a `@detectXxx` link without transformations (every
+    /// rule of the default ruleset): each value goes straight to the detector over its
+    /// decoded views (built once per value and phase, shared by every detector rule),
+    /// without the transformation and prefilter steps a detector never uses. Decides as
+    /// `LinkScan::check` would.
+    fn scan_detector_link(
+        &self,
+        rule: &CompiledRule,
+        class: palisade_operators::AttackClass,
+        negated: bool,
+        views: &mut ViewCache,
+    ) -> Vec<LinkMatch> {
+        let mut captures = Captures::new();
+        let mut found = Vec::new();
+        let mut check = |name: ValueName<'_>, value: &[u8], stable: bool| {
+            // Without transformations the value is the element itself.
+            let decoded = views.views_of(value, stable, name.element());
+            let slots = rule.capture.then_some(&mut captures);
+            if palisade_operators::detector_matches(class, value, decoded, slots) != negated {
+                found.push(LinkMatch {
+                    name: name.render(),
+                    value: value.to_vec(),
+                    captures: link_captures(rule, &captures),
+                });
+            }
+        };
+        for target in &rule.targets {
+            if target.count {
+                let (name, count) = self.count_of(target, rule);
+                check(name, count.as_bytes(), false);
+            } else {
+                self.visit_target(target, Some(rule), &mut |_, name, value| {
+                    check(name, value, name.is_stable());
+                });
+            }
         }
         found
     }
@@ -1423,77 +1736,29 @@ impl Transaction {
 
     /// Visits every `(key, name, value)` of one target after selectors and exclusions,
     /// borrowing the values in place.
-    fn visit_target(
-        &self,
-        target: &Target,
-        rule: Option<&CompiledRule>,
-        visit: &mut ValueVisitor<'_>,
-    ) {
+    /// Generic over the visitor (each caller's closure is called directly, not through
+    /// a vtable: this runs for every value of every rule).
+    fn visit_target<F>(&self, target: &Target, rule: Option<&CompiledRule>, visit: &mut F)
+    where
+        F: FnMut(&[u8], ValueName<'_>, &[u8]),
+    {
         use VariableName as V;
         let prefix = target.name.as_str();
         // Exclusions are looked at per key only when one could apply to this target.
         let excluding_rule = rule.filter(|r| self.may_exclude(r, target));
-        // `in_collection`: the pairs live in `self.collections`, which no rule changes
-        // while a phase runs, so their addresses identify them within the phase.
-        let mut visit_pairs = |pairs: &mut dyn Iterator<Item = (&[u8], &[u8])>,
-                               names_only: bool,
-                               in_collection: bool| {
-            for (key, value) in pairs {
-                if target.selector.as_ref().is_some_and(|s| !s.matches(key)) {
-                    continue;
-                }
-                if excluding_rule.is_some_and(|r| self.target_excluded(r, target, key)) {
-                    continue;
-                }
-                let value = if names_only { key } else { value };
-                let name = if in_collection {
-                    ValueName::Element(prefix, key)
-                } else {
-                    ValueName::Keyed(prefix, key)
-                };
-                visit(key, name, value);
+        let elements = |sources: &[VariableName], names_only: bool, visit: &mut F| {
+            for &source in sources {
+                self.visit_elements(target, excluding_rule, source, names_only, visit);
             }
         };
-        let pairs_of =
-            |name: VariableName| self.collections.get(name).map_or(&[][..], Vec::as_slice);
-        let args_get = || pairs_of(V::ArgsGet);
-        let args_post = || pairs_of(V::ArgsPost);
         match target.name {
-            V::Args => visit_pairs(
-                &mut args_get().iter().chain(args_post()).map(pair_slices),
-                false,
-                true,
-            ),
-            V::ArgsNames => {
-                visit_pairs(
-                    &mut args_get().iter().chain(args_post()).map(pair_slices),
-                    true,
-                    true,
-                );
-            }
-            V::ArgsGetNames => visit_pairs(&mut args_get().iter().map(pair_slices), true, true),
-            V::ArgsPostNames => visit_pairs(&mut args_post().iter().map(pair_slices), true, true),
-            V::RequestHeadersNames => {
-                visit_pairs(
-                    &mut pairs_of(V::RequestHeaders).iter().map(pair_slices),
-                    true,
-                    true,
-                );
-            }
-            V::RequestCookiesNames => {
-                visit_pairs(
-                    &mut pairs_of(V::RequestCookies).iter().map(pair_slices),
-                    true,
-                    true,
-                );
-            }
-            V::ResponseHeadersNames => {
-                visit_pairs(
-                    &mut pairs_of(V::ResponseHeaders).iter().map(pair_slices),
-                    true,
-                    true,
-                );
-            }
+            V::Args => elements(&[V::ArgsGet, V::ArgsPost], false, visit),
+            V::ArgsNames => elements(&[V::ArgsGet, V::ArgsPost], true, visit),
+            V::ArgsGetNames => elements(&[V::ArgsGet], true, visit),
+            V::ArgsPostNames => elements(&[V::ArgsPost], true, visit),
+            V::RequestHeadersNames => elements(&[V::RequestHeaders], true, visit),
+            V::RequestCookiesNames => elements(&[V::RequestCookies], true, visit),
+            V::ResponseHeadersNames => elements(&[V::ResponseHeaders], true, visit),
             V::Tx => {
                 if let Some(KeySelector::Key(key)) = &target.selector {
                     // Direct lookup: TX keys are stored lowercased.
@@ -1508,25 +1773,28 @@ impl Transaction {
                         );
                     }
                 } else {
-                    visit_pairs(
-                        &mut self.tx.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
-                        false,
-                        false,
+                    self.visit_pairs(
+                        target,
+                        excluding_rule,
+                        self.tx.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
+                        visit,
                     );
                 }
             }
-            V::Env => visit_pairs(
-                &mut self.env.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
-                false,
-                false,
+            V::Env => self.visit_pairs(
+                target,
+                excluding_rule,
+                self.env.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
+                visit,
             ),
             V::Ip | V::Global | V::Session | V::User | V::Resource => {
                 let collection = prefix.to_ascii_lowercase();
                 if let Some((_, values)) = self.persistent.get(&collection) {
-                    visit_pairs(
-                        &mut values.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
-                        false,
-                        false,
+                    self.visit_pairs(
+                        target,
+                        excluding_rule,
+                        values.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())),
+                        visit,
                     );
                 }
             }
@@ -1588,9 +1856,7 @@ impl Transaction {
                 ValueName::Rendered(prefix),
                 time_value(target.name).as_bytes(),
             ),
-            name if name.is_collection() => {
-                visit_pairs(&mut pairs_of(name).iter().map(pair_slices), false, true);
-            }
+            name if name.is_collection() => elements(&[name], false, visit),
             name => {
                 if let Some(value) = self.scalars.get(name)
                     && !excluding_rule.is_some_and(|r| self.target_excluded(r, target, b""))
@@ -1599,6 +1865,59 @@ impl Transaction {
                 }
             }
         }
+    }
+
+    /// Visits `pairs` of `target` that are no collection elements (TX, ENV, persistent
+    /// collections) after its selector and exclusions.
+    fn visit_pairs<'p, F>(
+        &self,
+        target: &Target,
+        excluding_rule: Option<&CompiledRule>,
+        pairs: impl Iterator<Item = (&'p [u8], &'p [u8])>,
+        visit: &mut F,
+    ) where
+        F: FnMut(&[u8], ValueName<'_>, &[u8]),
+    {
+        let prefix = target.name.as_str();
+        for (key, value) in pairs {
+            if self.selected(target, excluding_rule, key) {
+                visit(key, ValueName::Keyed(prefix, key), value);
+            }
+        }
+    }
+
+    /// Visits the elements of collection `source` for `target` (their keys when
+    /// `names_only`) after its selector and exclusions, each named with its
+    /// [`ElementId`].
+    fn visit_elements<F>(
+        &self,
+        target: &Target,
+        excluding_rule: Option<&CompiledRule>,
+        source: VariableName,
+        names_only: bool,
+        visit: &mut F,
+    ) where
+        F: FnMut(&[u8], ValueName<'_>, &[u8]),
+    {
+        let prefix = target.name.as_str();
+        let pairs = self.collections.get(source).map_or(&[][..], Vec::as_slice);
+        for (index, (key, value)) in pairs.iter().enumerate() {
+            if self.selected(target, excluding_rule, key) {
+                let id = ElementId {
+                    collection: source,
+                    index,
+                    key: names_only,
+                };
+                let value = if names_only { key } else { value };
+                visit(key, ValueName::Element(prefix, key, id), value);
+            }
+        }
+    }
+
+    /// True when `target`'s selector selects `key` and no exclusion removes it.
+    fn selected(&self, target: &Target, excluding_rule: Option<&CompiledRule>, key: &[u8]) -> bool {
+        target.selector.as_ref().is_none_or(|s| s.matches(key))
+            && !excluding_rule.is_some_and(|r| self.target_excluded(r, target, key))
     }
 
     fn run_actions(&mut self, rule: &CompiledRule) {
@@ -1627,7 +1946,7 @@ impl Transaction {
                         .and_then(|store| store.get(&(collection.clone(), key.clone())).cloned())
                         .unwrap_or_default();
                     let now = Instant::now();
-                    let mut values = HashMap::new();
+                    let mut values = SeededMap::default();
                     for (name, (value, expiry)) in stored {
                         if expiry.is_none_or(|deadline| deadline > now) {
                             if let Some(deadline) = expiry {
@@ -1754,6 +2073,27 @@ impl Transaction {
         }
     }
 
+    /// [`Transaction::expand`] for an operator argument: borrowed from the TX variable
+    /// when the argument is exactly one `%{tx.name}` reference (`@within
+    /// %{tx.allowed_methods}`, `@ge %{tx.threshold}`), where `expand` would copy it.
+    fn expand_argument<'s>(&'s self, argument: &'s str, rule: &CompiledRule) -> Cow<'s, str> {
+        if let Some(reference) = argument
+            .strip_prefix("%{")
+            .and_then(|rest| rest.strip_suffix('}'))
+            && !reference.contains(['%', '{', '}'])
+            && let Some((collection, key)) = reference.split_once(['.', ':'])
+            && collection.eq_ignore_ascii_case("tx")
+        {
+            let value = if key.bytes().any(|b| b.is_ascii_uppercase()) {
+                self.tx.get(&key.to_ascii_lowercase())
+            } else {
+                self.tx.get(key)
+            };
+            return value.map_or(Cow::Borrowed(""), |value| String::from_utf8_lossy(value));
+        }
+        self.expand(argument, rule)
+    }
+
     /// Expands `%{collection.key}` / `%{VARIABLE}` macros.
     pub(crate) fn expand<'t>(&self, text: &'t str, rule: &CompiledRule) -> Cow<'t, str> {
         if !text.contains("%{") {
@@ -1816,6 +2156,18 @@ impl Transaction {
 impl Drop for Transaction {
     fn drop(&mut self) {
         std::mem::take(self.transformation_cache.get_mut()).return_to_pool();
+        // The variables' buffers serve the next transaction on this thread.
+        buffers::with_pool(|pool| {
+            for value in self.scalars.drain() {
+                pool.give(value);
+            }
+            for pairs in self.collections.drain() {
+                for (key, value) in pairs {
+                    pool.give(key);
+                    pool.give(value);
+                }
+            }
+        });
     }
 }
 
@@ -1900,5 +2252,17 @@ fn time_value(name: VariableName) -> String {
         VariableName::TimeYear => year.to_string(),
         VariableName::TimeWday => ((days + 4) % 7).to_string(),
         _ => format!("{hour:02}:{minute:02}:{second:02}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_written_as_their_decimal_string() {
+        for value in [0, 7, 10, 99, 1_234_567, usize::MAX] {
+            assert_eq!(Decimal::of(value).as_bytes(), value.to_string().as_bytes());
+        }
     }
 }

@@ -96,6 +96,12 @@ impl<T> VariableMap<T> {
         }
     }
 
+    /// Removes every value, handing them out.
+    pub(crate) fn drain(&mut self) -> impl Iterator<Item = T> + '_ {
+        self.positions = [0; CAPACITY];
+        self.entries.drain(..)
+    }
+
     /// Sets `name` to `value` (replacing the value it had).
     pub(crate) fn insert(&mut self, name: VariableName, value: T) {
         let slot = &mut self.positions[index(name)];

@@ -109,3 +109,77 @@ fn default_ruleset_decodes_each_inspected_value_once() {
     );
     assert_eq!(decoded, 7, "matched: {ids:?}");
 }
+
+/// Runs `detectors` (one `@detectXxx` rule a line, ids below 30) after `prelude`, once
+/// as consecutive rules (which the engine decides as a batch while none matches) and
+/// once with an action between each two (which makes every rule run on its own);
+/// returns the matched ids below 30 and `tx.score` of both.
+fn batched_and_one_by_one(
+    prelude: &str,
+    detectors: &[&str],
+    meta: &RequestMeta,
+) -> [(Vec<u64>, Option<Vec<u8>>); 2] {
+    let separated: Vec<String> = detectors
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| format!("{rule}\nSecAction \"id:{},phase:2,pass,nolog\"", 30 + index))
+        .collect();
+    [detectors.join("\n"), separated.join("\n")].map(|body| {
+        let waf = load(&[("rules", &format!("SecRuleEngine On\n{prelude}\n{body}\n"))]);
+        let mut tx = waf.transaction(meta);
+        if tx.process_request_headers().is_none() {
+            tx.process_request_body(b"");
+        }
+        tx.process_logging();
+        let ids = tx
+            .matched_rule_ids()
+            .into_iter()
+            .filter(|id| *id < 30)
+            .collect();
+        (ids, tx.tx_var("score").map(<[u8]>::to_vec))
+    })
+}
+
+#[test]
+fn detector_rules_in_a_row_decide_as_rules_run_one_by_one() {
+    let detectors = [
+        r#"SecRule ARGS|ARGS_NAMES "@detectSQLi" "id:10,phase:2,pass,t:none,capture,setvar:tx.score=+1,setvar:tx.sqli=%{TX.0}""#,
+        r#"SecRule ARGS|REQUEST_HEADERS:User-Agent "@detectXSS" "id:11,phase:2,pass,t:none,setvar:tx.score=+2""#,
+        r#"SecRule ARGS|REQUEST_FILENAME "@detectPathTraversal" "id:12,phase:2,pass,t:none,setvar:tx.score=+4""#,
+        r#"SecRule ARGS "@detectCmdInjection" "id:13,phase:2,pass,t:none,setvar:tx.score=+8""#,
+    ];
+    let cases = [
+        ("", "/?a=plain&b=words"),
+        ("", "/?a=plain&b=..%2f..%2f..%2fetc%2fpasswd"),
+        ("", "/?a=1'+or+'1'='1&b=%3Cscript%3Ealert(1)%3C/script%3E"),
+        ("", "/?a=x;cat+/etc/passwd"),
+        // An exclusion set at run time applies to the rule it names only.
+        (
+            r#"SecAction "id:2,phase:1,pass,nolog,ctl:ruleRemoveTargetById=12;ARGS:b""#,
+            "/?a=plain&b=..%2f..%2f..%2fetc%2fpasswd",
+        ),
+        (
+            r#"SecAction "id:2,phase:1,pass,nolog,ctl:ruleRemoveById=13""#,
+            "/?a=x;cat+/etc/passwd",
+        ),
+    ];
+    for (prelude, uri) in cases {
+        let [batched, one_by_one] = batched_and_one_by_one(prelude, &detectors, &get(uri));
+        assert_eq!(batched, one_by_one, "{prelude} {uri}");
+    }
+    // The cases exercise both outcomes.
+    let [(plain, score), _] = batched_and_one_by_one("", &detectors, &get("/?a=plain"));
+    assert_eq!((plain, score), (vec![], None));
+    let [(attack, score), _] = batched_and_one_by_one(
+        "",
+        &detectors,
+        &get("/?a=plain&b=..%2f..%2f..%2fetc%2fpasswd"),
+    );
+    assert_eq!((attack, score), (vec![12], Some(b"4".to_vec())));
+    let [(excluded, _), _] = batched_and_one_by_one(
+        r#"SecAction "id:2,phase:1,pass,nolog,ctl:ruleRemoveTargetById=12;ARGS:b""#,
+        &detectors,
+        &get("/?a=plain&b=..%2f..%2f..%2fetc%2fpasswd"),
+    );
+    assert_eq!(excluded, vec![2], "only the action that excludes matched");
+}

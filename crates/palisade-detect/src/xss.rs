@@ -845,7 +845,11 @@ fn starts_with_sink_call(input: &[u8]) -> bool {
         .count();
     let name = &rest[..name_len];
     let name = name.strip_prefix(b"new ").unwrap_or(name);
-    SINKS.iter().any(|sink| name.eq_ignore_ascii_case(sink)) && js_call_at(input, start)
+    // `alert[…]` alone executes nothing: the `[` only counts with a call (`(` or a backtick)
+    // somewhere after it, as the gate assumes (`top['al'+'ert'](1)` is handled by breakouts).
+    SINKS.iter().any(|sink| name.eq_ignore_ascii_case(sink))
+        && js_call_at(input, start)
+        && rest[name_len..].iter().any(|&b| matches!(b, b'(' | b'`'))
 }
 
 /// After a closing quote: closers, an operator, then a call — `'-alert(1)-'`,

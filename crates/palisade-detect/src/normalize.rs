@@ -30,6 +30,8 @@
 
 use std::borrow::Cow;
 
+use palisade_transform::decode_base64_quads;
+
 use crate::gate::ByteClasses;
 use crate::{AttackClass, Detection, GatedDetector};
 
@@ -719,26 +721,12 @@ fn decode_base64_into(input: &[u8], classes: ByteClasses, out: &mut Vec<u8>) -> 
 /// false when a byte is outside the alphabet.
 fn decode_base64_body(body: &[u8], values: &[u8; 256], out: &mut Vec<u8>) -> bool {
     let start = out.len();
-    let mut quads = body.chunks_exact(4);
+    let whole = body.len() / 4 * 4;
     // The whole quads' bytes are written in place, without a capacity check each.
-    out.resize(start + quads.len() * 3, 0);
+    out.resize(start + whole / 4 * 3, 0);
     // Every symbol's value is < 64; an invalid byte maps to 0xFF and sets bit 7 here.
-    let mut invalid = 0u8;
-    for (quad, bytes) in (&mut quads).zip(out[start..].chunks_exact_mut(3)) {
-        let symbols = [
-            values[usize::from(quad[0])],
-            values[usize::from(quad[1])],
-            values[usize::from(quad[2])],
-            values[usize::from(quad[3])],
-        ];
-        invalid |= symbols[0] | symbols[1] | symbols[2] | symbols[3];
-        let bits = (u32::from(symbols[0]) << 18)
-            | (u32::from(symbols[1]) << 12)
-            | (u32::from(symbols[2]) << 6)
-            | u32::from(symbols[3]);
-        bytes.copy_from_slice(&bits.to_be_bytes()[1..]);
-    }
-    let rest = quads.remainder();
+    let mut invalid = decode_base64_quads(&body[..whole], values, &mut out[start..]);
+    let rest = &body[whole..];
     if rest.len() >= 2 {
         let mut bits = 0u32;
         for (index, &byte) in rest.iter().enumerate() {

@@ -493,28 +493,40 @@ fn base64_decode_general(input: &[u8]) -> Vec<u8> {
 /// three bytes, a partial last group none. `None` when some byte is not in the alphabet
 /// (the general decoder decides then).
 fn base64_decode_alphabet_only(input: &[u8]) -> Option<Vec<u8>> {
-    let groups = input.chunks_exact(4);
-    let mut invalid = groups
-        .remainder()
+    let whole = input.len() / 4 * 4;
+    let mut invalid = input[whole..]
         .iter()
         .fold(0u8, |invalid, &b| invalid | BASE64_SEXTETS[usize::from(b)]);
-    let mut out = vec![0u8; groups.len() * 3];
-    for (group, bytes) in groups.zip(out.chunks_exact_mut(3)) {
-        let sextets = [
-            BASE64_SEXTETS[usize::from(group[0])],
-            BASE64_SEXTETS[usize::from(group[1])],
-            BASE64_SEXTETS[usize::from(group[2])],
-            BASE64_SEXTETS[usize::from(group[3])],
-        ];
-        invalid |= sextets[0] | sextets[1] | sextets[2] | sextets[3];
-        let bits = (u32::from(sextets[0]) << 18)
-            | (u32::from(sextets[1]) << 12)
-            | (u32::from(sextets[2]) << 6)
-            | u32::from(sextets[3]);
-        bytes.copy_from_slice(&bits.to_be_bytes()[1..]);
-    }
+    let mut out = vec![0u8; whole / 4 * 3];
+    invalid |= decode_base64_quads(&input[..whole], &BASE64_SEXTETS, &mut out);
     // A sextet is < 64; 0xFF (not in the alphabet) sets the high bit.
     (invalid & 0x80 == 0).then_some(out)
+}
+
+/// Decodes whole groups of four base64 symbols into `out` (three bytes a group; `quads.len()`
+/// is a multiple of four and `out.len()` is three quarters of it), reading each symbol's value
+/// from `sextets` (0xFF for a byte outside the alphabet). Returns the OR of the values read:
+/// its high bit is set when some byte was outside the alphabet (and `out` is then garbage).
+/// One table lookup per byte and no capacity checks: the decoders' hot loop, shared with
+/// palisade-detect's base64 view (standard and URL-safe alphabets).
+pub fn decode_base64_quads(quads: &[u8], sextets: &[u8; 256], out: &mut [u8]) -> u8 {
+    debug_assert!(quads.len() % 4 == 0 && out.len() == quads.len() / 4 * 3);
+    let mut seen = 0u8;
+    for (group, bytes) in quads.chunks_exact(4).zip(out.chunks_exact_mut(3)) {
+        let values = [
+            sextets[usize::from(group[0])],
+            sextets[usize::from(group[1])],
+            sextets[usize::from(group[2])],
+            sextets[usize::from(group[3])],
+        ];
+        seen |= values[0] | values[1] | values[2] | values[3];
+        let bits = (u32::from(values[0]) << 18)
+            | (u32::from(values[1]) << 12)
+            | (u32::from(values[2]) << 6)
+            | u32::from(values[3]);
+        bytes.copy_from_slice(&bits.to_be_bytes()[1..]);
+    }
+    seen
 }
 
 /// `base64DecodeExt` (libmodsecurity's forgiving decoder): characters outside

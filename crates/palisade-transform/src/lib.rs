@@ -33,6 +33,8 @@ mod decode;
 mod path;
 mod text;
 
+pub use decode::decode_base64_quads;
+
 use std::borrow::Cow;
 use std::fmt;
 

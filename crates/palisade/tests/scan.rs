@@ -181,6 +181,19 @@ fn the_vulnerable_app_is_scored_with_zero_false_positives() {
             .all(|f| !f.evidence.request.is_empty() && f.cwe > 0 && !f.fix.is_empty()),
         "every finding carries evidence, a CWE and a fix"
     );
+    let uploads: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.url.ends_with("/upload/document"))
+        .map(|f| f.evidence.request.as_str())
+        .collect();
+    assert!(
+        !uploads.is_empty()
+            && uploads
+                .iter()
+                .all(|r| r.contains("Content-Type: multipart/form-data; boundary=")),
+        "the multipart form is probed as multipart: {uploads:?}"
+    );
     let labels = Labels::load(&app_dir().join("labels.toml")).expect("labels");
     let score = score(&labels, &report.findings);
     eprintln!("{}", score.render());

@@ -1,5 +1,6 @@
 //! What the crawler takes from a page: links (`a`, `area`, `link`, `iframe`, `frame`, `script
-//! src`), forms with their fields and field types, URLs quoted in inline and external
+//! src`), forms with their fields and field types (a `multipart/form-data` form's fields, file
+//! inputs included, as multipart parts), URLs quoted in inline and external
 //! JavaScript, requests with a body that scripts make (`fetch(url, {method, headers, body})`,
 //! `XMLHttpRequest` `open`/`setRequestHeader`/`send`: JSON, XML and form bodies with their
 //! content type), and sitemap `<loc>` entries. HTML is parsed with html5ever (via `scraper`);
@@ -366,6 +367,7 @@ pub(crate) fn default_for(kind: &str, name: &str) -> String {
         "date" => "2024-01-01".into(),
         "password" => "Palisade-Scan-1".into(),
         "checkbox" | "radio" => "on".into(),
+        "file" => "palisade".into(),
         _ if name.contains("mail") => "scanner@example.com".into(),
         _ if name.contains("id") || name.contains("num") || name.contains("page") => "1".into(),
         _ => "palisade".into(),
@@ -383,8 +385,14 @@ fn form_target(base: &Url, form: ElementRef<'_>) -> Option<Target> {
         Some(a) if !a.is_empty() => resolve(base, a)?,
         _ => base.clone(),
     };
+    let multipart = method == "POST"
+        && attrs
+            .attr("enctype")
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case("multipart/form-data"));
     let location = if method == "GET" {
         Location::Query
+    } else if multipart {
+        Location::Multipart
     } else {
         Location::Body
     };
@@ -399,7 +407,8 @@ fn form_target(base: &Url, form: ElementRef<'_>) -> Option<Target> {
             "input" => element.attr("type").unwrap_or("text").to_ascii_lowercase(),
             other => other.to_owned(),
         };
-        if matches!(kind.as_str(), "file" | "image" | "reset") {
+        // A file input is sent (as a file part) only by a multipart form.
+        if matches!(kind.as_str(), "image" | "reset") || (kind == "file" && !multipart) {
             continue;
         }
         let value = match tag {
@@ -500,6 +509,44 @@ mod tests {
         assert_eq!(links.forms[1].method, "GET");
         assert_eq!(links.forms[1].url.as_str(), "http://h/dir/page");
         assert_eq!(links.forms[1].params[0].value, "1");
+    }
+
+    #[test]
+    fn multipart_forms_send_their_fields_and_files_as_parts() {
+        let page = url("http://h/profile");
+        let body = r#"<html><body>
+            <form method="post" action="/upload" enctype="Multipart/Form-Data">
+              <input name="title"><input type="file" name="doc"><input type="submit" value="Go">
+            </form>
+            <form method="post" action="/plain"><input name="a"><input type="file" name="f"></form>
+        </body></html>"#;
+        let forms = html(&page, body).forms;
+        let summary: Vec<Vec<(&str, &str, Location)>> = forms
+            .iter()
+            .map(|f| {
+                f.params
+                    .iter()
+                    .map(|p| (p.name.as_str(), p.kind.as_str(), p.location))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                vec![
+                    ("title", "text", Location::Multipart),
+                    ("doc", "file", Location::Multipart)
+                ],
+                vec![("a", "text", Location::Body)],
+            ],
+            "a urlencoded form sends no file"
+        );
+        let request = forms[0].baseline();
+        assert!(
+            request
+                .content_type
+                .is_some_and(|t| t.starts_with("multipart/form-data; boundary="))
+        );
     }
 
     #[test]

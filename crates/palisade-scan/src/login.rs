@@ -164,6 +164,12 @@ fn login_form(config: &LoginConfig, page: &Exchange) -> Result<Target, ScanError
     }
     let location = if form.method == "GET" {
         Location::Query
+    } else if form
+        .params
+        .iter()
+        .any(|p| p.location == Location::Multipart)
+    {
+        Location::Multipart
     } else {
         Location::Body
     };

@@ -1,18 +1,22 @@
-//! OpenAPI 3 import (`palisade scan --openapi FILE|URL`): the operations a document describes
-//! become scan targets, so endpoints no page links to are tested too. Each `get`, `post`,
-//! `put` and `patch` operation (never `delete`) gives a target at the first server's URL
-//! (resolved against the start URL or the document's URL; `{variables}` at their defaults)
-//! plus the path: query, path, header and cookie parameters, and the request body — a JSON
-//! object's top-level properties, an XML document, or form fields — with values from the
-//! document (`example`, `examples`, `default`, the first `enum` value) or fitting the schema's
-//! type and format. Local `$ref`s (`#/components/…`) are followed; remote ones are not
+//! OpenAPI 3 and Swagger 2.0 import (`palisade scan --openapi FILE|URL`): the operations a
+//! document describes become scan targets, so endpoints no page links to are tested too. Each
+//! `get`, `post`, `put` and `patch` operation (never `delete`) gives a target at the first
+//! server's URL (OpenAPI 3; `{variables}` at their defaults) or at `host` and `basePath`
+//! (Swagger 2.0; the first of `schemes`), resolved against the start URL or the document's
+//! URL, plus the path: query, path, header and cookie parameters, and the request body — a
+//! JSON object's top-level properties, an XML document, form fields or multipart parts
+//! (OpenAPI 3 `requestBody` by media type; Swagger 2.0 `in: body` by the operation's or the
+//! document's `consumes`, `in: formData` as form fields, multipart when `consumes` says so or
+//! a field is a `file`) — with values from the document (`example`, `examples`, `default`,
+//! the first `enum` value) or fitting the schema's type and format. Local `$ref`s
+//! (`#/components/…`, `#/definitions/…`, `#/parameters/…`) are followed; remote ones are not
 //! fetched. Operations without parameters are crawled as pages.
 //!
 //! Bounded: 2 MiB of document, nesting depth 64 (YAML through serde-saphyr's budget: 64
 //! levels, 250,000 nodes, alias expansion limits), 2,000 operations, 200 parameters per
 //! operation and 16 `$ref` hops per reference; more is cut off and reported as a warning.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use url::Url;
 
 use crate::error::ScanError;
@@ -81,8 +85,8 @@ pub fn fetch(client: &crate::http::Client, url: &Url) -> Result<String, ScanErro
     Ok(exchange.body)
 }
 
-/// Parses an OpenAPI 3.x document (JSON or YAML); relative server URLs resolve against
-/// `base`.
+/// Parses an OpenAPI 3.x or Swagger 2.0 document (JSON or YAML); relative server URLs
+/// resolve against `base`.
 pub fn parse(text: &str, base: &Url) -> Result<Api, ScanError> {
     if text.len() > MAX_DOCUMENT_BYTES {
         return Err(ScanError::openapi(format!(
@@ -99,16 +103,18 @@ pub fn parse(text: &str, base: &Url) -> Result<Api, ScanError> {
             "the document nests deeper than {MAX_DEPTH} levels"
         )));
     }
-    let version = document
-        .get("openapi")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    if !version.starts_with("3.") {
+    let version = |key: &str| document.get(key).and_then(Value::as_str).unwrap_or("");
+    let swagger2 = version("swagger") == "2.0";
+    if !swagger2 && !version("openapi").starts_with("3.") {
         return Err(ScanError::openapi(
-            "not an OpenAPI 3 document (no `openapi: 3.x`; Swagger 2.0 is not read)",
+            "not an OpenAPI 3 (`openapi: 3.x`) or Swagger 2.0 (`swagger: \"2.0\"`) document",
         ));
     }
-    let server = server_url(&document, base)?;
+    let server = if swagger2 {
+        swagger_base_url(&document, base)?
+    } else {
+        server_url(&document, base)?
+    };
     let mut api = Api::default();
     let Some(paths) = document.get("paths").and_then(Value::as_object) else {
         return Ok(api);
@@ -133,6 +139,7 @@ pub fn parse(text: &str, base: &Url) -> Result<Api, ScanError> {
             };
             let operation = Operation {
                 document: &document,
+                swagger2,
                 method,
                 path,
                 item,
@@ -182,6 +189,34 @@ fn server_url(document: &Value, base: &Url) -> Result<Url, ScanError> {
     }
     base.join(&text)
         .map_err(|e| ScanError::openapi(format!("server URL {text:?}: {e}")))
+}
+
+/// Swagger 2.0's base URL: `host` (with the first of `schemes`, else `base`'s scheme) and
+/// `basePath`, against `base`; without `host`, `basePath` on `base`'s host.
+fn swagger_base_url(document: &Value, base: &Url) -> Result<Url, ScanError> {
+    let path = document
+        .get("basePath")
+        .and_then(Value::as_str)
+        .filter(|p| p.starts_with('/'))
+        .unwrap_or("/");
+    let text = match document.get("host").and_then(Value::as_str) {
+        Some(host) if !host.is_empty() => {
+            let scheme = document
+                .get("schemes")
+                .and_then(Value::as_array)
+                .and_then(|schemes| {
+                    schemes
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .find(|s| matches!(*s, "http" | "https"))
+                })
+                .unwrap_or(base.scheme());
+            format!("{scheme}://{host}{path}")
+        }
+        _ => path.to_owned(),
+    };
+    base.join(&text)
+        .map_err(|e| ScanError::openapi(format!("host and basePath {text:?}: {e}")))
 }
 
 /// `server` followed by the operation's `path` (which keeps its `{parameter}` placeholders,
@@ -247,6 +282,9 @@ fn scalar(value: &Value) -> String {
 /// One operation being imported.
 struct Operation<'a> {
     document: &'a Value,
+    /// A Swagger 2.0 document: parameters carry their type themselves, bodies are `in: body`
+    /// and `in: formData` parameters.
+    swagger2: bool,
     method: &'a str,
     path: &'a str,
     item: &'a Value,
@@ -254,8 +292,9 @@ struct Operation<'a> {
 }
 
 impl Operation<'_> {
-    /// Path-item and operation parameters (the operation's win for the same name and place).
-    fn parameters(&self) -> Vec<Param> {
+    /// Path-item and operation parameters, resolved (the operation's win for the same name
+    /// and place).
+    fn declared(&self) -> Vec<Value> {
         let listed = |value: &Value| -> Vec<Value> {
             value
                 .get("parameters")
@@ -269,22 +308,19 @@ impl Operation<'_> {
                 .unwrap_or_default()
         };
         let own = listed(self.operation);
-        let key = |p: &Value| {
-            (
-                p.get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned(),
-                p.get("in").and_then(Value::as_str).unwrap_or("").to_owned(),
-            )
-        };
-        let shared: Vec<Value> = listed(self.item)
+        let mut declared: Vec<Value> = listed(self.item)
             .into_iter()
-            .filter(|p| !own.iter().any(|o| key(o) == key(p)))
+            .filter(|p| !own.iter().any(|o| name_and_place(o) == name_and_place(p)))
             .collect();
+        declared.extend(own);
+        declared
+    }
+
+    /// Query, path, header and cookie parameters.
+    fn parameters(&self) -> Vec<Param> {
         let mut params: Vec<Param> = Vec::new();
-        for parameter in shared.iter().chain(&own) {
-            let (name, place) = key(parameter);
+        for parameter in &self.declared() {
+            let (name, place) = name_and_place(parameter);
             let location = match place.as_str() {
                 "query" => Location::Query,
                 "path" => Location::Path,
@@ -297,7 +333,11 @@ impl Operation<'_> {
             {
                 continue;
             }
-            let schema = parameter.get("schema").map(|s| resolve(self.document, s));
+            // A Swagger 2.0 parameter (other than `in: body`) is its own schema.
+            let schema = parameter
+                .get("schema")
+                .map(|s| resolve(self.document, s))
+                .or(self.swagger2.then_some(parameter));
             let value = documented_example(parameter)
                 .or_else(|| schema.and_then(documented_example))
                 .map(|v| scalar(&v))
@@ -318,8 +358,12 @@ impl Operation<'_> {
         params
     }
 
-    /// The request body's fields: a JSON object's properties, an XML document, form fields.
+    /// The request body's fields: a JSON object's properties, an XML document, form fields,
+    /// multipart parts.
     fn body(&self, warnings: &mut Vec<String>) -> Vec<Param> {
+        if self.swagger2 {
+            return self.swagger_body(warnings);
+        }
         let Some(body) = self.operation.get("requestBody") else {
             return Vec::new();
         };
@@ -355,12 +399,113 @@ impl Operation<'_> {
                 })
                 .collect();
         }
+        if let Some((_, media)) = pick(&|m| m == "multipart/form-data") {
+            let schema = media
+                .get("schema")
+                .map_or(&Value::Null, |s| resolve(self.document, s));
+            return self
+                .properties(media)
+                .into_iter()
+                .map(|(name, value)| {
+                    let format = schema
+                        .get("properties")
+                        .and_then(|p| p.get(&name))
+                        .map(|p| resolve(self.document, p))
+                        .and_then(|p| p.get("format"))
+                        .and_then(Value::as_str);
+                    let file = matches!(format, Some("binary" | "base64"));
+                    let value = if file {
+                        extract::default_for("file", &name)
+                    } else {
+                        scalar(&value)
+                    };
+                    part(name, value, file)
+                })
+                .collect();
+        }
+        self.no_body(warnings)
+    }
+
+    fn no_body(&self, warnings: &mut Vec<String>) -> Vec<Param> {
         warnings.push(format!(
-            "{} {}: no JSON, XML or form request body; the body is not scanned",
+            "{} {}: no JSON, XML, form or multipart request body; the body is not scanned",
             self.method.to_ascii_uppercase(),
             self.path
         ));
         Vec::new()
+    }
+
+    /// A Swagger 2.0 body: `in: formData` parameters (multipart parts when the operation
+    /// consumes `multipart/form-data` or one is a `file`, else form fields), or the `in: body`
+    /// parameter's schema as JSON (unless `consumes` names only XML types) or XML.
+    fn swagger_body(&self, warnings: &mut Vec<String>) -> Vec<Param> {
+        let declared = self.declared();
+        let consumes: Vec<String> = self
+            .operation
+            .get("consumes")
+            .or_else(|| self.document.get("consumes"))
+            .and_then(Value::as_array)
+            .map(|types| {
+                types
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_ascii_lowercase)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let form: Vec<&Value> = declared
+            .iter()
+            .filter(|p| name_and_place(p).1 == "formData")
+            .collect();
+        let is_file = |p: &Value| p.get("type").and_then(Value::as_str) == Some("file");
+        if !form.is_empty() {
+            let multipart = consumes.iter().any(|c| c == "multipart/form-data")
+                || form.iter().any(|p| is_file(p));
+            return form
+                .into_iter()
+                .filter_map(|parameter| {
+                    let (name, _) = name_and_place(parameter);
+                    if name.is_empty() {
+                        return None;
+                    }
+                    if is_file(parameter) {
+                        let content = extract::default_for("file", &name);
+                        return Some(part(name, content, true));
+                    }
+                    let value = documented_example(parameter)
+                        .map(|v| scalar(&v))
+                        .unwrap_or_else(|| typed_default(parameter, &name));
+                    Some(if multipart {
+                        part(name, value, false)
+                    } else {
+                        Param {
+                            name,
+                            value,
+                            location: Location::Body,
+                            kind: "text".into(),
+                        }
+                    })
+                })
+                .collect();
+        }
+        let Some(body) = declared.iter().find(|p| name_and_place(p).1 == "body") else {
+            return Vec::new();
+        };
+        let media = json!({"schema": body.get("schema").cloned().unwrap_or(Value::Null)});
+        let is_json = |m: &String| m == "application/json" || m.ends_with("+json");
+        let xml = consumes
+            .iter()
+            .find(|m| m.ends_with("/xml") || m.ends_with("+xml"));
+        match xml {
+            Some(media_type) if !consumes.iter().any(is_json) => vec![Param {
+                name: XML_BODY.into(),
+                value: self.xml_document(&media),
+                location: Location::XmlBody,
+                kind: media_type.clone(),
+            }],
+            _ if consumes.is_empty() || consumes.iter().any(is_json) => self.json_fields(&media),
+            _ => self.no_body(warnings),
+        }
     }
 
     /// The body's top-level fields with example values: the media type's example object, else
@@ -438,6 +583,28 @@ impl Operation<'_> {
         }
         document.push_str(&format!("</{root}>"));
         document
+    }
+}
+
+/// A parameter's `name` and `in`.
+fn name_and_place(parameter: &Value) -> (String, String) {
+    let text = |key: &str| {
+        parameter
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    (text("name"), text("in"))
+}
+
+/// A multipart part; a `file` part's value is the file's content.
+fn part(name: String, value: String, file: bool) -> Param {
+    Param {
+        name,
+        value,
+        location: Location::Multipart,
+        kind: if file { "file" } else { "text" }.into(),
     }
 }
 
@@ -643,9 +810,135 @@ components:
         assert_eq!(pages, ["http://127.0.0.1:8000/api/v1/status"]);
     }
 
+    /// The targets of a document as `METHOD URL name:Location:kind=value …`.
+    fn summary(api: &Api) -> Vec<String> {
+        api.targets
+            .iter()
+            .map(|t| {
+                let params: Vec<String> = t
+                    .params
+                    .iter()
+                    .map(|p| format!("{}:{:?}:{}={}", p.name, p.location, p.kind, p.value))
+                    .collect();
+                format!("{} {} {}", t.method, t.url, params.join(" "))
+            })
+            .collect()
+    }
+
+    const SWAGGER: &str = r#"
+swagger: "2.0"
+info: {title: Shop, version: "1"}
+basePath: /shop/v2
+consumes: [application/json]
+paths:
+  /items/{item_id}:
+    parameters:
+      - {name: item_id, in: path, required: true, type: integer, minimum: 3}
+    get:
+      parameters:
+        - {name: sort, in: query, type: string, enum: [price, name]}
+        - {name: X-Tenant, in: header, type: string, default: acme}
+        - {name: since, in: query, type: string, format: date}
+  /items:
+    post:
+      parameters:
+        - {name: item, in: body, schema: {$ref: '#/definitions/Item'}}
+  /search:
+    post:
+      consumes: [application/x-www-form-urlencoded]
+      parameters:
+        - {$ref: '#/parameters/Query'}
+        - {name: limit, in: formData, type: integer}
+  /upload:
+    post:
+      consumes: [multipart/form-data]
+      parameters:
+        - {name: title, in: formData, type: string}
+        - {name: doc, in: formData, type: file}
+  /notes:
+    put:
+      consumes: [application/xml, text/xml]
+      parameters:
+        - {name: note, in: body, schema: {$ref: '#/definitions/Note'}}
+  /ping:
+    get: {}
+parameters:
+  Query: {name: q, in: formData, type: string, default: shoes}
+definitions:
+  Item:
+    type: object
+    properties:
+      name: {type: string, example: lamp}
+      price: {type: number}
+  Note:
+    type: object
+    xml: {name: note}
+    properties:
+      text: {type: string}
+"#;
+
+    #[test]
+    fn swagger_2_operations_are_imported_like_openapi_3_ones() {
+        let api = parse(SWAGGER, &base()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            summary(&api),
+            [
+                "POST http://127.0.0.1:8000/shop/v2/items name:JsonField:json-string=lamp price:JsonField:json-number=1",
+                "GET http://127.0.0.1:8000/shop/v2/items/%7Bitem_id%7D item_id:Path:path=3 sort:Query:query=price X-Tenant:Header:header=acme since:Query:query=2024-01-01",
+                "PUT http://127.0.0.1:8000/shop/v2/notes (xml body):XmlBody:application/xml=<note><text>palisade</text></note>",
+                "POST http://127.0.0.1:8000/shop/v2/search q:Body:text=shoes limit:Body:text=1",
+                "POST http://127.0.0.1:8000/shop/v2/upload title:Multipart:text=palisade doc:Multipart:file=palisade",
+            ]
+        );
+        let pages: Vec<&str> = api.pages.iter().map(Url::as_str).collect();
+        assert_eq!(pages, ["http://127.0.0.1:8000/shop/v2/ping"]);
+        assert!(api.warnings.is_empty(), "{:?}", api.warnings);
+        let upload = api.targets[4].baseline();
+        assert!(
+            upload
+                .content_type
+                .is_some_and(|t| t.starts_with("multipart/form-data; boundary="))
+        );
+
+        // `host` and `schemes` give an absolute base URL; a JSON document reads the same.
+        let hosted = r#"{"swagger": "2.0", "host": "api.example:8443", "schemes": ["https"],
+            "paths": {"/find": {"get": {"parameters": [{"name": "q", "in": "query", "type": "string"}]}}}}"#;
+        let api = parse(hosted, &base()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            summary(&api),
+            ["GET https://api.example:8443/find q:Query:query=palisade"]
+        );
+    }
+
+    #[test]
+    fn openapi_3_multipart_bodies_are_parts() {
+        let document = r#"
+openapi: 3.0.3
+paths:
+  /avatar:
+    post:
+      requestBody:
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              properties:
+                caption: {type: string, example: me}
+                image: {type: string, format: binary}
+"#;
+        let api = parse(document, &base()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            summary(&api),
+            [
+                "POST http://127.0.0.1:8000/avatar caption:Multipart:text=me image:Multipart:file=palisade"
+            ]
+        );
+    }
+
     #[test]
     fn hostile_or_foreign_documents_are_refused() {
-        assert!(parse("swagger: '2.0'\npaths: {}\n", &base()).is_err());
+        assert!(parse("swagger: '1.2'\npaths: {}\n", &base()).is_err());
+        assert!(parse("openapi: 2.0.0\npaths: {}\n", &base()).is_err());
         assert!(
             parse("{\"openapi\": \"3.1.0\"", &base()).is_err(),
             "truncated JSON"

@@ -1,5 +1,6 @@
-//! Injection points: a method, a URL and its parameters (query, form body, JSON body fields, a
-//! raw XML body, cookies), found by the crawler. A check varies one parameter at a time and
+//! Injection points: a method, a URL and its parameters (query, form body, multipart form
+//! parts, JSON body fields, a raw XML body, path segments, headers, cookies), found by the
+//! crawler. A check varies one parameter at a time and
 //! keeps the others at their defaults.
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
@@ -26,6 +27,9 @@ pub enum Location {
     Path,
     /// A request header (control characters in values are percent-encoded).
     Header,
+    /// A part of a `multipart/form-data` body (a form with that `enctype`); the kind `file`
+    /// sends the value as the content of a file named [`UPLOAD_FILENAME`].
+    Multipart,
 }
 
 /// Where the injection checks look: every place but cookies (a cookie the application set is
@@ -37,6 +41,7 @@ pub const INPUTS: &[Location] = &[
     Location::JsonField,
     Location::Path,
     Location::Header,
+    Location::Multipart,
 ];
 
 /// What the URL parser percent-encodes in a path (`{` and `}` among them).
@@ -55,6 +60,9 @@ const SEGMENT: &AsciiSet = &PATH.add(b'/').add(b'%');
 
 /// The name of the parameter that stands for a whole XML body.
 pub const XML_BODY: &str = "(xml body)";
+
+/// The file name a file part of a multipart body is sent with.
+pub const UPLOAD_FILENAME: &str = "palisade.txt";
 
 /// One parameter with the value the application expects.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,8 +220,21 @@ impl Target {
             .iter()
             .enumerate()
             .find(|(_, p)| p.location == Location::XmlBody);
+        let parts: Vec<(&Param, String)> = self
+            .params
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.location == Location::Multipart)
+            .map(|(i, p)| (p, value_of(i, p)))
+            .collect();
         let (body, content_type) = if let Some((i, p)) = xml {
             (Some(value_of(i, p)), Some(p.kind.clone()))
+        } else if !parts.is_empty() {
+            let (body, boundary) = multipart(&parts);
+            (
+                Some(body),
+                Some(format!("multipart/form-data; boundary={boundary}")),
+            )
         } else if !json.is_empty() {
             (
                 Some(serde_json::Value::Object(json).to_string()),
@@ -268,6 +289,41 @@ fn header_value(value: &str) -> String {
         }
     }
     out
+}
+
+/// A `multipart/form-data` body of `parts` (RFC 7578) and its boundary: a boundary no value
+/// contains; names and file names quoted as browsers do (`"`, CR and LF percent-encoded).
+fn multipart(parts: &[(&Param, String)]) -> (String, String) {
+    let mut boundary = String::from("----palisade-form-boundary");
+    for n in 0u32.. {
+        if !parts
+            .iter()
+            .any(|(p, v)| v.contains(&boundary) || p.name.contains(&boundary))
+        {
+            break;
+        }
+        boundary = format!("----palisade-form-boundary-{n}");
+    }
+    let quote = |text: &str| {
+        text.replace('"', "%22")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let mut body = String::new();
+    for (param, value) in parts {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"",
+            quote(&param.name)
+        ));
+        if param.kind == "file" {
+            body.push_str(&format!(
+                "; filename=\"{UPLOAD_FILENAME}\"\r\nContent-Type: text/plain"
+            ));
+        }
+        body.push_str(&format!("\r\n\r\n{value}\r\n"));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (body, boundary)
 }
 
 /// A JSON field's default value with its JSON type.
@@ -405,6 +461,54 @@ mod tests {
         assert!(probe.url.query().is_none());
         let crlf = target.with_value(2, "a\r\nSet-Cookie: x=1 100%");
         assert_eq!(crlf.headers[0].1, "a%0D%0ASet-Cookie: x=1 100%25");
+    }
+
+    #[test]
+    fn multipart_parameters_are_parts_and_files() {
+        let part = |name: &str, value: &str, kind: &str| Param {
+            name: name.into(),
+            value: value.into(),
+            location: Location::Multipart,
+            kind: kind.into(),
+        };
+        let target = Target {
+            method: "POST".into(),
+            url: Url::parse("http://h/upload").unwrap_or_else(|e| panic!("{e}")),
+            params: vec![
+                part("title", "report", "text"),
+                part("doc\"x", "palisade", "file"),
+            ],
+        };
+        let request = target.with_value(0, "a' OR '1'='1");
+        assert_eq!(
+            request.content_type.as_deref(),
+            Some("multipart/form-data; boundary=----palisade-form-boundary")
+        );
+        assert_eq!(
+            request.body.as_deref(),
+            Some(
+                "------palisade-form-boundary\r\n\
+                 Content-Disposition: form-data; name=\"title\"\r\n\r\n\
+                 a' OR '1'='1\r\n\
+                 ------palisade-form-boundary\r\n\
+                 Content-Disposition: form-data; name=\"doc%22x\"; filename=\"palisade.txt\"\r\n\
+                 Content-Type: text/plain\r\n\r\n\
+                 palisade\r\n\
+                 ------palisade-form-boundary--\r\n"
+            )
+        );
+        assert_eq!(request.url.as_str(), "http://h/upload");
+        // A value holding the boundary gets another one.
+        let request = target.with_value(1, "x\r\n------palisade-form-boundary--\r\n");
+        let content_type = request.content_type.unwrap_or_default();
+        let boundary = content_type
+            .split_once("boundary=")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        assert_ne!(boundary, "----palisade-form-boundary");
+        let body = request.body.unwrap_or_default();
+        assert_eq!(body.matches(&format!("--{boundary}\r\n")).count(), 2);
+        assert!(body.ends_with(&format!("--{boundary}--\r\n")));
     }
 
     #[test]

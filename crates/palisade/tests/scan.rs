@@ -1,8 +1,8 @@
 //! End-to-end tests of `palisade scan`: the real binary over real sockets against the
-//! deliberately vulnerable Flask application in crates/palisade-scan/testapps/flask, scored
-//! against its labels (true vulnerabilities and safe look-alikes).
+//! deliberately vulnerable Flask and Django applications in crates/palisade-scan/testapps,
+//! scored against their labels (true vulnerabilities and safe look-alikes).
 //!
-//! Needs Python with Flask and lxml: `$PALISADE_SCAN_PYTHON`, else
+//! Needs Python with Flask, lxml and Django: `$PALISADE_SCAN_PYTHON`, else
 //! `$HOME/.cache/palisade-scan-venv/bin/python`. Without it the tests are skipped with a
 //! notice, and fail when `CI=true`.
 
@@ -21,10 +21,17 @@ const SECRET_BEARER: &str = "tok_ZXhhbXBsZVNlY3JldA";
 const MEMBER_PASSWORD: &str = "Tr0ub4dor&3-palisade";
 
 fn app_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../palisade-scan/testapps/flask")
+    testapp_dir("flask")
 }
 
-fn python() -> Option<PathBuf> {
+fn testapp_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../palisade-scan/testapps")
+        .join(name)
+}
+
+/// The test Python, if it imports `modules` (`flask, lxml`).
+fn python(modules: &str) -> Option<PathBuf> {
     let candidate = std::env::var_os("PALISADE_SCAN_PYTHON")
         .map(PathBuf::from)
         .or_else(|| {
@@ -32,7 +39,7 @@ fn python() -> Option<PathBuf> {
                 .map(|h| PathBuf::from(h).join(".cache/palisade-scan-venv/bin/python"))
         })?;
     let ok = Command::new(&candidate)
-        .args(["-c", "import flask, lxml"])
+        .args(["-c", &format!("import {modules}")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -59,13 +66,18 @@ fn start_app() -> Option<App> {
 
 /// The app with its standard output (one `LOGIN <session id>` line per sign-in) in a file.
 fn start_app_logging(stdout: Option<&Path>) -> Option<App> {
-    let Some(python) = python() else {
+    start_testapp("flask", "flask, lxml", stdout)
+}
+
+/// testapps/`name` (whose app.py needs `modules`) on a free port.
+fn start_testapp(name: &str, modules: &str, stdout: Option<&Path>) -> Option<App> {
+    let Some(python) = python(modules) else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
-            "Python with flask and lxml is missing and CI=true (see .ci/run)"
+            "Python with {modules} is missing and CI=true (see .ci/run)"
         );
         eprintln!(
-            "NOTICE: skipping the palisade scan end-to-end test: no Python with flask and lxml \
+            "NOTICE: skipping the palisade scan end-to-end test: no Python with {modules} \
              (set PALISADE_SCAN_PYTHON or create ~/.cache/palisade-scan-venv)"
         );
         return None;
@@ -77,7 +89,7 @@ fn start_app_logging(stdout: Option<&Path>) -> Option<App> {
     let child = Command::new(python)
         .arg("app.py")
         .arg(port.to_string())
-        .current_dir(app_dir())
+        .current_dir(testapp_dir(name))
         .stdout(match stdout {
             Some(path) => Stdio::from(std::fs::File::create(path).expect("app log")),
             None => Stdio::null(),
@@ -181,6 +193,19 @@ fn the_vulnerable_app_is_scored_with_zero_false_positives() {
             .all(|f| !f.evidence.request.is_empty() && f.cwe > 0 && !f.fix.is_empty()),
         "every finding carries evidence, a CWE and a fix"
     );
+    let uploads: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.url.ends_with("/upload/document"))
+        .map(|f| f.evidence.request.as_str())
+        .collect();
+    assert!(
+        !uploads.is_empty()
+            && uploads
+                .iter()
+                .all(|r| r.contains("Content-Type: multipart/form-data; boundary=")),
+        "the multipart form is probed as multipart: {uploads:?}"
+    );
     let labels = Labels::load(&app_dir().join("labels.toml")).expect("labels");
     let score = score(&labels, &report.findings);
     eprintln!("{}", score.render());
@@ -208,6 +233,46 @@ fn the_vulnerable_app_is_scored_with_zero_false_positives() {
             counts.tpr() >= minimum_tpr,
             "{category}: TPR {:.2} < {minimum_tpr}\n{}",
             counts.tpr(),
+            score.render()
+        );
+    }
+}
+
+/// The Django app: raw SQL through `connection.cursor()` with string formatting, `mark_safe`
+/// and `|safe`, `next` redirects unchecked or checked for a leading slash only, each next to
+/// the Django idiom that is safe (query parameters, autoescaping and `format_html`,
+/// `url_has_allowed_host_and_scheme`): every vulnerability found, no safe twin reported.
+#[test]
+fn the_django_app_is_scored_with_zero_false_positives() {
+    let Some(app) = start_testapp("django", "django", None) else {
+        return;
+    };
+    let url = format!("http://{}/", app.addr);
+    let out = scan(&[
+        &url,
+        "--rate",
+        "300",
+        "--concurrency",
+        "8",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "-q",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report: ScanReport = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let labels = Labels::load(&testapp_dir("django").join("labels.toml")).expect("labels");
+    let score = score(&labels, &report.findings);
+    eprintln!("{}", score.render());
+    let total = score.total();
+    assert_eq!(total.false_positives, 0, "{}", score.render());
+    assert_eq!(total.unlabeled, 0, "{}", score.render());
+    for category in ["sqli", "xss", "redirect"] {
+        assert!(
+            score.categories[category].tpr() >= 1.0,
+            "{category}\n{}",
             score.render()
         );
     }

@@ -122,6 +122,9 @@ def index():
 <a href="/guestbook">guestbook</a> <a href="/guestbook/safe">safe guestbook</a>
 <h2>Fetching URLs</h2>
 <a href="/ssrf/fetch?url=/robots.txt">fetch</a> <a href="/ssrf/safe?url=https://feeds.example.org/news.xml">safe fetch</a>
+<h2>Uploads (multipart forms)</h2>
+<form method="post" action="/upload/document" enctype="multipart/form-data"><input name="title"><input type="file" name="doc"><input type="submit" value="Upload"></form>
+<form method="post" action="/upload/safe_document" enctype="multipart/form-data"><input name="title"><input type="file" name="doc"><input type="submit" value="Upload"></form>
 <h2>XML documents</h2>
 <form method="post" action="/xxe/parse"><textarea name="xml">&lt;note&gt;hi&lt;/note&gt;</textarea><input type="submit"></form>
 <form method="post" action="/xxe/safe"><textarea name="xml">&lt;note&gt;hi&lt;/note&gt;</textarea><input type="submit"></form>
@@ -261,6 +264,42 @@ def sqli_safe_login():
         (request.form.get("user", ""), request.form.get("password", "")),
     ).fetchone()
     return page("<p>Welcome " + html.escape(row[0]) + "</p>" if row else "<p>Invalid login</p>")
+
+
+# --- Uploads (multipart/form-data only) ---------------------------------------------------
+
+
+def uploaded():
+    """The title field and the uploaded document's text, or None unless the request is
+    multipart with the document as a file part: these endpoints are found only by a scanner
+    that submits multipart forms as browsers do."""
+    doc = request.files.get("doc")
+    if not request.mimetype == "multipart/form-data" or doc is None:
+        return None
+    return request.form.get("title", ""), doc.read(65536).decode("utf-8", "replace")
+
+
+@app.route("/upload/document", methods=["POST"])
+def upload_document():
+    form = uploaded()
+    if form is None:
+        return page("<p>Send the form as multipart/form-data with a file</p>"), 415
+    title, text = form
+    try:  # the title is concatenated into SQL, the error shown; the document echoed raw
+        rows = db().execute("SELECT id FROM items WHERE title = '" + title + "'").fetchall()
+    except Exception as e:
+        return page("<pre>" + html.escape(type(e).__module__ + "." + type(e).__name__ + ": " + str(e)) + "</pre>"), 500
+    return page("<p>" + str(len(rows)) + " matching items</p><h3>Preview</h3><div>" + text + "</div>")
+
+
+@app.route("/upload/safe_document", methods=["POST"])
+def upload_safe_document():
+    form = uploaded()
+    if form is None:
+        return page("<p>Send the form as multipart/form-data with a file</p>"), 415
+    title, text = form
+    rows = db().execute("SELECT id FROM items WHERE title = ?", (title,)).fetchall()
+    return page("<p>" + str(len(rows)) + " matching items</p><h3>Preview</h3><div>" + html.escape(text) + "</div>")
 
 
 # --- XSS ---------------------------------------------------------------------------------

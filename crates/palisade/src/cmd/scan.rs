@@ -119,9 +119,9 @@ pub(crate) struct ScanArgs {
     /// headers, cookies, info, listing, clickjacking, mixed, serialized.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
-    /// An OpenAPI 3 document (JSON or YAML file, or an http(s) URL fetched by the scan): its
-    /// get/post/put/patch operations are scanned too (query, path, header and cookie
-    /// parameters; JSON, XML and form bodies with example values).
+    /// An OpenAPI 3 or Swagger 2.0 document (JSON or YAML file, or an http(s) URL fetched by
+    /// the scan): its get/post/put/patch operations are scanned too (query, path, header and
+    /// cookie parameters; JSON, XML, form and multipart bodies with example values).
     #[arg(long, value_name = "FILE|URL")]
     openapi: Option<String>,
     /// Where the SSRF check's out-of-band receiver listens, ADDR:PORT. Default: 127.0.0.1 on a

@@ -34,11 +34,17 @@ use crate::error::ScanError;
 use crate::finding::{Finding, Severity};
 use crate::target::Location;
 
-/// The check: query, form and cookie values (cookies carry serialized sessions and carts).
+/// The check: query, form (multipart parts too) and cookie values (cookies carry serialized
+/// sessions and carts).
 pub const CHECK: ParamCheck = ParamCheck {
     name: "deser",
     run,
-    locations: &[Location::Query, Location::Body, Location::Cookie],
+    locations: &[
+        Location::Query,
+        Location::Body,
+        Location::Multipart,
+        Location::Cookie,
+    ],
 };
 
 const PICKLE: Info = Info {

@@ -35,13 +35,15 @@ use crate::error::ScanError;
 use crate::finding::{Finding, Severity};
 use crate::target::Location;
 
-/// The check: parameters (query, form, JSON fields) and whole XML bodies.
+/// The check: parameters (query, form, multipart parts and uploaded files, JSON fields) and
+/// whole XML bodies.
 pub const CHECK: ParamCheck = ParamCheck {
     name: "xxe",
     run,
     locations: &[
         Location::Query,
         Location::Body,
+        Location::Multipart,
         Location::JsonField,
         Location::XmlBody,
     ],

@@ -10,47 +10,14 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
 use palisade_access::{AccessControl, AccessStore, account_locks, migrate_legacy_locks};
 use palisade_core::{Inspector, RequestHead, Verdict};
 use palisade_state::StateStore;
+use palisade_testkit::legacy_access::{
+    insert_legacy_locks, legacy_lock_rows, write_legacy_access_db,
+};
 
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).expect("ms"))
-}
-
-/// `<data_dir>/access.sqlite3` as an older gateway left it, with these locks.
-fn legacy_data_dir(data_dir: &Path, locks: &[LegacyLock<'_>]) {
-    rusqlite::Connection::open(data_dir.join("access.sqlite3"))
-        .expect("open")
-        .execute_batch(
-            "CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, hash BLOB NOT NULL, \
-                 roles TEXT NOT NULL, created_ms INTEGER NOT NULL, expires_ms INTEGER, \
-                 revoked_ms INTEGER, last_used_ms INTEGER);
-             CREATE TABLE account_locks (site TEXT NOT NULL, account TEXT NOT NULL, \
-                 until_ms INTEGER NOT NULL, repeat INTEGER NOT NULL, PRIMARY KEY (site, account));",
-        )
-        .expect("legacy schema");
-    insert_legacy_locks(data_dir, locks);
-}
-
-/// A row of the legacy table: site, account, until (ms since the epoch), locks in a row.
-type LegacyLock<'a> = (&'a str, &'a str, i64, u32);
-
-fn insert_legacy_locks(data_dir: &Path, locks: &[LegacyLock<'_>]) {
-    let conn = rusqlite::Connection::open(data_dir.join("access.sqlite3")).expect("open");
-    for (site, account, until_ms, repeat) in locks {
-        conn.execute(
-            "INSERT INTO account_locks (site, account, until_ms, repeat) VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![site, account, until_ms, repeat],
-        )
-        .expect("legacy lock");
-    }
-}
-
-fn legacy_rows(data_dir: &Path) -> i64 {
-    rusqlite::Connection::open(data_dir.join("access.sqlite3"))
-        .expect("open")
-        .query_row("SELECT COUNT(*) FROM account_locks", [], |row| row.get(0))
-        .expect("count")
 }
 
 /// A site `shop.test` whose `/login` takes the user name from the `X-User` header.
@@ -109,7 +76,7 @@ fn attempt(access: &AccessControl, user: &str) -> (Verdict, Option<u64>) {
 fn a_legacy_lock_in_force_keeps_refusing_its_account_after_the_move() {
     let dir = tempfile::tempdir().expect("tempdir");
     let now = now_ms();
-    legacy_data_dir(
+    write_legacy_access_db(
         dir.path(),
         &[
             ("shop.test", "alice", now + 300_000, 2),
@@ -136,7 +103,7 @@ fn a_legacy_lock_in_force_keeps_refusing_its_account_after_the_move() {
         Verdict::Allow,
         "an expired legacy lock is not enforced"
     );
-    assert_eq!(legacy_rows(dir.path()), 0, "the legacy rows are gone");
+    assert_eq!(legacy_lock_rows(dir.path()), 0, "the legacy rows are gone");
 
     // Kept in the state store (what `palisade accounts list` reads), with its repeat count, and
     // there for the next process too.
@@ -169,7 +136,7 @@ fn moving_the_same_legacy_locks_twice_changes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let until_ms = now_ms() + 600_000;
     let carol = ("shop.test", "carol", until_ms, 3);
-    legacy_data_dir(dir.path(), &[carol]);
+    write_legacy_access_db(dir.path(), &[carol]);
     let state = StateStore::in_memory();
     let mut store = AccessStore::open(dir.path()).expect("store");
     assert_eq!(migrate_legacy_locks(&mut store, &state).expect("first"), 1);
@@ -178,7 +145,7 @@ fn moving_the_same_legacy_locks_twice_changes_nothing() {
     assert_eq!(migrate_legacy_locks(&mut store, &state).expect("second"), 1);
     assert_eq!(account_locks(&state).expect("locks"), first);
     assert_eq!(first[0].repeat, 3);
-    assert_eq!(legacy_rows(dir.path()), 0);
+    assert_eq!(legacy_lock_rows(dir.path()), 0);
 }
 
 #[test]

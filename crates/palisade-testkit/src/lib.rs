@@ -1,11 +1,13 @@
 //! Test fixtures shared by Palisade's test suites, so that each exists once: a throwaway PKI
 //! ([`TestPki`]: a CA and a leaf certificate for `localhost` / 127.0.0.1, made with rcgen) and a real
 //! SMTP server on loopback ([`SmtpServer`]: Python's aiosmtpd, plain, STARTTLS or implicit TLS), and
-//! a `palisade serve` child process ([`ServeProcess`]).
+//! a `palisade serve` child process ([`ServeProcess`]), and the `access.sqlite3` of a gateway older
+//! than the state store ([`legacy_access`]).
 //!
 //! Only ever a dev-dependency. Fixtures that need an external program skip with a loud notice when
 //! it is missing, and panic when `CI=true` (the CI script provisions them).
 
+pub mod legacy_access;
 mod pki;
 mod serve;
 mod smtp;

@@ -510,7 +510,7 @@ fn base64_decode_alphabet_only(input: &[u8]) -> Option<Vec<u8>> {
 /// One table lookup per byte and no capacity checks: the decoders' hot loop, shared with
 /// palisade-detect's base64 view (standard and URL-safe alphabets).
 pub fn decode_base64_quads(quads: &[u8], sextets: &[u8; 256], out: &mut [u8]) -> u8 {
-    debug_assert!(quads.len() % 4 == 0 && out.len() == quads.len() / 4 * 3);
+    debug_assert!(quads.len().is_multiple_of(4) && out.len() == quads.len() / 4 * 3);
     let mut seen = 0u8;
     for (group, bytes) in quads.chunks_exact(4).zip(out.chunks_exact_mut(3)) {
         let values = [

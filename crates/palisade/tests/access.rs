@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use common::{BINARY, palisade};
 use palisade_testkit::ServeProcess as Running;
+use palisade_testkit::legacy_access::{legacy_lock_rows, write_legacy_access_db};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -305,30 +306,13 @@ fn legacy_locks_in(dir: &Path, seconds: i64) {
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).expect("ms"));
-    let conn = rusqlite::Connection::open(data_dir.join("access.sqlite3")).expect("open");
-    conn.execute_batch(
-        "CREATE TABLE account_locks (site TEXT NOT NULL, account TEXT NOT NULL, \
-             until_ms INTEGER NOT NULL, repeat INTEGER NOT NULL, PRIMARY KEY (site, account));",
-    )
-    .expect("legacy table");
-    for (account, until_ms, repeat) in [
-        ("demo", now_ms + seconds * 1000, 2),
-        ("alice", now_ms - 1000, 1),
-    ] {
-        conn.execute(
-            "INSERT INTO account_locks (site, account, until_ms, repeat) VALUES ('*', ?1, ?2, ?3)",
-            rusqlite::params![account, until_ms, repeat],
-        )
-        .expect("legacy lock");
-    }
-}
-
-/// Rows left in the legacy lock table of `<dir>/data/access.sqlite3`.
-fn legacy_lock_rows(dir: &Path) -> i64 {
-    rusqlite::Connection::open(dir.join("data/access.sqlite3"))
-        .expect("open")
-        .query_row("SELECT COUNT(*) FROM account_locks", [], |row| row.get(0))
-        .expect("count")
+    write_legacy_access_db(
+        &data_dir,
+        &[
+            ("*", "demo", now_ms + seconds * 1000, 2),
+            ("*", "alice", now_ms - 1000, 1),
+        ],
+    );
 }
 
 #[test]
@@ -350,7 +334,11 @@ fn a_login_lock_an_older_gateway_left_in_access_sqlite3_is_still_enforced() {
         401,
         "an expired legacy lock is dropped"
     );
-    assert_eq!(legacy_lock_rows(dir.path()), 0, "the legacy rows are gone");
+    assert_eq!(
+        legacy_lock_rows(&dir.path().join("data")),
+        0,
+        "the legacy rows are gone"
+    );
     // Log lines reach stderr from a background writer (at least every 20 ms): wait for it.
     eventually(&running, "the move is logged", || {
         running.stderr().contains("moved into the state store")
@@ -389,7 +377,7 @@ fn a_login_lock_an_older_gateway_left_moves_into_redis_for_every_gateway() {
     legacy_locks_in(upgraded.path(), 120);
     // The upgraded gateway moves its legacy lock into Redis before it listens ...
     let _upgraded_gateway = serve(&config, upgraded.path());
-    assert_eq!(legacy_lock_rows(upgraded.path()), 0);
+    assert_eq!(legacy_lock_rows(&upgraded.path().join("data")), 0);
     // ... where a gateway that never had it enforces it.
     let gateway = serve(&config, other.path());
     let (status, response) = login(gateway.gateway, "demo", "demo");

@@ -167,7 +167,7 @@ impl Default for Retention {
     }
 }
 
-/// The columns of an event row, in the order [`RawRow::read`] expects,
+/// The columns of an event row, in the order `RawRow`'s [`FromColumns::read`] expects,
 /// qualified for joins.
 pub(crate) const EVENT_COLUMNS: &str = "events.id, events.ts_ms, events.action, events.category, events.outcome,
     events.severity, events.request_id, events.source_ip, events.route, events.user_name, events.url_path,
@@ -272,6 +272,25 @@ impl Columns for postgres::Row {
     }
 }
 
+/// A value made from a result row of either driver.
+pub(crate) trait FromColumns: Sized {
+    fn read<R: Columns>(row: &R) -> std::result::Result<Self, R::Error>;
+}
+
+/// The integer in the first column.
+impl FromColumns for i64 {
+    fn read<R: Columns>(row: &R) -> std::result::Result<Self, R::Error> {
+        row.int(0)
+    }
+}
+
+/// A text and a count (the first two columns).
+impl FromColumns for (String, i64) {
+    fn read<R: Columns>(row: &R) -> std::result::Result<Self, R::Error> {
+        Ok((row.text(0)?, row.int(1)?))
+    }
+}
+
 /// The columns of [`EVENT_COLUMNS`] as read; decoded by [`RawRow::decode`]
 /// outside the driver's callback, so errors stay typed.
 pub(crate) struct RawRow {
@@ -291,9 +310,9 @@ pub(crate) struct RawRow {
     fields: String,
 }
 
-impl RawRow {
-    /// Reads the columns of [`EVENT_COLUMNS`].
-    pub(crate) fn read<R: Columns>(row: &R) -> std::result::Result<RawRow, R::Error> {
+/// Reads the columns of [`EVENT_COLUMNS`].
+impl FromColumns for RawRow {
+    fn read<R: Columns>(row: &R) -> std::result::Result<RawRow, R::Error> {
         Ok(RawRow {
             id: row.int(0)?,
             ts_ms: row.int(1)?,
@@ -311,7 +330,9 @@ impl RawRow {
             fields: row.text(13)?,
         })
     }
+}
 
+impl RawRow {
     /// The stored id and the event.
     pub(crate) fn decode(self) -> Result<(i64, SecurityEvent)> {
         let id = self.id;

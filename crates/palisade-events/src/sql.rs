@@ -6,8 +6,8 @@ use palisade_core::SecurityEvent;
 use postgres::types::ToSql;
 
 use crate::error::{ErrorKind, EventsError, Result};
-use crate::schema::RawRow;
 use crate::schema::Retention;
+use crate::schema::{FromColumns, RawRow};
 
 /// A query parameter.
 #[derive(Debug, Clone)]
@@ -92,30 +92,37 @@ impl Conn<'_> {
         }
     }
 
+    /// Every row of the result, each read as a `T`.
+    fn rows<T: FromColumns>(&mut self, query: &Query, context: &'static str) -> Result<Vec<T>> {
+        match self {
+            Conn::Sqlite(conn) => {
+                let mut statement = conn.prepare(&query.text).map_err(sqlite(context))?;
+                statement
+                    .query_map(sqlite_params(&query.params), |row| T::read(row))
+                    .map_err(sqlite(context))?
+                    .collect::<rusqlite::Result<_>>()
+                    .map_err(sqlite(context))
+            }
+            Conn::Postgres(client) => client
+                .query(&query.text, &pg_params(&query.params))
+                .map_err(pg(context))?
+                .iter()
+                .map(T::read)
+                .collect::<std::result::Result<_, postgres::Error>>()
+                .map_err(pg(context)),
+        }
+    }
+
     /// Rows of [`crate::schema::EVENT_COLUMNS`], decoded.
     pub(crate) fn events(
         &mut self,
         query: &Query,
         context: &'static str,
     ) -> Result<Vec<(i64, SecurityEvent)>> {
-        let raw: Vec<RawRow> = match self {
-            Conn::Sqlite(conn) => {
-                let mut statement = conn.prepare(&query.text).map_err(sqlite(context))?;
-                statement
-                    .query_map(sqlite_params(&query.params), |row| RawRow::read(row))
-                    .map_err(sqlite(context))?
-                    .collect::<rusqlite::Result<_>>()
-                    .map_err(sqlite(context))?
-            }
-            Conn::Postgres(client) => client
-                .query(&query.text, &pg_params(&query.params))
-                .map_err(pg(context))?
-                .iter()
-                .map(RawRow::read)
-                .collect::<std::result::Result<_, _>>()
-                .map_err(pg(context))?,
-        };
-        raw.into_iter().map(RawRow::decode).collect()
+        self.rows::<RawRow>(query, context)?
+            .into_iter()
+            .map(RawRow::decode)
+            .collect()
     }
 
     /// Rows of (text, count).
@@ -124,46 +131,12 @@ impl Conn<'_> {
         query: &Query,
         context: &'static str,
     ) -> Result<Vec<(String, i64)>> {
-        match self {
-            Conn::Sqlite(conn) => {
-                let mut statement = conn.prepare(&query.text).map_err(sqlite(context))?;
-                statement
-                    .query_map(sqlite_params(&query.params), |row| {
-                        Ok((row.get(0)?, row.get(1)?))
-                    })
-                    .map_err(sqlite(context))?
-                    .collect::<rusqlite::Result<_>>()
-                    .map_err(sqlite(context))
-            }
-            Conn::Postgres(client) => client
-                .query(&query.text, &pg_params(&query.params))
-                .map_err(pg(context))?
-                .iter()
-                .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-                .collect::<std::result::Result<_, postgres::Error>>()
-                .map_err(pg(context)),
-        }
+        self.rows(query, context)
     }
 
     /// The integers in the first column of every row.
     pub(crate) fn ints(&mut self, query: &Query, context: &'static str) -> Result<Vec<i64>> {
-        match self {
-            Conn::Sqlite(conn) => {
-                let mut statement = conn.prepare(&query.text).map_err(sqlite(context))?;
-                statement
-                    .query_map(sqlite_params(&query.params), |row| row.get(0))
-                    .map_err(sqlite(context))?
-                    .collect::<rusqlite::Result<_>>()
-                    .map_err(sqlite(context))
-            }
-            Conn::Postgres(client) => client
-                .query(&query.text, &pg_params(&query.params))
-                .map_err(pg(context))?
-                .iter()
-                .map(|row| row.try_get(0))
-                .collect::<std::result::Result<_, postgres::Error>>()
-                .map_err(pg(context)),
-        }
+        self.rows(query, context)
     }
 
     /// The integer in the first column of the first row, if there is a row.

@@ -12,7 +12,7 @@ use crate::store::{
     assert_source_ip_filter_spans_segments, events_over_several_id_segments, filter_case_failures,
     stats_of_every_case, store_with_corpus,
 };
-use crate::support::{corpus, doc, numbered, seqs};
+use crate::support::{NO_RETENTION, corpus, doc, numbered, seqs};
 
 fn postgres_url() -> String {
     std::env::var("PALISADE_POSTGRES_URL")
@@ -77,11 +77,6 @@ fn everything(reader: &EventReader) -> Vec<palisade_core::SecurityEvent> {
         .collect()
 }
 
-const NO_RETENTION: Retention = Retention {
-    max_age: None,
-    max_rows: None,
-};
-
 #[test]
 fn events_round_trip_through_postgres_unchanged() {
     let Some(schema) = TestSchema::new("round_trip") else {
@@ -144,12 +139,8 @@ fn postgres_source_ip_filter_finds_events_in_every_id_segment() {
     let Some(schema) = TestSchema::new("ip_segments") else {
         return;
     };
-    let no_retention = Retention {
-        max_age: None,
-        max_rows: None,
-    };
     let mut store =
-        PostgresStore::connect(&postgres_url(), Some(&schema.name), no_retention).expect("connect");
+        PostgresStore::connect(&postgres_url(), Some(&schema.name), NO_RETENTION).expect("connect");
     store
         .write_batch(&events_over_several_id_segments())
         .expect("insert");

@@ -12,12 +12,7 @@ use palisade_events::{
 };
 use serde_json::Value;
 
-use crate::support::{corpus, corpus_docs, doc, read_data};
-
-const NO_RETENTION: Retention = Retention {
-    max_age: None,
-    max_rows: None,
-};
+use crate::support::{NO_RETENTION, corpus, corpus_docs, doc, read_data};
 
 pub fn store_with_corpus() -> (tempfile::TempDir, EventReader) {
     let dir = tempfile::tempdir().expect("temp dir");

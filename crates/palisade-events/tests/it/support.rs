@@ -6,8 +6,14 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use palisade_core::SecurityEvent;
 use palisade_events::ecs::{from_ecs, to_ecs};
-use palisade_events::{BatchSink, EventsError};
+use palisade_events::{BatchSink, EventsError, Retention};
 use serde_json::{Map, Value};
+
+/// Keeps every event (no age or row limit).
+pub const NO_RETENTION: Retention = Retention {
+    max_age: None,
+    max_rows: None,
+};
 
 pub fn data_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

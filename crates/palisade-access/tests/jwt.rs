@@ -343,14 +343,7 @@ fn an_unreachable_jwks_url_fails_tokens_not_startup() {
 #[test]
 fn every_algorithm_verifies() {
     let secret = "a-long-shared-secret-for-tests-only";
-    let verifier = JwtVerifier::new(&[issuer(json!({
-        "algorithms": ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
-                       "EdDSA", "HS256", "HS384", "HS512"],
-        "pem_files": [key_path("rsa_public.pem"), key_path("ec_public.pem"),
-                      key_path("ec384_public.pem"), key_path("ed_public.pem")],
-        "hmac_secret": secret,
-    }))])
-    .expect("verifier");
+    let verifier = verifier_of_every_algorithm(secret);
     for (alg, key) in signing_keys(secret) {
         let token = sign(alg, &key, &claims(json!({})));
         let verified = verifier
@@ -361,6 +354,18 @@ fn every_algorithm_verifies() {
             palisade_access::jwt::algorithm_name(alg)
         );
     }
+}
+
+/// A verifier accepting every algorithm of [`signing_keys`] (HMAC with `secret`).
+fn verifier_of_every_algorithm(secret: &str) -> JwtVerifier {
+    JwtVerifier::new(&[issuer(json!({
+        "algorithms": ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
+                       "EdDSA", "HS256", "HS384", "HS512"],
+        "pem_files": [key_path("rsa_public.pem"), key_path("ec_public.pem"),
+                      key_path("ec384_public.pem"), key_path("ed_public.pem")],
+        "hmac_secret": secret,
+    }))])
+    .expect("verifier")
 }
 
 /// A key of each algorithm (HMAC with `secret`).
@@ -399,14 +404,7 @@ fn with_flipped_signature_byte(token: &str) -> String {
 #[test]
 fn a_signature_with_one_byte_flipped_is_refused_for_every_algorithm() {
     let secret = "another-shared-secret-for-tests";
-    let verifier = JwtVerifier::new(&[issuer(json!({
-        "algorithms": ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
-                       "EdDSA", "HS256", "HS384", "HS512"],
-        "pem_files": [key_path("rsa_public.pem"), key_path("ec_public.pem"),
-                      key_path("ec384_public.pem"), key_path("ed_public.pem")],
-        "hmac_secret": secret,
-    }))])
-    .expect("verifier");
+    let verifier = verifier_of_every_algorithm(secret);
     for (alg, key) in signing_keys(secret) {
         // A fresh token each time (the cache never saw the flipped copy anyway).
         let token = sign(alg, &key, &claims(json!({ "jti": format!("{alg:?}") })));

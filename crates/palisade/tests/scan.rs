@@ -355,29 +355,7 @@ fn openapi_operations_are_scanned_only_with_the_document() {
     let Some(app) = start_app() else { return };
     let url = format!("http://{}/", app.addr);
     let ssti = |extra: &[&str]| -> Vec<String> {
-        let mut args = vec![
-            url.as_str(),
-            "--only",
-            "ssti",
-            "--rate",
-            "300",
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-            "-q",
-        ];
-        args.extend_from_slice(extra);
-        let out = scan(&args);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let report: ScanReport = serde_json::from_slice(&out.stdout).expect("JSON report");
-        report
-            .findings
+        findings_of(&app, "ssti", extra)
             .iter()
             .filter(|f| f.url.contains("/api/v1/"))
             .map(|f| format!("{} {}", f.url, f.parameter.as_deref().unwrap_or("-")))
@@ -719,13 +697,13 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// The SSRF findings of a scan limited to the ssrf check, with `extra` arguments.
-fn ssrf_findings(app: &App, extra: &[&str]) -> Vec<palisade_scan::Finding> {
+/// The findings of a scan of `app` limited to `check`, with `extra` arguments.
+fn findings_of(app: &App, check: &str, extra: &[&str]) -> Vec<palisade_scan::Finding> {
     let url = format!("http://{}/", app.addr);
     let mut args = vec![
         url.as_str(),
         "--only",
-        "ssrf",
+        check,
         "--rate",
         "300",
         "--format",
@@ -756,8 +734,9 @@ fn ssrf_callbacks_reach_the_advertised_address() {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let advertised = format!("localhost:{port}");
-    let findings = ssrf_findings(
+    let findings = findings_of(
         &app,
+        "ssrf",
         &["--callback-listen", &listen, "--callback-addr", &advertised],
     );
     let paths: Vec<&str> = findings.iter().map(|f| f.url.as_str()).collect();
@@ -789,7 +768,7 @@ fn ssrf_callbacks_reach_the_advertised_address() {
     };
     let port = free_port();
     let advertised = format!("{ip}:{port}");
-    let findings = ssrf_findings(&app, &["--callback-addr", &advertised]);
+    let findings = findings_of(&app, "ssrf", &["--callback-addr", &advertised]);
     assert_eq!(findings.len(), 1, "{findings:?}");
     assert!(
         findings[0].evidence.detail.contains("receiver got")

@@ -1,5 +1,7 @@
 //! Calendar arithmetic for ignore-file expiry and advisory-data age, without a date library:
-//! UTC civil dates from and to day counts (Howard Hinnant's algorithms) and RFC 3339 timestamps.
+//! UTC civil dates from and to day counts (`palisade_core::civil`) and RFC 3339 timestamps.
+
+use palisade_core::civil::{civil_from_days, days_from_civil};
 
 /// Today's UTC date as `YYYY-MM-DD`.
 pub fn today_utc() -> String {
@@ -12,33 +14,13 @@ pub fn today_utc() -> String {
 
 /// The civil date of a day count since 1970-01-01.
 pub fn date_from_unix_days(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = civil_from_days(days);
     format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// Days since 1970-01-01 of a civil date.
 pub fn unix_days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year.rem_euclid(400);
-    let month = i64::from(month);
-    let day_of_year =
-        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    days_from_civil(year, i64::from(month), i64::from(day))
 }
 
 /// Seconds since the Unix epoch of an RFC 3339 UTC timestamp (`2023-11-07T20:24:23.9Z`; a

@@ -22,6 +22,7 @@
 //! the gateway records disruptive verdicts but lets the request through.
 #![forbid(unsafe_code)]
 
+pub mod civil;
 mod context;
 mod event;
 mod inspect;

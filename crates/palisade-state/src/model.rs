@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ipnet::IpNet;
+use palisade_core::civil::{civil_from_days, days_from_civil};
 
 /// A rate: `count` events per `period` (e.g. 100 per minute).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -189,7 +190,7 @@ impl QuotaPeriod {
         match self {
             QuotaPeriod::Daily => (day, (day + 1) * DAY_MS),
             QuotaPeriod::Monthly => {
-                let (year, month) = civil_year_month(day);
+                let (year, month, _) = civil_from_days(day);
                 let id = year * 12 + (month - 1);
                 let (next_year, next_month) = if month == 12 {
                     (year + 1, 1)
@@ -213,30 +214,6 @@ pub struct QuotaDecision {
     pub limit: u64,
     /// When the period ends and the count starts over.
     pub resets_at: SystemTime,
-}
-
-/// Year and month (1–12) of a day number since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_year_month(days: i64) -> (i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month)
-}
-
-/// Day number since 1970-01-01 of a civil date.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = if month > 2 { month - 3 } else { month + 9 };
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// Milliseconds since the Unix epoch → `SystemTime`.

@@ -2227,16 +2227,8 @@ fn time_value(name: VariableName) -> String {
         .map_or(0, |d| d.as_secs());
     let days = seconds / 86_400;
     let secs_of_day = seconds % 86_400;
-    // Civil date from days since epoch (Howard Hinnant's algorithm).
-    let z = i64::try_from(days).unwrap_or(0) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) =
+        palisade_core::civil::civil_from_days(i64::try_from(days).unwrap_or(0));
     let (hour, minute, second) = (
         secs_of_day / 3600,
         (secs_of_day / 60) % 60,

@@ -163,6 +163,9 @@ pub(crate) struct Http1Guard<S> {
     pending_pos: usize,
     /// Read buffer while the framing is watched.
     scratch: Vec<u8>,
+    /// The last complete head's buffer, emptied, for the next head (one allocation per connection
+    /// instead of one per request).
+    spare_head: Vec<u8>,
     /// Palisade's own answer to a refused head: written before the connection shuts down; hyper sees
     /// the end of the input instead of the head.
     refusal: Option<Vec<u8>>,
@@ -207,6 +210,7 @@ impl<S> Http1Guard<S> {
             pending: Vec::new(),
             pending_pos: 0,
             scratch: Vec::new(),
+            spare_head: Vec::new(),
             refusal: None,
             reporter: None,
             pending_report: None,
@@ -349,6 +353,9 @@ impl<S> Http1Guard<S> {
                                 self.pending
                                     .extend_from_slice(rewritten.as_deref().unwrap_or(&head));
                                 self.framing = framing;
+                                head.clear();
+                                self.spare_head = head;
+                                self.reuse_head_buffer();
                             }
                             Err((status, reason)) => self.refuse(status, reason, head),
                         }
@@ -370,6 +377,7 @@ impl<S> Http1Guard<S> {
                     bytes = &bytes[take as usize..];
                     if *left == 0 {
                         self.framing = Framing::Head(Vec::new());
+                        self.reuse_head_buffer();
                     }
                 }
                 Framing::ChunkSize(line) => {
@@ -412,7 +420,10 @@ impl<S> Http1Guard<S> {
                     self.pending.push(byte);
                     bytes = &bytes[1..];
                     match byte {
-                        b'\n' if *line_len == 0 => self.framing = Framing::Head(Vec::new()),
+                        b'\n' if *line_len == 0 => {
+                            self.framing = Framing::Head(Vec::new());
+                            self.reuse_head_buffer();
+                        }
                         b'\n' => *line_len = 0,
                         b'\r' => {}
                         _ => {
@@ -462,11 +473,31 @@ impl<S> Http1Guard<S> {
     /// request target carried bytes hyper's URI parser refuses but browsers and nginx accept
     /// (`"<>\^`{|}` and non-ASCII), the head with those bytes percent-encoded. Err: the status to
     /// refuse it with.
+    /// Gives a head that starts being read the buffer of the previous one.
+    fn reuse_head_buffer(&mut self) {
+        if let Framing::Head(head) = &mut self.framing
+            && head.capacity() == 0
+        {
+            *head = std::mem::take(&mut self.spare_head);
+        }
+    }
+
     fn check_head(&self, head: &[u8]) -> Result<(Framing, Option<Vec<u8>>), Refusal> {
         let rewritten = encode_target(head);
         let checked = rewritten.as_deref().unwrap_or(head);
-        let mut headers = vec![httparse::EMPTY_HEADER; self.max_headers];
-        let mut request = httparse::Request::new(&mut headers);
+        // Most heads fit the array on the stack; only a configured limit above it, reached by a
+        // head, takes the heap.
+        let mut stack_headers = [httparse::EMPTY_HEADER; STACK_HEADERS];
+        let mut heap_headers;
+        let headers: &mut [httparse::Header<'_>] = if self.max_headers <= STACK_HEADERS {
+            &mut stack_headers[..self.max_headers]
+        } else if head_line_count(checked) <= STACK_HEADERS {
+            &mut stack_headers
+        } else {
+            heap_headers = vec![httparse::EMPTY_HEADER; self.max_headers];
+            &mut heap_headers
+        };
+        let mut request = httparse::Request::new(headers);
         match request.parse(checked) {
             Ok(httparse::Status::Complete(_)) => {}
             Err(httparse::Error::TooManyHeaders) => {
@@ -493,12 +524,15 @@ impl<S> Http1Guard<S> {
             }
         }
         let path = request.path.unwrap_or_default();
-        let uri = http::Uri::try_from(path).ok();
-        if uri.is_none() && !(path == "*" && request.method == Some("OPTIONS")) {
-            return Err((http::StatusCode::BAD_REQUEST, "invalid request target"));
-        }
-        if let Some(uri) = uri.filter(|_| path.contains('#')) {
-            self.activity.remember_fragment_target(path, &uri);
+        // The common origin-form target is checked without building a `Uri` (an allocation).
+        if !is_plain_origin_form(path) {
+            let uri = http::Uri::try_from(path).ok();
+            if uri.is_none() && !(path == "*" && request.method == Some("OPTIONS")) {
+                return Err((http::StatusCode::BAD_REQUEST, "invalid request target"));
+            }
+            if let Some(uri) = uri.filter(|_| path.contains('#')) {
+                self.activity.remember_fragment_target(path, &uri);
+            }
         }
         Ok((self.framing_after(&request)?, rewritten))
     }
@@ -667,6 +701,50 @@ fn chunk_size(line: &[u8]) -> Option<u64> {
 /// Read buffer size while the framing is watched.
 const SCRATCH_SIZE: usize = 16 * 1024;
 
+/// Header slots [`Http1Guard::check_head`] keeps on the stack.
+const STACK_HEADERS: usize = 32;
+
+/// Lines in a head after the request line (an upper bound on its header count).
+fn head_line_count(head: &[u8]) -> usize {
+    head.iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        .saturating_sub(1)
+}
+
+/// Whether a request target is an origin-form path (and query) made only of RFC 3986 characters,
+/// which `http::Uri` accepts as it is: `/`, then unreserved, sub-delims, `:`, `@`, `/`, `?`, `%`.
+/// A `#`, a space or any other byte sends the target through the full `Uri` parser.
+fn is_plain_origin_form(target: &str) -> bool {
+    target.starts_with('/')
+        && target.len() < usize::from(u16::MAX - 1)
+        && target.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'-' | b'.'
+                        | b'_'
+                        | b'~'
+                        | b'!'
+                        | b'$'
+                        | b'&'
+                        | b'\''
+                        | b'('
+                        | b')'
+                        | b'*'
+                        | b'+'
+                        | b','
+                        | b';'
+                        | b'='
+                        | b':'
+                        | b'@'
+                        | b'/'
+                        | b'?'
+                        | b'%'
+                )
+        })
+}
+
 impl<S: AsyncRead + Unpin> AsyncRead for Http1Guard<S> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -799,6 +877,46 @@ mod tests {
             guard.observe(chunk);
         }
         activity.ambiguous.load(Ordering::Relaxed)
+    }
+
+    #[test]
+    fn targets_passed_without_a_uri_are_ones_uri_accepts() {
+        for byte in 0..=255u8 {
+            let target = format!("/a{0}b?c{0}d", char::from(byte));
+            if is_plain_origin_form(&target) {
+                assert!(
+                    http::Uri::try_from(target.as_str()).is_ok(),
+                    "{target:?} skipped the Uri check but Uri refuses it"
+                );
+            }
+        }
+        assert!(is_plain_origin_form("/search?q=1%27+or+1=1&x=@:"));
+        assert!(!is_plain_origin_form("/page#top"));
+        assert!(!is_plain_origin_form("*"));
+        assert!(!is_plain_origin_form("http://example.com/"));
+    }
+
+    #[test]
+    fn header_counts_around_the_stack_array_are_limited_exactly() {
+        fn refused(max_headers: usize, count: usize) -> bool {
+            let activity = Arc::new(ConnActivity::new());
+            let mut guard = Http1Guard::new((), activity, 65536, max_headers, None);
+            let mut head = String::from("GET / HTTP/1.1\r\n");
+            for index in 0..count {
+                head.push_str(&format!("X-H{index}: v\r\n"));
+            }
+            head.push_str("\r\n");
+            guard.observe(head.as_bytes());
+            guard.refusal.is_some()
+        }
+        for max in [10, STACK_HEADERS, STACK_HEADERS + 1, 100] {
+            assert!(!refused(max, max), "{max} headers with a limit of {max}");
+            assert!(
+                refused(max, max + 1),
+                "{} headers with a limit of {max}",
+                max + 1
+            );
+        }
     }
 
     #[test]

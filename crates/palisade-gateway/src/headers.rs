@@ -65,15 +65,8 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
 /// Removes every header whose (lowercase) name `doomed` accepts. The common case, none, is one
 /// pass over the map's few names with a string match each (no hashing, no allocation).
 fn remove_matching(headers: &mut HeaderMap, doomed: fn(&str) -> bool) {
-    if !headers.keys().any(|name| doomed(name.as_str())) {
-        return;
-    }
-    let names: Vec<HeaderName> = headers
-        .keys()
-        .filter(|name| doomed(name.as_str()))
-        .cloned()
-        .collect();
-    for name in names {
+    // One scan per removed name (a head has few), instead of collecting the names first.
+    while let Some(name) = headers.keys().find(|name| doomed(name.as_str())).cloned() {
         headers.remove(name);
     }
 }
@@ -139,9 +132,42 @@ pub(crate) struct ForwardFacts<'a> {
     pub(crate) request_id: &'a HeaderValue,
 }
 
+/// The forwarding header values of a connection's last request from an untrusted peer. They depend
+/// only on the connection and the host, so the next request with the same host reuses them (a
+/// reference-count increment each) instead of formatting and allocating five values.
+#[derive(Debug, Default)]
+pub(crate) struct ForwardCache(std::sync::Mutex<Option<CachedForwarding>>);
+
+#[derive(Debug)]
+struct CachedForwarding {
+    host: String,
+    client_ip: IpAddr,
+    x_forwarded_for: Option<HeaderValue>,
+    x_forwarded_host: Option<HeaderValue>,
+    forwarded: Option<HeaderValue>,
+}
+
 /// Sets `X-Forwarded-*`, `Forwarded` and `X-Request-Id` on a request going upstream.
-pub(crate) fn set_forwarding_headers(headers: &mut HeaderMap, facts: &ForwardFacts<'_>) {
+pub(crate) fn set_forwarding_headers(
+    headers: &mut HeaderMap,
+    facts: &ForwardFacts<'_>,
+    cache: &ForwardCache,
+) {
     let proto = if facts.tls { "https" } else { "http" };
+    headers.reserve(5);
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
+    headers.insert(X_REQUEST_ID, facts.request_id.clone());
+    // A trusted peer's own chain changes per request: only untrusted peers' values are cached.
+    let mut cached = (!facts.peer_trusted).then(|| cache.0.lock().ok()).flatten();
+    if let Some(Some(values)) = cached.as_deref()
+        && values.host == facts.host
+        && values.client_ip == facts.client_ip
+    {
+        put_or_remove(headers, X_FORWARDED_FOR, values.x_forwarded_for.clone());
+        put_or_remove(headers, X_FORWARDED_HOST, values.x_forwarded_host.clone());
+        put_or_remove(headers, FORWARDED, values.forwarded.clone());
+        return;
+    }
     // X-Forwarded-For: keep a trusted peer's chain and append the peer; otherwise start over.
     let mut xff = String::with_capacity(48);
     if facts.peer_trusted
@@ -151,15 +177,8 @@ pub(crate) fn set_forwarding_headers(headers: &mut HeaderMap, facts: &ForwardFac
         xff.push_str(", ");
     }
     push_ip(&mut xff, facts.peer);
-    // `insert` replaces every earlier value (an untrusted client's included).
-    match HeaderValue::from_str(&xff) {
-        Ok(value) => drop(headers.insert(X_FORWARDED_FOR, value)),
-        Err(_) => drop(headers.remove(X_FORWARDED_FOR)),
-    }
-    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
-    if let Ok(value) = HeaderValue::from_str(facts.host) {
-        headers.insert(X_FORWARDED_HOST, value);
-    }
+    let x_forwarded_for = HeaderValue::from_str(&xff).ok();
+    let x_forwarded_host = HeaderValue::from_str(facts.host).ok();
     // Forwarded (RFC 7239): one element for this hop, after a trusted peer's elements.
     let mut forwarded = String::with_capacity(96 + facts.host.len());
     if facts.peer_trusted
@@ -176,11 +195,28 @@ pub(crate) fn set_forwarding_headers(headers: &mut HeaderMap, facts: &ForwardFac
     forwarded.push_str(facts.host);
     forwarded.push_str("\";proto=");
     forwarded.push_str(proto);
-    match HeaderValue::from_str(&forwarded) {
-        Ok(value) => drop(headers.insert(FORWARDED, value)),
-        Err(_) => drop(headers.remove(FORWARDED)),
+    let forwarded = HeaderValue::from_str(&forwarded).ok();
+    // `insert` replaces every earlier value (an untrusted client's included).
+    put_or_remove(headers, X_FORWARDED_FOR, x_forwarded_for.clone());
+    put_or_remove(headers, X_FORWARDED_HOST, x_forwarded_host.clone());
+    put_or_remove(headers, FORWARDED, forwarded.clone());
+    if let Some(slot) = cached.as_deref_mut() {
+        *slot = Some(CachedForwarding {
+            host: facts.host.to_owned(),
+            client_ip: facts.client_ip,
+            x_forwarded_for,
+            x_forwarded_host,
+            forwarded,
+        });
     }
-    headers.insert(X_REQUEST_ID, facts.request_id.clone());
+}
+
+/// Replaces every value of `name` with `value`, or removes the header when there is none.
+fn put_or_remove(headers: &mut HeaderMap, name: HeaderName, value: Option<HeaderValue>) {
+    match value {
+        Some(value) => drop(headers.insert(name, value)),
+        None => drop(headers.remove(name)),
+    }
 }
 
 /// Appends an address as text. IPv4 (every request's common case) is written digit by digit:
@@ -330,6 +366,8 @@ impl SecurityHeaders {
         if self.strip_leaky {
             remove_matching(headers, is_leaky);
         }
+        // One growth of the map for every header the policy may add, instead of one per insert.
+        headers.reserve(self.set.len() + 1);
         if tls && let Some(hsts) = &self.hsts {
             headers
                 .entry(header::STRICT_TRANSPORT_SECURITY)
@@ -415,6 +453,62 @@ mod tests {
         let mut node = String::new();
         push_node(&mut node, "2001:db8::7".parse().unwrap());
         assert_eq!(node, "\"[2001:db8::7]\"");
+    }
+
+    #[test]
+    fn forwarding_values_are_reused_per_host_and_never_for_trusted_peers() {
+        let request_id = HeaderValue::from_static("id-1");
+        let facts = |host, peer_trusted| ForwardFacts {
+            peer: "10.1.2.3".parse().unwrap_or_else(|_| unreachable!()),
+            peer_trusted,
+            client_ip: "10.1.2.3".parse().unwrap_or_else(|_| unreachable!()),
+            tls: false,
+            host,
+            server_addr: "127.0.0.1:8080".parse().unwrap_or_else(|_| unreachable!()),
+            request_id: &request_id,
+        };
+        let forwarded = |cache: &ForwardCache, host, trusted, client_xff: Option<&'static str>| {
+            let mut headers = HeaderMap::new();
+            if let Some(xff) = client_xff {
+                headers.insert(X_FORWARDED_FOR, HeaderValue::from_static(xff));
+                headers.insert(X_FORWARDED_HOST, HeaderValue::from_static("evil.example"));
+            }
+            set_forwarding_headers(&mut headers, &facts(host, trusted), cache);
+            let get = |name: &HeaderName| {
+                headers
+                    .get(name)
+                    .map(|v| v.to_str().unwrap_or("?").to_owned())
+            };
+            (
+                get(&X_FORWARDED_FOR),
+                get(&X_FORWARDED_HOST),
+                get(&FORWARDED),
+            )
+        };
+        let cache = ForwardCache::default();
+        let first = forwarded(&cache, "a.example", false, None);
+        assert_eq!(first.0.as_deref(), Some("10.1.2.3"));
+        assert_eq!(
+            first.2.as_deref(),
+            Some("for=10.1.2.3;by=127.0.0.1;host=\"a.example\";proto=http")
+        );
+        // Reused values still replace what the client sent.
+        assert_eq!(
+            forwarded(&cache, "a.example", false, Some("6.6.6.6")),
+            first
+        );
+        let other = forwarded(&cache, "b.example", false, None);
+        assert_eq!(other.1.as_deref(), Some("b.example"));
+        assert_eq!(
+            other.2.as_deref(),
+            Some("for=10.1.2.3;by=127.0.0.1;host=\"b.example\";proto=http")
+        );
+        // A trusted peer's chain is kept, request by request.
+        let trusted = ForwardCache::default();
+        let chain = forwarded(&trusted, "a.example", true, Some("1.1.1.1"));
+        assert_eq!(chain.0.as_deref(), Some("1.1.1.1, 10.1.2.3"));
+        let chain = forwarded(&trusted, "a.example", true, Some("2.2.2.2"));
+        assert_eq!(chain.0.as_deref(), Some("2.2.2.2, 10.1.2.3"));
     }
 
     #[test]

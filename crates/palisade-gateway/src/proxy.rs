@@ -433,6 +433,7 @@ impl Exchange {
                 server_addr: self.conn.local,
                 request_id: &self.request_id_value,
             },
+            &self.conn.forward_cache,
         );
         let upstream = runtime.upstreams[route.upstream].clone();
         let upstream_result =
@@ -503,7 +504,8 @@ impl Exchange {
             let response_head = ResponseHead {
                 status: parts.status,
                 version: parts.version,
-                headers: parts.headers.clone(),
+                // Moved, not cloned: they go back into the response after the phases.
+                headers: std::mem::take(&mut parts.headers),
             };
             if let PhaseOutcome::Respond(response) = self.run_phase(route, |inspection, head| {
                 inspection.response_headers(head, &response_head)
@@ -547,6 +549,7 @@ impl Exchange {
                 )
                 .boxed_unsync();
             }
+            parts.headers = response_head.headers;
         }
         parts
             .headers

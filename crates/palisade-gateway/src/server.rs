@@ -51,6 +51,8 @@ pub(crate) struct ConnInfo {
     /// Shared with the HTTP/1 guard: ambiguous framing seen, requests in flight.
     pub(crate) activity: Arc<ConnActivity>,
     pub(crate) shutdown: watch::Receiver<Stage>,
+    /// The connection's forwarding header values, reused while the host stays the same.
+    pub(crate) forward_cache: crate::headers::ForwardCache,
 }
 
 /// Lifecycle stage of the gateway.
@@ -277,6 +279,7 @@ async fn serve_connection(
         redirect_to_https: listener.redirect_to_https,
         activity: activity.clone(),
         shutdown: stage.clone(),
+        forward_cache: Default::default(),
     };
     let mut builder = auto::Builder::new(TokioExecutor::new());
     let max_head = usize::try_from(limits.max_header_bytes.0).unwrap_or(usize::MAX);

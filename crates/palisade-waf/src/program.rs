@@ -15,7 +15,7 @@ use palisade_transform::Transformation;
 
 use crate::WafError;
 use crate::operator::CompiledOperator;
-use crate::prefilter::{ChainPrefilter, PrefilterBuilder};
+use crate::prefilter::{PrefilterBuilder, Prefilters};
 use crate::variables::VariableSet;
 
 /// A compiled target (a positive variable or an exclusion).
@@ -187,8 +187,12 @@ pub(crate) struct Program {
     pub phases: [Vec<Step>; 5],
     pub settings: EngineSettings,
     pub report: CompileReport,
-    /// Per transformation chain id, its literal prefilter (if any link has a slot).
-    pub prefilters: Vec<Option<ChainPrefilter>>,
+    /// The literal prefilters, per transformation chain id and for raw values.
+    pub prefilters: Prefilters,
+    /// Per transformation chain id, the bytes without which the chain leaves a value
+    /// as it is (`None` when it may change any value; see
+    /// `palisade_transform::Transformation::trigger_bytes`).
+    pub chain_triggers: Vec<Option<ByteSet>>,
     /// Every variable a rule target or a macro of the program can read: a transaction
     /// materialises only these (see `crate::variables`).
     pub references: VariableSet,
@@ -465,11 +469,16 @@ pub(crate) fn compile(config: &Config, base_dir: &Path) -> Result<Program, WafEr
         }
     }
     let prefilters = prefilter.build().map_err(WafError::invalid)?;
+    let mut chain_triggers = vec![None; report.transformation_chains.len()];
+    for (chain, &id) in &report.transformation_chains {
+        chain_triggers[id] = chain_trigger_bytes(chain);
+    }
     Ok(Program {
         phases,
         settings,
         report,
         prefilters,
+        chain_triggers,
         references,
     })
 }
@@ -516,6 +525,18 @@ fn note_references(rule: &CompiledRule, references: &mut VariableSet) {
         }
         link = current.chained.as_deref();
     }
+}
+
+/// The union of the trigger bytes of `chain`'s transformations: a value without any of
+/// them passes through every step unchanged. `None` when a step changes every value.
+fn chain_trigger_bytes(chain: &[Transformation]) -> Option<ByteSet> {
+    chain.iter().try_fold([0u64; 4], |mut set, transformation| {
+        let triggers = transformation.trigger_bytes()?;
+        for (word, trigger) in set.iter_mut().zip(triggers) {
+            *word |= trigger;
+        }
+        Some(set)
+    })
 }
 
 /// Gives every link of a chain whose operator requires literals (and is neither negated

@@ -26,7 +26,7 @@ use palisade_seclang::{
 use palisade_transform::Transformation;
 
 use crate::operator::parse_number;
-use crate::prefilter::{ChainPrefilter, may_match};
+use crate::prefilter::{ChainPrefilter, Prefilters, may_match};
 use crate::program::{CompiledRule, KeySelector, RunAction, Step, Target, compile_target};
 use crate::variables::VariableMap;
 use crate::{Waf, buffers};
@@ -200,6 +200,10 @@ const TX_CAPACITY: usize = 32;
 /// Values shorter than this are transformed directly: running a chain over a short
 /// value costs less than hashing, storing and copying it for the cache.
 const TRANSFORMATION_CACHE_MIN_LEN: usize = 128;
+
+/// The chain id under which `TransformationCache::by_location` keeps the raw-value
+/// prefilter result of a value (no interned chain has it).
+const RAW_VALUE: usize = usize::MAX;
 
 /// Most entries the transformation cache holds per transaction.
 const TRANSFORMATION_CACHE_ENTRIES: usize = 100_000;
@@ -534,6 +538,28 @@ impl TransformationCache {
         Ok(cached)
     }
 
+    /// Where the candidate bitset of the raw stable `value` under the program's `raw`
+    /// prefilter starts in `candidates` (computed on the first call of the phase);
+    /// `None` when the cache is full.
+    fn raw_candidates(&mut self, raw: &ChainPrefilter, value: &[u8]) -> Option<usize> {
+        let key = (RAW_VALUE, value.as_ptr() as usize, value.len());
+        if let Some(cached) = self.by_location.get(&key) {
+            return cached.candidates;
+        }
+        if self.by_location.len() >= TRANSFORMATION_CACHE_ENTRIES {
+            return None;
+        }
+        let start = self.candidates.len();
+        self.candidates.resize(start + raw.words(), 0);
+        raw.mark_candidates(value, &mut self.candidates[start..]);
+        let cached = CachedValue {
+            stage: CachedStage::Value(0, value.len()),
+            candidates: Some(start),
+        };
+        self.by_location.insert(key, cached);
+        Some(start)
+    }
+
     /// The bytes of a cached stage of `value`.
     fn resolve<'s>(&'s self, stage: CachedStage, value: &'s [u8]) -> &'s [u8] {
         match stage {
@@ -577,8 +603,10 @@ fn apply_chain<'a>(chain: &[Transformation], value: &'a [u8]) -> Cow<'a, [u8]> {
 /// The state of one rule link's scan over its values.
 struct LinkScan<'a> {
     cache: &'a mut TransformationCache,
-    /// The program's literal prefilters, per chain id.
-    prefilters: &'a [Option<ChainPrefilter>],
+    /// The program's literal prefilters.
+    prefilters: &'a Prefilters,
+    /// The program's chain trigger bytes, per chain id.
+    triggers: &'a [Option<palisade_operators::ByteSet>],
     outcome: LinkOutcome<'a>,
 }
 
@@ -616,7 +644,26 @@ impl LinkScan<'_> {
                 || rule.prefilter_slot.is_some()
                 || rule.required_bytes.is_some())
         {
-            let prefilter = self.prefilters.get(rule.chain_id).and_then(Option::as_ref);
+            if let Some(start) = self.cache.raw_candidates(&self.prefilters.raw, value) {
+                let bits = &self.cache.candidates[start..];
+                let present = ChainPrefilter::present_bytes(bits);
+                if let Some(triggers) = &self.triggers[rule.chain_id]
+                    && triggers.iter().zip(present).all(|(t, p)| t & p == 0)
+                {
+                    // The chain leaves the value as it is: the raw value's prefilter
+                    // decides, and the operator reads the value itself.
+                    let slot = self.prefilters.raw_slot(rule.chain_id, rule.prefilter_slot);
+                    if may_match(bits, slot, rule.required_bytes.as_ref()) {
+                        self.outcome.test(name, value, true);
+                    }
+                    return;
+                }
+            }
+            let prefilter = self
+                .prefilters
+                .chains
+                .get(rule.chain_id)
+                .and_then(Option::as_ref);
             match self
                 .cache
                 .stage_of_stable(rule.chain_id, &rule.transformations, prefilter, value)
@@ -1617,6 +1664,7 @@ impl Transaction {
         let mut scan = LinkScan {
             cache,
             prefilters: &self.waf.program.prefilters,
+            triggers: &self.waf.program.chain_triggers,
             outcome: LinkOutcome {
                 rule,
                 expanded_argument,

@@ -181,8 +181,10 @@ impl ChainPrefilter {
     }
 
     /// The byte-presence words of a candidate bitset (see [`ChainPrefilter::words`]).
-    pub(crate) fn present_bytes(bits: &[u64]) -> &[u64] {
-        &bits[..BYTE_WORDS]
+    pub(crate) fn present_bytes(bits: &[u64]) -> ByteSet {
+        let mut present = [0; BYTE_WORDS];
+        present.copy_from_slice(&bits[..BYTE_WORDS]);
+        present
     }
 
     /// Bitset words one value needs (the byte-presence set, then the slots).

@@ -76,6 +76,9 @@ pub(crate) struct CompiledRule {
     /// Interned id of `transformations` (equal chains share an id), the cheap key of
     /// the per-transaction transformation cache.
     pub chain_id: usize,
+    /// With `multiMatch`: each transformation's trigger bytes (see
+    /// `palisade_transform::Transformation::trigger_bytes`); empty otherwise.
+    pub stage_triggers: Vec<Option<ByteSet>>,
     /// This link's slot in the literal prefilter of its chain (see `crate::prefilter`),
     /// when its operator requires literals.
     pub prefilter_slot: Option<u32>,
@@ -627,6 +630,7 @@ fn compile_chain(
         operator,
         transformations: Vec::new(),
         chain_id: 0,
+        stage_triggers: Vec::new(),
         prefilter_slot: None,
         required_bytes: None,
         multi_match: false,
@@ -696,6 +700,13 @@ fn compile_chain(
         let transformation = Transformation::from_name(name)
             .ok_or_else(|| fail(format!("transformation `{name}` is not implemented")))?;
         compiled.transformations.push(transformation);
+    }
+    if compiled.multi_match {
+        compiled.stage_triggers = compiled
+            .transformations
+            .iter()
+            .map(|transformation| transformation.trigger_bytes())
+            .collect();
     }
     let next_chain_id = report.transformation_chains.len();
     compiled.chain_id = *report

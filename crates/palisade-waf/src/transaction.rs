@@ -255,6 +255,10 @@ struct TransformationCache {
     by_location: HashMap<(usize, usize, usize), CachedValue, BuildLocationHasher>,
     /// Candidate bitsets of `by_location` entries (see `crate::prefilter`), back to back.
     candidates: Vec<u64>,
+    /// Per collection (and keys or values) of the running phase: where the union of
+    /// its elements' raw-value candidate bitsets starts in `candidates` (`None` when
+    /// the cache was too full to compute it).
+    unions: Vec<(VariableName, bool, Option<usize>)>,
     /// The changed results of `by_location`, back to back: one buffer, not one
     /// allocation per result.
     arena: Vec<u8>,
@@ -481,6 +485,7 @@ impl TransformationCache {
         self.by_location.clear();
         self.arena.clear();
         self.candidates.clear();
+        self.unions.clear();
         self.views.start_phase();
     }
 
@@ -627,8 +632,21 @@ impl LinkScan<'_> {
         let rule = self.outcome.rule;
         if rule.multi_match && !rule.transformations.is_empty() {
             self.outcome.test(name, value, name.is_stable());
+            // The bytes of a stable value: the steps before the first one that changes
+            // it need not run when the value has none of their trigger bytes.
+            let present = name
+                .is_stable()
+                .then(|| self.cache.raw_candidates(&self.prefilters.raw, value))
+                .flatten()
+                .map(|start| ChainPrefilter::present_bytes(&self.cache.candidates[start..]));
             let mut current = Cow::Borrowed(value);
-            for transformation in &rule.transformations {
+            for (index, transformation) in rule.transformations.iter().enumerate() {
+                if let (Cow::Borrowed(_), Some(present), Some(Some(triggers))) =
+                    (&current, present, rule.stage_triggers.get(index))
+                    && triggers.iter().zip(present).all(|(t, p)| t & p == 0)
+                {
+                    continue;
+                }
                 let next = match transformation.apply(&current) {
                     // A borrowed result of the same length is the input itself.
                     Cow::Borrowed(same) if same.len() == current.len() => continue,
@@ -724,6 +742,36 @@ impl LinkOutcome<'_> {
             });
         }
     }
+}
+
+/// The collections of `Transaction::collections` whose elements are the values of
+/// variable `name` (up to two: ARGS is ARGS_GET and ARGS_POST), and whether its values
+/// are their keys; `None` for the variables that are no such elements (TX, ENV,
+/// persistent collections, MATCHED_VARS, RULE, scalars).
+fn element_sources(name: VariableName) -> Option<([Option<VariableName>; 2], bool)> {
+    use VariableName as V;
+    let (first, second, names_only) = match name {
+        V::Args => (V::ArgsGet, Some(V::ArgsPost), false),
+        V::ArgsNames => (V::ArgsGet, Some(V::ArgsPost), true),
+        V::ArgsGetNames => (V::ArgsGet, None, true),
+        V::ArgsPostNames => (V::ArgsPost, None, true),
+        V::RequestHeadersNames => (V::RequestHeaders, None, true),
+        V::RequestCookiesNames => (V::RequestCookies, None, true),
+        V::ResponseHeadersNames => (V::ResponseHeaders, None, true),
+        V::Tx
+        | V::Env
+        | V::Ip
+        | V::Global
+        | V::Session
+        | V::User
+        | V::Resource
+        | V::MatchedVars
+        | V::MatchedVarsNames
+        | V::Rule => return None,
+        name if name.is_collection() => (name, None, false),
+        _ => return None,
+    };
+    Some(([Some(first), second], names_only))
 }
 
 /// A count written in decimal without an allocation (`&TARGET` values).
@@ -1677,7 +1725,7 @@ impl Transaction {
             if target.count {
                 let (name, count) = self.count_of(target, rule);
                 scan.check(name, count.as_bytes());
-            } else {
+            } else if !self.elements_cannot_match(scan.cache, rule, target) {
                 self.visit_target(target, Some(rule), &mut |_, name, value| {
                     scan.check(name, value);
                 });
@@ -1688,6 +1736,75 @@ impl Transaction {
             cache.views = views;
         }
         found
+    }
+
+    /// True when no value of `target` (a variable whose values are collection
+    /// elements) can match `rule`: its chain leaves every element as it is and the
+    /// union of the elements' raw-value prefilter results rules the operator out — what
+    /// `LinkScan::check` would decide for each value, decided once for all of them.
+    fn elements_cannot_match(
+        &self,
+        cache: &mut TransformationCache,
+        rule: &CompiledRule,
+        target: &Target,
+    ) -> bool {
+        if rule.prefilter_slot.is_none() && rule.required_bytes.is_none() {
+            return false;
+        }
+        let Some(Some(triggers)) = self.waf.program.chain_triggers.get(rule.chain_id) else {
+            return false;
+        };
+        let Some((sources, names_only)) = element_sources(target.name) else {
+            return false;
+        };
+        let prefilters = &self.waf.program.prefilters;
+        let slot = prefilters.raw_slot(rule.chain_id, rule.prefilter_slot);
+        sources.into_iter().flatten().all(|source| {
+            let Some(start) = self.elements_union(cache, source, names_only) else {
+                return false;
+            };
+            let bits = &cache.candidates[start..];
+            let present = ChainPrefilter::present_bytes(bits);
+            triggers.iter().zip(present).all(|(t, p)| t & p == 0)
+                && !may_match(bits, slot, rule.required_bytes.as_ref())
+        })
+    }
+
+    /// Where the union of the raw-value candidate bitsets of the elements (keys when
+    /// `names_only`) of collection `source` starts in `cache.candidates`, computed once
+    /// per phase; `None` when the cache is full.
+    fn elements_union(
+        &self,
+        cache: &mut TransformationCache,
+        source: VariableName,
+        names_only: bool,
+    ) -> Option<usize> {
+        if let Some(&(_, _, union)) = cache
+            .unions
+            .iter()
+            .find(|(name, names, _)| *name == source && *names == names_only)
+        {
+            return union;
+        }
+        let raw = &self.waf.program.prefilters.raw;
+        let words = raw.words();
+        let start = cache.candidates.len();
+        cache.candidates.resize(start + words, 0);
+        let pairs = self.collections.get(source).map_or(&[][..], Vec::as_slice);
+        let mut union = Some(start);
+        for (key, value) in pairs {
+            let value = if names_only { key } else { value };
+            let Some(element) = cache.raw_candidates(raw, value) else {
+                union = None;
+                break;
+            };
+            for word in 0..words {
+                let bits = cache.candidates[element + word];
+                cache.candidates[start + word] |= bits;
+            }
+        }
+        cache.unions.push((source, names_only, union));
+        union
     }
 
     /// `&TARGET`: how many values `target` has for `rule`, and its name (`PREFIX:key` or
@@ -1794,19 +1911,13 @@ impl Transaction {
         let prefix = target.name.as_str();
         // Exclusions are looked at per key only when one could apply to this target.
         let excluding_rule = rule.filter(|r| self.may_exclude(r, target));
-        let elements = |sources: &[VariableName], names_only: bool, visit: &mut F| {
-            for &source in sources {
+        if let Some((sources, names_only)) = element_sources(target.name) {
+            for source in sources.into_iter().flatten() {
                 self.visit_elements(target, excluding_rule, source, names_only, visit);
             }
-        };
+            return;
+        }
         match target.name {
-            V::Args => elements(&[V::ArgsGet, V::ArgsPost], false, visit),
-            V::ArgsNames => elements(&[V::ArgsGet, V::ArgsPost], true, visit),
-            V::ArgsGetNames => elements(&[V::ArgsGet], true, visit),
-            V::ArgsPostNames => elements(&[V::ArgsPost], true, visit),
-            V::RequestHeadersNames => elements(&[V::RequestHeaders], true, visit),
-            V::RequestCookiesNames => elements(&[V::RequestCookies], true, visit),
-            V::ResponseHeadersNames => elements(&[V::ResponseHeaders], true, visit),
             V::Tx => {
                 if let Some(KeySelector::Key(key)) = &target.selector {
                     // Direct lookup: TX keys are stored lowercased.
@@ -1904,7 +2015,6 @@ impl Transaction {
                 ValueName::Rendered(prefix),
                 time_value(target.name).as_bytes(),
             ),
-            name if name.is_collection() => elements(&[name], false, visit),
             name => {
                 if let Some(value) = self.scalars.get(name)
                     && !excluding_rule.is_some_and(|r| self.target_excluded(r, target, b""))

@@ -186,13 +186,27 @@ fn trigger_bytes_are_what_the_transformations_react_to() {
     let of = |t: Transformation| members(t.trigger_bytes().expect("has a trigger set"));
     assert_eq!(of(Transformation::None), Vec::<u8>::new());
     assert_eq!(of(Transformation::UrlDecodeUni), b"%+".to_vec());
-    assert_eq!(of(Transformation::Lowercase), (b'A'..=b'Z').collect::<Vec<_>>());
-    assert_eq!(of(Transformation::ParityZero7bit), (0x80..=0xff).collect::<Vec<_>>());
-    for always in [Transformation::Length, Transformation::Md5, Transformation::Base64Decode] {
+    assert_eq!(
+        of(Transformation::Lowercase),
+        (b'A'..=b'Z').collect::<Vec<_>>()
+    );
+    assert_eq!(
+        of(Transformation::ParityZero7bit),
+        (0x80..=0xff).collect::<Vec<_>>()
+    );
+    for always in [
+        Transformation::Length,
+        Transformation::Md5,
+        Transformation::Base64Decode,
+    ] {
         assert_eq!(always.trigger_bytes(), None, "{always} changes every input");
     }
     // Each byte of a per-byte map's set does change.
-    for t in [Transformation::Uppercase, Transformation::ParityEven7bit, Transformation::UrlEncode] {
+    for t in [
+        Transformation::Uppercase,
+        Transformation::ParityEven7bit,
+        Transformation::UrlEncode,
+    ] {
         for b in of(t) {
             assert_ne!(&*t.apply(&[b]), &[b], "{t} leaves {b:#04x} as it is");
         }

@@ -24,6 +24,9 @@ pub(crate) struct Target {
     pub name: VariableName,
     pub selector: Option<KeySelector>,
     pub count: bool,
+    /// The collections of `Transaction::collections` whose elements are this variable's
+    /// values, and whether its values are their keys (see [`element_sources`]).
+    pub elements: Option<([Option<VariableName>; 2], bool)>,
 }
 
 /// A compiled key selector.
@@ -129,6 +132,15 @@ impl CompiledRule {
 }
 
 impl Target {
+    pub(crate) fn new(name: VariableName, selector: Option<KeySelector>, count: bool) -> Target {
+        Target {
+            name,
+            selector,
+            count,
+            elements: element_sources(name),
+        }
+    }
+
     /// True when both targets read the same values (same variable, selector and
     /// counting).
     pub(crate) fn same_values(&self, other: &Target) -> bool {
@@ -316,11 +328,37 @@ pub(crate) fn compile_target(variable: &Variable) -> Result<Target, String> {
         Some(Selector::Key(key)) => Some(KeySelector::Key(key.to_ascii_lowercase())),
         Some(Selector::Regex(pattern)) => Some(KeySelector::Regex(compile_key_regex(pattern)?)),
     };
-    Ok(Target {
-        name: variable.name,
-        selector,
-        count: variable.count,
-    })
+    Ok(Target::new(variable.name, selector, variable.count))
+}
+
+/// The collections of `Transaction::collections` whose elements are the values of
+/// variable `name` (up to two: ARGS is ARGS_GET and ARGS_POST), and whether its values
+/// are their keys; `None` for the variables that are no such elements (TX, ENV,
+/// persistent collections, MATCHED_VARS, RULE, scalars).
+fn element_sources(name: VariableName) -> Option<([Option<VariableName>; 2], bool)> {
+    use VariableName as V;
+    let (first, second, names_only) = match name {
+        V::Args => (V::ArgsGet, Some(V::ArgsPost), false),
+        V::ArgsNames => (V::ArgsGet, Some(V::ArgsPost), true),
+        V::ArgsGetNames => (V::ArgsGet, None, true),
+        V::ArgsPostNames => (V::ArgsPost, None, true),
+        V::RequestHeadersNames => (V::RequestHeaders, None, true),
+        V::RequestCookiesNames => (V::RequestCookies, None, true),
+        V::ResponseHeadersNames => (V::ResponseHeaders, None, true),
+        V::Tx
+        | V::Env
+        | V::Ip
+        | V::Global
+        | V::Session
+        | V::User
+        | V::Resource
+        | V::MatchedVars
+        | V::MatchedVarsNames
+        | V::Rule => return None,
+        name if name.is_collection() => (name, None, false),
+        _ => return None,
+    };
+    Some(([Some(first), second], names_only))
 }
 
 /// Compiles a configuration. `base_dir` resolves operator data files (`@pmFromFile`).

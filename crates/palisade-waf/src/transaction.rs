@@ -744,36 +744,6 @@ impl LinkOutcome<'_> {
     }
 }
 
-/// The collections of `Transaction::collections` whose elements are the values of
-/// variable `name` (up to two: ARGS is ARGS_GET and ARGS_POST), and whether its values
-/// are their keys; `None` for the variables that are no such elements (TX, ENV,
-/// persistent collections, MATCHED_VARS, RULE, scalars).
-fn element_sources(name: VariableName) -> Option<([Option<VariableName>; 2], bool)> {
-    use VariableName as V;
-    let (first, second, names_only) = match name {
-        V::Args => (V::ArgsGet, Some(V::ArgsPost), false),
-        V::ArgsNames => (V::ArgsGet, Some(V::ArgsPost), true),
-        V::ArgsGetNames => (V::ArgsGet, None, true),
-        V::ArgsPostNames => (V::ArgsPost, None, true),
-        V::RequestHeadersNames => (V::RequestHeaders, None, true),
-        V::RequestCookiesNames => (V::RequestCookies, None, true),
-        V::ResponseHeadersNames => (V::ResponseHeaders, None, true),
-        V::Tx
-        | V::Env
-        | V::Ip
-        | V::Global
-        | V::Session
-        | V::User
-        | V::Resource
-        | V::MatchedVars
-        | V::MatchedVarsNames
-        | V::Rule => return None,
-        name if name.is_collection() => (name, None, false),
-        _ => return None,
-    };
-    Some(([Some(first), second], names_only))
-}
-
 /// A count written in decimal without an allocation (`&TARGET` values).
 struct Decimal {
     digits: [u8; 20],
@@ -1754,7 +1724,7 @@ impl Transaction {
         let Some(Some(triggers)) = self.waf.program.chain_triggers.get(rule.chain_id) else {
             return false;
         };
-        let Some((sources, names_only)) = element_sources(target.name) else {
+        let Some((sources, names_only)) = target.elements else {
             return false;
         };
         let prefilters = &self.waf.program.prefilters;
@@ -1911,7 +1881,7 @@ impl Transaction {
         let prefix = target.name.as_str();
         // Exclusions are looked at per key only when one could apply to this target.
         let excluding_rule = rule.filter(|r| self.may_exclude(r, target));
-        if let Some((sources, names_only)) = element_sources(target.name) {
+        if let Some((sources, names_only)) = target.elements {
             for source in sources.into_iter().flatten() {
                 self.visit_elements(target, excluding_rule, source, names_only, visit);
             }
@@ -2294,11 +2264,11 @@ impl Transaction {
                 .map(|field| rule_field(rule, field).into_bytes())
                 .unwrap_or_default(),
             (name, key) => {
-                let target = Target {
+                let target = Target::new(
                     name,
-                    selector: key.map(|k| KeySelector::Key(k.to_ascii_lowercase())),
-                    count: false,
-                };
+                    key.map(|k| KeySelector::Key(k.to_ascii_lowercase())),
+                    false,
+                );
                 let mut first = None;
                 self.visit_target(&target, None, &mut |_, _, value| {
                     if first.is_none() {

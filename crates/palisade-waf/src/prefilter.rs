@@ -16,6 +16,14 @@
 //! scans each value on its own (its own prefilter, then its regex). The union scan is one
 //! pass per (value, chain) — there are a few dozen chains — instead of one per (value, rule).
 //!
+//! Raw values: most values are left as they are by most chains (a value without `%`,
+//! `&`, `\`, upper case … passes `t:urlDecodeUni,t:htmlEntityDecode,t:lowercase`
+//! unchanged; see `palisade_transform::Transformation::trigger_bytes`). [`Prefilters::raw`]
+//! is the union of every chain's literals: one scan of the raw value decides for every
+//! chain that leaves it unchanged, and the union of those results over a collection's
+//! elements lets the transaction skip a whole target (`ARGS`, `ARGS_NAMES` …) for a link
+//! whose literals and bytes occur in none of them.
+//!
 //! Example: rule A (`@rx union\s+select`, which requires `union` or `select`) and rule B
 //! (`@pm sleep benchmark`) share `t:lowercase`; the value `page=3` contains none of those
 //! literals, so neither operator runs on it.

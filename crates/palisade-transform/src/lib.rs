@@ -186,6 +186,67 @@ impl Transformation {
         })
     }
 
+    /// The bytes without which the transformation leaves its input as it is: an input
+    /// that contains none of them comes back unchanged from [`Transformation::apply`]
+    /// (as a bitset, bit `b % 64` of word `b / 64` for byte `b`). `None` for the
+    /// transformations that change every input (`length`, `md5`, `base64Decode` …).
+    ///
+    /// The engine checks a value's bytes against these once for all the chains that
+    /// read it, instead of running every chain over a value none of them changes.
+    pub fn trigger_bytes(self) -> Option<[u64; 4]> {
+        use Transformation as T;
+        let bytes: &[u8] = match self {
+            T::None => b"",
+            T::UrlDecode | T::UrlDecodeUni => b"%+",
+            T::HtmlEntityDecode => b"&",
+            T::JsDecode | T::CssDecode | T::EscapeSeqDecode => b"\\",
+            T::CmdLine => b"\"'\\^,;\t\r\n ",
+            T::RemoveNulls | T::ReplaceNulls => b"\0",
+            T::RemoveComments => b"/<-#",
+            T::ReplaceComments => b"/",
+            T::RemoveCommentsChar => b"/*-#<",
+            T::NormalisePath => b"./",
+            T::NormalisePathWin => b"./\\",
+            T::SqlHexDecode => b"0",
+            T::CompressWhitespace | T::Trim | T::TrimLeft | T::TrimRight => C_SPACES,
+            T::RemoveWhitespace => b" \t\n\x0b\x0c\r\xa0",
+            // Per-byte maps and filters: the bytes they map to something else (below).
+            T::Lowercase
+            | T::Uppercase
+            | T::Utf8ToUnicode
+            | T::UrlEncode
+            | T::ParityEven7bit
+            | T::ParityOdd7bit
+            | T::ParityZero7bit => b"",
+            T::Base64Decode
+            | T::Base64DecodeExt
+            | T::Base64Encode
+            | T::HexDecode
+            | T::HexEncode
+            | T::Length
+            | T::Md5
+            | T::Sha1 => return None,
+        };
+        let mut set = [0u64; 4];
+        let mut add = |b: u8| set[usize::from(b / 64)] |= 1 << (b % 64);
+        bytes.iter().copied().for_each(&mut add);
+        match self {
+            T::Lowercase => (b'A'..=b'Z').for_each(add),
+            T::Uppercase => (b'a'..=b'z').for_each(add),
+            T::CmdLine => (b'A'..=b'Z').for_each(add),
+            // Multi-byte UTF-8 sequences start and continue with bytes >= 0x80.
+            T::Utf8ToUnicode => (0x80..=0xff).for_each(add),
+            T::UrlEncode => (0..=0xff)
+                .filter(|&b: &u8| !(b.is_ascii_alphanumeric() || b == b'*' || b == b'_'))
+                .for_each(add),
+            T::ParityEven7bit | T::ParityOdd7bit | T::ParityZero7bit => (0..=0xff)
+                .filter(|&b: &u8| *self.apply(&[b]) != [b])
+                .for_each(add),
+            _ => {}
+        }
+        Some(set)
+    }
+
     /// Applies the transformation. Borrows the input when the output is identical.
     pub fn apply<'a>(self, input: &'a [u8]) -> Cow<'a, [u8]> {
         use Transformation as T;
@@ -290,6 +351,9 @@ fn hex_digit_value(digit: u8) -> u8 {
         digit.wrapping_sub(b'0')
     }
 }
+
+/// The bytes C `isspace` accepts in the "C" locale.
+const C_SPACES: &[u8] = b" \t\n\x0b\x0c\r";
 
 /// C `isspace` in the "C" locale.
 fn is_c_space(b: u8) -> bool {

@@ -173,3 +173,68 @@ proptest! {
         }
     }
 }
+
+/// The bytes of `set` (a `trigger_bytes` bitset).
+fn members(set: [u64; 4]) -> Vec<u8> {
+    (0..=255u8)
+        .filter(|&b| set[usize::from(b / 64)] & (1 << (b % 64)) != 0)
+        .collect()
+}
+
+#[test]
+fn trigger_bytes_are_what_the_transformations_react_to() {
+    let of = |t: Transformation| members(t.trigger_bytes().expect("has a trigger set"));
+    assert_eq!(of(Transformation::None), Vec::<u8>::new());
+    assert_eq!(of(Transformation::UrlDecodeUni), b"%+".to_vec());
+    assert_eq!(
+        of(Transformation::Lowercase),
+        (b'A'..=b'Z').collect::<Vec<_>>()
+    );
+    assert_eq!(
+        of(Transformation::ParityZero7bit),
+        (0x80..=0xff).collect::<Vec<_>>()
+    );
+    for always in [
+        Transformation::Length,
+        Transformation::Md5,
+        Transformation::Base64Decode,
+    ] {
+        assert_eq!(always.trigger_bytes(), None, "{always} changes every input");
+    }
+    // Each byte of a per-byte map's set does change.
+    for t in [
+        Transformation::Uppercase,
+        Transformation::ParityEven7bit,
+        Transformation::UrlEncode,
+    ] {
+        for b in of(t) {
+            assert_ne!(&*t.apply(&[b]), &[b], "{t} leaves {b:#04x} as it is");
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The engine skips a transformation for a value without its trigger bytes: that
+    /// must give what running it gives.
+    #[test]
+    fn inputs_without_trigger_bytes_come_back_unchanged(
+        input in proptest::collection::vec(any::<u8>(), 0..64),
+        spice in proptest::collection::vec(
+            proptest::sample::select(b"%+&\\\"'^,;\t\r\n /*-#<.0AZaz\x80\xa0\xff\x00_".to_vec()),
+            0..16,
+        ),
+    ) {
+        let mut input = input;
+        input.extend(spice);
+        for transformation in Transformation::all() {
+            let Some(triggers) = transformation.trigger_bytes() else {
+                continue;
+            };
+            let triggers = members(triggers);
+            let quiet: Vec<u8> = input.iter().copied().filter(|b| !triggers.contains(b)).collect();
+            prop_assert_eq!(&*transformation.apply(&quiet), &quiet[..], "{} changed {:?}", transformation, quiet);
+        }
+    }
+}

@@ -16,6 +16,14 @@
 //! scans each value on its own (its own prefilter, then its regex). The union scan is one
 //! pass per (value, chain) — there are a few dozen chains — instead of one per (value, rule).
 //!
+//! Raw values: most values are left as they are by most chains (a value without `%`,
+//! `&`, `\`, upper case … passes `t:urlDecodeUni,t:htmlEntityDecode,t:lowercase`
+//! unchanged; see `palisade_transform::Transformation::trigger_bytes`). [`Prefilters::raw`]
+//! is the union of every chain's literals: one scan of the raw value decides for every
+//! chain that leaves it unchanged, and the union of those results over a collection's
+//! elements lets the transaction skip a whole target (`ARGS`, `ARGS_NAMES` …) for a link
+//! whose literals and bytes occur in none of them.
+//!
 //! Example: rule A (`@rx union\s+select`, which requires `union` or `select`) and rule B
 //! (`@pm sleep benchmark`) share `t:lowercase`; the value `page=3` contains none of those
 //! literals, so neither operator runs on it.
@@ -85,9 +93,25 @@ impl PrefilterBuilder {
         }
     }
 
-    /// One prefilter per chain id (`None` for chains without slots).
-    pub(crate) fn build(self) -> Result<Vec<Option<ChainPrefilter>>, String> {
-        self.chains
+    /// One prefilter per chain id (`None` for chains without slots), and the prefilter
+    /// of raw values (see [`Prefilters::raw`]).
+    pub(crate) fn build(self) -> Result<Prefilters, String> {
+        let mut bases = Vec::with_capacity(self.slot_counts.len());
+        let mut raw_literals: HashMap<Vec<u8>, Vec<u32>> = HashMap::new();
+        let mut raw_slots = 0u32;
+        for (literals, &slot_count) in self.chains.iter().zip(&self.slot_counts) {
+            bases.push(raw_slots);
+            for (literal, slots) in literals {
+                raw_literals
+                    .entry(literal.clone())
+                    .or_default()
+                    .extend(slots.iter().map(|slot| raw_slots + slot));
+            }
+            raw_slots += slot_count;
+        }
+        let raw = ChainPrefilter::new(raw_literals, raw_slots, true)?;
+        let chains = self
+            .chains
             .into_iter()
             .zip(self.slot_counts)
             .zip(self.byte_sets)
@@ -95,42 +119,82 @@ impl PrefilterBuilder {
                 if literals.is_empty() && !bytes {
                     return Ok(None);
                 }
-                let mut patterns = Vec::with_capacity(literals.len());
-                let mut offsets = vec![0];
-                let mut slots = Vec::new();
-                let mut sorted: Vec<_> = literals.into_iter().collect();
-                sorted.sort();
-                for (literal, literal_slots) in sorted {
-                    patterns.push(literal);
-                    slots.extend(literal_slots);
-                    offsets.push(slots.len());
-                }
-                let automaton = if patterns.is_empty() {
-                    None
-                } else {
-                    Some(
-                        AhoCorasick::builder()
-                            .ascii_case_insensitive(true)
-                            // One scan per (value, chain) on every request: the fastest
-                            // automaton is worth its memory (measured with CRS below).
-                            .kind(Some(AhoCorasickKind::DFA))
-                            .build(&patterns)
-                            .map_err(|error| format!("literal prefilter: {error}"))?,
-                    )
-                };
-                Ok(Some(ChainPrefilter {
-                    automaton,
-                    bytes,
-                    offsets,
-                    slots,
-                    words: (slot_count as usize).div_ceil(64),
-                }))
+                ChainPrefilter::new(literals, slot_count, bytes).map(Some)
             })
-            .collect()
+            .collect::<Result<_, String>>()?;
+        Ok(Prefilters { chains, raw, bases })
+    }
+}
+
+/// The prefilters of a program.
+#[derive(Debug)]
+pub(crate) struct Prefilters {
+    /// Per transformation chain id, its prefilter (if any link has a slot or a byte set).
+    pub chains: Vec<Option<ChainPrefilter>>,
+    /// The union of every chain's prefilter, for a value that a chain leaves as it is:
+    /// chain `c`'s slot `s` is slot `bases[c] + s` here, and it always records bytes.
+    /// One scan of the raw value then serves every chain whose transformations do
+    /// not change it (see `palisade_transform::Transformation::trigger_bytes`), where
+    /// each chain would scan its own copy of the same bytes.
+    pub raw: ChainPrefilter,
+    /// Per chain id, where its slots start in `raw`.
+    pub bases: Vec<u32>,
+}
+
+impl Prefilters {
+    /// The slot in [`Prefilters::raw`] of `slot` of chain `chain_id`.
+    pub(crate) fn raw_slot(&self, chain_id: usize, slot: Option<u32>) -> Option<u32> {
+        slot.map(|slot| self.bases[chain_id] + slot)
     }
 }
 
 impl ChainPrefilter {
+    /// A prefilter over `literals` (each with the slots that require it) for
+    /// `slot_count` slots, recording the bytes of a value when `bytes`.
+    fn new(
+        literals: HashMap<Vec<u8>, Vec<u32>>,
+        slot_count: u32,
+        bytes: bool,
+    ) -> Result<ChainPrefilter, String> {
+        let mut patterns = Vec::with_capacity(literals.len());
+        let mut offsets = vec![0];
+        let mut slots = Vec::new();
+        let mut sorted: Vec<_> = literals.into_iter().collect();
+        sorted.sort();
+        for (literal, literal_slots) in sorted {
+            patterns.push(literal);
+            slots.extend(literal_slots);
+            offsets.push(slots.len());
+        }
+        let automaton = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    // One scan per (value, chain) on every request: the fastest
+                    // automaton is worth its memory (measured with CRS below).
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&patterns)
+                    .map_err(|error| format!("literal prefilter: {error}"))?,
+            )
+        };
+        Ok(ChainPrefilter {
+            automaton,
+            bytes,
+            offsets,
+            slots,
+            words: (slot_count as usize).div_ceil(64),
+        })
+    }
+
+    /// The byte-presence words of a candidate bitset (see [`ChainPrefilter::words`]).
+    pub(crate) fn present_bytes(bits: &[u64]) -> ByteSet {
+        let mut present = [0; BYTE_WORDS];
+        present.copy_from_slice(&bits[..BYTE_WORDS]);
+        present
+    }
+
     /// Bitset words one value needs (the byte-presence set, then the slots).
     pub(crate) fn words(&self) -> usize {
         BYTE_WORDS + self.words
@@ -179,7 +243,7 @@ mod tests {
         let shared = builder.add(0, &[b"SELECT".to_vec(), b"lect".to_vec()]);
         let other_chain = builder.add(1, &[b"x".to_vec()]);
         assert_eq!((union, sleep, shared, other_chain), (0, 1, 2, 0));
-        let prefilters = builder.build().expect("builds");
+        let prefilters = builder.build().expect("builds").chains;
         let chain = prefilters[0].as_ref().expect("chain 0 has slots");
         let marked = |input: &[u8]| {
             let mut bits = vec![0; chain.words()];
@@ -201,7 +265,7 @@ mod tests {
         for index in 0..130 {
             builder.add(0, &[format!("lit{index:03}").into_bytes()]);
         }
-        let prefilters = builder.build().expect("builds");
+        let prefilters = builder.build().expect("builds").chains;
         let chain = prefilters[0].as_ref().expect("chain 0");
         assert_eq!(chain.words(), BYTE_WORDS + 3);
         let mut bits = vec![0; chain.words()];
@@ -214,7 +278,7 @@ mod tests {
     fn byte_sets_need_one_present_byte() {
         let mut builder = PrefilterBuilder::default();
         builder.add_byte_set(0);
-        let prefilters = builder.build().expect("builds");
+        let prefilters = builder.build().expect("builds").chains;
         let chain = prefilters[0].as_ref().expect("chain 0");
         let mut backslash = [0u64; 4];
         backslash[usize::from(b'\\' / 64)] |= 1 << (b'\\' % 64);

@@ -15,7 +15,7 @@ use palisade_transform::Transformation;
 
 use crate::WafError;
 use crate::operator::CompiledOperator;
-use crate::prefilter::{ChainPrefilter, PrefilterBuilder};
+use crate::prefilter::{PrefilterBuilder, Prefilters};
 use crate::variables::VariableSet;
 
 /// A compiled target (a positive variable or an exclusion).
@@ -24,6 +24,9 @@ pub(crate) struct Target {
     pub name: VariableName,
     pub selector: Option<KeySelector>,
     pub count: bool,
+    /// The collections of `Transaction::collections` whose elements are this variable's
+    /// values, and whether its values are their keys (see [`element_sources`]).
+    pub elements: Option<([Option<VariableName>; 2], bool)>,
 }
 
 /// A compiled key selector.
@@ -76,6 +79,9 @@ pub(crate) struct CompiledRule {
     /// Interned id of `transformations` (equal chains share an id), the cheap key of
     /// the per-transaction transformation cache.
     pub chain_id: usize,
+    /// With `multiMatch`: each transformation's trigger bytes (see
+    /// `palisade_transform::Transformation::trigger_bytes`); empty otherwise.
+    pub stage_triggers: Vec<Option<ByteSet>>,
     /// This link's slot in the literal prefilter of its chain (see `crate::prefilter`),
     /// when its operator requires literals.
     pub prefilter_slot: Option<u32>,
@@ -126,6 +132,15 @@ impl CompiledRule {
 }
 
 impl Target {
+    pub(crate) fn new(name: VariableName, selector: Option<KeySelector>, count: bool) -> Target {
+        Target {
+            name,
+            selector,
+            count,
+            elements: element_sources(name),
+        }
+    }
+
     /// True when both targets read the same values (same variable, selector and
     /// counting).
     pub(crate) fn same_values(&self, other: &Target) -> bool {
@@ -187,8 +202,12 @@ pub(crate) struct Program {
     pub phases: [Vec<Step>; 5],
     pub settings: EngineSettings,
     pub report: CompileReport,
-    /// Per transformation chain id, its literal prefilter (if any link has a slot).
-    pub prefilters: Vec<Option<ChainPrefilter>>,
+    /// The literal prefilters, per transformation chain id and for raw values.
+    pub prefilters: Prefilters,
+    /// Per transformation chain id, the bytes without which the chain leaves a value
+    /// as it is (`None` when it may change any value; see
+    /// `palisade_transform::Transformation::trigger_bytes`).
+    pub chain_triggers: Vec<Option<ByteSet>>,
     /// Every variable a rule target or a macro of the program can read: a transaction
     /// materialises only these (see `crate::variables`).
     pub references: VariableSet,
@@ -309,11 +328,37 @@ pub(crate) fn compile_target(variable: &Variable) -> Result<Target, String> {
         Some(Selector::Key(key)) => Some(KeySelector::Key(key.to_ascii_lowercase())),
         Some(Selector::Regex(pattern)) => Some(KeySelector::Regex(compile_key_regex(pattern)?)),
     };
-    Ok(Target {
-        name: variable.name,
-        selector,
-        count: variable.count,
-    })
+    Ok(Target::new(variable.name, selector, variable.count))
+}
+
+/// The collections of `Transaction::collections` whose elements are the values of
+/// variable `name` (up to two: ARGS is ARGS_GET and ARGS_POST), and whether its values
+/// are their keys; `None` for the variables that are no such elements (TX, ENV,
+/// persistent collections, MATCHED_VARS, RULE, scalars).
+fn element_sources(name: VariableName) -> Option<([Option<VariableName>; 2], bool)> {
+    use VariableName as V;
+    let (first, second, names_only) = match name {
+        V::Args => (V::ArgsGet, Some(V::ArgsPost), false),
+        V::ArgsNames => (V::ArgsGet, Some(V::ArgsPost), true),
+        V::ArgsGetNames => (V::ArgsGet, None, true),
+        V::ArgsPostNames => (V::ArgsPost, None, true),
+        V::RequestHeadersNames => (V::RequestHeaders, None, true),
+        V::RequestCookiesNames => (V::RequestCookies, None, true),
+        V::ResponseHeadersNames => (V::ResponseHeaders, None, true),
+        V::Tx
+        | V::Env
+        | V::Ip
+        | V::Global
+        | V::Session
+        | V::User
+        | V::Resource
+        | V::MatchedVars
+        | V::MatchedVarsNames
+        | V::Rule => return None,
+        name if name.is_collection() => (name, None, false),
+        _ => return None,
+    };
+    Some(([Some(first), second], names_only))
 }
 
 /// Compiles a configuration. `base_dir` resolves operator data files (`@pmFromFile`).
@@ -465,11 +510,16 @@ pub(crate) fn compile(config: &Config, base_dir: &Path) -> Result<Program, WafEr
         }
     }
     let prefilters = prefilter.build().map_err(WafError::invalid)?;
+    let mut chain_triggers = vec![None; report.transformation_chains.len()];
+    for (chain, &id) in &report.transformation_chains {
+        chain_triggers[id] = chain_trigger_bytes(chain);
+    }
     Ok(Program {
         phases,
         settings,
         report,
         prefilters,
+        chain_triggers,
         references,
     })
 }
@@ -516,6 +566,18 @@ fn note_references(rule: &CompiledRule, references: &mut VariableSet) {
         }
         link = current.chained.as_deref();
     }
+}
+
+/// The union of the trigger bytes of `chain`'s transformations: a value without any of
+/// them passes through every step unchanged. `None` when a step changes every value.
+fn chain_trigger_bytes(chain: &[Transformation]) -> Option<ByteSet> {
+    chain.iter().try_fold([0u64; 4], |mut set, transformation| {
+        let triggers = transformation.trigger_bytes()?;
+        for (word, trigger) in set.iter_mut().zip(triggers) {
+            *word |= trigger;
+        }
+        Some(set)
+    })
 }
 
 /// Gives every link of a chain whose operator requires literals (and is neither negated
@@ -606,6 +668,7 @@ fn compile_chain(
         operator,
         transformations: Vec::new(),
         chain_id: 0,
+        stage_triggers: Vec::new(),
         prefilter_slot: None,
         required_bytes: None,
         multi_match: false,
@@ -675,6 +738,13 @@ fn compile_chain(
         let transformation = Transformation::from_name(name)
             .ok_or_else(|| fail(format!("transformation `{name}` is not implemented")))?;
         compiled.transformations.push(transformation);
+    }
+    if compiled.multi_match {
+        compiled.stage_triggers = compiled
+            .transformations
+            .iter()
+            .map(|transformation| transformation.trigger_bytes())
+            .collect();
     }
     let next_chain_id = report.transformation_chains.len();
     compiled.chain_id = *report

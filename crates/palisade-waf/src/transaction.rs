@@ -26,7 +26,7 @@ use palisade_seclang::{
 use palisade_transform::Transformation;
 
 use crate::operator::parse_number;
-use crate::prefilter::{ChainPrefilter, may_match};
+use crate::prefilter::{ChainPrefilter, Prefilters, may_match};
 use crate::program::{CompiledRule, KeySelector, RunAction, Step, Target, compile_target};
 use crate::variables::VariableMap;
 use crate::{Waf, buffers};
@@ -201,6 +201,10 @@ const TX_CAPACITY: usize = 32;
 /// value costs less than hashing, storing and copying it for the cache.
 const TRANSFORMATION_CACHE_MIN_LEN: usize = 128;
 
+/// The chain id under which `TransformationCache::by_location` keeps the raw-value
+/// prefilter result of a value (no interned chain has it).
+const RAW_VALUE: usize = usize::MAX;
+
 /// Most entries the transformation cache holds per transaction.
 const TRANSFORMATION_CACHE_ENTRIES: usize = 100_000;
 
@@ -251,6 +255,10 @@ struct TransformationCache {
     by_location: HashMap<(usize, usize, usize), CachedValue, BuildLocationHasher>,
     /// Candidate bitsets of `by_location` entries (see `crate::prefilter`), back to back.
     candidates: Vec<u64>,
+    /// Per collection (and keys or values) of the running phase: where the union of
+    /// its elements' raw-value candidate bitsets starts in `candidates` (`None` when
+    /// the cache was too full to compute it).
+    unions: Vec<(VariableName, bool, Option<usize>)>,
     /// The changed results of `by_location`, back to back: one buffer, not one
     /// allocation per result.
     arena: Vec<u8>,
@@ -477,6 +485,7 @@ impl TransformationCache {
         self.by_location.clear();
         self.arena.clear();
         self.candidates.clear();
+        self.unions.clear();
         self.views.start_phase();
     }
 
@@ -534,6 +543,28 @@ impl TransformationCache {
         Ok(cached)
     }
 
+    /// Where the candidate bitset of the raw stable `value` under the program's `raw`
+    /// prefilter starts in `candidates` (computed on the first call of the phase);
+    /// `None` when the cache is full.
+    fn raw_candidates(&mut self, raw: &ChainPrefilter, value: &[u8]) -> Option<usize> {
+        let key = (RAW_VALUE, value.as_ptr() as usize, value.len());
+        if let Some(cached) = self.by_location.get(&key) {
+            return cached.candidates;
+        }
+        if self.by_location.len() >= TRANSFORMATION_CACHE_ENTRIES {
+            return None;
+        }
+        let start = self.candidates.len();
+        self.candidates.resize(start + raw.words(), 0);
+        raw.mark_candidates(value, &mut self.candidates[start..]);
+        let cached = CachedValue {
+            stage: CachedStage::Value(0, value.len()),
+            candidates: Some(start),
+        };
+        self.by_location.insert(key, cached);
+        Some(start)
+    }
+
     /// The bytes of a cached stage of `value`.
     fn resolve<'s>(&'s self, stage: CachedStage, value: &'s [u8]) -> &'s [u8] {
         match stage {
@@ -577,8 +608,10 @@ fn apply_chain<'a>(chain: &[Transformation], value: &'a [u8]) -> Cow<'a, [u8]> {
 /// The state of one rule link's scan over its values.
 struct LinkScan<'a> {
     cache: &'a mut TransformationCache,
-    /// The program's literal prefilters, per chain id.
-    prefilters: &'a [Option<ChainPrefilter>],
+    /// The program's literal prefilters.
+    prefilters: &'a Prefilters,
+    /// The program's chain trigger bytes, per chain id.
+    triggers: &'a [Option<palisade_operators::ByteSet>],
     outcome: LinkOutcome<'a>,
 }
 
@@ -599,8 +632,21 @@ impl LinkScan<'_> {
         let rule = self.outcome.rule;
         if rule.multi_match && !rule.transformations.is_empty() {
             self.outcome.test(name, value, name.is_stable());
+            // The bytes of a stable value: the steps before the first one that changes
+            // it need not run when the value has none of their trigger bytes.
+            let present = name
+                .is_stable()
+                .then(|| self.cache.raw_candidates(&self.prefilters.raw, value))
+                .flatten()
+                .map(|start| ChainPrefilter::present_bytes(&self.cache.candidates[start..]));
             let mut current = Cow::Borrowed(value);
-            for transformation in &rule.transformations {
+            for (index, transformation) in rule.transformations.iter().enumerate() {
+                if let (Cow::Borrowed(_), Some(present), Some(Some(triggers))) =
+                    (&current, present, rule.stage_triggers.get(index))
+                    && triggers.iter().zip(present).all(|(t, p)| t & p == 0)
+                {
+                    continue;
+                }
                 let next = match transformation.apply(&current) {
                     // A borrowed result of the same length is the input itself.
                     Cow::Borrowed(same) if same.len() == current.len() => continue,
@@ -616,7 +662,26 @@ impl LinkScan<'_> {
                 || rule.prefilter_slot.is_some()
                 || rule.required_bytes.is_some())
         {
-            let prefilter = self.prefilters.get(rule.chain_id).and_then(Option::as_ref);
+            if let Some(start) = self.cache.raw_candidates(&self.prefilters.raw, value) {
+                let bits = &self.cache.candidates[start..];
+                let present = ChainPrefilter::present_bytes(bits);
+                if let Some(triggers) = &self.triggers[rule.chain_id]
+                    && triggers.iter().zip(present).all(|(t, p)| t & p == 0)
+                {
+                    // The chain leaves the value as it is: the raw value's prefilter
+                    // decides, and the operator reads the value itself.
+                    let slot = self.prefilters.raw_slot(rule.chain_id, rule.prefilter_slot);
+                    if may_match(bits, slot, rule.required_bytes.as_ref()) {
+                        self.outcome.test(name, value, true);
+                    }
+                    return;
+                }
+            }
+            let prefilter = self
+                .prefilters
+                .chains
+                .get(rule.chain_id)
+                .and_then(Option::as_ref);
             match self
                 .cache
                 .stage_of_stable(rule.chain_id, &rule.transformations, prefilter, value)
@@ -1617,6 +1682,7 @@ impl Transaction {
         let mut scan = LinkScan {
             cache,
             prefilters: &self.waf.program.prefilters,
+            triggers: &self.waf.program.chain_triggers,
             outcome: LinkOutcome {
                 rule,
                 expanded_argument,
@@ -1629,7 +1695,7 @@ impl Transaction {
             if target.count {
                 let (name, count) = self.count_of(target, rule);
                 scan.check(name, count.as_bytes());
-            } else {
+            } else if !self.elements_cannot_match(scan.cache, rule, target) {
                 self.visit_target(target, Some(rule), &mut |_, name, value| {
                     scan.check(name, value);
                 });
@@ -1640,6 +1706,75 @@ impl Transaction {
             cache.views = views;
         }
         found
+    }
+
+    /// True when no value of `target` (a variable whose values are collection
+    /// elements) can match `rule`: its chain leaves every element as it is and the
+    /// union of the elements' raw-value prefilter results rules the operator out — what
+    /// `LinkScan::check` would decide for each value, decided once for all of them.
+    fn elements_cannot_match(
+        &self,
+        cache: &mut TransformationCache,
+        rule: &CompiledRule,
+        target: &Target,
+    ) -> bool {
+        if rule.prefilter_slot.is_none() && rule.required_bytes.is_none() {
+            return false;
+        }
+        let Some(Some(triggers)) = self.waf.program.chain_triggers.get(rule.chain_id) else {
+            return false;
+        };
+        let Some((sources, names_only)) = target.elements else {
+            return false;
+        };
+        let prefilters = &self.waf.program.prefilters;
+        let slot = prefilters.raw_slot(rule.chain_id, rule.prefilter_slot);
+        sources.into_iter().flatten().all(|source| {
+            let Some(start) = self.elements_union(cache, source, names_only) else {
+                return false;
+            };
+            let bits = &cache.candidates[start..];
+            let present = ChainPrefilter::present_bytes(bits);
+            triggers.iter().zip(present).all(|(t, p)| t & p == 0)
+                && !may_match(bits, slot, rule.required_bytes.as_ref())
+        })
+    }
+
+    /// Where the union of the raw-value candidate bitsets of the elements (keys when
+    /// `names_only`) of collection `source` starts in `cache.candidates`, computed once
+    /// per phase; `None` when the cache is full.
+    fn elements_union(
+        &self,
+        cache: &mut TransformationCache,
+        source: VariableName,
+        names_only: bool,
+    ) -> Option<usize> {
+        if let Some(&(_, _, union)) = cache
+            .unions
+            .iter()
+            .find(|(name, names, _)| *name == source && *names == names_only)
+        {
+            return union;
+        }
+        let raw = &self.waf.program.prefilters.raw;
+        let words = raw.words();
+        let start = cache.candidates.len();
+        cache.candidates.resize(start + words, 0);
+        let pairs = self.collections.get(source).map_or(&[][..], Vec::as_slice);
+        let mut union = Some(start);
+        for (key, value) in pairs {
+            let value = if names_only { key } else { value };
+            let Some(element) = cache.raw_candidates(raw, value) else {
+                union = None;
+                break;
+            };
+            for word in 0..words {
+                let bits = cache.candidates[element + word];
+                cache.candidates[start + word] |= bits;
+            }
+        }
+        cache.unions.push((source, names_only, union));
+        union
     }
 
     /// `&TARGET`: how many values `target` has for `rule`, and its name (`PREFIX:key` or
@@ -1746,19 +1881,13 @@ impl Transaction {
         let prefix = target.name.as_str();
         // Exclusions are looked at per key only when one could apply to this target.
         let excluding_rule = rule.filter(|r| self.may_exclude(r, target));
-        let elements = |sources: &[VariableName], names_only: bool, visit: &mut F| {
-            for &source in sources {
+        if let Some((sources, names_only)) = target.elements {
+            for source in sources.into_iter().flatten() {
                 self.visit_elements(target, excluding_rule, source, names_only, visit);
             }
-        };
+            return;
+        }
         match target.name {
-            V::Args => elements(&[V::ArgsGet, V::ArgsPost], false, visit),
-            V::ArgsNames => elements(&[V::ArgsGet, V::ArgsPost], true, visit),
-            V::ArgsGetNames => elements(&[V::ArgsGet], true, visit),
-            V::ArgsPostNames => elements(&[V::ArgsPost], true, visit),
-            V::RequestHeadersNames => elements(&[V::RequestHeaders], true, visit),
-            V::RequestCookiesNames => elements(&[V::RequestCookies], true, visit),
-            V::ResponseHeadersNames => elements(&[V::ResponseHeaders], true, visit),
             V::Tx => {
                 if let Some(KeySelector::Key(key)) = &target.selector {
                     // Direct lookup: TX keys are stored lowercased.
@@ -1856,7 +1985,6 @@ impl Transaction {
                 ValueName::Rendered(prefix),
                 time_value(target.name).as_bytes(),
             ),
-            name if name.is_collection() => elements(&[name], false, visit),
             name => {
                 if let Some(value) = self.scalars.get(name)
                     && !excluding_rule.is_some_and(|r| self.target_excluded(r, target, b""))
@@ -2136,11 +2264,11 @@ impl Transaction {
                 .map(|field| rule_field(rule, field).into_bytes())
                 .unwrap_or_default(),
             (name, key) => {
-                let target = Target {
+                let target = Target::new(
                     name,
-                    selector: key.map(|k| KeySelector::Key(k.to_ascii_lowercase())),
-                    count: false,
-                };
+                    key.map(|k| KeySelector::Key(k.to_ascii_lowercase())),
+                    false,
+                );
                 let mut first = None;
                 self.visit_target(&target, None, &mut |_, _, value| {
                     if first.is_none() {

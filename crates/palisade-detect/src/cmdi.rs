@@ -245,8 +245,17 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
     detect_gated(input, ByteClasses::of(input))
 }
 
+/// The gate of [`detect_gated`] (see the module doc): false when no value of
+/// `classes` can hold an attack of this class.
+pub(crate) fn may_fire(classes: ByteClasses) -> bool {
+    classes.has_any(SHELL_SYNTAX) || classes.has_any(ALWAYS_BYTES) && ALWAYS.may_occur(classes)
+}
+
 /// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
 pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    if !may_fire(classes) {
+        return None;
+    }
     if classes.has_any(ALWAYS_BYTES)
         && let Some(found) = ALWAYS.find(input, classes)
     {

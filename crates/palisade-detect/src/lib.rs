@@ -147,12 +147,16 @@ impl AttackClass {
     /// The classes whose gate ([`AttackClass::may_fire`]) is open for a value of
     /// `classes`, as bits ([`AttackClass::bit`]): what [`normalize::DecodedViews`]
     /// records for each view, so a class whose gate is closed on every view of a
-    /// value costs a test of one bit.
+    /// value costs a test of one bit. Remembered for the last classes seen on this
+    /// thread ([`gate::remembered`]): the values of a request, and of the next, share
+    /// few byte-class sets (numbers, words, the same headers).
     pub(crate) fn open_gates(classes: ByteClasses) -> u16 {
-        AttackClass::ALL
-            .into_iter()
-            .filter(|class| class.may_fire(classes))
-            .fold(0, |open, class| open | class.bit())
+        gate::remembered(classes, |classes| {
+            AttackClass::ALL
+                .into_iter()
+                .filter(|class| class.may_fire(classes))
+                .fold(0, |open, class| open | class.bit())
+        })
     }
 
     /// Inverse of [`AttackClass::name`].

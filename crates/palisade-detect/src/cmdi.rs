@@ -46,7 +46,7 @@ use crate::{AttackClass, ByteClasses, Detection};
 const MAX_WORD: usize = 32;
 
 /// Commands that are rarely English words: one in command position is enough.
-const STRONG_COMMANDS: &[&str] = &[
+static STRONG_COMMANDS: WordList = WordList::new(&[
     "id",
     "whoami",
     "uname",
@@ -141,11 +141,11 @@ const STRONG_COMMANDS: &[&str] = &[
     "hexdump",
     "ping6",
     "ftp",
-];
+]);
 
 /// Commands that are also everyday words (or language names): they need a
 /// shell-looking argument, a number (`sleep 5`) or to stand alone after `;`/`|`.
-const WEAK_COMMANDS: &[&str] = &[
+static WEAK_COMMANDS: WordList = WordList::new(&[
     "cat", "echo", "sort", "head", "tail", "find", "more", "less", "type", "set", "time", "date",
     "who", "touch", "which", "locate", "test", "print", "wait", "watch", "nice", "file", "stat",
     "du", "df", "free", "top", "history", "alias", "export", "source", "start", "call", "copy",
@@ -155,7 +155,7 @@ const WEAK_COMMANDS: &[&str] = &[
     "tar", "gzip", "mount", "diff", "strings", "tee", "eval", "exec", "node", "halt", "reboot",
     "shutdown", "expr", "dir", "del", "rm", "cp", "mv", "env", "perl", "python", "php", "ruby",
     "lua", "reg", "sc", "ver", "od", "w", "ash", "env", "vi", "vim", "nano", "ln", "mkdir", "uniq",
-];
+]);
 
 /// Bytes that separate, substitute or redirect commands.
 const SHELL_SYNTAX: ByteClasses = ByteClasses::bytes(b";|&\n\r({$`<>");
@@ -245,8 +245,17 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
     detect_gated(input, ByteClasses::of(input))
 }
 
+/// The gate of [`detect_gated`] (see the module doc): false when no value of
+/// `classes` can hold an attack of this class.
+pub(crate) fn may_fire(classes: ByteClasses) -> bool {
+    classes.has_any(SHELL_SYNTAX) || classes.has_any(ALWAYS_BYTES) && ALWAYS.may_occur(classes)
+}
+
 /// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
 pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    if !may_fire(classes) {
+        return None;
+    }
     if classes.has_any(ALWAYS_BYTES)
         && let Some(found) = ALWAYS.find(input, classes)
     {
@@ -301,8 +310,8 @@ pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
                     && (!glued || brace_list)
                 {
                     let command = command_name(&word[..len]);
-                    let strong = contains(STRONG_COMMANDS, command);
-                    if strong || contains(WEAK_COMMANDS, command) {
+                    let strong = STRONG_COMMANDS.contains(command);
+                    if strong || WEAK_COMMANDS.contains(command) {
                         let candidate = Pending {
                             position,
                             strong,
@@ -397,8 +406,37 @@ fn decide(candidate: &mut Pending, token: &Token) -> Decision {
     }
 }
 
-fn contains(list: &[&str], word: &[u8]) -> bool {
-    list.iter().any(|entry| entry.as_bytes() == word)
+/// A list of lower-case words, with the first bytes its words of each length start with:
+/// most words of a value are ruled out by that, without a comparison with each entry.
+struct WordList {
+    words: &'static [&'static str],
+    /// For each length up to [`MAX_WORD`], a bit per first byte (`byte % 32`) of a word
+    /// of that length.
+    first_bytes: [u32; MAX_WORD + 1],
+}
+
+impl WordList {
+    const fn new(words: &'static [&'static str]) -> WordList {
+        let mut first_bytes = [0u32; MAX_WORD + 1];
+        let mut index = 0;
+        while index < words.len() {
+            let word = words[index].as_bytes();
+            assert!(!word.is_empty() && word.len() <= MAX_WORD);
+            first_bytes[word.len()] |= 1 << (word[0] % 32);
+            index += 1;
+        }
+        WordList { words, first_bytes }
+    }
+
+    /// Whether `word` is in the list.
+    fn contains(&self, word: &[u8]) -> bool {
+        let (Some(&first), Some(&first_bytes)) = (word.first(), self.first_bytes.get(word.len()))
+        else {
+            return false;
+        };
+        first_bytes & (1 << (first % 32)) != 0
+            && self.words.iter().any(|entry| entry.as_bytes() == word)
+    }
 }
 
 fn is_number(word: &[u8]) -> bool {
@@ -407,6 +445,11 @@ fn is_number(word: &[u8]) -> bool {
             .iter()
             .all(|byte| byte.is_ascii_digit() || *byte == b'.')
 }
+
+/// Bytes the word loop of [`Tokenizer::next_token`] treats other than by appending them
+/// to the word: blanks, separators, substitutions, redirections, quotes, escapes and
+/// path separators.
+const WORD_SPECIAL_BYTES: [bool; 256] = crate::byte_set(b" \t\x0b\x0c;\n\r|&`<>(){},$'\"^\\/");
 
 /// Arguments that only make sense to a shell command (`ps aux`, `net user`, `dir c:`).
 fn known_argument(word: &[u8]) -> bool {
@@ -573,6 +616,17 @@ impl Tokenizer<'_> {
         let mut option_or_path = false;
         let mut path = false;
         while let Some(byte) = self.peek(0) {
+            if !first && !WORD_SPECIAL_BYTES[usize::from(byte)] {
+                // The common case, kept short: a byte that is only part of the word.
+                if len < MAX_WORD {
+                    word[len] = byte.to_ascii_lowercase();
+                    len += 1;
+                } else {
+                    overflow = true;
+                }
+                self.pos += 1;
+                continue;
+            }
             let empty = self.empty_expansion();
             if empty > 0 {
                 self.pos += empty;

@@ -54,9 +54,15 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
     detect_gated(input, ByteClasses::of(input))
 }
 
+/// The gate of [`detect_gated`] (see the module doc): false when no value of
+/// `classes` can hold an attack of this class.
+pub(crate) fn may_fire(classes: ByteClasses) -> bool {
+    classes.has_any(LINE_BREAK) && classes.has_any(AFTER_BREAK)
+}
+
 /// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
 pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
-    if !(classes.has_any(LINE_BREAK) && classes.has_any(AFTER_BREAK)) {
+    if !may_fire(classes) {
         return None;
     }
     let found = HEADER_AFTER_BREAK.find(input)?;

@@ -145,8 +145,26 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
     detect_gated(input, ByteClasses::of(input))
 }
 
+/// The gate of [`detect_gated`] (see the module doc): false when no value of
+/// `classes` can hold an attack of this class.
+pub(crate) fn may_fire(classes: ByteClasses) -> bool {
+    MARKERS.may_occur(classes)
+        || GADGETS.may_occur(classes)
+        || classes.has_all(PHP_OBJECT_BYTES)
+        || dotnet_type_possible(classes)
+        || classes.has_any(classes!(b"\x80"))
+}
+
+/// Whether a value of `classes` may hold a [`DOTNET_TYPE`].
+fn dotnet_type_possible(classes: ByteClasses) -> bool {
+    classes.has_all(DOTNET_TYPE_BYTES) && classes.has_any(classes!(b"\"'"))
+}
+
 /// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
 pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    if !may_fire(classes) {
+        return None;
+    }
     if let Some(found) = MARKERS.find(input, classes) {
         return Some(Detection::new(
             AttackClass::Deserialization,
@@ -173,8 +191,7 @@ pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
             "php serialized object",
         ));
     }
-    if classes.has_all(DOTNET_TYPE_BYTES)
-        && classes.has_any(classes!(b"\"'"))
+    if dotnet_type_possible(classes)
         && let Some(found) = DOTNET_TYPE.find(input)
     {
         return Some(Detection::new(

@@ -46,10 +46,16 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
     detect_gated(input, ByteClasses::of(input))
 }
 
+/// The gate of [`detect_gated`] (see the module doc): false when no value of
+/// `classes` can hold an attack of this class.
+pub(crate) fn may_fire(classes: ByteClasses) -> bool {
+    let breakout = classes.has_any(classes!(b")")) && classes.has_any(classes!(b"(*"));
+    breakout || classes.has_all(classes!(b"(="))
+}
+
 /// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
 pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
-    let breakout = classes.has_any(classes!(b")")) && classes.has_any(classes!(b"(*"));
-    if !breakout && !classes.has_all(classes!(b"(=")) {
+    if !may_fire(classes) {
         return None;
     }
     let found = FILTER_BREAKOUT.find(input)?;

@@ -119,6 +119,46 @@ impl AttackClass {
         }
     }
 
+    /// This class's bit in a set of classes (`u16`, bit `class as usize`).
+    pub(crate) const fn bit(self) -> u16 {
+        1 << self as u16
+    }
+
+    /// The gate of this class's detector: false when no value of `classes` can hold
+    /// an attack of this class (each module's `may_fire`; see [`gate`]).
+    pub fn may_fire(self, classes: ByteClasses) -> bool {
+        match self {
+            AttackClass::Sqli => sqli::may_fire(classes),
+            AttackClass::Xss => xss::may_fire(classes),
+            AttackClass::CmdInjection => cmdi::may_fire(classes),
+            AttackClass::PathTraversal => path_traversal::may_fire(classes),
+            AttackClass::Ssrf => ssrf::may_fire(classes),
+            AttackClass::Ssti => ssti::may_fire(classes),
+            AttackClass::Nosqli => nosqli::may_fire(classes),
+            AttackClass::Deserialization => deserialization::may_fire(classes),
+            AttackClass::Xxe => xxe::may_fire(classes),
+            AttackClass::Crlf => crlf::may_fire(classes),
+            AttackClass::Ldapi => ldapi::may_fire(classes),
+            AttackClass::PrototypePollution => prototype_pollution::may_fire(classes),
+            AttackClass::MailInjection => mail_injection::may_fire(classes),
+        }
+    }
+
+    /// The classes whose gate ([`AttackClass::may_fire`]) is open for a value of
+    /// `classes`, as bits ([`AttackClass::bit`]): what [`normalize::DecodedViews`]
+    /// records for each view, so a class whose gate is closed on every view of a
+    /// value costs a test of one bit. Remembered for the last classes seen on this
+    /// thread ([`gate::remembered`]): the values of a request, and of the next, share
+    /// few byte-class sets (numbers, words, the same headers).
+    pub(crate) fn open_gates(classes: ByteClasses) -> u16 {
+        gate::remembered(classes, |classes| {
+            AttackClass::ALL
+                .into_iter()
+                .filter(|class| class.may_fire(classes))
+                .fold(0, |open, class| open | class.bit())
+        })
+    }
+
     /// Inverse of [`AttackClass::name`].
     pub fn from_name(name: &str) -> Option<AttackClass> {
         AttackClass::ALL
@@ -147,21 +187,29 @@ impl AttackClass {
         decoded: impl FnOnce() -> &'v normalize::DecodedViews,
     ) -> Option<Detection> {
         let views = decoded();
+        if !views.may_fire(self) {
+            return None;
+        }
         let detector = self.gated_detector();
-        if let Some(found) = detector(input, views.raw_classes()) {
+        if views.raw_may_fire(self)
+            && let Some(found) = detector(input, views.raw_classes())
+        {
             return Some(found);
         }
-        normalize::in_decoded(detector, input, views.iter_with_classes())
+        normalize::in_decoded(detector, input, views.gated_views(self))
     }
 
     /// Whether [`AttackClass::detect_with_views`] detects something, for a caller that
     /// needs only the verdict (no detection is moved out of the detectors' calls).
     #[inline]
     pub fn fires_with_views(self, input: &[u8], views: &normalize::DecodedViews) -> bool {
+        if !views.may_fire(self) {
+            return false;
+        }
         let detector = self.gated_detector();
-        detector(input, views.raw_classes()).is_some()
+        views.raw_may_fire(self) && detector(input, views.raw_classes()).is_some()
             || views
-                .iter_with_classes()
+                .gated_views(self)
                 .any(|(view, classes)| detector(view, classes).is_some())
     }
 

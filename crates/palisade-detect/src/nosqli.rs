@@ -55,14 +55,20 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
     detect_gated(input, ByteClasses::of(input))
 }
 
-/// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
-pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
-    let dollar = classes.has_any(classes!(b"$"));
+/// The gate of [`detect_gated`] (see the module doc): false when no value of
+/// `classes` can hold an attack of this class.
+pub(crate) fn may_fire(classes: ByteClasses) -> bool {
     let quoted_logic = classes.has_any(classes!(b"'\"")) && classes.has_any(classes!(b";|"));
     let member_call = classes.has_all(classes!(b".("));
-    if !(dollar || quoted_logic || member_call) {
+    classes.has_any(classes!(b"$")) || quoted_logic || member_call
+}
+
+/// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
+pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    if !may_fire(classes) {
         return None;
     }
+    let dollar = classes.has_any(classes!(b"$"));
     if let Some(found) = dollar.then(|| OPERATOR_KEY.find(input)).flatten() {
         return Some(Detection::new(
             AttackClass::Nosqli,

@@ -127,12 +127,18 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
     detect_gated(input, ByteClasses::of(input))
 }
 
+/// The gate of [`detect_gated`] (see the module doc): false when no value of
+/// `classes` can hold an attack of this class.
+pub(crate) fn may_fire(classes: ByteClasses) -> bool {
+    classes.has_any(SLASHES) || WRAPPERS.may_occur(classes)
+}
+
 /// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
 pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
-    let maybe_slash = classes.has_any(SLASHES);
-    if !maybe_slash && !WRAPPERS.may_occur(classes) {
+    if !may_fire(classes) {
         return None;
     }
+    let maybe_slash = classes.has_any(SLASHES);
     if let Some(found) = WRAPPERS.find(input, classes) {
         return Some(Detection::new(
             AttackClass::PathTraversal,

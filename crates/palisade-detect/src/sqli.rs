@@ -111,13 +111,18 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
     detect_gated(input, classes)
 }
 
-/// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
-pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
-    if classes.only(WORDS_AND_BLANKS)
-        && !STRUCTURE_KEYWORDS
+/// The gate of [`detect_gated`] (see the module doc): false when no value of
+/// `classes` can hold an attack of this class.
+pub(crate) fn may_fire(classes: ByteClasses) -> bool {
+    !classes.only(WORDS_AND_BLANKS)
+        || STRUCTURE_KEYWORDS
             .iter()
             .any(|&keyword| classes.has_all(keyword))
-    {
+}
+
+/// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
+pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    if !may_fire(classes) {
         return None;
     }
     // One frame stack serves every pass: a parser reads only the entries it pushed.

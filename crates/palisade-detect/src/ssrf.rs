@@ -92,8 +92,18 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
     detect_gated(input, ByteClasses::of(input))
 }
 
+/// The gate of [`detect_gated`] (see the module doc): false when no value of
+/// `classes` can hold an attack of this class.
+pub(crate) fn may_fire(classes: ByteClasses) -> bool {
+    // Every finding but a dangerous scheme is a host after `//`.
+    classes.has_any(classes!(b"/")) || DANGEROUS_SCHEMES.may_occur(classes)
+}
+
 /// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
 pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    if !may_fire(classes) {
+        return None;
+    }
     if let Some(found) = DANGEROUS_SCHEMES.find(input, classes) {
         return Some(Detection::new(
             AttackClass::Ssrf,

@@ -155,8 +155,26 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
     detect_gated(input, ByteClasses::of(input))
 }
 
+/// The gate of [`detect_gated`] (see the module doc): false when no value of
+/// `classes` can hold an attack of this class.
+pub(crate) fn may_fire(classes: ByteClasses) -> bool {
+    // A Log4Shell lookup opens with `${`, an expression.
+    has_openers(classes) || ALWAYS.may_occur(classes)
+}
+
+/// Whether a value of `classes` may hold an expression opener: `{{`, `{%`, `${`, `#{`,
+/// `*{`, `<%`, `@(`.
+fn has_openers(classes: ByteClasses) -> bool {
+    classes.has_any(classes!(b"{"))
+        || classes.has_all(classes!(b"<%"))
+        || classes.has_all(classes!(b"@("))
+}
+
 /// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
 pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
+    if !may_fire(classes) {
+        return None;
+    }
     if classes.has_all(classes!(b"${"))
         && let Some(detection) = log4j_lookup(input)
     {
@@ -170,11 +188,7 @@ pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
             "template directive",
         ));
     }
-    // Expression openers: `{{`, `{%`, `${`, `#{`, `*{`, `<%`, `@(`.
-    let openers = classes.has_any(classes!(b"{"))
-        || classes.has_all(classes!(b"<%"))
-        || classes.has_all(classes!(b"@("));
-    if !openers {
+    if !has_openers(classes) {
         return None;
     }
     let mut i = 0usize;

@@ -160,9 +160,15 @@ pub fn detect(input: &[u8]) -> Option<Detection> {
     scan(input, Present::of_bytes(input))
 }
 
+/// The gate of [`detect_gated`] (see the module doc): false when no value of
+/// `classes` can hold an attack of this class.
+pub(crate) fn may_fire(classes: ByteClasses) -> bool {
+    classes.has_any(ANY_PAYLOAD_BYTES)
+}
+
 /// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
 pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
-    if !classes.has_any(ANY_PAYLOAD_BYTES) {
+    if !may_fire(classes) {
         return None;
     }
     scan(input, Present::of_classes(classes))

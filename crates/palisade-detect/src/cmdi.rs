@@ -618,12 +618,7 @@ impl Tokenizer<'_> {
         while let Some(byte) = self.peek(0) {
             if !first && !WORD_SPECIAL_BYTES[usize::from(byte)] {
                 // The common case, kept short: a byte that is only part of the word.
-                if len < MAX_WORD {
-                    word[len] = byte.to_ascii_lowercase();
-                    len += 1;
-                } else {
-                    overflow = true;
-                }
+                push_word_byte(&mut word, &mut len, &mut overflow, byte);
                 self.pos += 1;
                 continue;
             }
@@ -688,12 +683,7 @@ impl Tokenizer<'_> {
                 self.pos += 1;
                 continue;
             }
-            if len < MAX_WORD {
-                word[len] = byte.to_ascii_lowercase();
-                len += 1;
-            } else {
-                overflow = true;
-            }
+            push_word_byte(&mut word, &mut len, &mut overflow, byte);
             self.pos += 1;
         }
         if overflow {
@@ -732,6 +722,17 @@ impl Tokenizer<'_> {
             glued,
             path,
         })
+    }
+}
+
+/// Appends a byte, lowercased, to a command word; a word longer than [`MAX_WORD`] is marked
+/// as overflowing (it is no command name).
+fn push_word_byte(word: &mut [u8; MAX_WORD], len: &mut usize, overflow: &mut bool, byte: u8) {
+    if *len < MAX_WORD {
+        word[*len] = byte.to_ascii_lowercase();
+        *len += 1;
+    } else {
+        *overflow = true;
     }
 }
 

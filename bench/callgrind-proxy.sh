@@ -9,31 +9,9 @@
 set -euo pipefail
 BIN=$1; OUT=$2; KIND=${3:-get}
 W=$(mktemp -d)
-cat > $W/up.conf <<C
-daemon off; worker_processes 1; pid $W/up.pid; error_log $W/up.err warn;
-events { worker_connections 4096; }
-http { access_log off; client_body_temp_path $W/b; proxy_temp_path $W/p; fastcgi_temp_path $W/f; uwsgi_temp_path $W/u; scgi_temp_path $W/s;
-keepalive_requests 1000000; server { listen 127.0.0.1:19081; location / { return 200 "ok\n"; } } }
-C
-cat > $W/p.toml <<C
-data_dir = "$W/data"
-[[listener]]
-addr = "127.0.0.1:19082"
-[admin]
-addr = "127.0.0.1:19083"
-[[upstream]]
-name = "app"
-servers = ["http://127.0.0.1:19081"]
-[[site]]
-hosts = ["*"]
-[[site.route]]
-upstream = "app"
-mode = "${MODE:-off}"
-inspect = ${INSPECT:-false}
-[log]
-level = "warn"
-access_log = false
-C
+source "$(dirname "$0")/profile-common.sh"
+upstream_nginx_conf $W/up.conf $W 19081
+palisade_conf $W/p.toml $W 19082 19083 19081 "${MODE:-off}" "${INSPECT:-false}"
 [ -n "${EXTRA_TOML:-}" ] && cat "$EXTRA_TOML" >> $W/p.toml
 nginx -p $W -c $W/up.conf & NG=$!
 valgrind --tool=callgrind --callgrind-out-file=$OUT $BIN serve --config $W/p.toml > $W/out 2>&1 & VP=$!

@@ -7,38 +7,10 @@
 set -euo pipefail
 BIN=$1
 W=$(mktemp -d)
-cat > $W/up.conf <<C
-daemon off; worker_processes 1; pid $W/up.pid; error_log $W/up.err warn;
-events { worker_connections 4096; }
-http { access_log off; client_body_temp_path $W/b; proxy_temp_path $W/p; fastcgi_temp_path $W/f; uwsgi_temp_path $W/u; scgi_temp_path $W/s;
-keepalive_requests 1000000; server { listen 127.0.0.1:19081; location / { return 200 "ok\n"; } } }
-C
-cat > $W/px.conf <<C
-daemon off; worker_processes 1; pid $W/px.pid; error_log $W/px.err warn;
-events { worker_connections 4096; }
-http { access_log off; client_body_temp_path $W/b2; proxy_temp_path $W/p2; fastcgi_temp_path $W/f2; uwsgi_temp_path $W/u2; scgi_temp_path $W/s2;
-keepalive_requests 1000000; upstream app { server 127.0.0.1:19081; keepalive 64; }
-server { listen 127.0.0.1:19084; location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
-C
-cat > $W/p.toml <<C
-data_dir = "$W/data"
-[[listener]]
-addr = "127.0.0.1:19082"
-[admin]
-addr = "127.0.0.1:19083"
-[[upstream]]
-name = "app"
-servers = ["http://127.0.0.1:19081"]
-[[site]]
-hosts = ["*"]
-[[site.route]]
-upstream = "app"
-mode = "off"
-inspect = false
-[log]
-level = "warn"
-access_log = false
-C
+source "$(dirname "$0")/profile-common.sh"
+upstream_nginx_conf $W/up.conf $W 19081
+proxy_nginx_conf $W/px.conf $W 19084 19081
+palisade_conf $W/p.toml $W 19082 19083 19081 off false
 taskset -c 1 nginx -p $W -c $W/up.conf & NG=$!
 taskset -c 1 nginx -p $W -c $W/px.conf & NP=$!
 taskset -c 1 $BIN serve --config $W/p.toml > $W/out 2>&1 & VP=$!

@@ -5,22 +5,9 @@
 
 set -euo pipefail
 BIN=$1; CRS=$(cd "${PALISADE_CRS_DIR:-$(dirname "$0")/../../shared/crs}" && pwd); W=$(mktemp -d)
-cat > $W/p.toml <<C
-data_dir = "$W/data"
-[[listener]]
-addr = "127.0.0.1:19182"
-[admin]
-addr = "127.0.0.1:19183"
-[[upstream]]
-name = "app"
-servers = ["http://127.0.0.1:19181"]
-[[site]]
-hosts = ["*"]
-[[site.route]]
-upstream = "app"
-[log]
-level = "warn"
-access_log = false
+source "$(dirname "$0")/profile-common.sh"
+palisade_conf $W/p.toml $W 19182 19183 19181 block true
+cat >> $W/p.toml <<C
 [waf]
 rules = ["$CRS/crs-setup.conf.example", "$CRS/rules/*.conf"]
 paranoia_level = 1

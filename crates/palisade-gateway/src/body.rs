@@ -167,6 +167,22 @@ pub(crate) struct Prefix {
     pub(crate) complete: bool,
 }
 
+impl Prefix {
+    /// The prefix as the inspection phases see it; `declared` is the body's length when known
+    /// from its headers (used when the prefix is not the whole body).
+    pub(crate) fn view(&self, declared: Option<u64>) -> palisade_core::BodyView<'_> {
+        palisade_core::BodyView {
+            bytes: &self.bytes,
+            total_len: if self.complete {
+                Some(self.bytes.len() as u64)
+            } else {
+                declared
+            },
+            truncated: !self.complete,
+        }
+    }
+}
+
 /// Why buffering stopped early.
 #[derive(Debug)]
 pub(crate) enum BufferError {

@@ -1,5 +1,6 @@
-//! Entry points for fuzz targets (`fuzz/fuzz_targets/http_head.rs`): the HTTP/1 request-head guard
-//! without sockets, timers or a runtime.
+//! Entry points for fuzz targets without sockets, timers or a runtime: the HTTP/1 request-head guard
+//! (`fuzz/fuzz_targets/http_head.rs`) and the lean upstream client's response decoding
+//! (`fuzz/fuzz_targets/upstream_response.rs`).
 //!
 //! The guard reads what a client sends before hyper does: it holds each request head back until it
 //! is complete, checks it the way hyper will parse it (refusing malformed heads with Palisade's own
@@ -48,6 +49,21 @@ pub fn check_request_stream(reads: &[&[u8]]) -> HeadCheck {
         refused,
         ambiguous: activity.ambiguous.load(Ordering::Relaxed),
     }
+}
+
+/// What the lean upstream HTTP/1 client (`h1_upstream`) made of the bytes an upstream sent in
+/// answer to a GET (a HEAD when `head_request`): the final status and the decoded body, or None
+/// when the response was refused (malformed head, framing error, a body cut short). `reads` are
+/// the bytes as they arrived; the connection is taken to close after the last one.
+pub fn decode_upstream_response(head_request: bool, reads: &[&[u8]]) -> Option<(u16, Vec<u8>)> {
+    let method = if head_request {
+        http::Method::HEAD
+    } else {
+        http::Method::GET
+    };
+    crate::h1_upstream::decode_response(&method, reads, MAX_HEAD)
+        .ok()
+        .map(|(status, body)| (status.as_u16(), body))
 }
 
 #[cfg(test)]

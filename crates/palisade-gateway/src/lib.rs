@@ -18,8 +18,9 @@
 //! * `headers` — hop-by-hop removal, `X-Forwarded-*` / `Forwarded`, client address resolution, security
 //!   response headers and cookie hardening.
 //! * `pages` — Palisade's own small error and block pages (HTML or JSON).
-//! * `upstream_pool` — per-server pools of hyper client connections to upstreams (`http://` and
-//!   `https://`, HTTP/1.1 or HTTP/2).
+//! * `upstream_pool` — per-server pools of upstream connections (`http://` and `https://`, HTTP/1.1 or
+//!   HTTP/2): hyper's client, and for the common exchange (a buffered request to an `http://` server)
+//!   `h1_upstream`, a lean HTTP/1.1 client that runs in the request's own task.
 //! * [`fuzzing`] — the HTTP/1 head guard without sockets, for fuzz targets.
 //!
 //! Known limits: HTTP/2 client connections rely on hyper's HTTP/2 keep-alive pings rather than the
@@ -36,6 +37,7 @@ mod cert_watch;
 mod error;
 pub mod fuzzing;
 mod h1_guard;
+mod h1_upstream;
 mod headers;
 mod pages;
 mod proxy;

@@ -343,8 +343,9 @@ impl Exchange {
                 }
             }
             UpstreamBody::Replayable(Bytes::new())
-        } else if inspect_body {
-            let limit = usize::try_from(limits.inspect_body_limit.0).unwrap_or(usize::MAX);
+        } else if let Some(limit) =
+            buffer_limit(inspect_body, limits.inspect_body_limit.0, &parts.headers)
+        {
             let prefix = match read_prefix(&mut incoming, limit, max_body).await {
                 Ok(prefix) => prefix,
                 Err(BufferError::TooLarge) => {
@@ -357,20 +358,15 @@ impl Exchange {
                     return self.finish(response);
                 }
             };
-            let total_len = if prefix.complete {
-                Some(prefix.bytes.len() as u64)
-            } else {
-                declared_length(&parts.headers)
-            };
-            let view = BodyView {
-                bytes: &prefix.bytes,
-                total_len,
-                truncated: !prefix.complete,
-            };
-            if let PhaseOutcome::Respond(response) = self.run_phase(route, |inspection, head| {
-                inspection.request_body(head, view)
-            }) {
-                return self.finish(response);
+            if inspect_body {
+                let view = prefix.view(declared_length(&parts.headers));
+                if let PhaseOutcome::Respond(response) = self
+                    .run_phase(route, |inspection, head| {
+                        inspection.request_body(head, view)
+                    })
+                {
+                    return self.finish(response);
+                }
             }
             if prefix.complete {
                 UpstreamBody::Replayable(prefix.bytes)
@@ -436,8 +432,15 @@ impl Exchange {
             &self.conn.forward_cache,
         );
         let upstream = runtime.upstreams[route.upstream].clone();
-        let upstream_result =
-            forward(&upstream, parts.method, parts.uri, parts.headers, body).await;
+        let upstream_result = forward(
+            &upstream,
+            parts.method,
+            parts.uri,
+            parts.headers,
+            body,
+            is_upgrade,
+        )
+        .await;
         let mut upstream_response = match upstream_result {
             Ok(response) => response,
             Err(failure) => {
@@ -499,7 +502,7 @@ impl Exchange {
 
         let (mut parts, upstream_body) = upstream_response.into_parts();
         hdr::remove_hop_by_hop(&mut parts.headers);
-        let mut body: ProxyBody = upstream_body.map_err(Into::into).boxed_unsync();
+        let mut body: ProxyBody = upstream_body;
         if !self.inspections.is_empty() {
             let response_head = ResponseHead {
                 status: parts.status,
@@ -523,16 +526,7 @@ impl Exchange {
                         return self.finish(response);
                     }
                 };
-                let total_len = if prefix.complete {
-                    Some(prefix.bytes.len() as u64)
-                } else {
-                    None
-                };
-                let view = BodyView {
-                    bytes: &prefix.bytes,
-                    total_len,
-                    truncated: !prefix.complete,
-                };
+                let view = prefix.view(None);
                 if let PhaseOutcome::Respond(response) = self
                     .run_phase(route, |inspection, head| {
                         inspection.response_body(head, &response_head, view)
@@ -1070,6 +1064,22 @@ fn parse_length(value: &HeaderValue) -> Option<u64> {
     text.parse().ok()
 }
 
+/// Request bodies declared at most this long are read whole before forwarding even when nobody
+/// inspects them: they go out in one write with the head (the lean upstream client) and can be sent
+/// again to another server after a connect failure. Larger ones stream.
+const BUFFER_SMALL_BODY: u64 = 64 * 1024;
+
+/// How much of a request body to read before forwarding: the inspection limit when the body is
+/// inspected, a small declared body whole, else nothing (None: stream it).
+fn buffer_limit(inspect_body: bool, inspect_limit: u64, headers: &HeaderMap) -> Option<usize> {
+    let limit = if inspect_body {
+        inspect_limit
+    } else {
+        declared_length(headers).filter(|&length| length <= BUFFER_SMALL_BODY)?
+    };
+    Some(usize::try_from(limit).unwrap_or(usize::MAX))
+}
+
 fn declared_length(headers: &HeaderMap) -> Option<u64> {
     headers.get(header::CONTENT_LENGTH).and_then(parse_length)
 }
@@ -1103,7 +1113,9 @@ impl ForwardError {
     fn kind(&self) -> &'static str {
         match self {
             ForwardError::Upstream(UpstreamError::Connect(_)) => "connect",
-            ForwardError::Upstream(UpstreamError::Exchange(_)) => "protocol",
+            ForwardError::Upstream(UpstreamError::Exchange(_) | UpstreamError::Http1(_)) => {
+                "protocol"
+            }
             ForwardError::Timeout => "timeout",
             ForwardError::Request(_) => "request",
         }
@@ -1127,13 +1139,16 @@ impl std::fmt::Display for ForwardError {
     }
 }
 
+/// Sends the request to one of `upstream`'s servers (another one after a connect failure, when the
+/// body can be sent again). `upgrade`: the request asks for a protocol upgrade (hyper's client).
 async fn forward(
     upstream: &UpstreamRt,
     method: Method,
     uri: Uri,
     mut headers: HeaderMap,
     body: UpstreamBody,
-) -> Result<Response<Incoming>, ForwardError> {
+    upgrade: bool,
+) -> Result<Response<ProxyBody>, ForwardError> {
     let path_and_query = uri
         .into_parts()
         .path_and_query
@@ -1164,29 +1179,45 @@ async fn forward(
     let mut last_error = None;
     for attempt in 1..=attempts {
         let server_index = upstream.pick();
-        // The head is moved into the last possible attempt and cloned only for earlier ones.
-        let head = if attempt == attempts {
-            std::mem::take(&mut headers)
-        } else {
-            headers.clone()
-        };
-        let body = match streaming.take() {
-            Some(body) => body,
-            None if replayable.is_empty() => crate::body::empty(),
-            None => crate::body::full(replayable.clone()),
-        };
-        let mut request = Request::new(body);
-        *request.method_mut() = method.clone();
-        *request.uri_mut() = target(server_index)?;
-        *request.version_mut() = version;
-        *request.headers_mut() = head;
         let server = upstream.server(server_index);
-        match tokio::time::timeout(
-            upstream.response_timeout,
-            server.pool.send(&upstream.connect, request),
-        )
-        .await
-        {
+        let lean = streaming.is_none()
+            && !upgrade
+            && method != Method::CONNECT
+            && server.pool.takes_buffered(&upstream.connect);
+        let outcome = if lean {
+            // In-task HTTP/1 client: the head is borrowed, the body shared, nothing is moved.
+            let sent = server.pool.send_buffered(
+                &upstream.connect,
+                &method,
+                path_and_query.as_str(),
+                &headers,
+                &replayable,
+            );
+            tokio::time::timeout(upstream.response_timeout, sent).await
+        } else {
+            // The head is moved into the last possible attempt and cloned only for earlier ones.
+            let head = if attempt == attempts {
+                std::mem::take(&mut headers)
+            } else {
+                headers.clone()
+            };
+            let body = match streaming.take() {
+                Some(body) => body,
+                None if replayable.is_empty() => crate::body::empty(),
+                None => crate::body::full(replayable.clone()),
+            };
+            let mut request = Request::new(body);
+            *request.method_mut() = method.clone();
+            *request.uri_mut() = target(server_index)?;
+            *request.version_mut() = version;
+            *request.headers_mut() = head;
+            let sent = async {
+                let response = server.pool.send(&upstream.connect, request).await?;
+                Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()))
+            };
+            tokio::time::timeout(upstream.response_timeout, sent).await
+        };
+        match outcome {
             Ok(Ok(response)) => {
                 upstream.record_success(server_index);
                 return Ok(response);

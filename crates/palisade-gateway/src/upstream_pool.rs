@@ -9,13 +9,16 @@
 //! HTTP/2 (prior knowledge on `http://`, ALPN `h2` on `https://`): one connection per server,
 //! multiplexed, re-established when it closes.
 //!
+//! Buffered HTTP/1 requests to `http://` servers take the lean client of `h1_upstream` instead
+//! ([`ServerPool::send_buffered`]), with its own idle list per server.
+//!
 //! `https://` servers are verified against the Mozilla roots (webpki-roots) or the upstream's
 //! `ca_file`; SNI is the URL's host name. Connect timeouts cover TCP, TLS and the HTTP/2 handshake.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use http::{Request, Response};
+use http::{HeaderMap, Method, Request, Response};
 use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -24,6 +27,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use crate::body::{BoxError, ProxyBody};
+use crate::h1_upstream::{self, Conn, IdleConns};
 
 /// Pooled connections idle longer than this are closed when next seen.
 pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
@@ -37,6 +41,8 @@ pub(crate) enum UpstreamError {
     Connect(BoxError),
     /// The connection failed while sending the request or reading the response head.
     Exchange(hyper::Error),
+    /// The lean HTTP/1 client's exchange failed.
+    Http1(crate::h1_upstream::ExchangeError),
 }
 
 impl std::fmt::Display for UpstreamError {
@@ -50,6 +56,7 @@ impl std::fmt::Display for UpstreamError {
                 }
                 Ok(())
             }
+            UpstreamError::Http1(error) => write!(f, "{error}"),
         }
     }
 }
@@ -72,6 +79,8 @@ pub(crate) struct ServerPool {
     tls_name: Option<ServerName<'static>>,
     http1: Mutex<Vec<Pooled>>,
     http2: Mutex<Option<http2::SendRequest<ProxyBody>>>,
+    /// Idle connections of the lean HTTP/1 client (`http://` servers only).
+    lean: Arc<IdleConns>,
 }
 
 struct Pooled {
@@ -102,7 +111,58 @@ impl ServerPool {
             tls_name,
             http1: Mutex::new(Vec::new()),
             http2: Mutex::new(None),
+            lean: Arc::new(IdleConns::default()),
         })
+    }
+
+    /// Whether [`ServerPool::send_buffered`] serves this server with these settings: HTTP/1 to an
+    /// `http://` server.
+    pub(crate) fn takes_buffered(&self, settings: &ConnectSettings) -> bool {
+        !settings.http2 && self.tls_name.is_none()
+    }
+
+    /// Sends a request whose body is in memory with the lean client (see `h1_upstream`); only when
+    /// [`ServerPool::takes_buffered`]. `target` is the origin form; `headers` carry Host.
+    pub(crate) async fn send_buffered(
+        &self,
+        settings: &ConnectSettings,
+        method: &Method,
+        target: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Response<ProxyBody>, UpstreamError> {
+        let request = h1_upstream::encode_request(method, target, headers, body);
+        while let Some(conn) = self.lean.checkout(IDLE_TIMEOUT) {
+            match h1_upstream::exchange(
+                conn,
+                true,
+                &request,
+                method,
+                settings.max_buf_size,
+                &self.lean,
+            )
+            .await
+            {
+                Ok(response) => return Ok(response),
+                // The upstream closed the idle connection as it was taken: try another.
+                Err(error) if error.is_stale() && method.is_idempotent() => continue,
+                Err(error) => return Err(UpstreamError::Http1(error)),
+            }
+        }
+        let tcp = within(settings.connect_timeout, async {
+            Ok(self.connect_tcp().await?)
+        })
+        .await?;
+        h1_upstream::exchange(
+            Conn::new(tcp),
+            false,
+            &request,
+            method,
+            settings.max_buf_size,
+            &self.lean,
+        )
+        .await
+        .map_err(UpstreamError::Http1)
     }
 
     /// Sends `request` (origin-form URI for HTTP/1, absolute for HTTP/2) on a pooled or new

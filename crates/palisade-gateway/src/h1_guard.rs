@@ -26,6 +26,7 @@
 //! buffered up to the header byte limit plus 1 KiB (more → 431), a chunk-size line up to 1 KiB.
 
 use std::collections::VecDeque;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -485,20 +486,23 @@ impl<S> Http1Guard<S> {
     fn check_head(&self, head: &[u8]) -> Result<(Framing, Option<Vec<u8>>), Refusal> {
         let rewritten = encode_target(head);
         let checked = rewritten.as_deref().unwrap_or(head);
-        // Most heads fit the array on the stack; only a configured limit above it, reached by a
-        // head, takes the heap.
-        let mut stack_headers = [httparse::EMPTY_HEADER; STACK_HEADERS];
+        // Most heads fit the (uninitialised, so free) array on the stack; only a head with more
+        // lines than it, under a configured limit above it, is parsed again on the heap.
+        let mut stack_headers = [const { MaybeUninit::uninit() }; STACK_HEADERS];
         let mut heap_headers;
-        let headers: &mut [httparse::Header<'_>] = if self.max_headers <= STACK_HEADERS {
-            &mut stack_headers[..self.max_headers]
-        } else if head_line_count(checked) <= STACK_HEADERS {
-            &mut stack_headers
-        } else {
-            heap_headers = vec![httparse::EMPTY_HEADER; self.max_headers];
-            &mut heap_headers
-        };
-        let mut request = httparse::Request::new(headers);
-        match request.parse(checked) {
+        let mut request = httparse::Request::new(&mut []);
+        let mut parsed = request.parse_with_uninit_headers(
+            checked,
+            &mut stack_headers[..self.max_headers.min(STACK_HEADERS)],
+        );
+        if matches!(parsed, Err(httparse::Error::TooManyHeaders))
+            && self.max_headers > STACK_HEADERS
+        {
+            heap_headers = vec![MaybeUninit::uninit(); self.max_headers];
+            request = httparse::Request::new(&mut []);
+            parsed = request.parse_with_uninit_headers(checked, &mut heap_headers);
+        }
+        match parsed {
             Ok(httparse::Status::Complete(_)) => {}
             Err(httparse::Error::TooManyHeaders) => {
                 return Err((
@@ -704,14 +708,6 @@ const SCRATCH_SIZE: usize = 16 * 1024;
 /// Header slots [`Http1Guard::check_head`] keeps on the stack.
 const STACK_HEADERS: usize = 32;
 
-/// Lines in a head after the request line (an upper bound on its header count).
-fn head_line_count(head: &[u8]) -> usize {
-    head.iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        .saturating_sub(1)
-}
-
 /// Whether a request target is an origin-form path (and query) made only of RFC 3986 characters,
 /// which `http::Uri` accepts as it is: `/`, then unreserved, sub-delims, `:`, `@`, `/`, `?`, `%`.
 /// A `#`, a space or any other byte sends the target through the full `Uri` parser.
@@ -909,7 +905,7 @@ mod tests {
             guard.observe(head.as_bytes());
             guard.refusal.is_some()
         }
-        for max in [10, STACK_HEADERS, STACK_HEADERS + 1, 100] {
+        for max in [10, STACK_HEADERS, STACK_HEADERS + 1, 100, 150] {
             assert!(!refused(max, max), "{max} headers with a limit of {max}");
             assert!(
                 refused(max, max + 1),

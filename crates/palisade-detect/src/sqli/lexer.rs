@@ -174,22 +174,15 @@ pub(crate) struct Token {
 /// string runs to the end of the input.
 pub(crate) fn find_closing_quote(src: &[u8], from: usize, quote: u8) -> Option<usize> {
     let mut i = from;
-    while i < src.len() {
-        let byte = src[i];
-        if byte == b'\\' {
-            i += 2;
-            continue;
+    loop {
+        // Only a backslash or the quote matter: memchr jumps over the rest.
+        let at = i + memchr::memchr2(b'\\', quote, src.get(i..)?)?;
+        if src[at] == quote && src.get(at + 1) != Some(&quote) {
+            return Some(at);
         }
-        if byte == quote {
-            if src.get(i + 1) == Some(&quote) {
-                i += 2;
-                continue;
-            }
-            return Some(i);
-        }
-        i += 1;
+        // An escape (`\\x`) or a doubled quote: both bytes are body.
+        i = at + 2;
     }
-    None
 }
 
 /// [`BYTE_KINDS`] flag: a blank.
@@ -374,9 +367,23 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    // Inlined into its one caller, [`Lexer::next`]: most tokens are words, and the
+    // call's register saves cost as much as lexing a short word.
+    #[inline(always)]
     fn word_token(&mut self, start: usize) -> Token {
         let src = self.src;
         let mut end = start;
+        // Eight bytes a step while all are word bytes (one test for eight lookups:
+        // long words, base64 and tokens, are common values), then byte by byte.
+        while let Some(chunk) = src[end..].first_chunk::<8>() {
+            let kinds = chunk
+                .iter()
+                .fold(WORD, |kinds, &byte| kinds & BYTE_KINDS[usize::from(byte)]);
+            if kinds & WORD == 0 {
+                break;
+            }
+            end += 8;
+        }
         while end < src.len() && is_word_byte(src[end]) {
             end += 1;
         }

@@ -481,22 +481,24 @@ fn scan_context(
     // reach the operator position with an operand, which it rejects whatever the
     // parser's other state; a bare value that is one plain operand (`Smith`, `42`)
     // ends with nothing to report. Those cases are settled before the parser is set up.
-    let mut pending = None;
+    // Tokens lexed ahead, fed to the parser before the lexer's next ones.
+    let mut pending: [Option<Option<Token>>; 2] = [None, None];
     if context != Context::AfterValue {
         let token = lexer.next();
         if let Some(token) = token {
             first.get_or_insert(token.kind);
-            let rejected = plain_operand(token.kind)
-                && (close.is_some()
-                    || lexer
-                        .clone()
-                        .next()
-                        .is_none_or(|next| plain_operand(next.kind)));
-            if rejected {
-                return None;
+            if plain_operand(token.kind) {
+                if close.is_some() {
+                    return None;
+                }
+                let next = lexer.next();
+                if next.is_none_or(|next| plain_operand(next.kind)) {
+                    return None;
+                }
+                pending[1] = Some(next);
             }
         }
-        pending = Some(token);
+        pending[0] = Some(token);
     }
     let mut parser = Parser::new(input, context, frames);
     if let Some(close) = close {
@@ -511,7 +513,7 @@ fn scan_context(
     }
     let mut end = input.len();
     let finding = loop {
-        let token = match pending.take() {
+        let token = match pending.iter_mut().find_map(Option::take) {
             Some(token) => token,
             None => lexer.next(),
         };

@@ -373,19 +373,26 @@ impl<'a> Lexer<'a> {
     fn word_token(&mut self, start: usize) -> Token {
         let src = self.src;
         let mut end = start;
-        // Eight bytes a step while all are word bytes (one test for eight lookups:
-        // long words, base64 and tokens, are common values), then byte by byte.
-        while let Some(chunk) = src[end..].first_chunk::<8>() {
-            let kinds = chunk
-                .iter()
-                .fold(WORD, |kinds, &byte| kinds & BYTE_KINDS[usize::from(byte)]);
-            if kinds & WORD == 0 {
-                break;
-            }
-            end += 8;
-        }
-        while end < src.len() && is_word_byte(src[end]) {
+        // Most words are short: byte by byte for their first eight bytes. A longer
+        // word (base64, tokens, text without spaces) goes on eight bytes a step while
+        // all are word bytes (one test for eight lookups), then byte by byte.
+        let short = src.len().min(start + 8);
+        while end < short && is_word_byte(src[end]) {
             end += 1;
+        }
+        if end == short {
+            while let Some(chunk) = src[end..].first_chunk::<8>() {
+                let kinds = chunk
+                    .iter()
+                    .fold(WORD, |kinds, &byte| kinds & BYTE_KINDS[usize::from(byte)]);
+                if kinds & WORD == 0 {
+                    break;
+                }
+                end += 8;
+            }
+            while end < src.len() && is_word_byte(src[end]) {
+                end += 1;
+            }
         }
         // Prefixed literals: N'', E'', X'', B'', Q'', _utf8''.
         if let Some(&quote @ b'\'') = src.get(end) {

@@ -140,11 +140,13 @@ impl Present {
     /// The flags of `input`, in one pass over it: cheaper than its full
     /// [`ByteClasses`] when nothing else needs them.
     fn of_bytes(input: &[u8]) -> Present {
-        Present(
-            input
-                .iter()
-                .fold(0u8, |seen, &byte| seen | Self::TABLE[usize::from(byte)]),
-        )
+        let add = |seen, &byte: &u8| seen | Self::TABLE[usize::from(byte)];
+        // Eight bytes a round: the loop's own cost spread over more lookups.
+        let (chunks, rest) = input.as_chunks::<8>();
+        let seen = chunks
+            .iter()
+            .fold(0u8, |seen, chunk| chunk.iter().fold(seen, add));
+        Present(rest.iter().fold(seen, add))
     }
 
     fn has(self, flag: u8) -> bool {

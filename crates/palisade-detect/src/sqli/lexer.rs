@@ -668,23 +668,29 @@ word_lookup! {
 /// whose pair no name has is an identifier without lower-casing or lookup.
 static NAMES: WordShapes = WordShapes::of(&[FUNCTION_NAMES, KEYWORD_NAMES]);
 
-/// For each first byte (`a`–`z`, or `_`), a bit per length (below 32) of the
-/// words starting with it.
-struct WordShapes([u32; 27]);
+/// For each first byte (`a`–`z`, or `_`) and last byte (`a`–`z`, `_`, or a digit),
+/// a bit per length (below 32) of the words starting and ending with them. Most
+/// words of prose share a first letter and a length with some name, far fewer
+/// also its last letter.
+struct WordShapes([[u32; 28]; 27]);
 
 impl WordShapes {
     const fn of(lists: &[&[&[u8]]]) -> WordShapes {
-        let mut lengths = [0u32; 27];
+        let mut lengths = [[0u32; 28]; 27];
         let mut list = 0;
         while list < lists.len() {
             let mut i = 0;
             while i < lists[list].len() {
                 let word = lists[list][i];
                 assert!(word.len() < 32, "word too long for WordShapes");
-                let Some(slot) = Self::slot(word[0]) else {
-                    panic!("word not starting with a letter or `_`");
+                let (Some(first), Some(last)) =
+                    (Self::slot(word[0]), Self::end_slot(word[word.len() - 1]))
+                else {
+                    panic!(
+                        "word not starting with a letter or `_`, or not ending with one or a digit"
+                    );
                 };
-                lengths[slot] |= 1 << word.len();
+                lengths[first][last] |= 1 << word.len();
                 i += 1;
             }
             list += 1;
@@ -700,13 +706,25 @@ impl WordShapes {
         }
     }
 
-    /// False when no word has `word`'s first letter (any case) and length.
+    /// [`WordShapes::slot`], and one slot for every digit.
+    const fn end_slot(last: u8) -> Option<usize> {
+        match last {
+            b'0'..=b'9' => Some(27),
+            _ => Self::slot(last),
+        }
+    }
+
+    /// False when no word has `word`'s first and last letters (any case) and length.
     fn may_hold(&self, word: &[u8]) -> bool {
-        let Some(&first) = word.first() else {
+        let (Some(&first), Some(&last)) = (word.first(), word.last()) else {
             return false;
         };
-        Self::slot(first)
-            .is_some_and(|slot| word.len() < 32 && self.0[slot] & (1 << word.len()) != 0)
+        match (Self::slot(first), Self::end_slot(last)) {
+            (Some(first), Some(last)) => {
+                word.len() < 32 && self.0[first][last] & (1 << word.len()) != 0
+            }
+            _ => false,
+        }
     }
 }
 

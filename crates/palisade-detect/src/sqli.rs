@@ -104,20 +104,94 @@ const MAX_CLASSIFIED_LEN: usize = 256;
 /// (the same verdict; [`detect_gated`] with precomputed classes gates any length).
 pub fn detect(input: &[u8]) -> Option<Detection> {
     let classes = if input.len() <= MAX_CLASSIFIED_LEN {
-        ByteClasses::of(input)
+        summary_classes(input)
     } else {
         ByteClasses::ALL
     };
     detect_gated(input, classes)
 }
 
+/// [`SUMMARY`] bits beyond the 26 letters: a `'`, a `"`, other SQL punctuation
+/// (any byte outside [`WORDS_AND_BLANKS`]), and any other byte of
+/// [`WORDS_AND_BLANKS`] that is not a lower-case letter.
+const SUMMARY_SINGLE_QUOTE: u32 = 1 << 26;
+const SUMMARY_DOUBLE_QUOTE: u32 = 1 << 27;
+const SUMMARY_PUNCTUATION: u32 = 1 << 28;
+const SUMMARY_OTHER: u32 = 1 << 29;
+
+/// What the gate and the string contexts ask of a value, per byte: its letter
+/// (case folded) and which of the [`SUMMARY`] groups it falls in. One 32-bit
+/// lookup a byte, cheaper than the value's full [`ByteClasses`] when nobody
+/// computed them ([`detect`]).
+static SUMMARY: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        let classes = ByteClasses::bytes(&[b]);
+        table[byte] = if b == b'\'' {
+            SUMMARY_SINGLE_QUOTE
+        } else if b == b'"' {
+            SUMMARY_DOUBLE_QUOTE
+        } else if !classes.only(WORDS_AND_BLANKS) {
+            SUMMARY_PUNCTUATION
+        } else if b.is_ascii_lowercase() {
+            1 << (b - b'a')
+        } else if b.is_ascii_uppercase() {
+            (1 << (b - b'A')) | SUMMARY_OTHER
+        } else {
+            SUMMARY_OTHER
+        };
+        byte += 1;
+    }
+    table
+};
+
+/// The byte classes of `input` as far as [`SUMMARY`] tells them: exact for the
+/// letters and the quotes, each other group present as all its classes (a superset,
+/// which [`detect_gated`] accepts; its gate and contexts decide the same).
+fn summary_classes(input: &[u8]) -> ByteClasses {
+    let add = |summary, &byte: &u8| summary | SUMMARY[usize::from(byte)];
+    // Eight bytes a round: the loop's own cost spread over more lookups.
+    let (chunks, rest) = input.as_chunks::<8>();
+    let summary = chunks
+        .iter()
+        .fold(0, |summary, chunk| chunk.iter().fold(summary, add));
+    let summary = rest.iter().fold(summary, add);
+    let quotes = classes!(b"'\"");
+    [
+        (SUMMARY_SINGLE_QUOTE, classes!(b"'")),
+        (SUMMARY_DOUBLE_QUOTE, classes!(b"\"")),
+        (
+            SUMMARY_PUNCTUATION,
+            ByteClasses::ALL.without(WORDS_AND_BLANKS).without(quotes),
+        ),
+        (
+            SUMMARY_OTHER,
+            WORDS_AND_BLANKS.without(ByteClasses::letters(u32::MAX)),
+        ),
+    ]
+    .into_iter()
+    .filter(|&(bit, _)| summary & bit != 0)
+    .fold(ByteClasses::letters(summary), |classes, (_, group)| {
+        classes.union(group)
+    })
+}
+
 /// The gate of [`detect_gated`] (see the module doc): false when no value of
 /// `classes` can hold an attack of this class.
 pub(crate) fn may_fire(classes: ByteClasses) -> bool {
-    !classes.only(WORDS_AND_BLANKS)
-        || STRUCTURE_KEYWORDS
-            .iter()
-            .any(|&keyword| classes.has_all(keyword))
+    !classes.only(WORDS_AND_BLANKS) || holds_structure_keyword(classes)
+}
+
+/// Whether `classes` hold every letter of one of [`STRUCTURE_KEYWORDS`]. Not inlined:
+/// most values hold punctuation and are decided by the first test of [`may_fire`],
+/// which would otherwise pay for these eleven tests too (evaluated eagerly).
+#[inline(never)]
+fn holds_structure_keyword(classes: ByteClasses) -> bool {
+    STRUCTURE_KEYWORDS
+        .iter()
+        .any(|&keyword| classes.has_all(keyword))
 }
 
 /// [`detect`] for an input whose byte classes are `classes` (or a subset of them).
@@ -125,8 +199,9 @@ pub fn detect_gated(input: &[u8], classes: ByteClasses) -> Option<Detection> {
     if !may_fire(classes) {
         return None;
     }
-    // One frame stack serves every pass: a parser reads only the entries it pushed.
-    let mut frames = [Frame::Paren; MAX_DEPTH];
+    // One frame stack serves every pass: a parser reads only the entries it pushed, so
+    // the initial value does not matter; this one is all zero bytes (one cheap fill).
+    let mut frames = [Frame::UNUSED; MAX_DEPTH];
     let mut first = None;
     if let Some(found) = scan_context(input, Context::Bare, &mut frames, &mut first) {
         return Some(found);
@@ -288,6 +363,21 @@ enum Frame {
     Case,
 }
 
+impl Frame {
+    /// What fills the stack's entries nobody pushed yet (never read).
+    const UNUSED: Frame = Frame::Func {
+        class: FuncClass::Time,
+        after_logic: false,
+        has_args: false,
+    };
+}
+
+/// Whether a token of `kind` completes an operand by itself (a literal or a
+/// bareword): after one, the grammar's operator position rejects another at once.
+fn plain_operand(kind: Kind) -> bool {
+    matches!(kind, Kind::Ident | Kind::Num | Kind::Str)
+}
+
 /// Why a `SELECT` is being tracked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SelectPurpose {
@@ -385,27 +475,53 @@ fn scan_context(
     frames: &mut [Frame; MAX_DEPTH],
     first: &mut Option<Kind>,
 ) -> Option<Detection> {
-    let mut parser = Parser::new(input, context, frames);
-    let mut lexer = match context {
-        Context::Bare => Lexer::new(input, 0),
-        Context::AfterValue => {
-            parser.state = State::Operator;
-            parser.operands = 1;
-            Lexer::new(input, 0)
-        }
-        Context::Quoted(quote) => {
-            let close = find_closing_quote(input, 0, quote)?;
-            parser.state = State::Operator;
-            parser.operands = 1;
-            parser.only_parens_since_start = true;
-            parser.empty_initial = close == 0;
-            parser.push_fingerprint(Kind::Str);
-            Lexer::new(input, close + 1)
-        }
+    let close = match context {
+        Context::Quoted(quote) => Some(find_closing_quote(input, 0, quote)?),
+        Context::Bare | Context::AfterValue => None,
     };
+    let mut lexer = Lexer::new(input, close.map_or(0, |close| close + 1));
+    // Prose ends the fragment within a token or two: two plain operands in a row
+    // (`great product`, `5 stars`), or one right after the closed string (`don't`),
+    // reach the operator position with an operand, which it rejects whatever the
+    // parser's other state; a bare value that is one plain operand (`Smith`, `42`)
+    // ends with nothing to report. Those cases are settled before the parser is set up.
+    // Tokens lexed ahead, fed to the parser before the lexer's next ones.
+    let mut pending: [Option<Option<Token>>; 2] = [None, None];
+    if context != Context::AfterValue {
+        let token = lexer.next();
+        if let Some(token) = token {
+            first.get_or_insert(token.kind);
+            if plain_operand(token.kind) {
+                if close.is_some() {
+                    return None;
+                }
+                let next = lexer.next();
+                if next.is_none_or(|next| plain_operand(next.kind)) {
+                    return None;
+                }
+                pending[1] = Some(next);
+            }
+        }
+        pending[0] = Some(token);
+    }
+    let mut parser = Parser::new(input, context, frames);
+    if let Some(close) = close {
+        parser.state = State::Operator;
+        parser.operands = 1;
+        parser.only_parens_since_start = true;
+        parser.empty_initial = close == 0;
+        parser.push_fingerprint(Kind::Str);
+    } else if context == Context::AfterValue {
+        parser.state = State::Operator;
+        parser.operands = 1;
+    }
     let mut end = input.len();
     let finding = loop {
-        let Some(token) = lexer.next() else {
+        let token = match pending.iter_mut().find_map(Option::take) {
+            Some(token) => token,
+            None => lexer.next(),
+        };
+        let Some(token) = token else {
             break parser.finish(false);
         };
         first.get_or_insert(token.kind);

@@ -140,11 +140,13 @@ impl Present {
     /// The flags of `input`, in one pass over it: cheaper than its full
     /// [`ByteClasses`] when nothing else needs them.
     fn of_bytes(input: &[u8]) -> Present {
-        Present(
-            input
-                .iter()
-                .fold(0u8, |seen, &byte| seen | Self::TABLE[usize::from(byte)]),
-        )
+        let add = |seen, &byte: &u8| seen | Self::TABLE[usize::from(byte)];
+        // Eight bytes a round: the loop's own cost spread over more lookups.
+        let (chunks, rest) = input.as_chunks::<8>();
+        let seen = chunks
+            .iter()
+            .fold(0u8, |seen, chunk| chunk.iter().fold(seen, add));
+        Present(rest.iter().fold(seen, add))
     }
 
     fn has(self, flag: u8) -> bool {
@@ -191,9 +193,12 @@ fn scan(input: &[u8], present: Present) -> Option<Detection> {
         return Some(found);
     }
     // Injected attributes need an `=`; string breakouts and `${…}` need a
-    // quote (or `$`) and a call.
-    if (present.has(Present::EQUALS) || present.has(Present::QUOTE) && present.has(Present::CALL))
-        && let Some(found) = scan_quote_breakouts(input, present)
+    // quote (or `$`) and a call after a name.
+    let attributes = present.has(Present::EQUALS);
+    let calls =
+        present.has(Present::QUOTE) && present.has(Present::CALL) && js_call_possible(input);
+    if (attributes || calls)
+        && let Some(found) = scan_quote_breakouts(input, attributes, calls)
     {
         return Some(found);
     }
@@ -450,7 +455,7 @@ fn css_blank(byte: u8) -> bool {
 fn css_finding_possible(input: &[u8], present: Present) -> bool {
     if present.has(Present::CSS_AT_OR_ESCAPE) {
         if memchr::memchr(b'\\', input).is_some() {
-            return true;
+            return css_escaped_finding_possible(input);
         }
         let at_import = memchr::memchr_iter(b'@', input).any(|at| {
             input
@@ -462,6 +467,36 @@ fn css_finding_possible(input: &[u8], present: Present) -> bool {
         }
     }
     css_call_possible(input)
+}
+
+/// [`css_finding_possible`] for an input holding a `\\`, which may start a CSS
+/// escape spelling any character. Every finding of [`css_danger`] still needs a
+/// `(` (the calls) or an `@` directly followed by `import` (blanks and comments
+/// dropped): a decoded `(` or `@` is a literal one or a hex escape (`\\28`, `\\40`),
+/// and the character after a literal `@` starts with its next byte, blanks
+/// skipped, which is `i`, or a `\\` or `/` that may start an escape or a comment.
+/// Backslashes in JSON text and Windows paths thus skip the CSS reading.
+fn css_escaped_finding_possible(input: &[u8]) -> bool {
+    memchr::memchr(b'(', input).is_some()
+        || memchr::memchr_iter(b'\\', input)
+            .any(|at| matches!(css_hex_escape(&input[at + 1..]), Some(0x28 | 0x40)))
+        || memchr::memchr_iter(b'@', input).any(|at| {
+            input[at + 1..]
+                .iter()
+                .find(|&&byte| !css_blank(byte))
+                .is_none_or(|&byte| matches!(byte, b'i' | b'I' | b'\\' | b'/'))
+        })
+}
+
+/// The value of the hex digits (at most six) that open `rest`, as [`css_danger`]
+/// reads the escape `\\` + `rest`; `None` without a hex digit.
+fn css_hex_escape(rest: &[u8]) -> Option<u32> {
+    rest.iter()
+        .take(6)
+        .map_while(|&byte| char::from(byte).to_digit(16))
+        .fold(None, |value: Option<u32>, digit| {
+            Some(value.unwrap_or_default() * 16 + digit)
+        })
 }
 
 /// Whether some `(` in `input` (which holds no CSS escape) can
@@ -753,12 +788,10 @@ fn scan_script_url(input: &[u8]) -> Option<Detection> {
 }
 
 /// Probes after every quote (and at the start, for unquoted attribute
-/// values): injected attributes, and JavaScript string breakouts. `present`
-/// skips the probes that cannot fire: an injected attribute needs an `=`, a
-/// breakout or `${…}` needs a call.
-fn scan_quote_breakouts(input: &[u8], present: Present) -> Option<Detection> {
-    let attributes = present.has(Present::EQUALS);
-    let calls = present.has(Present::CALL);
+/// values): injected attributes when `attributes` (the input holds an `=`), and
+/// JavaScript string breakouts and `${…}` when `calls` (it may hold a call,
+/// [`js_call_possible`]).
+fn scan_quote_breakouts(input: &[u8], attributes: bool, calls: bool) -> Option<Detection> {
     if attributes && let Some(found) = injected_attributes(input, 0) {
         return Some(found);
     }
@@ -858,6 +891,10 @@ fn starts_with_sink_call(input: &[u8]) -> bool {
         && rest[name_len..].iter().any(|&b| matches!(b, b'(' | b'`'))
 }
 
+/// The operators [`js_string_breakout`] accepts after a closing quote, as a table (asked
+/// for the bytes after every quote of a value).
+const BREAKOUT_OPERATORS: [bool; 256] = crate::byte_set(b";+-*/%,|&^?:<>");
+
 /// After a closing quote: closers, an operator, then a call — `'-alert(1)-'`,
 /// `";alert(1)//`, `'});alert(1);//`.
 fn js_string_breakout(input: &[u8], start: usize) -> bool {
@@ -879,12 +916,26 @@ fn js_string_breakout(input: &[u8], start: usize) -> bool {
     let operators = text[i..]
         .iter()
         .take(2)
-        .take_while(|b| b";+-*/%,|&^?:<>".contains(b))
+        .take_while(|&&b| BREAKOUT_OPERATORS[usize::from(b)])
         .count();
     if operators == 0 {
         return false;
     }
     js_call_at(input, start + i + operators)
+}
+
+/// Whether [`js_call_at`] can succeed anywhere in `input`: some call opener
+/// (`(`, a backtick, `[`) follows, blanks skipped, a name's last byte (an identifier
+/// byte or `.`). Without one no string breakout, `${…}` or sink call can fire; JSON
+/// arrays (`"tags": ["a"]`) and prose in parentheses have none.
+fn js_call_possible(input: &[u8]) -> bool {
+    memchr::memchr3_iter(b'(', b'`', b'[', input).any(|opener| {
+        input[..opener]
+            .iter()
+            .rev()
+            .find(|byte| !byte.is_ascii_whitespace())
+            .is_some_and(|&byte| is_js_ident(u32::from(byte)) || byte == b'.')
+    })
 }
 
 /// A call expression starts at `start` (after blanks): `name(`, `a.b(`,
@@ -966,6 +1017,68 @@ mod tests {
             "<p style=\"color:red; margin:0 auto\">(see below)</p>",
         ] {
             assert_eq!(fingerprint(benign), None, "{benign}");
+        }
+    }
+
+    #[test]
+    fn backslashes_outside_css_skip_the_css_reading_but_escapes_do_not() {
+        // JSON text and Windows paths: no `(`, and no `@` before `import`.
+        for benign in [
+            r#"{"name": "Bj\u00f6rk", "email": "a@example.com", "path": "C:\Users\Bob"}"#,
+            r"C:\Program Files\App\app.exe",
+        ] {
+            assert!(!css_escaped_finding_possible(benign.as_bytes()), "{benign}");
+        }
+        for (attack, expected) in [
+            (r"x{width:\65xpression\28 alert(1))}", "css-expression"),
+            (r"x{width:expression\28 alert\28 1))}", "css-expression"),
+            (r"\40import 'https://evil.example/x.css';", "css-import"),
+            (r"@\69mport 'https://evil.example/x.css';", "css-import"),
+            (
+                r"@/**/import 'https://evil.example/x.css'; a\b",
+                "css-import",
+            ),
+        ] {
+            assert_eq!(fingerprint(attack).as_deref(), Some(expected), "{attack}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16384))]
+
+        /// The prefilter for input with a backslash rules out only input on which
+        /// the CSS reading finds nothing.
+        #[test]
+        fn css_escape_prefilter_never_hides_a_finding(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "\\", "\\28", "\\000028 ", "\\40", "\\65", "\\69", "\\(", "\\@", "(", "@",
+                    ":", "=", "'", " ", "\t", "/*", "*/", "/**/", "expression", "xpression", "url",
+                    "import", "mport", "javascript", "-moz-binding", "behavior", "x", "9",
+                ]),
+                0..12,
+            )
+        ) {
+            let input = pieces.concat().into_bytes();
+            let present = Present::of_bytes(&input);
+            if input.contains(&b'\\') && css_danger(input.iter().map(|&b| u32::from(b))).is_some() {
+                proptest::prop_assert!(present.css_possible() && css_finding_possible(&input, present));
+            }
+        }
+
+        /// Without a call opener after a name, no position starts a call.
+        #[test]
+        fn call_prefilter_never_hides_a_call(
+            input in proptest::collection::vec(
+                proptest::sample::select(b"ab1_.$( `[ \t\n\"':;".to_vec()),
+                0..24,
+            )
+        ) {
+            if !js_call_possible(&input) {
+                for start in 0..=input.len() {
+                    proptest::prop_assert!(!js_call_at(&input, start), "at {}", start);
+                }
+            }
         }
     }
 

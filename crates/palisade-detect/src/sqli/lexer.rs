@@ -174,22 +174,15 @@ pub(crate) struct Token {
 /// string runs to the end of the input.
 pub(crate) fn find_closing_quote(src: &[u8], from: usize, quote: u8) -> Option<usize> {
     let mut i = from;
-    while i < src.len() {
-        let byte = src[i];
-        if byte == b'\\' {
-            i += 2;
-            continue;
+    loop {
+        // Only a backslash or the quote matter: memchr jumps over the rest.
+        let at = i + memchr::memchr2(b'\\', quote, src.get(i..)?)?;
+        if src[at] == quote && src.get(at + 1) != Some(&quote) {
+            return Some(at);
         }
-        if byte == quote {
-            if src.get(i + 1) == Some(&quote) {
-                i += 2;
-                continue;
-            }
-            return Some(i);
-        }
-        i += 1;
+        // An escape (`\\x`) or a doubled quote: both bytes are body.
+        i = at + 2;
     }
-    None
 }
 
 /// [`BYTE_KINDS`] flag: a blank.
@@ -374,11 +367,32 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    // Inlined into its one caller, [`Lexer::next`]: most tokens are words, and the
+    // call's register saves cost as much as lexing a short word.
+    #[inline(always)]
     fn word_token(&mut self, start: usize) -> Token {
         let src = self.src;
         let mut end = start;
-        while end < src.len() && is_word_byte(src[end]) {
+        // Most words are short: byte by byte for their first eight bytes. A longer
+        // word (base64, tokens, text without spaces) goes on eight bytes a step while
+        // all are word bytes (one test for eight lookups), then byte by byte.
+        let short = src.len().min(start + 8);
+        while end < short && is_word_byte(src[end]) {
             end += 1;
+        }
+        if end == short {
+            while let Some(chunk) = src[end..].first_chunk::<8>() {
+                let kinds = chunk
+                    .iter()
+                    .fold(WORD, |kinds, &byte| kinds & BYTE_KINDS[usize::from(byte)]);
+                if kinds & WORD == 0 {
+                    break;
+                }
+                end += 8;
+            }
+            while end < src.len() && is_word_byte(src[end]) {
+                end += 1;
+            }
         }
         // Prefixed literals: N'', E'', X'', B'', Q'', _utf8''.
         if let Some(&quote @ b'\'') = src.get(end) {
@@ -654,23 +668,29 @@ word_lookup! {
 /// whose pair no name has is an identifier without lower-casing or lookup.
 static NAMES: WordShapes = WordShapes::of(&[FUNCTION_NAMES, KEYWORD_NAMES]);
 
-/// For each first byte (`a`–`z`, or `_`), a bit per length (below 32) of the
-/// words starting with it.
-struct WordShapes([u32; 27]);
+/// For each first byte (`a`–`z`, or `_`) and last byte (`a`–`z`, `_`, or a digit),
+/// a bit per length (below 32) of the words starting and ending with them. Most
+/// words of prose share a first letter and a length with some name, far fewer
+/// also its last letter.
+struct WordShapes([[u32; 28]; 27]);
 
 impl WordShapes {
     const fn of(lists: &[&[&[u8]]]) -> WordShapes {
-        let mut lengths = [0u32; 27];
+        let mut lengths = [[0u32; 28]; 27];
         let mut list = 0;
         while list < lists.len() {
             let mut i = 0;
             while i < lists[list].len() {
                 let word = lists[list][i];
                 assert!(word.len() < 32, "word too long for WordShapes");
-                let Some(slot) = Self::slot(word[0]) else {
-                    panic!("word not starting with a letter or `_`");
+                let (Some(first), Some(last)) =
+                    (Self::slot(word[0]), Self::end_slot(word[word.len() - 1]))
+                else {
+                    panic!(
+                        "word not starting with a letter or `_`, or not ending with one or a digit"
+                    );
                 };
-                lengths[slot] |= 1 << word.len();
+                lengths[first][last] |= 1 << word.len();
                 i += 1;
             }
             list += 1;
@@ -686,13 +706,25 @@ impl WordShapes {
         }
     }
 
-    /// False when no word has `word`'s first letter (any case) and length.
+    /// [`WordShapes::slot`], and one slot for every digit.
+    const fn end_slot(last: u8) -> Option<usize> {
+        match last {
+            b'0'..=b'9' => Some(27),
+            _ => Self::slot(last),
+        }
+    }
+
+    /// False when no word has `word`'s first and last letters (any case) and length.
     fn may_hold(&self, word: &[u8]) -> bool {
-        let Some(&first) = word.first() else {
+        let (Some(&first), Some(&last)) = (word.first(), word.last()) else {
             return false;
         };
-        Self::slot(first)
-            .is_some_and(|slot| word.len() < 32 && self.0[slot] & (1 << word.len()) != 0)
+        match (Self::slot(first), Self::end_slot(last)) {
+            (Some(first), Some(last)) => {
+                word.len() < 32 && self.0[first][last] & (1 << word.len()) != 0
+            }
+            _ => false,
+        }
     }
 }
 

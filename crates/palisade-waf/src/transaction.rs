@@ -25,6 +25,7 @@ use palisade_seclang::{
 };
 use palisade_transform::Transformation;
 
+use crate::fold::{Fold, FoldedStep};
 use crate::operator::parse_number;
 use crate::prefilter::{ChainPrefilter, Prefilters, may_match};
 use crate::program::{CompiledRule, KeySelector, RunAction, Step, Target, compile_target};
@@ -192,7 +193,7 @@ type BuildLocationHasher = std::hash::BuildHasherDefault<LocationHasher>;
 /// Maps whose keys a client may influence (TX names built from argument names, values):
 /// foldhash, seeded per process, instead of SipHash, which costs several times more on
 /// the short keys a transaction looks up for every rule.
-type SeededMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+pub(crate) type SeededMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// TX variables a transaction has room for before its map grows.
 const TX_CAPACITY: usize = 32;
@@ -819,6 +820,8 @@ pub struct Transaction {
     /// Borrowed mutably by a link's scan, which otherwise only reads the transaction.
     transformation_cache: std::cell::RefCell<TransformationCache>,
     phases_done: u8,
+    /// Phase 1 started from the folded rules' TX (see `crate::fold`).
+    folded: bool,
 }
 
 /// ASCII case-insensitive prefix test (what lowercasing then `starts_with` decides for
@@ -912,6 +915,7 @@ impl Transaction {
             highest_severity: 255,
             transformation_cache: std::cell::RefCell::new(TransformationCache::from_pool()),
             phases_done: 0,
+            folded: false,
         };
         tx.load_request(request);
         tx
@@ -922,6 +926,95 @@ impl Transaction {
     /// [`WafExclusions::compile`]: crate::WafExclusions::compile
     pub fn exclude(&mut self, exclusions: &Arc<CompiledExclusions>) {
         self.exclusions = Some(Arc::clone(exclusions));
+        // Folded rules of the phases to come are replayed only as they were folded.
+        if self.folded
+            && let Some(fold) = &self.waf.fold
+        {
+            self.folded = fold.holds_with(Some(exclusions));
+        }
+    }
+
+    /// A transaction over an empty request, for evaluating rules at load
+    /// ([`Fold::compute`]).
+    pub(crate) fn for_folding(waf: Arc<Waf>) -> Transaction {
+        let unspecified = SocketAddr::from(([0, 0, 0, 0], 0));
+        Transaction::from_view(
+            waf,
+            &RequestView {
+                request_id: "",
+                client_addr: unspecified,
+                server_addr: unspecified,
+                server_name: "",
+                method: "",
+                uri: "",
+                protocol: "",
+                headers: std::iter::empty::<(&str, &[u8])>,
+            },
+        )
+    }
+
+    /// Takes the TX collection (what [`Fold::compute`] keeps of its transaction).
+    pub(crate) fn take_tx(&mut self) -> SeededMap<String, Vec<u8>> {
+        std::mem::take(&mut self.tx)
+    }
+
+    /// Evaluates `rule` as `run_phase` does and records what it did beyond TX
+    /// (for [`Fold::compute`]). `None`, with TX as it was, when the rule matches with a
+    /// disruptive action (it cannot be folded).
+    pub(crate) fn evaluate_folded(&mut self, rule: &CompiledRule) -> Option<FoldedStep> {
+        let tx = self.tx.clone();
+        self.matched_vars.clear();
+        let mut sets_matched_var = false;
+        let mut link = rule;
+        let matched = loop {
+            let matched = self.evaluate_link(link);
+            sets_matched_var |= matched && !link.is_action;
+            match (&link.chained, matched) {
+                (Some(next), true) => link = next,
+                _ => break matched,
+            }
+        };
+        if matched
+            && !matches!(
+                rule.disruptive,
+                None | Some(Disruptive::Pass | Disruptive::Block)
+            )
+        {
+            self.tx = tx;
+            return None;
+        }
+        let matched = matched.then(|| {
+            self.record_match(rule);
+            self.matched.last().cloned()
+        });
+        Some(FoldedStep {
+            matched: matched.flatten(),
+            matched_var: sets_matched_var.then(|| self.matched_var.clone()),
+        })
+    }
+
+    /// Replays a folded rule's recorded outcome (its TX writes are in the template phase
+    /// 1 started from); true when the rule matched.
+    fn replay_folded(&mut self, outcome: &FoldedStep) -> bool {
+        // Each rule that runs starts by clearing MATCHED_VARS; nothing reads what a
+        // folded rule would leave there before the next rule clears it again.
+        self.matched_vars.clear();
+        if let Some((name, value)) = &outcome.matched_var {
+            self.matched_var.0.clear();
+            self.matched_var.0.push_str(name);
+            self.matched_var.1.clear();
+            self.matched_var.1.extend_from_slice(value);
+        }
+        let Some(matched) = &outcome.matched else {
+            return false;
+        };
+        if matched.logged
+            && let Some(severity) = matched.severity
+        {
+            self.highest_severity = self.highest_severity.min(severity);
+        }
+        self.matched.push(matched.clone());
+        true
     }
 
     /// True when some rule or macro of the program can read `name`.
@@ -1413,6 +1506,21 @@ impl Transaction {
         }
         let waf = Arc::clone(&self.waf);
         let steps = waf.program.phase(phase);
+        // Phase 1 starts from the folded rules' TX (see `crate::fold`); the later
+        // phases replay folded rules only after it did.
+        let fold: Option<&Fold> = waf.fold.as_ref().filter(|fold| {
+            if phase == 1 {
+                self.tx.is_empty() && fold.holds_with(self.exclusions.as_deref())
+            } else {
+                self.folded
+            }
+        });
+        if let Some(fold) = fold
+            && phase == 1
+        {
+            self.tx = fold.template.clone();
+            self.folded = true;
+        }
         let mut skip_to_marker: Option<&str> = None;
         let mut skip_count = 0u32;
         // Steps before this index are settled by a detector batch that matched nothing;
@@ -1437,6 +1545,18 @@ impl Transaction {
             }
             if skip_count > 0 {
                 skip_count -= 1;
+                continue;
+            }
+            if let Some(outcome) = fold.and_then(|fold| fold.step(phase, index)) {
+                if self.rule_removed(rule) || self.engine == EngineMode::Off {
+                    continue;
+                }
+                if self.replay_folded(outcome) {
+                    if let Some(marker) = &rule.skip_after {
+                        skip_to_marker = Some(marker.as_str());
+                    }
+                    skip_count = rule.skip;
+                }
                 continue;
             }
             if index >= batch_checked && rule.batch_class.is_some() {

@@ -1485,10 +1485,11 @@ impl Transaction {
                 .exclusions
                 .as_ref()
                 .is_some_and(|e| e.rule_ids.contains(&rule.id))
-            || rule
-                .tags
-                .iter()
-                .any(|tag| self.removed_tags.iter().any(|removed| removed == tag))
+            || (!self.removed_tags.is_empty()
+                && rule
+                    .tags
+                    .iter()
+                    .any(|tag| self.removed_tags.iter().any(|removed| removed == tag)))
     }
 
     fn run_phase(&mut self, phase: u8) -> Option<Intervention> {
@@ -2347,7 +2348,7 @@ impl Transaction {
         if !text.contains("%{") {
             return Cow::Borrowed(text);
         }
-        let mut out = String::with_capacity(text.len());
+        let mut out = String::with_capacity(text.len() + 16);
         let mut rest = text;
         while let Some(start) = rest.find("%{") {
             out.push_str(&rest[..start]);
@@ -2356,46 +2357,58 @@ impl Transaction {
                 out.push_str(&rest[start..]);
                 return Cow::Owned(out);
             };
-            let reference = &after[..end];
-            out.push_str(&String::from_utf8_lossy(&self.macro_value(reference, rule)));
+            self.push_macro_value(&after[..end], rule, &mut out);
             rest = &after[end + 1..];
         }
         out.push_str(rest);
         Cow::Owned(out)
     }
 
-    fn macro_value(&self, reference: &str, rule: &CompiledRule) -> Vec<u8> {
+    /// Appends the value of the macro `reference` (`tx.name`, `MATCHED_VAR`, …) to
+    /// `out` (bytes that are not UTF-8 as U+FFFD), borrowing the value where it is.
+    fn push_macro_value(&self, reference: &str, rule: &CompiledRule, out: &mut String) {
         let (collection, key) = match reference.split_once(['.', ':']) {
             Some((collection, key)) => (collection, Some(key)),
             None => (reference, None),
         };
+        if collection.eq_ignore_ascii_case("tx")
+            && let Some(key) = key
+        {
+            // TX keys are stored lowercased; most references are written so.
+            let value = if key.bytes().any(|b| b.is_ascii_uppercase()) {
+                self.tx.get(&key.to_ascii_lowercase())
+            } else {
+                self.tx.get(key)
+            };
+            if let Some(value) = value {
+                out.push_str(&String::from_utf8_lossy(value));
+            }
+            return;
+        }
         let Some(name) = VariableName::from_name(collection) else {
-            return Vec::new();
+            return;
         };
         match (name, key) {
-            (VariableName::Tx, Some(key)) => self
-                .tx
-                .get(&key.to_ascii_lowercase())
-                .cloned()
-                .unwrap_or_default(),
-            (VariableName::Rule, Some(key)) => RULE_FIELDS
-                .iter()
-                .find(|field| field.eq_ignore_ascii_case(key))
-                .map(|field| rule_field(rule, field).into_bytes())
-                .unwrap_or_default(),
+            (VariableName::Rule, Some(key)) => {
+                if let Some(field) = RULE_FIELDS
+                    .iter()
+                    .find(|field| field.eq_ignore_ascii_case(key))
+                {
+                    out.push_str(&rule_field(rule, field));
+                }
+            }
             (name, key) => {
                 let target = Target::new(
                     name,
                     key.map(|k| KeySelector::Key(k.to_ascii_lowercase())),
                     false,
                 );
-                let mut first = None;
+                let mut first = true;
                 self.visit_target(&target, None, &mut |_, _, value| {
-                    if first.is_none() {
-                        first = Some(value.to_vec());
+                    if std::mem::take(&mut first) {
+                        out.push_str(&String::from_utf8_lossy(value));
                     }
                 });
-                first.unwrap_or_default()
             }
         }
     }

@@ -674,6 +674,8 @@ impl LinkScan<'_> {
                     let slot = self.prefilters.raw_slot(rule.chain_id, rule.prefilter_slot);
                     if may_match(bits, slot, rule.required_bytes.as_ref()) {
                         self.outcome.test(name, value, true);
+                    } else if rule.operator.is_negated() {
+                        self.outcome.record(name, value);
                     }
                     return;
                 }
@@ -695,7 +697,12 @@ impl LinkScan<'_> {
                             rule.required_bytes.as_ref(),
                         )
                     {
-                        // None of the literals the operator requires occurs: no match.
+                        // None of the literals the operator requires occurs: it cannot
+                        // match, and its negation matches.
+                        if rule.operator.is_negated() {
+                            self.outcome
+                                .record(name, self.cache.resolve(cached.stage, value));
+                        }
                         return;
                     }
                     // A part of the value itself is stable like the value.
@@ -736,12 +743,18 @@ impl LinkOutcome<'_> {
             None => rule.operator.evaluate(stage, self.expanded_argument, slots),
         };
         if matched {
-            self.found.push(LinkMatch {
-                name: name.render(),
-                value: stage.to_vec(),
-                captures: link_captures(rule, &self.captures),
-            });
+            self.record(name, stage);
         }
+    }
+
+    /// Records a match of `stage`: the operator matched it, or the prefilter proved
+    /// that the operator a negated one negates cannot (such a link captures nothing).
+    fn record(&mut self, name: ValueName<'_>, stage: &[u8]) {
+        self.found.push(LinkMatch {
+            name: name.render(),
+            value: stage.to_vec(),
+            captures: link_captures(self.rule, &self.captures),
+        });
     }
 }
 
@@ -1839,7 +1852,10 @@ impl Transaction {
         rule: &CompiledRule,
         target: &Target,
     ) -> bool {
-        if rule.prefilter_slot.is_none() && rule.required_bytes.is_none() {
+        // A negated link matches exactly the values the prefilter rules out.
+        if (rule.prefilter_slot.is_none() && rule.required_bytes.is_none())
+            || rule.operator.is_negated()
+        {
             return false;
         }
         let Some(Some(triggers)) = self.waf.program.chain_triggers.get(rule.chain_id) else {

@@ -588,7 +588,7 @@ fn chain_trigger_bytes(chain: &[Transformation]) -> Option<ByteSet> {
 fn assign_prefilter_slots(rule: &mut CompiledRule, prefilter: &mut PrefilterBuilder) {
     let mut link = Some(rule);
     while let Some(current) = link {
-        if !current.multi_match && !(current.operator.is_negated() && current.capture) {
+        if !(current.multi_match || (current.operator.is_negated() && current.capture)) {
             if let Some(literals) = current.operator.required_literals() {
                 current.prefilter_slot = Some(prefilter.add(current.chain_id, literals));
             }

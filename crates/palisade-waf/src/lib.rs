@@ -18,6 +18,7 @@
 
 mod audit_log;
 mod buffers;
+mod fold;
 mod inspector;
 mod operator;
 mod prefilter;
@@ -97,6 +98,8 @@ pub struct Waf {
     store: Mutex<PersistentStore>,
     /// The audit log (`SecAuditEngine` / `SecAuditLog`), when on.
     audit: Option<audit_log::AuditLog>,
+    /// The phase-1 rules evaluated at load (see `crate::fold`).
+    fold: Option<fold::Fold>,
 }
 
 impl Waf {
@@ -164,12 +167,18 @@ impl Waf {
             backtracking_patterns: program.report.backtracking_patterns.clone(),
             load_time: started.elapsed(),
         };
-        let waf = Waf {
+        let waf = Arc::new(Waf {
             program,
             detection_only: settings.detection_only,
             store: Mutex::new(HashMap::new()),
             audit,
-        };
+            fold: None,
+        });
+        let fold = fold::Fold::compute(&waf);
+        // The folding transaction is gone: `waf` has no other owner.
+        let mut waf = Arc::try_unwrap(waf)
+            .map_err(|_| WafError::invalid("rule folding kept a reference to the WAF"))?;
+        waf.fold = fold;
         Ok((waf, report))
     }
 

@@ -65,6 +65,11 @@ impl CompiledOperator {
         self.unsupported.as_deref()
     }
 
+    /// The operator's name (`rx`, `eq`, …); `None` when it is unsupported.
+    pub(crate) fn name(&self) -> Option<&'static str> {
+        self.matcher.as_ref().map(Matcher::name)
+    }
+
     /// True for `!@op`.
     pub(crate) fn is_negated(&self) -> bool {
         self.negated

@@ -3,14 +3,14 @@
 //!
 //! What: at load, every rule link whose operator has a required-literal set (`@rx` with a
 //! literal prefilter, `@pm` phrases; see `palisade_operators::Operator::required_literals`)
-//! and that is neither negated nor `multiMatch` gets a *slot* in the prefilter of its
-//! transformation chain. Per transaction, the transformed value is scanned once with that
+//! and that is not `multiMatch` gets a *slot* in the prefilter of its transformation
+//! chain (a negated link too: it matches every value the prefilter rules out). Per transaction, the transformed value is scanned once with that
 //! chain's automaton (overlapping matches, ASCII-case-insensitive) and the slots of every
 //! literal found are marked; the same pass records which bytes the value contains, for
 //! `@rx` links with a required byte set (`Operator::required_bytes`: every match contains
 //! one of those bytes, e.g. `\` for `\x5cu[0-9a-f]{4}`). A link whose slot is unmarked, or
 //! whose required bytes are all absent, cannot match the value and is skipped without
-//! running its operator.
+//! running its operator (a negated link matches it, also without running it).
 //!
 //! Why: CRS runs ~100 rules over every argument at paranoia level 1; without this each rule
 //! scans each value on its own (its own prefilter, then its regex). The union scan is one

@@ -580,13 +580,15 @@ fn chain_trigger_bytes(chain: &[Transformation]) -> Option<ByteSet> {
     })
 }
 
-/// Gives every link of a chain whose operator requires literals (and is neither negated
-/// nor `multiMatch`, which test more than the final transformed value) a prefilter slot,
-/// and registers its required byte set.
+/// Gives every link of a chain whose operator requires literals (and is not `multiMatch`,
+/// which tests more than the final transformed value) a prefilter slot, and registers
+/// its required byte set. A negated link gets one too (when a value rules the operator
+/// out, the link matches it without running it), unless it captures (what a run that
+/// does not match leaves in the captures is the operator's business).
 fn assign_prefilter_slots(rule: &mut CompiledRule, prefilter: &mut PrefilterBuilder) {
     let mut link = Some(rule);
     while let Some(current) = link {
-        if !current.multi_match && !current.operator.is_negated() {
+        if !(current.multi_match || (current.operator.is_negated() && current.capture)) {
             if let Some(literals) = current.operator.required_literals() {
                 current.prefilter_slot = Some(prefilter.add(current.chain_id, literals));
             }

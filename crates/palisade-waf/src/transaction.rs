@@ -25,6 +25,7 @@ use palisade_seclang::{
 };
 use palisade_transform::Transformation;
 
+use crate::fold::{Fold, FoldedStep};
 use crate::operator::parse_number;
 use crate::prefilter::{ChainPrefilter, Prefilters, may_match};
 use crate::program::{CompiledRule, KeySelector, RunAction, Step, Target, compile_target};
@@ -192,7 +193,7 @@ type BuildLocationHasher = std::hash::BuildHasherDefault<LocationHasher>;
 /// Maps whose keys a client may influence (TX names built from argument names, values):
 /// foldhash, seeded per process, instead of SipHash, which costs several times more on
 /// the short keys a transaction looks up for every rule.
-type SeededMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+pub(crate) type SeededMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// TX variables a transaction has room for before its map grows.
 const TX_CAPACITY: usize = 32;
@@ -673,6 +674,8 @@ impl LinkScan<'_> {
                     let slot = self.prefilters.raw_slot(rule.chain_id, rule.prefilter_slot);
                     if may_match(bits, slot, rule.required_bytes.as_ref()) {
                         self.outcome.test(name, value, true);
+                    } else if rule.operator.is_negated() {
+                        self.outcome.record(name, value);
                     }
                     return;
                 }
@@ -694,7 +697,12 @@ impl LinkScan<'_> {
                             rule.required_bytes.as_ref(),
                         )
                     {
-                        // None of the literals the operator requires occurs: no match.
+                        // None of the literals the operator requires occurs: it cannot
+                        // match, and its negation matches.
+                        if rule.operator.is_negated() {
+                            self.outcome
+                                .record(name, self.cache.resolve(cached.stage, value));
+                        }
                         return;
                     }
                     // A part of the value itself is stable like the value.
@@ -735,12 +743,18 @@ impl LinkOutcome<'_> {
             None => rule.operator.evaluate(stage, self.expanded_argument, slots),
         };
         if matched {
-            self.found.push(LinkMatch {
-                name: name.render(),
-                value: stage.to_vec(),
-                captures: link_captures(rule, &self.captures),
-            });
+            self.record(name, stage);
         }
+    }
+
+    /// Records a match of `stage`: the operator matched it, or the prefilter proved
+    /// that the operator a negated one negates cannot (such a link captures nothing).
+    fn record(&mut self, name: ValueName<'_>, stage: &[u8]) {
+        self.found.push(LinkMatch {
+            name: name.render(),
+            value: stage.to_vec(),
+            captures: link_captures(self.rule, &self.captures),
+        });
     }
 }
 
@@ -819,6 +833,8 @@ pub struct Transaction {
     /// Borrowed mutably by a link's scan, which otherwise only reads the transaction.
     transformation_cache: std::cell::RefCell<TransformationCache>,
     phases_done: u8,
+    /// Phase 1 started from the folded rules' TX (see `crate::fold`).
+    folded: bool,
 }
 
 /// ASCII case-insensitive prefix test (what lowercasing then `starts_with` decides for
@@ -912,6 +928,7 @@ impl Transaction {
             highest_severity: 255,
             transformation_cache: std::cell::RefCell::new(TransformationCache::from_pool()),
             phases_done: 0,
+            folded: false,
         };
         tx.load_request(request);
         tx
@@ -922,6 +939,95 @@ impl Transaction {
     /// [`WafExclusions::compile`]: crate::WafExclusions::compile
     pub fn exclude(&mut self, exclusions: &Arc<CompiledExclusions>) {
         self.exclusions = Some(Arc::clone(exclusions));
+        // Folded rules of the phases to come are replayed only as they were folded.
+        if self.folded
+            && let Some(fold) = &self.waf.fold
+        {
+            self.folded = fold.holds_with(Some(exclusions));
+        }
+    }
+
+    /// A transaction over an empty request, for evaluating rules at load
+    /// ([`Fold::compute`]).
+    pub(crate) fn for_folding(waf: Arc<Waf>) -> Transaction {
+        let unspecified = SocketAddr::from(([0, 0, 0, 0], 0));
+        Transaction::from_view(
+            waf,
+            &RequestView {
+                request_id: "",
+                client_addr: unspecified,
+                server_addr: unspecified,
+                server_name: "",
+                method: "",
+                uri: "",
+                protocol: "",
+                headers: std::iter::empty::<(&str, &[u8])>,
+            },
+        )
+    }
+
+    /// Takes the TX collection (what [`Fold::compute`] keeps of its transaction).
+    pub(crate) fn take_tx(&mut self) -> SeededMap<String, Vec<u8>> {
+        std::mem::take(&mut self.tx)
+    }
+
+    /// Evaluates `rule` as `run_phase` does and records what it did beyond TX
+    /// (for [`Fold::compute`]). `None`, with TX as it was, when the rule matches with a
+    /// disruptive action (it cannot be folded).
+    pub(crate) fn evaluate_folded(&mut self, rule: &CompiledRule) -> Option<FoldedStep> {
+        let tx = self.tx.clone();
+        self.matched_vars.clear();
+        let mut sets_matched_var = false;
+        let mut link = rule;
+        let matched = loop {
+            let matched = self.evaluate_link(link);
+            sets_matched_var |= matched && !link.is_action;
+            match (&link.chained, matched) {
+                (Some(next), true) => link = next,
+                _ => break matched,
+            }
+        };
+        if matched
+            && !matches!(
+                rule.disruptive,
+                None | Some(Disruptive::Pass | Disruptive::Block)
+            )
+        {
+            self.tx = tx;
+            return None;
+        }
+        let matched = matched.then(|| {
+            self.record_match(rule);
+            self.matched.last().cloned()
+        });
+        Some(FoldedStep {
+            matched: matched.flatten(),
+            matched_var: sets_matched_var.then(|| self.matched_var.clone()),
+        })
+    }
+
+    /// Replays a folded rule's recorded outcome (its TX writes are in the template phase
+    /// 1 started from); true when the rule matched.
+    fn replay_folded(&mut self, outcome: &FoldedStep) -> bool {
+        // Each rule that runs starts by clearing MATCHED_VARS; nothing reads what a
+        // folded rule would leave there before the next rule clears it again.
+        self.matched_vars.clear();
+        if let Some((name, value)) = &outcome.matched_var {
+            self.matched_var.0.clear();
+            self.matched_var.0.push_str(name);
+            self.matched_var.1.clear();
+            self.matched_var.1.extend_from_slice(value);
+        }
+        let Some(matched) = &outcome.matched else {
+            return false;
+        };
+        if matched.logged
+            && let Some(severity) = matched.severity
+        {
+            self.highest_severity = self.highest_severity.min(severity);
+        }
+        self.matched.push(matched.clone());
+        true
     }
 
     /// True when some rule or macro of the program can read `name`.
@@ -1392,10 +1498,11 @@ impl Transaction {
                 .exclusions
                 .as_ref()
                 .is_some_and(|e| e.rule_ids.contains(&rule.id))
-            || rule
-                .tags
-                .iter()
-                .any(|tag| self.removed_tags.iter().any(|removed| removed == tag))
+            || (!self.removed_tags.is_empty()
+                && rule
+                    .tags
+                    .iter()
+                    .any(|tag| self.removed_tags.iter().any(|removed| removed == tag)))
     }
 
     fn run_phase(&mut self, phase: u8) -> Option<Intervention> {
@@ -1413,6 +1520,21 @@ impl Transaction {
         }
         let waf = Arc::clone(&self.waf);
         let steps = waf.program.phase(phase);
+        // Phase 1 starts from the folded rules' TX (see `crate::fold`); the later
+        // phases replay folded rules only after it did.
+        let fold: Option<&Fold> = waf.fold.as_ref().filter(|fold| {
+            if phase == 1 {
+                self.tx.is_empty() && fold.holds_with(self.exclusions.as_deref())
+            } else {
+                self.folded
+            }
+        });
+        if let Some(fold) = fold
+            && phase == 1
+        {
+            self.tx = fold.template.clone();
+            self.folded = true;
+        }
         let mut skip_to_marker: Option<&str> = None;
         let mut skip_count = 0u32;
         // Steps before this index are settled by a detector batch that matched nothing;
@@ -1437,6 +1559,18 @@ impl Transaction {
             }
             if skip_count > 0 {
                 skip_count -= 1;
+                continue;
+            }
+            if let Some(outcome) = fold.and_then(|fold| fold.step(phase, index)) {
+                if self.rule_removed(rule) || self.engine == EngineMode::Off {
+                    continue;
+                }
+                if self.replay_folded(outcome) {
+                    if let Some(marker) = &rule.skip_after {
+                        skip_to_marker = Some(marker.as_str());
+                    }
+                    skip_count = rule.skip;
+                }
                 continue;
             }
             if index >= batch_checked && rule.batch_class.is_some() {
@@ -1718,7 +1852,10 @@ impl Transaction {
         rule: &CompiledRule,
         target: &Target,
     ) -> bool {
-        if rule.prefilter_slot.is_none() && rule.required_bytes.is_none() {
+        // A negated link matches exactly the values the prefilter rules out.
+        if (rule.prefilter_slot.is_none() && rule.required_bytes.is_none())
+            || rule.operator.is_negated()
+        {
             return false;
         }
         let Some(Some(triggers)) = self.waf.program.chain_triggers.get(rule.chain_id) else {
@@ -2227,7 +2364,7 @@ impl Transaction {
         if !text.contains("%{") {
             return Cow::Borrowed(text);
         }
-        let mut out = String::with_capacity(text.len());
+        let mut out = String::with_capacity(text.len() + 16);
         let mut rest = text;
         while let Some(start) = rest.find("%{") {
             out.push_str(&rest[..start]);
@@ -2236,46 +2373,58 @@ impl Transaction {
                 out.push_str(&rest[start..]);
                 return Cow::Owned(out);
             };
-            let reference = &after[..end];
-            out.push_str(&String::from_utf8_lossy(&self.macro_value(reference, rule)));
+            self.push_macro_value(&after[..end], rule, &mut out);
             rest = &after[end + 1..];
         }
         out.push_str(rest);
         Cow::Owned(out)
     }
 
-    fn macro_value(&self, reference: &str, rule: &CompiledRule) -> Vec<u8> {
+    /// Appends the value of the macro `reference` (`tx.name`, `MATCHED_VAR`, …) to
+    /// `out` (bytes that are not UTF-8 as U+FFFD), borrowing the value where it is.
+    fn push_macro_value(&self, reference: &str, rule: &CompiledRule, out: &mut String) {
         let (collection, key) = match reference.split_once(['.', ':']) {
             Some((collection, key)) => (collection, Some(key)),
             None => (reference, None),
         };
+        if collection.eq_ignore_ascii_case("tx")
+            && let Some(key) = key
+        {
+            // TX keys are stored lowercased; most references are written so.
+            let value = if key.bytes().any(|b| b.is_ascii_uppercase()) {
+                self.tx.get(&key.to_ascii_lowercase())
+            } else {
+                self.tx.get(key)
+            };
+            if let Some(value) = value {
+                out.push_str(&String::from_utf8_lossy(value));
+            }
+            return;
+        }
         let Some(name) = VariableName::from_name(collection) else {
-            return Vec::new();
+            return;
         };
         match (name, key) {
-            (VariableName::Tx, Some(key)) => self
-                .tx
-                .get(&key.to_ascii_lowercase())
-                .cloned()
-                .unwrap_or_default(),
-            (VariableName::Rule, Some(key)) => RULE_FIELDS
-                .iter()
-                .find(|field| field.eq_ignore_ascii_case(key))
-                .map(|field| rule_field(rule, field).into_bytes())
-                .unwrap_or_default(),
+            (VariableName::Rule, Some(key)) => {
+                if let Some(field) = RULE_FIELDS
+                    .iter()
+                    .find(|field| field.eq_ignore_ascii_case(key))
+                {
+                    out.push_str(&rule_field(rule, field));
+                }
+            }
             (name, key) => {
                 let target = Target::new(
                     name,
                     key.map(|k| KeySelector::Key(k.to_ascii_lowercase())),
                     false,
                 );
-                let mut first = None;
+                let mut first = true;
                 self.visit_target(&target, None, &mut |_, _, value| {
-                    if first.is_none() {
-                        first = Some(value.to_vec());
+                    if std::mem::take(&mut first) {
+                        out.push_str(&String::from_utf8_lossy(value));
                     }
                 });
-                first.unwrap_or_default()
             }
         }
     }

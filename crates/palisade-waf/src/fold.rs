@@ -382,7 +382,11 @@ mod tests {
     fn macros_other_than_tx_and_rule_are_impure() {
         let mut reads = Keys::None;
         assert!(macro_reads("x=%{TX.Blocking_Level} %{rule.id}", &mut reads));
-        assert!(matches!(&reads, Keys::Some(keys) if keys == &["blocking_level".to_owned()]));
+        let expected = [KeyPattern {
+            text: "blocking_level".to_owned(),
+            prefix: false,
+        }];
+        assert!(matches!(&reads, Keys::Some(keys) if keys == &expected));
         assert!(!macro_reads("%{REQUEST_HEADERS.host}", &mut reads));
         assert!(!macro_reads("%{MATCHED_VAR}", &mut reads));
     }
